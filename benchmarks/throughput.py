@@ -1,0 +1,13 @@
+"""Vectorised meta-step vs the tutorial per-task loop (same batches, interleaved, one process).
+Same as `python -m maml_viz bench`."""
+import argparse
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+from maml_viz.bench import main  # noqa: E402
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--seconds", type=float, default=3.0)
+    main(seconds=ap.parse_args().seconds)

@@ -1,0 +1,48 @@
+"""The algorithm interface. An algorithm owns its meta-parameters' layout, one meta-step, and
+the recipe for test-time adaptation (`adapt_spec`): which θ, which step size, which parameters."""
+from __future__ import annotations
+
+from ..adapt import adapt
+from ..optim import FlatAdam
+
+
+class Algorithm:
+    name = "base"
+    label = "base"
+    description = ""
+    defaults: dict = {}
+    trains = True          # False for the random-init baseline
+    is_baseline = False
+
+    # -------------------------------------------------------------- meta-parameters
+    def init_params(self, model, cfg, gen) -> dict:
+        return model.init(gen)
+
+    def model_params(self, params: dict) -> dict:
+        """The network's parameters θ (without extra meta-parameters such as step sizes)."""
+        return {k: v for k, v in params.items() if not k.startswith("lr.")}
+
+    def adapt_spec(self, params: dict, cfg, model):
+        """(θ, lr, keys) for the inner loop."""
+        return self.model_params(params), cfg.inner_lr, None
+
+    def adapt(self, model, family, params, x, y, steps, cfg, *, create_graph=False,
+              trajectory=False, lr=None):
+        theta, spec_lr, keys = self.adapt_spec(params, cfg, model)
+        return adapt(model, family, theta, x, y, steps, spec_lr if lr is None else lr,
+                     create_graph=create_graph, keys=keys, trajectory=trajectory)
+
+    # -------------------------------------------------------------- training
+    def make_optimizer(self, params: dict, cfg):
+        return FlatAdam(params, lr=cfg.outer_lr)
+
+    def outer_loss(self, model, family, params, batch, cfg) -> torch.Tensor:
+        raise NotImplementedError
+
+    def step(self, model, family, params, opt, batch, cfg) -> torch.Tensor:
+        """One meta-iteration; returns the (detached) meta-loss."""
+        opt.zero_grad(set_to_none=True)
+        loss = self.outer_loss(model, family, params, batch, cfg)
+        loss.backward()
+        opt.step()
+        return loss.detach()

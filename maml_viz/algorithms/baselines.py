@@ -1,0 +1,37 @@
+"""Baselines a reader needs to judge meta-learning:
+- pretrained: one network fit by plain regression/classification on data pooled from all tasks
+  (same iteration budget and batches), then fine-tuned at test time like the others;
+- scratch: the random initialisation, fine-tuned at test time."""
+from __future__ import annotations
+
+import torch
+
+from .base import Algorithm
+
+
+class Pretrained(Algorithm):
+    name = "pretrained"
+    label = "Pretrained"
+    is_baseline = True
+    description = ("One network trained on data from all tasks at once, then fine-tuned on the "
+                   "new task's few points like the others.")
+
+    def outer_loss(self, model, family, params, batch, cfg):
+        x = torch.cat([batch["xs"], batch["xq"]], 1)
+        y = torch.cat([batch["ys"], batch["yq"]], 1)
+        return family.loss(model(params, x), y).mean()
+
+
+class Scratch(Algorithm):
+    name = "scratch"
+    label = "Random init"
+    is_baseline = True
+    trains = False
+    defaults = {"iterations": 0}
+    description = "A randomly initialised network, fine-tuned on the new task's few points."
+
+    def make_optimizer(self, params, cfg):
+        return None
+
+    def step(self, model, family, params, opt, batch, cfg):  # pragma: no cover - never trained
+        raise RuntimeError("the random-init baseline is not trained")

@@ -1,0 +1,139 @@
+"""Throughput benchmark: the project's vectorised meta-step against the usual tutorial MAML
+(a Python loop over tasks, one autograd.grad per task), on the same batches, interleaved in one
+process. Prints it/s and the ratio for MAML, FOMAML and Reptile, then our it/s for the other
+algorithms and the effect of intra-op threads. Run: python -m maml_viz bench
+"""
+from __future__ import annotations
+
+import time
+
+import torch
+import torch.nn.functional as F
+
+from .algorithms import get_algorithm
+from .config import TrainConfig
+from .nets import make_model
+from .tasks import make_family
+from .train import stream_seed
+
+
+# ----------------------------------------------------------------- the tutorial baseline
+def _tutorial_net(params, x):
+    """nn.Linear-style forward for ONE task (x: [M, 1])."""
+    n = len(params) // 2
+    h = x
+    for i in range(n):
+        h = F.linear(h, params[f"l{i}.w"].t(), params[f"l{i}.b"])
+        if i < n - 1:
+            h = F.relu(h)
+    return h
+
+
+def tutorial_maml_step(params, opt, batch, cfg, first_order=False):
+    opt.zero_grad()
+    total = 0.0
+    for i in range(batch["xs"].shape[0]):                       # loop over tasks
+        fast = dict(params)
+        for _ in range(cfg.inner_steps):
+            loss = F.mse_loss(_tutorial_net(fast, batch["xs"][i]), batch["ys"][i])
+            grads = torch.autograd.grad(loss, list(fast.values()), create_graph=not first_order)
+            fast = {k: v - cfg.inner_lr * g for (k, v), g in zip(fast.items(), grads)}
+        total = total + F.mse_loss(_tutorial_net(fast, batch["xq"][i]), batch["yq"][i])
+    loss = total / batch["xs"].shape[0]
+    loss.backward()
+    opt.step()
+    return loss.detach()
+
+
+def tutorial_reptile_step(params, opt, batch, cfg):
+    deltas = {k: torch.zeros_like(v) for k, v in params.items()}
+    for i in range(batch["xs"].shape[0]):
+        fast = {k: v.detach().clone().requires_grad_(True) for k, v in params.items()}
+        for _ in range(cfg.inner_steps):
+            loss = F.mse_loss(_tutorial_net(fast, batch["xs"][i]), batch["ys"][i])
+            grads = torch.autograd.grad(loss, list(fast.values()))
+            fast = {k: (v - cfg.inner_lr * g).detach().requires_grad_(True)
+                    for (k, v), g in zip(fast.items(), grads)}
+        for k in params:
+            deltas[k] += fast[k].detach() - params[k].detach()
+    with torch.no_grad():
+        for k, v in params.items():
+            v.add_(cfg.outer_lr * deltas[k] / batch["xs"].shape[0])
+    return loss.detach()
+
+
+# ----------------------------------------------------------------- timing
+def _setup(algo, device="cpu", seed=0):
+    cfg = TrainConfig.create(algo=algo)
+    fam = make_family(cfg.family)
+    model = make_model(fam, cfg.hidden)
+    alg = get_algorithm(algo)
+    gen = torch.Generator(device).manual_seed(stream_seed("init", seed))
+    params = {k: v.requires_grad_(True) for k, v in alg.init_params(model, cfg, gen).items()}
+    return cfg, fam, model, alg, params
+
+
+def _batches(fam, cfg, n, device="cpu"):
+    gen = torch.Generator(device).manual_seed(stream_seed("bench", 0))
+    return [fam.sample_batch(cfg.meta_batch, cfg.k_shot, cfg.k_query, gen) for _ in range(n)]
+
+
+def _rate(step, batches, seconds):
+    """Iterations per second of step(batch) over `seconds` (cycling through batches)."""
+    step(batches[0])                                            # warm-up
+    n, t0 = 0, time.perf_counter()
+    while True:
+        step(batches[n % len(batches)])
+        n += 1
+        dt = time.perf_counter() - t0
+        if dt >= seconds:
+            return n / dt
+
+
+def compare(algo, seconds=3.0, rounds=3):
+    """Ours vs the tutorial loop on the same batches, interleaved; returns (ours, loop) it/s."""
+    cfg, fam, model, alg, p_ours = _setup(algo)
+    p_loop = {k: v.detach().clone().requires_grad_(True) for k, v in p_ours.items()}
+    opt_ours = alg.make_optimizer(p_ours, cfg)
+    opt_loop = torch.optim.Adam(list(p_loop.values()), lr=cfg.outer_lr) if algo != "reptile" else None
+    batches = _batches(fam, cfg, 50)
+    ours = lambda b: alg.step(model, fam, p_ours, opt_ours, b, cfg)
+    if algo == "reptile":
+        loop = lambda b: tutorial_reptile_step(p_loop, None, b, cfg)
+    else:
+        loop = lambda b: tutorial_maml_step(p_loop, opt_loop, b, cfg, first_order=(algo == "fomaml"))
+    r_ours, r_loop = [], []
+    for _ in range(rounds):                                      # interleave A B A B ...
+        r_ours.append(_rate(ours, batches, seconds / rounds))
+        r_loop.append(_rate(loop, batches, seconds / rounds))
+    return sorted(r_ours)[rounds // 2], sorted(r_loop)[rounds // 2]
+
+
+def ours_only(algo, seconds=2.0, threads=None):
+    if threads:
+        torch.set_num_threads(threads)
+    cfg, fam, model, alg, params = _setup(algo)
+    opt = alg.make_optimizer(params, cfg)
+    batches = _batches(fam, cfg, 50)
+    return _rate(lambda b: alg.step(model, fam, params, opt, b, cfg), batches, seconds)
+
+
+def main(seconds=3.0, quick=False):
+    default_threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    if quick:
+        seconds = min(seconds, 0.5)
+    dev = "cpu"
+    print(f"maml-viz throughput on {dev} (torch {torch.__version__}, 1 intra-op thread), sinusoid, "
+          f"meta-batch 25, K=10, 40-40 MLP; median of 3 interleaved rounds, {seconds:.1f} s each side")
+    print(f"{'algorithm':<12}{'ours it/s':>12}{'loop it/s':>12}{'ratio':>9}")
+    for algo in ("maml", "fomaml", "reptile"):
+        o, l = compare(algo, seconds)
+        print(f"{algo:<12}{o:>12.1f}{l:>12.1f}{o / l:>8.1f}x")
+    for algo in ("anil", "metasgd", "pretrained"):
+        print(f"{algo:<12}{ours_only(algo, seconds / 2):>12.1f}{'-':>12}{'-':>9}")
+    one = ours_only("maml", seconds / 2, threads=1)
+    many = ours_only("maml", seconds / 2, threads=default_threads)
+    torch.set_num_threads(1)
+    print(f"threads: MAML ours {one:.1f} it/s on 1 thread vs {many:.1f} it/s on {default_threads} "
+          f"(the CLI and app use 1 on the CPU)")

@@ -1,0 +1,77 @@
+"""The evaluation protocol, the same for every algorithm and baseline:
+
+held-out tasks from an evaluation seed (a random stream disjoint from training's), K support
+points per task (per class for classification), the metric on fresh query points (regression:
+100 points uniform over the input range; classification: 15 per class) after 0..S plain SGD steps
+from the meta-learned θ with the step size it was trained with; mean and 95% CI over tasks.
+"""
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import torch
+
+from .train import Run, stream_seed
+
+DEFAULT_TASKS = 1000
+DEFAULT_STEPS = 10
+DEFAULT_SEED = 1234
+
+
+def query_points_for(family) -> int:
+    return 15 if family.kind == "classification" else 100
+
+
+def protocol(run: Run, k_shots, steps, n_tasks, seed, n_query=None) -> dict:
+    fam = run.family
+    n_query = n_query or query_points_for(fam)
+    return {
+        "family": run.config.family, "algo": run.config.algo, "metric": fam.metric,
+        "tasks": n_tasks, "k_shot": list(k_shots), "steps": steps,
+        "query_points": n_query if fam.kind != "classification" else f"{n_query} per class",
+        "inner_lr": run.config.inner_lr if run.config.algo != "metasgd" else "learned",
+        "seed": seed, "ci": "95% normal approximation, 1.96·sd/√tasks",
+        "iterations": run.config.iterations,
+    }
+
+
+@torch.no_grad()
+def evaluate(run: Run, k_shots=(None,), steps: int = DEFAULT_STEPS, n_tasks: int = DEFAULT_TASKS,
+             seed: int = DEFAULT_SEED, chunk: int = 500, n_query=None) -> pd.DataFrame:
+    """Metric after 0..steps adaptation steps, per K. K=None means the run's k_shot.
+    Returns a DataFrame (algo, k_shot, step, mean, ci95, metric) with .attrs['protocol']."""
+    fam, model, algo, cfg = run.family, run.model, run.algorithm, run.config
+    k_shots = [cfg.k_shot if k is None else int(k) for k in k_shots]
+    n_query = n_query or query_points_for(fam)
+    device = next(iter(run.params.values())).device
+    rows = []
+    for k in k_shots:
+        gen = torch.Generator(device).manual_seed(stream_seed("eval", seed))
+        scores = []
+        for start in range(0, n_tasks, chunk):
+            n = min(chunk, n_tasks - start)
+            tasks = fam.sample_tasks(n, gen)
+            xs, ys = fam.sample_points(tasks, k, gen)
+            xq, yq = fam.eval_points(tasks, n_query, gen)
+            traj = algo.adapt(model, fam, run.params, xs, ys, steps, cfg, trajectory=True)
+            scores.append(torch.stack([fam.score(model(p, xq), yq) for p in traj], 1))
+        s = torch.cat(scores).double().cpu()            # [tasks, steps+1]
+        mean, sd = s.mean(0), s.std(0, unbiased=True)
+        for step in range(steps + 1):
+            rows.append({"algo": cfg.algo, "k_shot": k, "step": step, "mean": float(mean[step]),
+                         "ci95": float(1.96 * sd[step] / math.sqrt(n_tasks)), "metric": fam.metric})
+    df = pd.DataFrame(rows)
+    df.attrs["protocol"] = protocol(run, k_shots, steps, n_tasks, seed, n_query)
+    return df
+
+
+def to_json(df: pd.DataFrame) -> dict:
+    return {"protocol": df.attrs.get("protocol", {}),
+            "results": df[["k_shot", "step", "mean", "ci95"]].to_dict(orient="records")}
+
+
+def from_json(d: dict) -> pd.DataFrame:
+    df = pd.DataFrame(d["results"])
+    df.attrs["protocol"] = d.get("protocol", {})
+    return df

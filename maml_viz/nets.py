@@ -1,0 +1,107 @@
+"""Functional models over a params dict.
+
+Parameters may be *shared* (the meta-parameters θ, e.g. weight [in, out]) or *per task* (adapted
+θ', with a leading task dimension: weight [T, in, out]). `forward` handles both with batched
+matmuls, so a whole task batch runs in a handful of kernels and no Python loop over tasks.
+
+With `hidden=()` the MLP is the 2-parameter linear model: slope = l0.w[0, 0], intercept = l0.b[0].
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+
+
+class MLP:
+    def __init__(self, in_dim: int, out_dim: int, hidden: tuple = (40, 40)):
+        self.in_dim, self.out_dim, self.hidden = in_dim, out_dim, tuple(hidden)
+        self.sizes = (in_dim, *self.hidden, out_dim)
+        self.n_layers = len(self.sizes) - 1
+
+    # names and shapes ------------------------------------------------------------
+    def param_shapes(self) -> dict:
+        shapes = {}
+        for i, (a, b) in enumerate(zip(self.sizes[:-1], self.sizes[1:])):
+            shapes[f"l{i}.w"] = (a, b)
+            shapes[f"l{i}.b"] = (b,)
+        return shapes
+
+    def head_keys(self) -> tuple:
+        """The last layer's parameters (what ANIL adapts)."""
+        i = self.n_layers - 1
+        return (f"l{i}.w", f"l{i}.b")
+
+    def init(self, gen: torch.Generator, dtype=torch.float32) -> dict:
+        """PyTorch's nn.Linear initialisation (uniform ±1/sqrt(fan_in)), from `gen`."""
+        params = {}
+        for i, (a, b) in enumerate(zip(self.sizes[:-1], self.sizes[1:])):
+            bound = 1.0 / math.sqrt(a)
+            for name, shape in ((f"l{i}.w", (a, b)), (f"l{i}.b", (b,))):
+                u = torch.rand(shape, generator=gen, device=gen.device, dtype=dtype)
+                params[name] = (2 * u - 1) * bound
+        return params
+
+    # forward ----------------------------------------------------------------------
+    def forward(self, params: dict, x: torch.Tensor) -> torch.Tensor:
+        """x: [T, M, in] -> [T, M, out]. Params shared ([in, out]) or per task ([T, in, out])."""
+        return self.forward_cache(params, x)[0]
+
+    @staticmethod
+    def affine(h: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        """h @ w + b in one kernel: addmm for shared weights, baddbmm for per-task ones."""
+        if w.dim() == 2:
+            if b.dim() == 1:
+                t, m, _ = h.shape
+                return torch.addmm(b, h.reshape(t * m, -1), w).view(t, m, -1)
+            return torch.matmul(h, w) + b.unsqueeze(1)
+        return torch.baddbmm(b.unsqueeze(1) if b.dim() == 2 else b, h, w)
+
+    __call__ = forward
+
+    def forward_cache(self, params: dict, x: torch.Tensor):
+        """forward() that also returns the layer inputs, for `backward`."""
+        acts, h = [], x
+        for i in range(self.n_layers):
+            acts.append(h)
+            h = self.affine(h, params[f"l{i}.w"], params[f"l{i}.b"])
+            if i < self.n_layers - 1:
+                h = torch.relu(h)
+        return h, acts
+
+    def backward(self, params: dict, acts: list, dout: torch.Tensor, keys=None) -> dict:
+        """Per-task gradients of sum_i L_i given dout = dL_i/d(output_i) [T, M, out].
+
+        Written with ordinary (differentiable) tensor ops, so autograd through it gives exact
+        second derivatives (the ReLU mask is piecewise constant, as in autograd's own rule).
+        Returns grads with a leading task dimension; only `keys` (default all) are computed.
+        """
+        keys = set(self.param_shapes()) if keys is None else set(keys)
+        lowest = min(int(k[1:].split(".")[0]) for k in keys)
+        grads, d = {}, dout
+        for i in reversed(range(lowest, self.n_layers)):
+            a = acts[i]
+            if f"l{i}.w" in keys:
+                grads[f"l{i}.w"] = torch.matmul(a.transpose(1, 2), d)
+            if f"l{i}.b" in keys:
+                grads[f"l{i}.b"] = d.sum(1)
+            if i > lowest:
+                w = params[f"l{i}.w"]
+                d = torch.matmul(d, w.transpose(-1, -2)).masked_fill(a <= 0, 0.0)
+        return grads
+
+    def check_params(self, params: dict) -> None:
+        """Raise ValueError unless `params` has exactly this model's names and shapes."""
+        shapes = self.param_shapes()
+        if set(params) != set(shapes):
+            missing, extra = sorted(set(shapes) - set(params)), sorted(set(params) - set(shapes))
+            raise ValueError(f"parameter names differ from the model's (missing {missing}, "
+                             f"unexpected {extra})")
+        for k, shape in shapes.items():
+            if tuple(params[k].shape) != shape:
+                raise ValueError(f"parameter {k} has shape {tuple(params[k].shape)}, "
+                                 f"expected {shape}")
+
+
+def make_model(family, hidden) -> MLP:
+    return MLP(family.in_dim, family.out_dim, hidden)

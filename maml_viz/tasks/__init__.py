@@ -1,0 +1,23 @@
+"""Registry of task families by name."""
+from ..config import ConfigError
+from .base import TaskFamily
+from .classification import Blobs
+from .linear import Linear
+from .sinusoid import Sinusoid
+
+FAMILIES = {cls.name: cls for cls in (Sinusoid, Linear, Blobs)}
+
+
+def get_family(name: str):
+    """The family class for `name` (call `.make(options)` for an instance)."""
+    try:
+        return FAMILIES[name]
+    except (KeyError, TypeError):
+        raise ConfigError("family", f"unknown family {name!r}; allowed: {', '.join(FAMILIES)}")
+
+
+def make_family(name: str, options: dict | None = None) -> TaskFamily:
+    return get_family(name).make(options)
+
+
+__all__ = ["FAMILIES", "TaskFamily", "get_family", "make_family"]

@@ -1,0 +1,50 @@
+"""Sinusoid regression (MAML paper, section 5.1): y = A sin(x - phi)."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+from ..config import ConfigError
+from .base import TaskFamily, uniform
+
+
+@dataclass(frozen=True)
+class Sinusoid(TaskFamily):
+    amp_min: float = 0.1
+    amp_max: float = 5.0
+    phase_min: float = 0.0
+    phase_max: float = math.pi
+    x_min: float = -5.0
+    x_max: float = 5.0
+
+    name = "sinusoid"
+    label = "Sine waves"
+    description = "y = A·sin(x − φ), amplitude A ∈ [0.1, 5], phase φ ∈ [0, π], x ∈ [−5, 5]"
+    config_defaults = {}
+
+    def check(self):
+        super().check()
+        for lo, hi in (("amp_min", "amp_max"), ("phase_min", "phase_max"), ("x_min", "x_max")):
+            if getattr(self, lo) >= getattr(self, hi):
+                raise ConfigError(f"family_options.{lo}", f"must be below {hi}")
+
+    def sample_tasks(self, n, gen):
+        amp = uniform((n,), self.amp_min, self.amp_max, gen)
+        phase = uniform((n,), self.phase_min, self.phase_max, gen)
+        return torch.stack([amp, phase], dim=1)
+
+    def sample_points(self, tasks, n, gen):
+        x = uniform((tasks.shape[0], n, 1), self.x_min, self.x_max, gen).to(tasks.dtype)
+        return x, self.target(tasks, x)
+
+    def target(self, tasks, x):
+        amp, phase = tasks[:, 0, None, None], tasks[:, 1, None, None]
+        return amp * torch.sin(x - phase)
+
+    def x_range(self):
+        return (self.x_min, self.x_max)
+
+    def describe_task(self, task):
+        return f"A = {task[0]:.2f}, φ = {task[1]:.2f}"

@@ -1,0 +1,188 @@
+"""The meta-training loop: config in, Run out.
+
+`Trainer` holds the state (meta-parameters, optimizer, generators, history) and advances in
+chunks (`run(n)`), so a CLI can show a progress bar and a UI worker can poll or stop it. Each
+chunk checks the meta-loss and the parameters for NaN/inf; on divergence it restores the last
+good parameters and raises `TrainingDiverged` with a message naming the likely cause.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from dataclasses import dataclass, field
+
+import torch
+
+from .algorithms import get_algorithm
+from .config import TrainConfig
+from .nets import make_model
+from .tasks import make_family
+
+
+class TrainingDiverged(RuntimeError):
+    pass
+
+
+def stream_seed(purpose: str, seed: int) -> int:
+    """Independent random streams per purpose: training tasks and evaluation tasks never share one."""
+    return int.from_bytes(hashlib.sha256(f"{purpose}:{seed}".encode()).digest()[:7], "big")
+
+
+def resolve_device(device: str = "auto") -> torch.device:
+    if device in (None, "auto"):
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device not in ("cpu", "cuda") and not str(device).startswith("cuda:"):
+        from .config import ConfigError
+        raise ConfigError("device", f"must be auto, cpu or cuda (got {device!r})")
+    if str(device).startswith("cuda") and not torch.cuda.is_available():
+        from .config import ConfigError
+        raise ConfigError("device", "cuda was asked for but no CUDA GPU is available; use cpu or auto")
+    return torch.device(device)
+
+
+def device_name(device: torch.device) -> str:
+    if device.type == "cuda":
+        return f"cuda ({torch.cuda.get_device_name(device)})"
+    return "cpu"
+
+
+@dataclass
+class Progress:
+    iteration: int
+    total: int
+    loss: float
+    its_per_s: float
+    elapsed: float
+
+    @property
+    def eta(self) -> float:
+        return (self.total - self.iteration) / self.its_per_s if self.its_per_s > 0 else float("nan")
+
+
+@dataclass
+class Run:
+    """A trained (or partially trained) run: everything the store saves and the app draws."""
+    config: TrainConfig
+    params: dict                       # meta-parameters, on some device
+    history: dict = field(default_factory=lambda: {"iteration": [], "meta_loss": [], "wall_time": []})
+    info: dict = field(default_factory=dict)      # device, seconds, it/s, partial, ...
+    metrics: dict | None = None                    # evaluate(...) as JSON
+    path: str | None = None
+
+    @property
+    def key(self) -> str:
+        return self.config.key()
+
+    @property
+    def algorithm(self):
+        return get_algorithm(self.config.algo)
+
+    @property
+    def family(self):
+        return make_family(self.config.family, self.config.family_options)
+
+    @property
+    def model(self):
+        return make_model(self.family, self.config.hidden)
+
+    def to(self, device) -> "Run":
+        return Run(self.config, {k: v.to(device) for k, v in self.params.items()}, self.history,
+                   dict(self.info), self.metrics, self.path)
+
+
+class Trainer:
+    def __init__(self, cfg: TrainConfig, device="auto", log_every: int | None = None):
+        cfg.validate()
+        self.cfg = cfg
+        self.device = resolve_device(device) if not isinstance(device, torch.device) else device
+        self.family = make_family(cfg.family, cfg.family_options)
+        self.model = make_model(self.family, cfg.hidden)
+        self.algo = get_algorithm(cfg.algo)
+        init_gen = torch.Generator(self.device).manual_seed(stream_seed("init", cfg.seed))
+        self.params = {k: v.requires_grad_(True)
+                       for k, v in self.algo.init_params(self.model, cfg, init_gen).items()}
+        self.opt = self.algo.make_optimizer(self.params, cfg)
+        self.task_gen = torch.Generator(self.device).manual_seed(stream_seed("train", cfg.seed))
+        self.total = cfg.iterations if self.algo.trains else 0
+        self.iteration = 0
+        self.seconds = 0.0
+        self.log_every = log_every or max(1, self.total // 2000)
+        self.history = {"iteration": [], "meta_loss": [], "wall_time": []}
+        self._bin = []
+
+    @property
+    def done(self) -> bool:
+        return self.iteration >= self.total
+
+    def run(self, n: int) -> Progress:
+        """Advance up to n meta-iterations (fewer at the end). Raises TrainingDiverged."""
+        n = min(n, self.total - self.iteration)
+        if n <= 0:
+            return self.progress(float("nan"))
+        snapshot = {k: v.detach().clone() for k, v in self.params.items()}
+        cfg, t0 = self.cfg, time.perf_counter()
+        losses, stamps = [], []
+        for _ in range(n):
+            batch = self.family.sample_batch(cfg.meta_batch, cfg.k_shot, cfg.k_query, self.task_gen)
+            losses.append(self.algo.step(self.model, self.family, self.params, self.opt, batch, cfg))
+            stamps.append(time.perf_counter())
+        losses = torch.stack(losses).float().cpu()
+        finite = bool(torch.isfinite(losses).all()) and all(
+            bool(torch.isfinite(v).all()) for v in self.params.values())
+        if not finite:
+            bad = int((~torch.isfinite(losses)).nonzero()[0]) if not torch.isfinite(losses).all() else n - 1
+            with torch.no_grad():
+                for k, v in self.params.items():
+                    v.copy_(snapshot[k])
+            raise TrainingDiverged(
+                f"training diverged (meta-loss became NaN/inf near iteration {self.iteration + bad + 1}). "
+                f"The likely cause is a step size that is too large: lower the inner learning rate "
+                f"(now {cfg.inner_lr}) or the outer learning rate (now {cfg.outer_lr}). Nothing was saved.")
+        base = self.seconds
+        for i, (l, s) in enumerate(zip(losses.tolist(), stamps)):
+            self._bin.append(l)
+            it = self.iteration + i + 1
+            if it % self.log_every == 0 or it == self.total:
+                self.history["iteration"].append(it)
+                self.history["meta_loss"].append(sum(self._bin) / len(self._bin))
+                self.history["wall_time"].append(base + s - t0)
+                self._bin = []
+        self.iteration += n
+        self.seconds += time.perf_counter() - t0
+        return self.progress(float(losses[-max(1, min(n, 50)):].mean()))
+
+    def progress(self, loss: float) -> Progress:
+        ips = self.iteration / self.seconds if self.seconds > 0 else 0.0
+        return Progress(self.iteration, self.total, loss, ips, self.seconds)
+
+    def result(self) -> Run:
+        params = {k: v.detach().clone() for k, v in self.params.items()}
+        info = {
+            "device": device_name(self.device),
+            "iterations_done": self.iteration,
+            "train_seconds": round(self.seconds, 3),
+            "its_per_s": round(self.iteration / self.seconds, 2) if self.seconds > 0 else None,
+            "partial": not self.done,
+            "torch": torch.__version__,
+            "threads": torch.get_num_threads(),
+        }
+        return Run(self.cfg, params, {k: list(v) for k, v in self.history.items()}, info)
+
+
+def train(cfg: TrainConfig, device="auto", callback=None, chunk: int = 200,
+          should_stop=None) -> Run:
+    """Train to completion (or until should_stop() is true: then the run is marked partial)."""
+    tr = Trainer(cfg, device)
+    while not tr.done:
+        if should_stop is not None and should_stop():
+            break
+        p = tr.run(chunk)
+        if callback is not None:
+            callback(p)
+    return tr.result()
+
+
+def default_threads() -> None:
+    """Tiny models on the CPU run faster on one intra-op thread (measured: benchmarks/threads.py)."""
+    torch.set_num_threads(1)
