@@ -139,10 +139,11 @@ def cmd_train(a) -> int:
     run.metrics = to_json(evaluate(run, n_tasks=a.eval_tasks))
     path = store.put(run).path
     res = {r["step"]: r["mean"] for r in run.metrics["results"]}
+    fmt = lambda v: "diverged" if v is None else f"{v:.3f}"
     print(f"trained {cfg.iterations} iterations in {run.info['train_seconds']:.1f} s "
-          f"({run.info['its_per_s']} it/s on {run.info['device']}); "
-          f"{run.family.metric} at K={cfg.k_shot}: {res[0]:.3f} before, {res[1]:.3f} after 1 step, "
-          f"{res[max(res)]:.3f} after {max(res)}")
+          f"({run.info['its_per_s'] or '-'} it/s on {run.info['device']}); "
+          f"{run.family.metric} at K={cfg.k_shot}: {fmt(res[0])} before, {fmt(res[1])} after 1 step, "
+          f"{fmt(res[max(res)])} after {max(res)}")
     print(path)
     return 0
 

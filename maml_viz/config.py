@@ -55,7 +55,9 @@ class TrainConfig:
         algo = given.get("algo", cls.algo)
         fam = get_family(family)  # raises ConfigError for an unknown name
         alg = get_algorithm(algo)
-        merged = {**fam.config_defaults, **alg.defaults, **given}
+        # precedence: the algorithm's weak defaults < the family's < the algorithm's strong
+        # defaults (what its settings mean, e.g. Reptile's outer step ε) < what the caller gave
+        merged = {**alg.weak_defaults, **fam.config_defaults, **alg.defaults, **given}
         cfg = cls(**merged)
         cfg.validate()
         return cfg
@@ -102,7 +104,10 @@ class TrainConfig:
             object.__setattr__(self, "hidden", tuple(hidden))
         if not isinstance(self.family_options, dict):
             raise ConfigError("family_options", "must be a mapping of option name to value")
-        get_family(self.family).make(self.family_options)  # validates the options
+        # validate, then store every option resolved (defaults included), so that the content
+        # hash changes whenever the task distribution does
+        fam = get_family(self.family).make(self.family_options)
+        object.__setattr__(self, "family_options", dataclasses.asdict(fam))
         return self
 
     # ---------------------------------------------------------------- serialisation

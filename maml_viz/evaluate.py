@@ -67,11 +67,19 @@ def evaluate(run: Run, k_shots=(None,), steps: int = DEFAULT_STEPS, n_tasks: int
 
 
 def to_json(df: pd.DataFrame) -> dict:
-    return {"protocol": df.attrs.get("protocol", {}),
-            "results": df[["k_shot", "step", "mean", "ci95"]].to_dict(orient="records")}
+    """Strict JSON: a non-finite mean (the adaptation diverged) becomes null with diverged=true."""
+    results = []
+    for r in df[["k_shot", "step", "mean", "ci95"]].to_dict(orient="records"):
+        ok = math.isfinite(r["mean"]) and math.isfinite(r["ci95"])
+        results.append({"k_shot": int(r["k_shot"]), "step": int(r["step"]),
+                        "mean": r["mean"] if ok else None, "ci95": r["ci95"] if ok else None,
+                        **({} if ok else {"diverged": True})})
+    return {"protocol": df.attrs.get("protocol", {}), "results": results}
 
 
 def from_json(d: dict) -> pd.DataFrame:
     df = pd.DataFrame(d["results"])
+    df["mean"] = df["mean"].astype(float)
+    df["ci95"] = df["ci95"].astype(float)
     df.attrs["protocol"] = d.get("protocol", {})
     return df

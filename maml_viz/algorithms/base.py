@@ -10,7 +10,8 @@ class Algorithm:
     name = "base"
     label = "base"
     description = ""
-    defaults: dict = {}
+    defaults: dict = {}        # config defaults that override the task family's
+    weak_defaults: dict = {}   # config defaults that the task family's override
     trains = True          # False for the random-init baseline
     is_baseline = False
 

@@ -12,7 +12,8 @@ class Reptile(Algorithm):
     label = "Reptile"
     description = ("Adapts to each task with several plain gradient steps, then nudges θ a "
                    "fraction ε of the way toward the adapted weights.")
-    defaults = {"inner_steps": 5, "inner_lr": 0.02, "outer_lr": 1.0}
+    defaults = {"outer_lr": 1.0}                       # ε: move all the way to the mean θ'
+    weak_defaults = {"inner_steps": 5, "inner_lr": 0.02}
 
     def make_optimizer(self, params, cfg):
         return None

@@ -24,7 +24,7 @@ class Blobs(TaskFamily):
     higher_is_better = True
     in_dim = 2
     description = "N-way classification of 2D points: N random class centres, labels shuffled per task"
-    config_defaults = {"k_shot": 1, "k_query": 15, "inner_lr": 0.5, "inner_steps": 1,
+    config_defaults = {"k_shot": 1, "k_query": 15, "inner_lr": 0.1, "inner_steps": 5,
                        "meta_batch": 20, "iterations": 3000, "hidden": (40, 40)}
 
     def check(self):

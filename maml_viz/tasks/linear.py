@@ -16,13 +16,13 @@ class Linear(TaskFamily):
     slope_max: float = 2.0
     intercept_min: float = -3.0
     intercept_max: float = 3.0
-    x_min: float = -5.0
-    x_max: float = 5.0
+    x_min: float = -2.0
+    x_max: float = 2.0
 
     name = "linear"
     label = "Straight lines"
-    description = "y = a·x + b, slope a ∈ [−2, 2], intercept b ∈ [−3, 3], x ∈ [−5, 5]"
-    config_defaults = {"hidden": (), "inner_lr": 0.05, "outer_lr": 0.01, "iterations": 2000}
+    description = "y = a·x + b, slope a ∈ [−2, 2], intercept b ∈ [−3, 3], x ∈ [−2, 2]"
+    config_defaults = {"hidden": (), "inner_lr": 0.3, "outer_lr": 0.01, "iterations": 2000}
 
     def check(self):
         super().check()

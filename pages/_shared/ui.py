@@ -1,0 +1,138 @@
+"""Streamlit helpers shared by the pages: the process-wide store and job manager, the sidebar,
+run lookup with a "train it now" fallback, and a polling progress panel. (This folder is not a
+page: Streamlit only lists .py files directly inside pages/.)"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import streamlit as st
+import torch
+
+from maml_viz.algorithms import ALGORITHMS, get_algorithm
+from maml_viz.config import ConfigError, TrainConfig
+from maml_viz.jobs import JobManager
+from maml_viz.store import RunStore, StoreError
+from maml_viz.tasks import FAMILIES
+from maml_viz.train import device_name, resolve_device
+
+ROOT = Path(__file__).resolve().parents[2]
+ASSETS = ROOT / "assets" / "runs"
+RUNS = Path(os.environ.get("MAML_VIZ_RUNS", ROOT / "runs"))
+
+
+class Backend:
+    def __init__(self):
+        torch.set_num_threads(1)
+        self.device = resolve_device(os.environ.get("MAML_VIZ_DEVICE", "auto"))
+        self.store = RunStore([RUNS, ASSETS], self.device)
+        self.jobs = JobManager(self.store, self.device)
+
+
+@st.cache_resource(show_spinner=False)
+def backend() -> Backend:
+    return Backend()
+
+
+def setup(title: str, icon: str = "🧭") -> Backend:
+    st.set_page_config(page_title=f"{title} · maml-viz", page_icon=icon, layout="wide")
+    b = backend()
+    with st.sidebar:
+        st.page_link("app.py", label="Learn", icon=":material/school:")
+        st.page_link("pages/1_Playground.py", label="Playground", icon=":material/tune:")
+        st.page_link("pages/2_Train.py", label="Train", icon=":material/model_training:")
+        st.page_link("pages/3_Compare.py", label="Compare", icon=":material/compare:")
+        st.divider()
+        st.markdown(f"**Device:** {device_name(b.device)}")
+        st.markdown(f"**Runs in memory:** {len(b.store)}")
+        active = b.jobs.active()
+        if active:
+            st.markdown(f"**Training now:** {', '.join(label(j.config.algo) for j in active)}")
+    return b
+
+
+def label(algo: str) -> str:
+    return get_algorithm(algo).label
+
+
+def algos(include_baselines=True) -> list:
+    return [a for a, alg in ALGORITHMS.items() if include_baselines or not alg.is_baseline]
+
+
+def families(kind=None) -> list:
+    return [f for f, cls in FAMILIES.items() if kind is None or cls.kind == kind]
+
+
+def family_label(name: str) -> str:
+    return FAMILIES[name].label
+
+
+def config_for(family: str, algo: str, **kw) -> TrainConfig:
+    return TrainConfig.create(family=family, algo=algo, **kw)
+
+
+def get_run(cfg: TrainConfig):
+    """The stored run for cfg, or None. A damaged run file shows an error instead of crashing."""
+    try:
+        return backend().store.get(cfg)
+    except StoreError as e:
+        st.error(f"A stored run could not be read: {e}")
+        return None
+
+
+def runs_or_train(cfgs: list, key: str):
+    """Runs for every config; for missing ones, offer to train them (in the background) and
+    show live progress. Returns {algo: run} for those available now."""
+    b = backend()
+    have, missing = {}, []
+    for cfg in cfgs:
+        run = get_run(cfg)
+        if run is not None and not run.info.get("partial"):
+            have[cfg.algo] = run
+        else:
+            missing.append(cfg)
+            if run is not None:
+                have[cfg.algo] = run
+    if missing:
+        jobs = [b.jobs.get(c.key()) for c in missing]
+        running = [j for j in jobs if j is not None and j.active]
+        if not running:
+            names = ", ".join(f"{label(c.algo)} ({c.iterations:,} iterations)" for c in missing)
+            st.info(f"Not trained yet: {names}. Training runs in the background; you can keep "
+                    f"using the app meanwhile.")
+            if st.button("Train now", key=f"train-{key}", type="primary"):
+                for c in missing:
+                    b.jobs.submit(c)
+                st.rerun()
+        progress_panel([c.key() for c in missing], key)
+    return have
+
+
+@st.fragment(run_every=1.0)
+def progress_panel(keys: list, key: str = ""):
+    """Live progress of the jobs with these keys; reruns the page when they finish."""
+    b = backend()
+    jobs = [b.jobs.get(k) for k in keys]
+    jobs = [j for j in jobs if j is not None]
+    if not jobs:
+        return
+    for j in jobs:
+        p = j.progress
+        if j.status == "failed":
+            st.error(f"{label(j.config.algo)}: {j.error}")
+            continue
+        if p and p.its_per_s:
+            eta = f", about {p.eta:.0f} s left" if j.active and p.eta == p.eta else ""
+            text = (f"{label(j.config.algo)}: {j.status}, iteration {p.iteration:,} of "
+                    f"{p.total:,} · {p.its_per_s:.0f} it/s{eta} · meta-loss {p.loss:.3f}")
+        else:
+            text = f"{label(j.config.algo)}: {j.status}"
+        st.progress(min(max(j.fraction, 0.0), 1.0), text=text)
+    if any(j.status in ("done", "stopped") for j in jobs) and \
+            st.session_state.get(f"_seen_done_{key}") != sorted(j.key for j in jobs if not j.active):
+        st.session_state[f"_seen_done_{key}"] = sorted(j.key for j in jobs if not j.active)
+        st.rerun()
+
+
+def config_error(e: ConfigError):
+    st.error(f"Invalid setting {e.field}: {str(e).split(': ', 1)[-1]}")

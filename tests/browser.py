@@ -1,0 +1,80 @@
+"""Helpers for the real-browser tests: a Streamlit server on a free loopback port and Debian's
+Chromium driven by Playwright (launched as the developers' guide says)."""
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+SHOTS = os.path.join(ROOT, "screenshots")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def server(runs_dir, timeout=60):
+    port = free_port()
+    env = dict(os.environ, MAML_VIZ_RUNS=str(runs_dir), PYTHONUNBUFFERED="1")
+    t0 = time.time()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
+         "--server.headless", "true", "--server.port", str(port),
+         "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.time() - t0 > timeout:
+                raise RuntimeError("streamlit did not start: " + proc.stdout.read().decode()[-2000:])
+            time.sleep(0.2)
+        yield url, t0
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@contextlib.contextmanager
+def browser():
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def wait_idle(page, timeout=90_000):
+    page.wait_for_timeout(300)
+    page.wait_for_selector(IDLE, timeout=timeout)
+
+
+def plot_data(page, index=0):
+    """The data arrays of the index-th Plotly chart in the page."""
+    return page.evaluate(
+        """(i) => { const p = document.querySelectorAll('.js-plotly-plot')[i];
+                   if (!p || !p._fullData) return null;   // decoded arrays (data holds bdata)
+                   return p._fullData.map(t => ({name: t.name || '',
+                       n: (t.x || t.z || []).length,
+                       y: Array.from(t.y || []).slice(0, 400).map(Number)})); }""",
+        index)

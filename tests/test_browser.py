@@ -1,0 +1,96 @@
+"""Real browser: each page opened by URL as the first visit of a fresh server; no exception, a
+drawn Plotly chart; the step slider changes the chart; a short training survives a widget move.
+Screenshots land in screenshots/ (look at them)."""
+import os
+import time
+
+import pytest
+
+from browser import IDLE, SHOTS, browser, plot_data, server, wait_idle
+
+PAGES = [("", "Learning to learn"), ("Playground", "Playground"), ("Train", "Train"),
+         ("Compare", "Compare algorithms")]
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    with browser() as b:
+        yield b
+
+
+@pytest.mark.parametrize("path,heading", PAGES)
+def test_deep_link_first_visit_renders(chromium, tmp_path, path, heading):
+    os.makedirs(SHOTS, exist_ok=True)
+    with server(tmp_path / "runs") as (url, t0):
+        page = chromium.new_page(viewport={"width": 1400, "height": 3000})  # app scrolls inside
+        page.goto(f"{url}/{path}")
+        page.get_by_role("heading", name=heading).first.wait_for(timeout=60_000)
+        wait_idle(page)
+        if path != "Train":
+            page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
+            wait_idle(page)
+        ready = time.time() - t0
+        assert page.locator('[data-testid="stException"]').count() == 0
+        # the navigation offers every page (we are in the pages/ multipage app, not a lone script)
+        nav = page.locator('[data-testid="stSidebar"] [data-testid="stPageLink"]')
+        texts = nav.all_inner_texts()
+        assert [t.strip().split()[-1] for t in texts] == ["Learn", "Playground", "Train", "Compare"], texts
+        if path != "Train":
+            data = plot_data(page)
+            assert data and any(t["n"] > 0 for t in data)
+        page.screenshot(path=os.path.join(SHOTS, f"{path or 'Learn'}.png"), full_page=True)
+        print(f"{path or 'Learn'}: ready {ready:.1f} s after server start")
+        page.close()
+
+
+def test_playground_step_slider_changes_the_chart(chromium, tmp_path):
+    with server(tmp_path / "runs") as (url, _):
+        page = chromium.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{url}/Playground")
+        page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
+        wait_idle(page)
+
+        def adapted():
+            d = plot_data(page, 0)
+            return next(t["y"] for t in d if t["name"].startswith("after"))
+
+        before = adapted()
+        slider = page.get_by_role("slider", name="Show the prediction after this many steps")
+        slider.focus()
+        for _ in range(3):
+            slider.press("ArrowRight")
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('.js-plotly-plot')[0]._fullData].some(t => (t.name||'').startsWith('after 4'))",
+            timeout=30_000)
+        wait_idle(page)
+        after = adapted()
+        assert after != before
+        assert page.locator('[data-testid="stException"]').count() == 0
+        page.screenshot(path=os.path.join(SHOTS, "Playground-step4.png"), full_page=True)
+        page.close()
+
+
+def test_training_survives_widget_moves_and_finishes(chromium, tmp_path):
+    with server(tmp_path / "runs") as (url, _):
+        page = chromium.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{url}/Train")
+        page.get_by_role("heading", name="Train").first.wait_for(timeout=60_000)
+        wait_idle(page)
+        it = page.get_by_label("Meta-iterations")
+        it.fill("1500")
+        page.get_by_role("button", name="Start training").click()
+        page.get_by_text("running").first.wait_for(timeout=30_000)
+        # move a widget outside the form while training runs: pick another stored run
+        page.get_by_role("heading", name="Stored runs").wait_for(timeout=30_000)
+        box = page.get_by_label("Run", exact=True)
+        box.click()
+        page.keyboard.press("ArrowDown")
+        page.keyboard.press("Enter")
+        wait_idle(page)
+        assert page.get_by_text("running").count() > 0 or page.get_by_text(": done").count() > 0
+        page.get_by_text("MAML on Sine waves (K=10, seed 0): done").first.wait_for(timeout=120_000)
+        wait_idle(page)
+        assert len(os.listdir(tmp_path / "runs")) == 1, "exactly one run should have trained"
+        assert page.locator('[data-testid="stException"]').count() == 0
+        page.screenshot(path=os.path.join(SHOTS, "Train-done.png"), full_page=True)
+        page.close()
