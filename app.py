@@ -1,13 +1,11 @@
 """maml-viz home page: "Learn". The story of MAML for someone who has never heard of it, drawn
 from bundled runs, with no waiting. Other pages live in pages/ (Streamlit's page discovery)."""
-import numpy as np
 import streamlit as st
-import torch
 
-from maml_viz import explore, figures
+from maml_viz import figures, learn
 from pages._shared import ui
 
-b = ui.setup("Learn", "🎓")
+ui.setup("Learn", "🎓", light=True)
 
 st.title("Learning to learn, in pictures")
 st.markdown(
@@ -17,16 +15,26 @@ st.markdown(
     "**MAML** (Finn et al., 2017) does this by learning a good *starting point*: a set of network "
     "weights from which one or two small gradient steps on a new task's few examples already work.")
 
+# The pictures come from the bundled runs, precomputed (python -m maml_viz learn-data) so that
+# this page draws before torch has loaded; another task is computed live.
+seed = st.session_state.get("learn_seed", learn.TASK_SEED)
+data = learn.load(ui.ROOT / "assets" / "learn.json") if seed == learn.TASK_SEED else None
+if data is None:
+    runs = ui.runs_or_train([ui.config_for(f, a) for f in ("sinusoid", "linear")
+                             for a in ("maml", "pretrained")], "learn")
+    if len(runs) < 2:
+        st.stop()
+    try:
+        data = learn.compute(ui.backend().store, task_seed=seed)
+    except LookupError:
+        st.stop()
+LABEL = {"maml": "MAML", "pretrained": "Pretrained"}
+
 # ----------------------------------------------------------------------------- 1. a task family
 st.header("1 · A family of tasks")
 st.markdown("Here every task is a sine wave with its own height (amplitude) and shift (phase). "
             "A model gets to see only a few points of a new wave and must draw the whole curve.")
-sin_fam = ui.FAMILIES["sinusoid"].make()
-gen = explore.task_generator(7)
-tasks = sin_fam.sample_tasks(8, gen)
-xg = torch.linspace(-5, 5, 200).reshape(1, 200, 1)
-ys = [sin_fam.target(tasks[i:i + 1], xg)[0] for i in range(8)]
-st.plotly_chart(figures.task_gallery(xg.reshape(-1), ys, [sin_fam.describe_task(t) for t in tasks]),
+st.plotly_chart(figures.task_gallery(data["x"], data["gallery"]["ys"], data["gallery"]["titles"]),
                 key="gallery")
 st.caption("Eight tasks drawn at random from the family: same shape, different height and shift. "
            "A new task will be another curve like these.")
@@ -39,26 +47,24 @@ st.markdown(
     "their average, which is nearly flat, and one small step on 5 points barely moves it. "
     "MAML instead learns weights that are *ready to change*: one step on the same 5 points bends "
     "it onto the new wave.")
-runs = ui.runs_or_train([ui.config_for("sinusoid", a) for a in ("maml", "pretrained")], "learn2")
-if len(runs) == 2:
-    if "learn_seed" not in st.session_state:
-        st.session_state.learn_seed = 3
-    if st.button("Try another task", key="learn-new"):
-        st.session_state.learn_seed += 1
-    task, xs, ys_ = explore.sample_task(runs["maml"], st.session_state.learn_seed, 5)
-    cols = st.columns(2)
-    for col, algo in zip(cols, ("pretrained", "maml")):
-        tr = explore.trajectory(runs[algo], xs, ys_, 1, x_grid=xg, task=task)
-        fig = figures.adaptation(
-            xg.reshape(-1), tr["true"], support=(xs.reshape(-1), ys_.reshape(-1)),
-            curves=[(f"{ui.label(algo)} before", tr["preds"][0], figures.color(algo), "dot"),
-                    (f"{ui.label(algo)} after 1 step", tr["preds"][1], figures.color(algo), "solid")],
-            title=f"{ui.label(algo)}: error {tr['grid_error'][0]:.2f} → {tr['grid_error'][1]:.2f}",
-            subtitle=f"one gradient step (α = {runs[algo].config.inner_lr:g}) on the 5 black points", y_range=(-6, 6),
-            height=380)
-        col.plotly_chart(fig, key=f"learn-{algo}")
-    st.caption("Dotted: the network before it sees the new task. Solid: after one gradient step "
-               "on the 5 black points. The dashed black curve is the truth it should find.")
+if st.button("Try another task", key="learn-new"):
+    st.session_state.learn_seed = seed + 1
+    st.rerun()
+sine = data["sine"]
+cols = st.columns(2)
+for col, algo in zip(cols, ("pretrained", "maml")):
+    d = sine[algo]
+    fig = figures.adaptation(
+        data["x"], sine["true"], support=(sine["xs"], sine["ys"]),
+        curves=[(f"{LABEL[algo]} before", d["before"], algo, "dot"),
+                (f"{LABEL[algo]} after 1 step", d["after"], algo, "solid")],
+        title=f"{LABEL[algo]}: error {d['error'][0]:.2f} → {d['error'][1]:.2f}",
+        subtitle=f"one gradient step (α = {d['inner_lr']:g}) on the {len(sine['xs'])} black points",
+        y_range=(-6, 6), height=380)
+    col.plotly_chart(fig, key=f"learn-{algo}")
+st.caption("Dotted: the network before it sees the new task. Solid: after one gradient step "
+           "on the black points. The dashed black curve is the truth it should find; the error "
+           "is the mean squared distance to it.")
 
 # ----------------------------------------------------------------------------- 3. parameter space
 st.header("3 · The picture in weight space")
@@ -67,21 +73,16 @@ st.markdown(
     "(slope a, intercept b) make a plane we can draw. Each grey dot is the best line for one task. "
     "A star is a learned starting point; each thin line is the one gradient step from that start "
     "toward one task, using 10 of its points.")
-lin = ui.runs_or_train([ui.config_for("linear", a) for a in ("maml", "pretrained")], "learn3")
-if len(lin) == 2:
-    optima, thetas, adapted = None, {}, {}
-    for algo, run in lin.items():
-        optima, th, ad = explore.linear_one_step(run, n_tasks=30, k=10, seed=0)
-        thetas[algo], adapted[algo] = th, ad
-    st.plotly_chart(figures.param_space(optima, thetas, adapted,
-                                        labels={a: ui.label(a) for a in lin},
-                                        title="Starting points and one adaptation step",
-                                        subtitle=f"30 new line tasks, 10 points each, one step with α = {lin['maml'].config.inner_lr:g}"),
-                    key="learn-param")
-    st.caption("The stars sit in the middle of the cloud of task optima, so one step lands near "
-               "each task's best line. For straight lines the average task is already a good start, "
-               "which is why the pretrained star sits right next to MAML's; for the sine waves above "
-               "it is not, and there MAML wins by far.")
+line = data["linear"]
+st.plotly_chart(figures.param_space(line["optima"], line["thetas"], line["adapted"], labels=LABEL,
+                                    title="Starting points and one adaptation step",
+                                    subtitle=f"{len(line['optima'])} new line tasks, 10 points each, "
+                                             f"one step with α = {line['inner_lr']:g}"),
+                key="learn-param")
+st.caption("The stars sit in the middle of the cloud of task optima, so one step moves each "
+           "line most of the way to its task's best one. For straight lines the average task is "
+           "already a good start, which is why the pretrained star sits right on MAML's; for the "
+           "sine waves above it is not, and there MAML wins by far.")
 
 # ----------------------------------------------------------------------------- 4. the algorithm
 st.header("4 · The algorithm in three lines")

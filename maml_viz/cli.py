@@ -80,6 +80,10 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("runs", help="list stored runs")
     r.add_argument("--runs-dir", default="runs")
 
+    ld = sub.add_parser("learn-data", help="precompute the Learn page's pictures from bundled runs")
+    ld.add_argument("--runs-dir", default="assets/runs")
+    ld.add_argument("--out", default="assets/learn.json")
+
     b = sub.add_parser("bench", help="throughput: vectorised meta-step vs a per-task loop")
     b.add_argument("--seconds", type=float, default=3.0, help="timing budget per measurement")
     b.add_argument("--quick", action="store_true")
@@ -203,6 +207,22 @@ def cmd_runs(a) -> int:
     return 0
 
 
+def cmd_learn_data(a) -> int:
+    import torch
+
+    from .learn import compute, save
+    from .store import RunStore
+
+    torch.set_num_threads(1)
+    try:
+        data = compute(RunStore(a.runs_dir))
+    except LookupError as e:
+        raise CLIError(f"{e}: train the default runs first (see README, 'Bundled runs')")
+    save(data, a.out)
+    print(a.out)
+    return 0
+
+
 def cmd_bench(a) -> int:
     from .bench import main as bench_main
     bench_main(seconds=a.seconds, quick=a.quick)
@@ -213,7 +233,7 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return {"train": cmd_train, "evaluate": cmd_evaluate, "runs": cmd_runs,
-                "bench": cmd_bench}[args.command](args)
+                "bench": cmd_bench, "learn-data": cmd_learn_data}[args.command](args)
     except ConfigError as err:
         print(f"error: {_flag(err.field)}: {str(err).split(': ', 1)[1]}", file=sys.stderr)
         return EXIT_USAGE

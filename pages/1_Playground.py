@@ -20,7 +20,7 @@ ss.setdefault("pg_points", [])          # user's own points: [(x, y)] or [(x1, x
 c1, c2, c3, c4 = st.columns([1.2, 1.2, 1, 1])
 family = c1.selectbox("Task family", ui.families(), format_func=ui.family_label, key="pg_family")
 algo = c2.selectbox("Algorithm", ui.algos(), format_func=ui.label, key="pg_algo")
-fam_cls = ui.FAMILIES[family]
+fam_cls = ui.family_class(family)
 is_cls = fam_cls.kind == "classification"
 k = c3.slider("Examples the model sees (K)" + (" per class" if is_cls else ""), 1, 50,
               fam_cls.config_defaults.get("k_shot", 10), key=f"pg_k_{family}")

@@ -20,7 +20,7 @@ with st.form("train_form"):
     c1, c2 = st.columns(2)
     family = c1.selectbox("Task family", ui.families(), format_func=ui.family_label)
     chosen = c2.multiselect("Algorithms", ui.algos(), default=["maml"], format_func=ui.label)
-    d = ui.FAMILIES[family].config_defaults
+    d = ui.family_class(family).config_defaults
     c1, c2, c3, c4 = st.columns(4)
     iterations = c1.number_input("Meta-iterations", 1, 200_000, 2000, step=500)
     k_shot = c2.number_input("Examples per task (K)", 1, 100, d.get("k_shot", 10))

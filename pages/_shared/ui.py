@@ -1,49 +1,57 @@
 """Streamlit helpers shared by the pages: the process-wide store and job manager, the sidebar,
 run lookup with a "train it now" fallback, and a polling progress panel. (This folder is not a
-page: Streamlit only lists .py files directly inside pages/.)"""
+page: Streamlit only lists .py files directly inside pages/.) torch and the engine are imported
+lazily, so that the home page can draw from precomputed data before torch has loaded."""
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import streamlit as st
-import torch
-
-from maml_viz.algorithms import ALGORITHMS, get_algorithm
-from maml_viz.config import ConfigError, TrainConfig
-from maml_viz.jobs import JobManager
-from maml_viz.store import RunStore, StoreError
-from maml_viz.tasks import FAMILIES
-from maml_viz.train import device_name, resolve_device
 
 ROOT = Path(__file__).resolve().parents[2]
 ASSETS = ROOT / "assets" / "runs"
 RUNS = Path(os.environ.get("MAML_VIZ_RUNS", ROOT / "runs"))
+_ready = threading.Event()     # set once the cached backend exists (a flag, not app state)
 
 
 class Backend:
     def __init__(self):
+        import torch
+
+        from maml_viz.jobs import JobManager
+        from maml_viz.store import RunStore
+        from maml_viz.train import device_name, resolve_device
+
         torch.set_num_threads(1)
         self.device = resolve_device(os.environ.get("MAML_VIZ_DEVICE", "auto"))
+        self.device_name = device_name(self.device)
         self.store = RunStore([RUNS, ASSETS], self.device)
         self.jobs = JobManager(self.store, self.device)
 
 
 @st.cache_resource(show_spinner=False)
 def backend() -> Backend:
-    return Backend()
+    b = Backend()
+    _ready.set()
+    return b
 
 
-def setup(title: str, icon: str = "🧭") -> Backend:
+def setup(title: str, icon: str = "🧭", light: bool = False):
+    """Page config and sidebar. light=True does not load the engine if it is not loaded yet."""
     st.set_page_config(page_title=f"{title} · maml-viz", page_icon=icon, layout="wide")
-    b = backend()
+    b = backend() if (not light or _ready.is_set()) else None
     with st.sidebar:
         st.page_link("app.py", label="Learn", icon=":material/school:")
         st.page_link("pages/1_Playground.py", label="Playground", icon=":material/tune:")
         st.page_link("pages/2_Train.py", label="Train", icon=":material/model_training:")
         st.page_link("pages/3_Compare.py", label="Compare", icon=":material/compare:")
         st.divider()
-        st.markdown(f"**Device:** {device_name(b.device)}")
+        if b is None:
+            st.caption("The compute device is shown once a page loads a model.")
+            return None
+        st.markdown(f"**Device:** {b.device_name}")
         st.markdown(f"**Runs in memory:** {len(b.store)}")
         active = b.jobs.active()
         if active:
@@ -52,27 +60,37 @@ def setup(title: str, icon: str = "🧭") -> Backend:
 
 
 def label(algo: str) -> str:
+    from maml_viz.algorithms import get_algorithm
     return get_algorithm(algo).label
 
 
 def algos(include_baselines=True) -> list:
+    from maml_viz.algorithms import ALGORITHMS
     return [a for a, alg in ALGORITHMS.items() if include_baselines or not alg.is_baseline]
 
 
+def family_class(name: str):
+    from maml_viz.tasks import FAMILIES
+    return FAMILIES[name]
+
+
 def families(kind=None) -> list:
+    from maml_viz.tasks import FAMILIES
     return [f for f, cls in FAMILIES.items() if kind is None or cls.kind == kind]
 
 
 def family_label(name: str) -> str:
-    return FAMILIES[name].label
+    return family_class(name).label
 
 
-def config_for(family: str, algo: str, **kw) -> TrainConfig:
+def config_for(family: str, algo: str, **kw):
+    from maml_viz.config import TrainConfig
     return TrainConfig.create(family=family, algo=algo, **kw)
 
 
-def get_run(cfg: TrainConfig):
+def get_run(cfg):
     """The stored run for cfg, or None. A damaged run file shows an error instead of crashing."""
+    from maml_viz.store import StoreError
     try:
         return backend().store.get(cfg)
     except StoreError as e:
@@ -134,5 +152,5 @@ def progress_panel(keys: list, key: str = ""):
         st.rerun()
 
 
-def config_error(e: ConfigError):
+def config_error(e):
     st.error(f"Invalid setting {e.field}: {str(e).split(': ', 1)[-1]}")
