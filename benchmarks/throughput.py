@@ -10,4 +10,6 @@ from maml_viz.bench import main  # noqa: E402
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--seconds", type=float, default=3.0)
-    main(seconds=ap.parse_args().seconds)
+    ap.add_argument("--compile", action="store_true", help="also time the torch.compile'd step")
+    a = ap.parse_args()
+    main(seconds=a.seconds, compiled=a.compile)

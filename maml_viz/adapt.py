@@ -20,15 +20,19 @@ import torch
 
 
 def adapt(model, family, params: dict, x: torch.Tensor, y: torch.Tensor, steps: int, lr,
-          *, create_graph: bool = False, keys=None, trajectory: bool = False):
+          *, create_graph: bool = False, keys=None, trajectory: bool = False, tape=None):
     """Return the adapted per-task params (or, with trajectory=True, the list θ_0..θ_steps;
-    θ_0 is θ itself, shared across tasks)."""
+    θ_0 is θ itself, shared across tasks). A `tape` list receives, per step, what the
+    hand-written meta-gradient needs: (params, layer inputs, prediction, dL/dprediction, grads)."""
     keys = tuple(model.param_shapes()) if keys is None else tuple(keys)
     cur = dict(params)
     out = [cur] if trajectory else None
     for _ in range(steps):
         pred, acts = model.forward_cache(cur, x)
-        grads = model.backward(cur, acts, family.loss_grad(pred, y), keys)
+        dout = family.loss_grad(pred, y)
+        grads = model.backward(cur, acts, dout, keys)
+        if tape is not None:
+            tape.append((cur, acts, pred, dout, grads))
         nxt = dict(cur)
         for k in keys:
             g = grads[k] if create_graph else grads[k].detach()

@@ -90,14 +90,18 @@ def _rate(step, batches, seconds):
             return n / dt
 
 
-def compare(algo, seconds=3.0, rounds=3):
+def compare(algo, seconds=3.0, rounds=3, compiled=False):
     """Ours vs the tutorial loop on the same batches, interleaved; returns (ours, loop) it/s."""
     cfg, fam, model, alg, p_ours = _setup(algo)
     p_loop = {k: v.detach().clone().requires_grad_(True) for k, v in p_ours.items()}
     opt_ours = alg.make_optimizer(p_ours, cfg)
     opt_loop = torch.optim.Adam(list(p_loop.values()), lr=cfg.outer_lr) if algo != "reptile" else None
     batches = _batches(fam, cfg, 50)
-    ours = lambda b: alg.step(model, fam, p_ours, opt_ours, b, cfg)
+    ours = lambda b: alg.step(model, fam, p_ours, opt_ours, b, cfg, compiled=compiled)
+    if compiled:
+        t0 = time.perf_counter()
+        ours(batches[0])
+        print(f"  ({algo}: torch.compile took {time.perf_counter() - t0:.1f} s, once per process)")
     if algo == "reptile":
         loop = lambda b: tutorial_reptile_step(p_loop, None, b, cfg)
     else:
@@ -118,7 +122,7 @@ def ours_only(algo, seconds=2.0, threads=None):
     return _rate(lambda b: alg.step(model, fam, params, opt, b, cfg), batches, seconds)
 
 
-def main(seconds=3.0, quick=False):
+def main(seconds=3.0, quick=False, compiled=False):
     default_threads = torch.get_num_threads()
     torch.set_num_threads(1)
     if quick:
@@ -127,9 +131,15 @@ def main(seconds=3.0, quick=False):
     print(f"maml-viz throughput on {dev} (torch {torch.__version__}, 1 intra-op thread), sinusoid, "
           f"meta-batch 25, K=10, 40-40 MLP; median of 3 interleaved rounds, {seconds:.1f} s each side")
     print(f"{'algorithm':<12}{'ours it/s':>12}{'loop it/s':>12}{'ratio':>9}")
+    if quick:
+        compiled = False
     for algo in ("maml", "fomaml", "reptile"):
         o, l = compare(algo, seconds)
         print(f"{algo:<12}{o:>12.1f}{l:>12.1f}{o / l:>8.1f}x")
+    if compiled:
+        for algo in ("maml", "fomaml"):
+            o, l = compare(algo, seconds, compiled=True)
+            print(f"{algo + ' (compiled)':<12}{o:>12.1f}{l:>12.1f}{o / l:>8.1f}x")
     for algo in ("anil", "metasgd", "pretrained"):
         print(f"{algo:<12}{ours_only(algo, seconds / 2):>12.1f}{'-':>12}{'-':>9}")
     one = ours_only("maml", seconds / 2, threads=1)

@@ -66,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--runs-dir", default="runs")
     t.add_argument("--threads", type=int, help="CPU intra-op threads (default 1: fastest for small nets)")
     t.add_argument("--eval-tasks", type=int, default=1000)
+    t.add_argument("--compile", action="store_true",
+                   help="torch.compile the meta-gradient: ~2x faster after a ~10 s compile "
+                        "(needs a C++ compiler; falls back to eager)")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
 
     e = sub.add_parser("evaluate", help="evaluate a stored run under the standard protocol")
@@ -87,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     b = sub.add_parser("bench", help="throughput: vectorised meta-step vs a per-task loop")
     b.add_argument("--seconds", type=float, default=3.0, help="timing budget per measurement")
     b.add_argument("--quick", action="store_true")
+    b.add_argument("--compile", action="store_true", help="also time the torch.compile'd step")
     return p
 
 
@@ -122,7 +126,7 @@ def cmd_train(a) -> int:
             print(found)
             return 0
         print(f"a partial run with this config exists; training it again: {found}")
-    tr = Trainer(cfg, device)
+    tr = Trainer(cfg, device, compiled=a.compile)
     bar = tqdm(total=tr.total, unit="it", disable=a.quiet, dynamic_ncols=True,
                desc=f"{cfg.algo} on {cfg.family}")
     try:
@@ -225,7 +229,7 @@ def cmd_learn_data(a) -> int:
 
 def cmd_bench(a) -> int:
     from .bench import main as bench_main
-    bench_main(seconds=a.seconds, quick=a.quick)
+    bench_main(seconds=a.seconds, quick=a.quick, compiled=a.compile)
     return 0
 
 

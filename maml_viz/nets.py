@@ -90,6 +90,52 @@ class MLP:
                 d = torch.matmul(d, w.transpose(-1, -2)).masked_fill(a <= 0, 0.0)
         return grads
 
+    def hvp(self, params: dict, acts: list, dout: torch.Tensor, rdout_fn, tangent: dict) -> dict:
+        """Per-task Hessian-vector products H·u of sum_i L_i at `params`, for a per-task direction
+        u = `tangent` (a dict over some of the parameters; the others have no component).
+
+        Pearlmutter's R-operator: push the directional derivative R{.} = d/dε (.)(θ + ε u)
+        through the forward pass, the loss gradient (`rdout_fn(R{output})` = R{dL/d output})
+        and the backward pass above. `acts` and `dout` are those of `forward_cache`/`backward`
+        at the same params (the inner loop's tape). ReLU's second derivative is zero a.e.
+        Returns H·u for every parameter (cross terms included), with a task dimension.
+        """
+        n = self.n_layers
+        r_acts = [None] * n            # R{input of layer i}
+        r_in = None
+        for i in range(n):
+            w, kw, kb = params[f"l{i}.w"], f"l{i}.w", f"l{i}.b"
+            rz = None
+            if r_in is not None:
+                rz = torch.matmul(r_in, w)
+            if kw in tangent:
+                t = torch.matmul(acts[i], tangent[kw])
+                rz = t if rz is None else rz + t
+            if kb in tangent:
+                t = tangent[kb].unsqueeze(1)
+                rz = t if rz is None else rz + t
+            if i < n - 1:
+                r_in = None if rz is None else rz.masked_fill(acts[i + 1] <= 0, 0.0)
+                r_acts[i + 1] = r_in
+        rd = rdout_fn(rz)
+        d, out = dout, {}
+        for i in reversed(range(n)):
+            a, ra = acts[i], r_acts[i]
+            gw = torch.matmul(a.transpose(1, 2), rd)
+            if ra is not None:
+                gw = gw + torch.matmul(ra.transpose(1, 2), d)
+            out[f"l{i}.w"], out[f"l{i}.b"] = gw, rd.sum(1)
+            if i > 0:
+                w, kw = params[f"l{i}.w"], f"l{i}.w"
+                wt = w.transpose(-1, -2)
+                nrd = torch.matmul(rd, wt)
+                if kw in tangent:
+                    nrd = nrd + torch.matmul(d, tangent[kw].transpose(-1, -2))
+                mask = a <= 0
+                rd = nrd.masked_fill(mask, 0.0)
+                d = torch.matmul(d, wt).masked_fill(mask, 0.0)
+        return out
+
     def check_params(self, params: dict) -> None:
         """Raise ValueError unless `params` has exactly this model's names and shapes."""
         shapes = self.param_shapes()

@@ -92,7 +92,8 @@ class Run:
 
 
 class Trainer:
-    def __init__(self, cfg: TrainConfig, device="auto", log_every: int | None = None):
+    def __init__(self, cfg: TrainConfig, device="auto", log_every: int | None = None,
+                 compiled: bool = False):
         cfg.validate()
         self.cfg = cfg
         self.device = resolve_device(device) if not isinstance(device, torch.device) else device
@@ -110,6 +111,7 @@ class Trainer:
         self.log_every = log_every or max(1, self.total // 2000)
         self.history = {"iteration": [], "meta_loss": [], "wall_time": []}
         self._bin = []
+        self.compiled = compiled
 
     @property
     def done(self) -> bool:
@@ -125,7 +127,8 @@ class Trainer:
         losses, stamps = [], []
         for _ in range(n):
             batch = self.family.sample_batch(cfg.meta_batch, cfg.k_shot, cfg.k_query, self.task_gen)
-            losses.append(self.algo.step(self.model, self.family, self.params, self.opt, batch, cfg))
+            losses.append(self.algo.step(self.model, self.family, self.params, self.opt, batch, cfg,
+                                         compiled=self.compiled))
             stamps.append(time.perf_counter())
         losses = torch.stack(losses).float().cpu()
         finite = bool(torch.isfinite(losses).all()) and all(
@@ -166,6 +169,7 @@ class Trainer:
             "partial": not self.done,
             "torch": torch.__version__,
             "threads": torch.get_num_threads(),
+            "compiled": bool(self.compiled and not getattr(self.algo, "compile_failed", False)),
         }
         return Run(self.cfg, params, {k: list(v) for k, v in self.history.items()}, info)
 

@@ -177,3 +177,45 @@ def test_adapt_never_modifies_theta():
     for k in params:
         assert torch.equal(params[k].detach(), before[k])
     assert not torch.equal(traj[3]["l0.w"][0], before["l0.w"])
+
+
+# ------------------------------------------------------------------ the hand-written meta-gradient
+from maml_viz.metagrad import meta_gradient  # noqa: E402
+
+
+def hand(alg, model, fam, params, batch, cfg):
+    theta, lr, keys = alg.adapt_spec(params, cfg, model)
+    theta = {k: v.detach() for k, v in theta.items()}
+    if isinstance(lr, dict):
+        lr = {k: v.detach() for k, v in lr.items()}
+    loss, g, lg = meta_gradient(model, fam, theta, batch, cfg.inner_steps, lr,
+                                first_order=alg.first_order, keys=keys)
+    return loss, [g[k] if k in g else lg[k[3:]] for k in params]
+
+
+@pytest.mark.parametrize("algo,family,steps", [
+    ("maml", "sinusoid", 1), ("maml", "sinusoid", 3), ("fomaml", "sinusoid", 2),
+    ("anil", "sinusoid", 2), ("metasgd", "sinusoid", 2), ("maml", "blobs", 2),
+    ("metasgd", "blobs", 1), ("maml", "linear", 3)])
+def test_hand_written_meta_gradient_matches_reference(algo, family, steps):
+    hidden = () if family == "linear" else (40, 40)
+    cfg, fam, model, alg, params, batch = setup(algo, family=family, hidden=hidden,
+                                                T=4, K=3 if family == "blobs" else 5,
+                                                inner_steps=steps)
+    theta = {k: v for k, v in params.items() if not k.startswith("lr.")}
+    lrs = {k[3:]: v for k, v in params.items() if k.startswith("lr.")} or cfg.inner_lr
+    keys = model.head_keys() if algo == "anil" else None
+    ref_loss = ref_meta_loss(theta, batch, steps, lrs, first_order=(algo == "fomaml"), keys=keys,
+                             loss="ce" if family == "blobs" else "mse")
+    ref = grads(ref_loss, params)
+    loss, ours = hand(alg, model, fam, params, batch, cfg)
+    assert abs(loss.item() - ref_loss.item()) < 1e-10
+    assert_close(ours, ref)
+
+
+def test_training_steps_use_the_hand_written_gradient_and_agree_with_autograd():
+    for algo in ("maml", "fomaml", "anil", "metasgd"):
+        cfg, fam, model, alg, params, batch = setup(algo, inner_steps=2)
+        auto = grads(alg.outer_loss(model, fam, params, batch, cfg), params)
+        _, ours = hand(alg, model, fam, params, batch, cfg)
+        assert_close(ours, auto)

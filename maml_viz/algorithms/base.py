@@ -40,8 +40,9 @@ class Algorithm:
     def outer_loss(self, model, family, params, batch, cfg) -> torch.Tensor:
         raise NotImplementedError
 
-    def step(self, model, family, params, opt, batch, cfg) -> torch.Tensor:
-        """One meta-iteration; returns the (detached) meta-loss."""
+    def step(self, model, family, params, opt, batch, cfg, compiled=False):
+        """One meta-iteration; returns the (detached) meta-loss. `compiled` asks for a
+        torch.compile'd step where the algorithm has one."""
         opt.zero_grad(set_to_none=True)
         loss = self.outer_loss(model, family, params, batch, cfg)
         loss.backward()

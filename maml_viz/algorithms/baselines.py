@@ -33,5 +33,5 @@ class Scratch(Algorithm):
     def make_optimizer(self, params, cfg):
         return None
 
-    def step(self, model, family, params, opt, batch, cfg):  # pragma: no cover - never trained
+    def step(self, model, family, params, opt, batch, cfg, compiled=False):  # pragma: no cover
         raise RuntimeError("the random-init baseline is not trained")

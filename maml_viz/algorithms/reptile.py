@@ -18,7 +18,7 @@ class Reptile(Algorithm):
     def make_optimizer(self, params, cfg):
         return None
 
-    def step(self, model, family, params, opt, batch, cfg):
+    def step(self, model, family, params, opt, batch, cfg, compiled=False):
         theta = {k: v.detach() for k, v in params.items()}
         adapted = self.adapt(model, family, theta, batch["xs"], batch["ys"], cfg.inner_steps, cfg)
         with torch.no_grad():

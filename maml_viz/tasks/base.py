@@ -96,6 +96,14 @@ class TaskFamily:
             return (torch.softmax(pred, -1) - onehot) / pred.shape[1]
         return (pred - y) * (2.0 / (pred.shape[1] * pred.shape[2]))
 
+    def loss_hvp(self, pred: torch.Tensor, y: torch.Tensor, r_pred: torch.Tensor) -> torch.Tensor:
+        """Directional derivative of loss_grad along r_pred = R{pred} (for nets.MLP.hvp)."""
+        if self.kind == "classification":
+            p = torch.softmax(pred, -1)
+            pr = p * r_pred
+            return (pr - p * pr.sum(-1, keepdim=True)) / pred.shape[1]
+        return r_pred * (2.0 / (pred.shape[1] * pred.shape[2]))
+
     def score(self, pred: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """Per-task evaluation metric, shape [T] (MSE or accuracy)."""
         if self.kind == "classification":
