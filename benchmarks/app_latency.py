@@ -26,7 +26,7 @@ def slider_latency(moves=30):
     times = []
     for i in range(moves):
         t0 = time.perf_counter()
-        at.slider(key="pg_step").set_value(i % 11).run()
+        at.slider(key="pg_step_sinusoid").set_value(i % 11).run()
         times.append(time.perf_counter() - t0)
         assert not at.exception
     return statistics.median(times) * 1e3, min(times) * 1e3, max(times) * 1e3

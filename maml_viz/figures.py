@@ -82,7 +82,8 @@ def adaptation(x, true_y=None, curves=(), support=None, title=None, subtitle=Non
                                  line=dict(color=COLORS.get(c, c), width=3, dash=dash)))
     if support is not None and len(_arr(support[0])):
         fig.add_trace(go.Scatter(x=_arr(support[0]), y=_arr(support[1]), mode="markers",
-                                 name=f"the {len(_arr(support[0]))} points it sees",
+                                 name=f"the {len(_arr(support[0]))} point"
+                                      f"{'s' if len(_arr(support[0])) != 1 else ''} it sees",
                                  marker=dict(color="black", size=10, symbol="circle",
                                              line=dict(color="white", width=1.5))))
     _layout(fig, title, subtitle, x_title, y_title, height=height)

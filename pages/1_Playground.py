@@ -49,11 +49,18 @@ if d2.button("New task", help="Draw another task from the family", width="stretc
     ss.pg_seed += 1
     ss.pg_points = []
 if d3.button("Clear my points", width="stretch", disabled=not ss.pg_points):
-    ss.pg_points = []
+    ss.pg_points, ss.pg_replace = [], False
 
 # ----------------------------------------------------------------------------- support set
 task, xs, ys = explore.sample_task(run, ss.pg_seed, k)
-custom = bool(ss.pg_points)
+ss.setdefault("pg_replace", False)   # True: the user's points are the whole task (CSV, or clicks
+custom = bool(ss.pg_points)          # in regression); False: clicked examples join the task's
+extra = custom and is_cls and not ss.pg_replace
+if extra:
+    pts = np.asarray(ss.pg_points, dtype=float)
+    xs = torch.cat([xs, torch.tensor(pts[:, :2], dtype=torch.float32).reshape(1, -1, 2)], 1)
+    ys = torch.cat([ys, torch.tensor(pts[:, 2], dtype=torch.long).reshape(1, -1)], 1)
+    custom = False
 if custom:
     pts = np.asarray(ss.pg_points, dtype=float)
     if is_cls:   # K counts per class: keep the first K examples of each class
@@ -77,7 +84,7 @@ if custom:
 n_grid = 200 if not is_cls else 60
 xg = explore.grid(run, n_grid)
 xq = yq = None
-if is_cls and not custom:
+if is_cls and task is not None:
     xq, yq = run.family.sample_points(task, 15, explore.task_generator(10_000 + ss.pg_seed))
 tr = explore.trajectory(run, xs, ys, steps, lr=override, x_grid=xg, task=task, xq=xq, yq=yq)
 if not np.isfinite(tr["preds"]).all() or not np.isfinite(tr["support"]).all():
@@ -85,11 +92,13 @@ if not np.isfinite(tr["preds"]).all() or not np.isfinite(tr["support"]).all():
              f"network. Lower it, e.g. back to {trained_lr:g}.")
     st.stop()
 
-step = st.slider("Show the prediction after this many steps", 0, steps, min(1, steps),
-                 key="pg_step") if steps > 0 else 0
+trained_steps = max(1, cfg.inner_steps)
+step = st.slider("Show the prediction after this many steps", 0, steps, min(trained_steps, steps),
+                 key=f"pg_step_{family}", help=f"This run was trained to adapt in {trained_steps} "
+                 f"step{'s' if trained_steps != 1 else ''}") if steps > 0 else 0
 
 # ----------------------------------------------------------------------------- the pictures
-left, right = st.columns([3, 2])
+left, right = st.columns([3, 2] if not is_cls else [2, 1])
 sel = None
 if not is_cls:
     x1 = xg.reshape(-1).numpy()
@@ -129,18 +138,20 @@ else:
     sup_x, sup_y = xs[0].numpy(), ys[0].numpy()
     ca.plotly_chart(figures.decision_regions(g, g, classes[0], sup_x, sup_y, n_way,
                                              title="Before adapting", height=380, click=False),
-                    key="pg_regions0")
+                    key="pg_regions0", config={"displayModeBar": False})
+    qx, qy = (xq[0].numpy(), yq[0].numpy()) if xq is not None else (None, None)
     sel = cb.plotly_chart(figures.decision_regions(g, g, classes[1], sup_x, sup_y, n_way,
                                                    title=f"After {step} step{'s' if step != 1 else ''}",
-                                                   height=380),
-                          key="pg_regions", on_select="rerun", selection_mode="points")
+                                                   height=380, query_x=qx, query_y=qy),
+                          key="pg_regions", on_select="rerun", selection_mode="points",
+                          config={"displayModeBar": False})
     left.caption("Colours show which class the network predicts at each spot; big dots are the "
-                 "labelled examples it learns from. Click the right-hand map to add an example of "
-                 "the chosen class.")
+                 "labelled examples it learns from, small dots new points of the same task. Click "
+                 "the right-hand map to add an example of the chosen class and watch the regions move.")
     series = {"loss on the labelled examples (support)": (tr["support"], "support")}
     if "query" in tr:
         series["accuracy on new points of this task"] = (tr["query"], algo)
-    right.plotly_chart(figures.loss_vs_steps(series, current=step, metric="value",
+    right.plotly_chart(figures.loss_vs_steps(series, current=step, metric="loss / accuracy",
                                              title="Loss and accuracy after each step", height=400),
                        key="pg_loss")
     right.caption("Accuracy on fresh points of the same task should rise after a step or two; "
@@ -154,6 +165,8 @@ if sel is not None:
         sig = (round(float(click["x"]), 4), round(float(click["y"]), 4))
         if ss.get("pg_last_click") != sig:
             ss.pg_last_click = sig
+            if not ss.pg_points:
+                ss.pg_replace = not is_cls
             ss.pg_points = list(ss.pg_points) + [(sig[0], sig[1], ss.get("pg_class", 0))
                                                  if is_cls else sig]
             st.rerun()
@@ -183,7 +196,7 @@ with st.expander("Use your own data (CSV)"):
                 new = [(float(p), float(q)) for p, q in zip(xv, yv)]
             if ss.get("pg_upload_sig") != sig:
                 ss.pg_upload_sig = sig
-                ss.pg_points = new
+                ss.pg_points, ss.pg_replace = new, True
                 st.rerun()
             st.success(f"Using {len(new)} points from {name}.")
         except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:

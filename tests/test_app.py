@@ -59,7 +59,7 @@ def test_page_renders_without_exception(page):
 def test_playground_step_slider_and_algorithm_change_the_adapted_curve():
     at = app("pages/1_Playground.py")
     y1 = arr(trace(charts(at)[0], "after 1 step")["y"])
-    at.slider(key="pg_step").set_value(5).run()
+    at.slider(key="pg_step_sinusoid").set_value(5).run()
     no_problems(at)
     y5 = arr(trace(charts(at)[0], "after 5 steps")["y"])
     assert not np.allclose(y1, y5)

@@ -94,3 +94,64 @@ def test_training_survives_widget_moves_and_finishes(chromium, tmp_path):
         assert page.locator('[data-testid="stException"]').count() == 0
         page.screenshot(path=os.path.join(SHOTS, "Train-done.png"), full_page=True)
         page.close()
+
+
+def _click_plot(page, index, fx=0.5, fy=0.5):
+    """Click inside the plotting area of the index-th Plotly chart at fractions (fx, fy)."""
+    area = page.locator(".js-plotly-plot").nth(index).locator(".nsewdrag").first
+    box = area.bounding_box()
+    page.mouse.move(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
+    page.wait_for_timeout(300)           # let Plotly register the hover before the click
+    page.mouse.click(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
+
+
+def test_playground_click_adds_points_and_adapts_to_them(chromium, tmp_path):
+    with server(tmp_path / "runs") as (url, _):
+        page = chromium.new_page(viewport={"width": 1400, "height": 1400})
+        page.goto(f"{url}/Playground")
+        page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
+        wait_idle(page)
+        _click_plot(page, 0, 0.3, 0.3)
+        page.wait_for_function(
+            "() => document.querySelectorAll('.js-plotly-plot')[0]._fullData.some(t => t.name === 'the 1 point it sees')",
+            timeout=30_000)
+        wait_idle(page)
+        _click_plot(page, 0, 0.7, 0.7)
+        page.wait_for_function(
+            "() => document.querySelectorAll('.js-plotly-plot')[0]._fullData.some(t => t.name === 'the 2 points it sees')",
+            timeout=30_000)
+        wait_idle(page)
+        assert page.get_by_role("button", name="Clear my points").is_enabled()
+        assert page.locator('[data-testid="stException"]').count() == 0
+        page.screenshot(path=os.path.join(SHOTS, "Playground-clicks.png"), full_page=True)
+        page.get_by_role("button", name="Clear my points").click()
+        page.wait_for_function(
+            "() => document.querySelectorAll('.js-plotly-plot')[0]._fullData.some(t => t.name === 'the 10 points it sees')",
+            timeout=30_000)
+        page.close()
+
+
+def test_playground_classification_labelled_clicks(chromium, tmp_path):
+    with server(tmp_path / "runs") as (url, _):
+        page = chromium.new_page(viewport={"width": 1400, "height": 1400})
+        page.goto(f"{url}/Playground")
+        page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
+        wait_idle(page)
+        page.get_by_label("Task family").click()
+        page.get_by_role("option", name="2D point classes").click()
+        page.get_by_text("class 2", exact=True).wait_for(timeout=30_000)
+        wait_idle(page)
+        page.get_by_text("class 2", exact=True).click()
+        wait_idle(page)
+        heat = page.evaluate("() => [...document.querySelectorAll('.js-plotly-plot')].map(p => p._fullData.some(t => t.type === 'heatmap'))")
+        assert heat[:2] == [True, True]
+        _click_plot(page, 1, 0.5, 0.5)
+        page.wait_for_function(
+            """() => { const t = document.querySelectorAll('.js-plotly-plot')[1]._fullData
+                         .find(t => t.name === 'labelled examples');
+                       return t && t.x.length === 6 && t.text[5] === 'class 2'; }""",
+            timeout=30_000)
+        wait_idle(page)
+        assert page.locator('[data-testid="stException"]').count() == 0
+        page.screenshot(path=os.path.join(SHOTS, "Playground-blobs.png"), full_page=True)
+        page.close()
