@@ -19,6 +19,20 @@ from maml_viz.store import RunStore  # noqa: E402
 from maml_viz.train import Trainer  # noqa: E402
 
 PAPER_5SHOT = {"maml": (0.67, 0.38, 0.35), "pretrained": (2.41, 2.23, 2.19)}  # steps 1, 5, 10
+# MAML paper, 2D navigation (Table 4 / Figure 4, the authors' result files), return after 0..3 steps
+PAPER_NAV = {"maml": (-40.4, -11.7, -3.3, -3.2), "pretrained": (-40.8, -19.7, -11.7, -8.5),
+             "scratch": (-82.7, -58.0, -53.8, -46.8)}
+
+
+def navigation_table(rows):
+    print("| algorithm | it | train s | step 0 | step 1 | step 2 | step 3 |")
+    print("|---|---|---|---|---|---|---|")
+    for algo, cfg, run, df in rows:
+        g = df.set_index("step")
+        cells = "".join(f" {g.loc[s, 'mean']:.1f} ± {g.loc[s, 'ci95']:.1f} |" for s in range(4))
+        print(f"| {algo} | {cfg.iterations} | {run.info.get('train_seconds', 0):.0f} |{cells}")
+        if algo in PAPER_NAV:
+            print(f"| {algo} (MAML paper) | 500 | |" + "".join(f" {v} |" for v in PAPER_NAV[algo]))
 
 
 def get_run(store, cfg, log=print):
@@ -44,6 +58,19 @@ def main():
     a = ap.parse_args()
     torch.set_num_threads(1)
     store = RunStore(a.runs_dir)
+    if a.family == "navigation":
+        rows = []
+        for algo in a.algos.split(","):
+            try:
+                cfg = TrainConfig.create(family=a.family, algo=algo)
+            except Exception:
+                continue
+            run = get_run(store, cfg)
+            rows.append((algo, cfg, run, evaluate(run)))
+        print(f"# navigation: 40 held-out goals (eval seed 1234), 40 trajectories each, return after "
+              f"0..3 policy-gradient steps (α, then α/2), mean ± 95% CI; {os.cpu_count()}-core CPU")
+        navigation_table(rows)
+        return
     ks = (5, 10) if a.family != "blobs" else (1, 5)
     print(f"# {a.family}: protocol = {a.tasks} held-out tasks (eval seed 1234), K in {ks}, "
           f"metric on {'100 query points' if a.family != 'blobs' else '15 query points per class'}, "

@@ -73,7 +73,9 @@ class TrainConfig:
         from .tasks import get_family
 
         get_family(self.family)
-        get_algorithm(self.algo)
+        alg = get_algorithm(self.algo)
+        if not alg.supports(self.family):
+            raise ConfigError("algo", f"{self.algo} applies only to: {', '.join(alg.families)}")
 
         def pos_int(name, lo=1, hi=None):
             v = getattr(self, name)

@@ -103,6 +103,7 @@ def loss_vs_steps(series: dict, current=None, metric="mse", title=None, subtitle
             vals, c = vals
         v = _arr(vals)
         dash = next((d for k, d in dashes.items() if k in name), "solid")
+        fig.update_xaxes(tickmode="linear", dtick=1 if len(v) <= 21 else None)
         fig.add_trace(go.Scatter(x=list(range(len(v))), y=v, mode="lines+markers", name=name,
                                  line=dict(color=color(c) if c else None, dash=dash)))
     if current is not None:
@@ -120,7 +121,7 @@ def error_vs_steps(df, metric="mse", title=None, subtitle=None, labels=None, hei
         s, m, c = g["step"].to_numpy(), g["mean"].to_numpy(), g["ci95"].to_numpy()
         col = color(algo)
         fig.add_trace(go.Scatter(x=np.concatenate([s, s[::-1]]),
-                                 y=np.concatenate([m + c, (m - c)[::-1]]), fill="toself",
+                                 y=np.concatenate([m + c, (m - c)[::-1]]), fill="toself", mode="lines",
                                  fillcolor=_rgba(col, 0.2), line=dict(width=0), hoverinfo="skip",
                                  showlegend=False, name=f"{algo} 95% CI"))
         fig.add_trace(go.Scatter(x=s, y=m, mode="lines+markers", name=labels.get(algo, algo),
@@ -130,6 +131,8 @@ def error_vs_steps(df, metric="mse", title=None, subtitle=None, labels=None, hei
     ytitle = {"mse": "mean squared error on new tasks", "accuracy": "accuracy on new tasks",
               "return": "average return"}.get(metric, metric)
     fig = _layout(fig, title, subtitle, "gradient steps on the new task", ytitle, height=height)
+    if len(df) and df["step"].max() <= 20:
+        fig.update_xaxes(tickmode="linear", dtick=1)
     if metric == "mse" and len(df):
         # keep the scale of the useful range: a curve that diverges leaves through the top
         start = df.loc[df["step"] == df["step"].min(), "mean"].to_numpy(dtype=float)
@@ -149,9 +152,11 @@ def smooth(y, window: int) -> np.ndarray:
     return (c[idx] - c[lo]) / (idx - lo)
 
 
-def loss_histories(histories: dict, title=None, subtitle=None, labels=None, height=400) -> go.Figure:
+def loss_histories(histories: dict, title=None, subtitle=None, labels=None, height=400,
+                   metric="mse") -> go.Figure:
     """histories: algo -> (iterations, meta_loss). A moving average over about 2% of training in
-    the algorithm's colour, the raw values faint behind it."""
+    the algorithm's colour, the raw values faint behind it. metric="return" (RL): the values are
+    average returns after adaptation, drawn on a linear axis."""
     fig = go.Figure()
     labels = labels or {}
     for algo, (it, loss) in histories.items():
@@ -160,6 +165,9 @@ def loss_histories(histories: dict, title=None, subtitle=None, labels=None, heig
                                  line=dict(color=_rgba(color(algo), 0.25), width=1)))
         fig.add_trace(go.Scatter(x=x, y=smooth(y, max(1, len(y) // 50)), mode="lines",
                                  name=labels.get(algo, algo), line=dict(color=color(algo), width=2.5)))
+    if metric == "return":
+        return _layout(fig, title, subtitle, "meta-training iteration",
+                       "average return after adaptation", height=height)
     fig = _layout(fig, title, subtitle, "meta-training iteration", "meta-loss (after adaptation)",
                   height=height)
     fig.update_yaxes(type="log", tickformat=".2~g", minor=dict(showgrid=False), dtick="D2")
@@ -247,4 +255,38 @@ def decision_regions(gx, gy, classes, support_x=None, support_y=None, n_way=5, t
                                  text=[f"class {c}" for c in sl]))
     fig = _layout(fig, title, subtitle, "x₁", "x₂", height=height)
     fig.update_yaxes(scaleanchor="x", scaleratio=1)
+    return fig
+
+
+# ----------------------------------------------------------------------------- reinforcement learning
+def trajectories(paths, goal, algo, before=None, title=None, subtitle=None, show=5, height=520,
+                 extent=0.6, click=True) -> go.Figure:
+    """Rollouts of a point robot in the plane. paths: [n, H+1, 2] positions after adaptation;
+    before: the same before adaptation (drawn grey); goal: (x, y), a red star."""
+    fig = go.Figure()
+    if click:
+        g = np.linspace(-extent, extent, 25)
+        X, Y = np.meshgrid(g, g)
+        fig.add_trace(go.Scatter(x=X.ravel(), y=Y.ravel(), mode="markers", showlegend=False,
+                                 marker=dict(size=10, color="rgba(0,0,0,0)"), hoverinfo="x+y",
+                                 name="click to move the goal"))
+    for label, ps, col, width in ((f"before adapting", before, "#AAAAAA", 1.5),
+                                  ("after adapting", paths, color(algo), 2.5)):
+        if ps is None:
+            continue
+        ps = np.asarray(ps, dtype=float)[:show]
+        xs, ys = [], []
+        for p in ps:
+            xs += list(p[:, 0]) + [None]
+            ys += list(p[:, 1]) + [None]
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=label,
+                                 line=dict(color=col, width=width)))
+    fig.add_trace(go.Scatter(x=[0], y=[0], mode="markers", name="start",
+                             marker=dict(color="black", size=10, symbol="circle")))
+    fig.add_trace(go.Scatter(x=[goal[0]], y=[goal[1]], mode="markers", name="goal",
+                             marker=dict(color="#D62728", size=20, symbol="star",
+                                         line=dict(color="black", width=1))))
+    fig = _layout(fig, title, subtitle, "x", "y", height=height)
+    fig.update_xaxes(range=[-extent, extent])
+    fig.update_yaxes(range=[-extent, extent], scaleanchor="x", scaleratio=1)
     return fig

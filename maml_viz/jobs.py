@@ -56,7 +56,7 @@ class JobManager:
         self.store, self.device, self.chunk, self.eval_tasks = store, device, chunk, eval_tasks
         self._jobs: dict = {}
         self._lock = threading.Lock()
-        self._gpu = threading.Semaphore(1)
+        self._slot = threading.Semaphore(1)   # one training at a time
 
     def submit(self, cfg: TrainConfig) -> Job:
         cfg.validate()
@@ -92,7 +92,7 @@ class JobManager:
                 del self._jobs[key]
 
     def _work(self, job: Job):
-        with self._gpu:
+        with self._slot:
             if job._stop.is_set():
                 job.status = "stopped"
                 job.error = "stopped before it started; nothing was trained"

@@ -149,5 +149,11 @@ class MLP:
                                  f"expected {shape}")
 
 
-def make_model(family, hidden) -> MLP:
+def make_model(family, hidden, algo=None):
+    """The network for a family: an MLP, or for RL a Gaussian policy (observing the goal too
+    for a goal-conditioned algorithm, the oracle)."""
+    if family.kind == "rl":
+        from .rl import GaussianPolicy
+        extra = 2 if getattr(algo, "goal_conditioned", False) else 0
+        return GaussianPolicy(family.in_dim + extra, family.out_dim, hidden)
     return MLP(family.in_dim, family.out_dim, hidden)

@@ -7,8 +7,14 @@ import torch
 
 
 class FlatAdam:
-    def __init__(self, params: dict, lr: float, betas=(0.9, 0.999), eps=1e-8):
+    def __init__(self, params: dict, lr: float, betas=(0.9, 0.999), eps=1e-8, lr_scale=None):
+        """lr_scale: {name: multiplier} for parameters that should move faster (or slower)."""
         self.params, self.lr, self.betas, self.eps = params, lr, betas, eps
+        self.scale = None
+        if lr_scale and any(k in lr_scale for k in params):
+            self.scale = torch.cat([torch.full((v.numel(),), float(lr_scale.get(k, 1.0)),
+                                               dtype=v.dtype, device=v.device)
+                                    for k, v in params.items()])
         n = sum(v.numel() for v in params.values())
         ref = next(iter(params.values()))
         self.m = torch.zeros(n, dtype=ref.dtype, device=ref.device)
@@ -30,5 +36,7 @@ class FlatAdam:
         self.v.mul_(b2).addcmul_(g, g, value=1 - b2)
         denom = (self.v / (1 - b2 ** self.t)).sqrt_().add_(self.eps)
         upd = (self.m / denom).mul_(-self.lr / (1 - b1 ** self.t))
+        if self.scale is not None:
+            upd.mul_(self.scale)
         chunks = torch.split(upd, [p.numel() for p in vals])
         torch._foreach_add_(vals, [c.view_as(p) for c, p in zip(chunks, vals)])

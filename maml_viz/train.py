@@ -84,7 +84,7 @@ class Run:
 
     @property
     def model(self):
-        return make_model(self.family, self.config.hidden)
+        return make_model(self.family, self.config.hidden, self.algorithm)
 
     def to(self, device) -> "Run":
         return Run(self.config, {k: v.to(device) for k, v in self.params.items()}, self.history,
@@ -98,12 +98,13 @@ class Trainer:
         self.cfg = cfg
         self.device = resolve_device(device) if not isinstance(device, torch.device) else device
         self.family = make_family(cfg.family, cfg.family_options)
-        self.model = make_model(self.family, cfg.hidden)
         self.algo = get_algorithm(cfg.algo)
+        self.model = make_model(self.family, cfg.hidden, self.algo)
         init_gen = torch.Generator(self.device).manual_seed(stream_seed("init", cfg.seed))
         self.params = {k: v.requires_grad_(True)
                        for k, v in self.algo.init_params(self.model, cfg, init_gen).items()}
-        self.opt = self.algo.make_optimizer(self.params, cfg)
+        self.opt = self.algo.make_optimizer(self.params, cfg,
+                                            lr_scale=getattr(self.model, "lr_scale", None))
         self.task_gen = torch.Generator(self.device).manual_seed(stream_seed("train", cfg.seed))
         self.total = cfg.iterations if self.algo.trains else 0
         self.iteration = 0
@@ -127,8 +128,12 @@ class Trainer:
         losses, stamps = [], []
         for _ in range(n):
             batch = self.family.sample_batch(cfg.meta_batch, cfg.k_shot, cfg.k_query, self.task_gen)
-            losses.append(self.algo.step(self.model, self.family, self.params, self.opt, batch, cfg,
-                                         compiled=self.compiled))
+            if self.family.kind == "rl":
+                losses.append(self.algo.rl_step(self.model, self.family, self.params, self.opt,
+                                                batch, cfg, self.task_gen))
+            else:
+                losses.append(self.algo.step(self.model, self.family, self.params, self.opt,
+                                             batch, cfg, compiled=self.compiled))
             stamps.append(time.perf_counter())
         losses = torch.stack(losses).float().cpu()
         finite = bool(torch.isfinite(losses).all()) and all(

@@ -18,8 +18,8 @@ ss.setdefault("pg_seed", 0)
 ss.setdefault("pg_points", [])          # user's own points: [(x, y)] or [(x1, x2, label)]
 
 c1, c2, c3, c4 = st.columns([1.2, 1.2, 1, 1])
-family = c1.selectbox("Task family", ui.families(), format_func=ui.family_label, key="pg_family")
-algo = c2.selectbox("Algorithm", ui.algos(), format_func=ui.label, key="pg_algo")
+family = c1.selectbox("Task family", ui.families(("regression", "classification")), format_func=ui.family_label, key="pg_family")
+algo = c2.selectbox("Algorithm", ui.algos(family=family), format_func=ui.label, key="pg_algo")
 fam_cls = ui.family_class(family)
 is_cls = fam_cls.kind == "classification"
 k = c3.slider("Examples the model sees (K)" + (" per class" if is_cls else ""), 1, 50,
@@ -31,9 +31,7 @@ runs = ui.runs_or_train([cfg], f"pg-{cfg.key()}")
 run = runs.get(algo)
 if run is None:
     st.stop()
-if run.info.get("partial"):
-    st.warning(f"This run was stopped early ({run.info.get('iterations_done', 0):,} of "
-               f"{cfg.iterations:,} iterations): it shows what was learned so far.")
+ui.partial_warning(run)
 
 trained_lr = cfg.inner_lr
 lr_label = "Step size α" + (" (Meta-SGD learned its own; set one to override)" if algo == "metasgd" else "")

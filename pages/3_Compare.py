@@ -13,9 +13,9 @@ b = ui.setup("Compare", "⚖️")
 st.title("Compare algorithms")
 
 c1, c2, c3, c4 = st.columns([1.2, 2.5, 1, 1])
-family = c1.selectbox("Task family", ui.families(), format_func=ui.family_label, key="cmp_family")
+family = c1.selectbox("Task family", ui.families(("regression", "classification")), format_func=ui.family_label, key="cmp_family")
 fam_cls = ui.family_class(family)
-chosen = c2.multiselect("Algorithms (2 to 5)", ui.algos(),
+chosen = c2.multiselect("Algorithms (2 to 5)", ui.algos(family=family),
                         default=["maml", "fomaml", "reptile", "pretrained", "scratch"],
                         format_func=ui.label, key="cmp_algos")
 k = c3.number_input("K (examples per task" + (" per class" if fam_cls.kind == "classification" else "") + ")",

@@ -8,7 +8,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PAGES = ["app.py", "pages/1_Playground.py", "pages/2_Train.py", "pages/3_Compare.py"]
+PAGES = ["app.py", "pages/1_Playground.py", "pages/2_Train.py", "pages/3_Compare.py",
+         "pages/4_Navigation.py"]
 
 
 @pytest.fixture(autouse=True)
@@ -165,3 +166,20 @@ def test_train_invalid_hidden_sizes_names_the_field():
     at.button(key="FormSubmitter:train_form-Start training").click().run()
     no_problems(at)
     assert any("hidden" in e.value for e in at.error)
+
+
+def test_navigation_step_slider_goal_button_and_bands():
+    at = app("pages/4_Navigation.py")
+    no_problems(at)
+    traj = charts(at)[0]
+    after1 = arr(trace(traj, "after adapting")["y"])
+    at.slider(key="nav_step").set_value(3).run()
+    no_problems(at)
+    after3 = arr(trace(charts(at)[0], "after adapting")["y"])
+    assert after1.shape != after3.shape or not np.allclose(after1, after3, equal_nan=True)
+    goal0 = arr(trace(charts(at)[0], "goal")["x"])
+    at.button[0].click().run()                                  # "Random goal"
+    goal1 = arr(trace(charts(at)[0], "goal")["x"])
+    assert not np.allclose(goal0, goal1)
+    curves = next(f for f in charts(at) if "policy-gradient steps" in f["layout"]["title"]["text"])
+    assert sum(t.get("fill") == "toself" for t in curves["data"]) >= 2

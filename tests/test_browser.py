@@ -9,7 +9,7 @@ import pytest
 from browser import IDLE, SHOTS, browser, plot_data, server, wait_idle
 
 PAGES = [("", "Learning to learn"), ("Playground", "Playground"), ("Train", "Train"),
-         ("Compare", "Compare algorithms")]
+         ("Compare", "Compare algorithms"), ("Navigation", "Navigation: learning to reach")]
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +34,8 @@ def test_deep_link_first_visit_renders(chromium, tmp_path, path, heading):
         # the navigation offers every page (we are in the pages/ multipage app, not a lone script)
         nav = page.locator('[data-testid="stSidebar"] [data-testid="stPageLink"]')
         texts = nav.all_inner_texts()
-        assert [t.strip().split()[-1] for t in texts] == ["Learn", "Playground", "Train", "Compare"], texts
+        assert [t.strip().split()[-1] for t in texts] == ["Learn", "Playground", "Train", "Compare",
+                                                         "(RL)"], texts
         if path != "Train":
             data = plot_data(page)
             assert data and any(t["n"] > 0 for t in data)

@@ -2,12 +2,13 @@
 from ..config import ConfigError
 from .anil import ANIL
 from .base import Algorithm
-from .baselines import Pretrained, Scratch
+from .baselines import Oracle, Pretrained, Scratch
 from .maml import FOMAML, MAML
 from .metasgd import MetaSGD
 from .reptile import Reptile
 
-ALGORITHMS = {cls.name: cls() for cls in (MAML, FOMAML, Reptile, ANIL, MetaSGD, Pretrained, Scratch)}
+ALGORITHMS = {cls.name: cls() for cls in (MAML, FOMAML, Reptile, ANIL, MetaSGD, Pretrained, Scratch,
+                                            Oracle)}
 
 
 def get_algorithm(name: str) -> Algorithm:

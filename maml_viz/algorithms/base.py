@@ -2,6 +2,8 @@
 the recipe for test-time adaptation (`adapt_spec`): which θ, which step size, which parameters."""
 from __future__ import annotations
 
+import torch
+
 from ..adapt import adapt
 from ..optim import FlatAdam
 
@@ -14,6 +16,12 @@ class Algorithm:
     weak_defaults: dict = {}   # config defaults that the task family's override
     trains = True          # False for the random-init baseline
     is_baseline = False
+    families = None        # task families it applies to (None: all)
+    goal_conditioned = False   # RL oracle: the policy also observes the goal
+    first_order = True
+
+    def supports(self, family: str) -> bool:
+        return self.families is None or family in self.families
 
     # -------------------------------------------------------------- meta-parameters
     def init_params(self, model, cfg, gen) -> dict:
@@ -34,8 +42,12 @@ class Algorithm:
                      create_graph=create_graph, keys=keys, trajectory=trajectory)
 
     # -------------------------------------------------------------- training
-    def make_optimizer(self, params: dict, cfg):
-        return FlatAdam(params, lr=cfg.outer_lr)
+    def make_optimizer(self, params: dict, cfg, lr_scale=None):
+        return FlatAdam(params, lr=cfg.outer_lr, lr_scale=lr_scale)
+
+    def rl_step(self, policy, family, params, opt, batch, cfg, gen):
+        """One meta-iteration on an RL family; returns the average return after adaptation."""
+        raise NotImplementedError(f"{self.name} has no RL variant")
 
     def outer_loss(self, model, family, params, batch, cfg) -> torch.Tensor:
         raise NotImplementedError

@@ -22,6 +22,32 @@ class Pretrained(Algorithm):
         return family.loss(model(params, x), y).mean()
 
 
+    def rl_step(self, policy, family, params, opt, batch, cfg, gen):
+        """RL: one policy trained on all goals at once (policy gradient, no adaptation)."""
+        from .. import rl
+
+        goals = batch["tasks"]
+        roll = rl.rollout(policy, params, goals, cfg.k_shot + cfg.k_query, family, gen,
+                          goal_input=self.goal_conditioned)
+        adv = rl.advantages(family, roll)
+        opt.zero_grad(set_to_none=True)
+        (-rl.surrogate(policy, params, roll, adv, dice=False).mean()).backward()
+        opt.step()
+        return rl.returns(roll).mean().detach()
+
+
+class Oracle(Pretrained):
+    name = "oracle"
+    label = "Oracle"
+    families = ("navigation",)
+    goal_conditioned = True
+    description = ("A policy that is told the goal: the best a single policy can do without "
+                   "adapting. An upper reference, not a fair competitor.")
+
+    def adapt_spec(self, params, cfg, model):
+        return self.model_params(params), cfg.inner_lr, ()     # nothing to adapt
+
+
 class Scratch(Algorithm):
     name = "scratch"
     label = "Random init"
@@ -30,7 +56,7 @@ class Scratch(Algorithm):
     defaults = {"iterations": 0}
     description = "A randomly initialised network, fine-tuned on the new task's few points."
 
-    def make_optimizer(self, params, cfg):
+    def make_optimizer(self, params, cfg, lr_scale=None):
         return None
 
     def step(self, model, family, params, opt, batch, cfg, compiled=False):  # pragma: no cover

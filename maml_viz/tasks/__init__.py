@@ -3,9 +3,10 @@ from ..config import ConfigError
 from .base import TaskFamily
 from .classification import Blobs
 from .linear import Linear
+from .navigation import Navigation
 from .sinusoid import Sinusoid
 
-FAMILIES = {cls.name: cls for cls in (Sinusoid, Linear, Blobs)}
+FAMILIES = {cls.name: cls for cls in (Sinusoid, Linear, Blobs, Navigation)}
 
 
 def get_family(name: str):

@@ -47,6 +47,7 @@ def setup(title: str, icon: str = "🧭", light: bool = False):
         st.page_link("pages/1_Playground.py", label="Playground", icon=":material/tune:")
         st.page_link("pages/2_Train.py", label="Train", icon=":material/model_training:")
         st.page_link("pages/3_Compare.py", label="Compare", icon=":material/compare:")
+        st.page_link("pages/4_Navigation.py", label="Navigation (RL)", icon=":material/explore:")
         st.divider()
         if b is None:
             st.caption("The compute device is shown once a page loads a model.")
@@ -64,9 +65,11 @@ def label(algo: str) -> str:
     return get_algorithm(algo).label
 
 
-def algos(include_baselines=True) -> list:
+def algos(include_baselines=True, family=None) -> list:
+    """Registered algorithms (those that apply to `family`, if given)."""
     from maml_viz.algorithms import ALGORITHMS
-    return [a for a, alg in ALGORITHMS.items() if include_baselines or not alg.is_baseline]
+    return [a for a, alg in ALGORITHMS.items() if (include_baselines or not alg.is_baseline)
+            and (family is None or alg.supports(family))]
 
 
 def family_class(name: str):
@@ -75,8 +78,10 @@ def family_class(name: str):
 
 
 def families(kind=None) -> list:
+    """Registered task families (of one kind, or of several: kind may be a tuple)."""
     from maml_viz.tasks import FAMILIES
-    return [f for f, cls in FAMILIES.items() if kind is None or cls.kind == kind]
+    kinds = (kind,) if isinstance(kind, str) else kind
+    return [f for f, cls in FAMILIES.items() if kinds is None or cls.kind in kinds]
 
 
 def family_label(name: str) -> str:
@@ -150,6 +155,12 @@ def progress_panel(keys: list, key: str = ""):
             st.session_state.get(f"_seen_done_{key}") != sorted(j.key for j in jobs if not j.active):
         st.session_state[f"_seen_done_{key}"] = sorted(j.key for j in jobs if not j.active)
         st.rerun()
+
+
+def partial_warning(run):
+    if run.info.get("partial"):
+        st.warning(f"This run was stopped early ({run.info.get('iterations_done', 0):,} of "
+                   f"{run.config.iterations:,} iterations): it shows what was learned so far.")
 
 
 def config_error(e):
