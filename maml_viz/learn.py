@@ -61,7 +61,7 @@ def save(data: dict, path) -> None:
     tmp.replace(path)
 
 
-def load(path, expected_keys=None) -> dict | None:
+def load(path) -> dict | None:
     """The saved data, or None if missing, unreadable or made from other runs."""
     try:
         data = json.loads(Path(path).read_text())

@@ -183,3 +183,26 @@ def test_navigation_step_slider_goal_button_and_bands():
     assert not np.allclose(goal0, goal1)
     curves = next(f for f in charts(at) if "policy-gradient steps" in f["layout"]["title"]["text"])
     assert sum(t.get("fill") == "toself" for t in curves["data"]) >= 2
+
+
+def test_corrupted_run_in_the_users_store_gives_a_message_not_a_crash(tmp_path, monkeypatch):
+    from maml_viz.config import TrainConfig
+    runs = tmp_path / "my-runs"
+    bad = runs / TrainConfig.create(family="sinusoid", algo="maml").key()   # shadows the bundled one
+    bad.mkdir(parents=True)
+    (bad / "config.json").write_text('{"family": "sinusoid", "algo": "maml", "lr": "x"}')
+    (bad / "meta_params.safetensors").write_bytes(b"\x00garbage")
+    monkeypatch.setenv("MAML_VIZ_RUNS", str(runs))
+    import pages._shared.ui as ui_mod
+    monkeypatch.setattr(ui_mod, "RUNS", runs)
+    ui_mod.backend.clear()
+    try:
+        at = app("pages/1_Playground.py")
+        no_problems(at)
+        assert any("could not be read" in e.value and "train it again" in e.value for e in at.error)
+        at = app("pages/2_Train.py")
+        no_problems(at)
+        table = at.dataframe[0].value
+        assert table["problem"].str.contains("unknown setting").any()
+    finally:
+        ui_mod.backend.clear()

@@ -18,7 +18,6 @@ class Algorithm:
     is_baseline = False
     families = None        # task families it applies to (None: all)
     goal_conditioned = False   # RL oracle: the policy also observes the goal
-    first_order = True
 
     def supports(self, family: str) -> bool:
         return self.families is None or family in self.families
