@@ -128,7 +128,7 @@ if not is_cls:
                   "curve error rises, the network is over-fitting the few points.")
 else:
     n_way = run.family.n_way
-    pick = st.radio("Class of the points you add by clicking", list(range(n_way)), horizontal=True,
+    st.radio("Class of the points you add by clicking", list(range(n_way)), horizontal=True,
                     format_func=lambda c: f"class {c}", key="pg_class")
     g = torch.linspace(*run.family.x_range(), n_grid).numpy()
     classes = [tr["preds"][s].argmax(-1).reshape(n_grid, n_grid) for s in (0, step)]
