@@ -65,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--device", default="auto", help="auto, cpu or cuda")
     t.add_argument("--runs-dir", default="runs")
     t.add_argument("--threads", type=int, help="CPU intra-op threads (default 1: fastest for small nets)")
-    t.add_argument("--eval-tasks", type=int, default=1000)
+    t.add_argument("--eval-tasks", type=int, help="held-out tasks (default: the family's protocol)")
     t.add_argument("--compile", action="store_true",
                    help="torch.compile the meta-gradient: ~2x faster after a ~10 s compile "
                         "(needs a C++ compiler; falls back to eager)")
@@ -74,8 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser("evaluate", help="evaluate a stored run under the standard protocol")
     e.add_argument("run_dir")
     e.add_argument("--k-shot", type=_int_list, help="comma-separated, default: the run's K")
-    e.add_argument("--steps", type=int, default=10)
-    e.add_argument("--tasks", type=int, default=1000)
+    e.add_argument("--steps", type=int, help="adaptation steps (default: 10; RL: 3)")
+    e.add_argument("--tasks", type=int, help="held-out tasks (default: 1000; RL: 40 goals)")
     e.add_argument("--seed", type=int, default=1234)
     e.add_argument("--device", default="auto")
     e.add_argument("--json", action="store_true")
@@ -112,7 +112,7 @@ def cmd_train(a) -> int:
                              inner_lr=a.inner_lr, outer_lr=a.outer_lr, iterations=a.iterations,
                              hidden=hidden, seed=a.seed,
                              family_options=dict(a.option) if a.option else None)
-    if a.eval_tasks < 1:
+    if a.eval_tasks is not None and a.eval_tasks < 1:
         raise ConfigError("eval_tasks", f"must be an integer >= 1 (got {a.eval_tasks})")
     device = resolve_device(a.device)
     if device.type == "cpu":
@@ -165,7 +165,7 @@ def cmd_evaluate(a) -> int:
 
     for name in ("steps", "tasks", "seed"):
         v = getattr(a, name)
-        if v < (0 if name != "tasks" else 1):
+        if v is not None and v < (0 if name != "tasks" else 1):
             raise ConfigError(name, f"must be an integer >= {0 if name != 'tasks' else 1} (got {v})")
     device = resolve_device(a.device)
     if device.type == "cpu":

@@ -37,15 +37,18 @@ def protocol(run: Run, k_shots, steps, n_tasks, seed, n_query=None) -> dict:
 
 
 @torch.no_grad()
-def evaluate(run: Run, k_shots=(None,), steps: int = DEFAULT_STEPS, n_tasks: int = DEFAULT_TASKS,
+def evaluate(run: Run, k_shots=(None,), steps: int | None = None, n_tasks: int | None = None,
              seed: int = DEFAULT_SEED, chunk: int = 500, n_query=None) -> pd.DataFrame:
     """Metric after 0..steps adaptation steps, per K. K=None means the run's k_shot.
     Returns a DataFrame (algo, k_shot, step, mean, ci95, metric) with .attrs['protocol'].
-    RL families use their own protocol (rl.evaluate: held-out goals, return)."""
+    steps/n_tasks None: the family's protocol defaults. RL families use their own protocol
+    (rl.evaluate: held-out goals, return)."""
     if run.family.kind == "rl":
         from . import rl
-        return rl.evaluate(run, steps=rl.EVAL_STEPS if steps == DEFAULT_STEPS else steps,
-                           n_tasks=rl.EVAL_GOALS if n_tasks == DEFAULT_TASKS else n_tasks, seed=seed)
+        return rl.evaluate(run, steps=rl.EVAL_STEPS if steps is None else steps,
+                           n_tasks=rl.EVAL_GOALS if n_tasks is None else n_tasks, seed=seed)
+    steps = DEFAULT_STEPS if steps is None else steps
+    n_tasks = DEFAULT_TASKS if n_tasks is None else n_tasks
     fam, model, algo, cfg = run.family, run.model, run.algorithm, run.config
     k_shots = [cfg.k_shot if k is None else int(k) for k in k_shots]
     n_query = n_query or query_points_for(fam)

@@ -52,7 +52,7 @@ class Job:
 
 
 class JobManager:
-    def __init__(self, store, device="cpu", chunk: int = 100, eval_tasks: int = 1000):
+    def __init__(self, store, device="cpu", chunk: int = 100, eval_tasks: int | None = None):
         self.store, self.device, self.chunk, self.eval_tasks = store, device, chunk, eval_tasks
         self._jobs: dict = {}
         self._lock = threading.Lock()

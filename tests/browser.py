@@ -69,6 +69,15 @@ def wait_idle(page, timeout=90_000):
     page.wait_for_selector(IDLE, timeout=timeout)
 
 
+def open_chart_page(chromium, url, path, height=1000):
+    """A new page at url/path, once its first Plotly chart is drawn and the script is idle."""
+    page = chromium.new_page(viewport={"width": 1400, "height": height})
+    page.goto(f"{url}/{path}")
+    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
+    wait_idle(page)
+    return page
+
+
 def plot_data(page, index=0):
     """The data arrays of the index-th Plotly chart in the page."""
     return page.evaluate(

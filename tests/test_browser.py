@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from browser import IDLE, SHOTS, browser, plot_data, server, wait_idle
+from browser import SHOTS, browser, open_chart_page, plot_data, server, wait_idle
 
 PAGES = [("", "Learning to learn"), ("Playground", "Playground"), ("Train", "Train"),
          ("Compare", "Compare algorithms"), ("Navigation", "Navigation: learning to reach")]
@@ -46,10 +46,7 @@ def test_deep_link_first_visit_renders(chromium, tmp_path, path, heading):
 
 def test_playground_step_slider_changes_the_chart(chromium, tmp_path):
     with server(tmp_path / "runs") as (url, _):
-        page = chromium.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(f"{url}/Playground")
-        page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
-        wait_idle(page)
+        page = open_chart_page(chromium, url, "Playground", 1000)
 
         def adapted():
             d = plot_data(page, 0)
@@ -108,10 +105,7 @@ def _click_plot(page, index, fx=0.5, fy=0.5):
 
 def test_playground_click_adds_points_and_adapts_to_them(chromium, tmp_path):
     with server(tmp_path / "runs") as (url, _):
-        page = chromium.new_page(viewport={"width": 1400, "height": 1400})
-        page.goto(f"{url}/Playground")
-        page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
-        wait_idle(page)
+        page = open_chart_page(chromium, url, "Playground", 1400)
         _click_plot(page, 0, 0.3, 0.3)
         page.wait_for_function(
             "() => document.querySelectorAll('.js-plotly-plot')[0]._fullData.some(t => t.name === 'the 1 point it sees')",
@@ -134,10 +128,7 @@ def test_playground_click_adds_points_and_adapts_to_them(chromium, tmp_path):
 
 def test_playground_classification_labelled_clicks(chromium, tmp_path):
     with server(tmp_path / "runs") as (url, _):
-        page = chromium.new_page(viewport={"width": 1400, "height": 1400})
-        page.goto(f"{url}/Playground")
-        page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
-        wait_idle(page)
+        page = open_chart_page(chromium, url, "Playground", 1400)
         page.get_by_label("Task family").click()
         page.get_by_role("option", name="2D point classes").click()
         page.get_by_text("class 2", exact=True).wait_for(timeout=30_000)
