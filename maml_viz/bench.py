@@ -68,35 +68,44 @@ def _setup(algo, device="cpu", seed=0):
     fam = make_family(cfg.family)
     model = make_model(fam, cfg.hidden)
     alg = get_algorithm(algo)
-    gen = torch.Generator(device).manual_seed(stream_seed("init", seed))
+    gen = torch.Generator(torch.device(device)).manual_seed(stream_seed("init", seed))
     params = {k: v.requires_grad_(True) for k, v in alg.init_params(model, cfg, gen).items()}
     return cfg, fam, model, alg, params
 
 
 def _batches(fam, cfg, n, device="cpu"):
-    gen = torch.Generator(device).manual_seed(stream_seed("bench", 0))
+    gen = torch.Generator(torch.device(device)).manual_seed(stream_seed("bench", 0))
     return [fam.sample_batch(cfg.meta_batch, cfg.k_shot, cfg.k_query, gen) for _ in range(n)]
 
 
-def _rate(step, batches, seconds):
-    """Iterations per second of step(batch) over `seconds` (cycling through batches)."""
+def _sync(device):
+    if torch.device(device).type == "cuda":
+        torch.cuda.synchronize()
+
+
+def _rate(step, batches, seconds, device="cpu"):
+    """Iterations per second of step(batch) over `seconds` (cycling through batches; on a GPU
+    the queue is drained before the clock stops, checked every 20 steps)."""
     step(batches[0])                                            # warm-up
+    _sync(device)
     n, t0 = 0, time.perf_counter()
     while True:
         step(batches[n % len(batches)])
         n += 1
-        dt = time.perf_counter() - t0
-        if dt >= seconds:
-            return n / dt
+        if n % 20 == 0 or torch.device(device).type != "cuda":
+            _sync(device)
+            dt = time.perf_counter() - t0
+            if dt >= seconds:
+                return n / dt
 
 
-def compare(algo, seconds=3.0, rounds=3, compiled=False):
+def compare(algo, seconds=3.0, rounds=3, compiled=False, device="cpu"):
     """Ours vs the tutorial loop on the same batches, interleaved; returns (ours, loop) it/s."""
-    cfg, fam, model, alg, p_ours = _setup(algo)
+    cfg, fam, model, alg, p_ours = _setup(algo, device)
     p_loop = {k: v.detach().clone().requires_grad_(True) for k, v in p_ours.items()}
     opt_ours = alg.make_optimizer(p_ours, cfg)
     opt_loop = torch.optim.Adam(list(p_loop.values()), lr=cfg.outer_lr) if algo != "reptile" else None
-    batches = _batches(fam, cfg, 50)
+    batches = _batches(fam, cfg, 50, device)
     ours = lambda b: alg.step(model, fam, p_ours, opt_ours, b, cfg, compiled=compiled)
     if compiled:
         t0 = time.perf_counter()
@@ -108,21 +117,37 @@ def compare(algo, seconds=3.0, rounds=3, compiled=False):
         loop = lambda b: tutorial_maml_step(p_loop, opt_loop, b, cfg, first_order=(algo == "fomaml"))
     r_ours, r_loop = [], []
     for _ in range(rounds):                                      # interleave A B A B ...
-        r_ours.append(_rate(ours, batches, seconds / rounds))
-        r_loop.append(_rate(loop, batches, seconds / rounds))
+        r_ours.append(_rate(ours, batches, seconds / rounds, device))
+        r_loop.append(_rate(loop, batches, seconds / rounds, device))
     return sorted(r_ours)[rounds // 2], sorted(r_loop)[rounds // 2]
 
 
-def ours_only(algo, seconds=2.0, threads=None):
+def ours_only(algo, seconds=2.0, threads=None, device="cpu"):
     if threads:
         torch.set_num_threads(threads)
-    cfg, fam, model, alg, params = _setup(algo)
+    cfg, fam, model, alg, params = _setup(algo, device)
     opt = alg.make_optimizer(params, cfg)
-    batches = _batches(fam, cfg, 50)
-    return _rate(lambda b: alg.step(model, fam, params, opt, b, cfg), batches, seconds)
+    batches = _batches(fam, cfg, 50, device)
+    return _rate(lambda b: alg.step(model, fam, params, opt, b, cfg), batches, seconds, device)
 
 
-def main(seconds=3.0, quick=False, compiled=False):
+def trainer_rate(algo="maml", iterations=3000, device="cpu", compiled=False):
+    """End to end, as `train` runs: task sampling, meta-step, optimiser and logging, it/s over
+    `iterations` after a 100-iteration warm-up (compilation included in the warm-up)."""
+    from .train import Trainer
+    cfg = TrainConfig.create(algo=algo, iterations=iterations + 100)
+    tr = Trainer(cfg, device=device, compiled=compiled)
+    tr.run(100)
+    _sync(device)
+    t0 = time.perf_counter()
+    tr.run(iterations)
+    _sync(device)
+    return iterations / (time.perf_counter() - t0)
+
+
+def main(seconds=3.0, quick=False, compiled=False, device="cpu"):
+    if torch.device(device).type == "cuda":
+        return main_gpu(seconds, compiled, device)
     default_threads = torch.get_num_threads()
     torch.set_num_threads(1)
     if quick:
@@ -147,3 +172,24 @@ def main(seconds=3.0, quick=False, compiled=False):
     torch.set_num_threads(1)
     print(f"threads: MAML ours {one:.1f} it/s on 1 thread vs {many:.1f} it/s on {default_threads} "
           f"(the CLI and app use 1 on the CPU)")
+
+
+def main_gpu(seconds=3.0, compiled=False, device="cuda"):
+    """On a GPU: the meta-step against the tutorial loop on the same device, then end-to-end
+    training throughput (what `train --device cuda` gets)."""
+    print(f"maml-viz throughput on {torch.cuda.get_device_name(device)} (torch {torch.__version__}), "
+          f"sinusoid, meta-batch 25, K=10, 40-40 MLP; median of 3 interleaved rounds")
+    print(f"{'algorithm':<22}{'ours it/s':>12}{'loop it/s':>12}{'ratio':>9}")
+    for algo in ("maml", "fomaml", "reptile"):
+        o, l = compare(algo, seconds, device=device)
+        print(f"{algo:<22}{o:>12.1f}{l:>12.1f}{o / l:>8.1f}x")
+    if compiled:
+        for algo in ("maml", "fomaml"):
+            o, l = compare(algo, seconds, compiled=True, device=device)
+            print(f"{algo + ' (compiled)':<22}{o:>12.1f}{l:>12.1f}{o / l:>8.1f}x")
+    for algo in ("maml", "fomaml"):
+        print(f"{'train ' + algo:<22}{trainer_rate(algo, device=device):>12.1f}"
+              f"{'-':>12}{'-':>9}   (end to end: sampling, step, optimiser, logging)")
+    if compiled:
+        print(f"{'train maml (compiled)':<22}"
+              f"{trainer_rate('maml', device=device, compiled=True):>12.1f}{'-':>12}{'-':>9}")

@@ -91,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--seconds", type=float, default=3.0, help="timing budget per measurement")
     b.add_argument("--quick", action="store_true")
     b.add_argument("--compile", action="store_true", help="also time the torch.compile'd step")
+    b.add_argument("--device", default="cpu", help="cpu or cuda (on a GPU: also end-to-end training)")
     return p
 
 
@@ -229,7 +230,7 @@ def cmd_learn_data(a) -> int:
 
 def cmd_bench(a) -> int:
     from .bench import main as bench_main
-    bench_main(seconds=a.seconds, quick=a.quick, compiled=a.compile)
+    bench_main(seconds=a.seconds, quick=a.quick, compiled=a.compile, device=a.device)
     return 0
 
 
