@@ -32,7 +32,7 @@ def navigation_table(rows):
         cells = "".join(f" {g.loc[s, 'mean']:.1f} ± {g.loc[s, 'ci95']:.1f} |" for s in range(4))
         print(f"| {algo} | {cfg.iterations} | {run.info.get('train_seconds', 0):.0f} |{cells}")
         if algo in PAPER_NAV:
-            print(f"| {algo} (MAML paper) | 500 | |" + "".join(f" {v} |" for v in PAPER_NAV[algo]))
+            print(f"| {algo} (MAML paper) | | |" + "".join(f" {v} |" for v in PAPER_NAV[algo]))
 
 
 def get_run(store, cfg, log=print):

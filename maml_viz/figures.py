@@ -138,6 +138,11 @@ def error_vs_steps(df, metric="mse", title=None, subtitle=None, labels=None, hei
         start = df.loc[df["step"] == df["step"].min(), "mean"].to_numpy(dtype=float)
         top = np.nanmax(np.where(np.isfinite(start), start, np.nan)) if np.isfinite(start).any() else 1.0
         fig.update_yaxes(range=[0, 1.15 * top])
+    if metric == "return" and len(df):
+        # likewise for returns (≤ 0 here): a policy that overshoots leaves through the bottom
+        start = df.loc[df["step"] == df["step"].min(), "mean"].to_numpy(dtype=float)
+        if np.isfinite(start).any():
+            fig.update_yaxes(range=[1.15 * min(np.nanmin(start[np.isfinite(start)]), 0.0) - 1, 0])
     return fig
 
 

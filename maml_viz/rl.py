@@ -34,10 +34,10 @@ LOG2PI = math.log(2 * math.pi)
 class GaussianPolicy:
     """An MLP giving the mean action, and a learned state-independent log standard deviation."""
 
-    # The outer optimiser moves the exploration noise's log-std faster than the weights: Adam's
-    # step per coordinate is about its lr, and from std 1 (far above the ±0.1 action clip) the
-    # policy must reach ~0.05 to stop at a goal; TRPO's natural gradient (the paper's) does
-    # this quickly, plain Adam at the weights' rate would need thousands of iterations.
+    # The outer optimiser moves the exploration noise's log-std faster than the weights (Adam's
+    # step per coordinate is about its lr): the noise must shrink from std 1 (a velocity noise of
+    # one action_scale) to ~0.3 for the agent to stop at a goal; TRPO's natural gradient (the
+    # paper's) does this quickly, plain Adam at the weights' rate would need far more iterations.
     LOG_STD_LR_SCALE = 5.0
 
     def __init__(self, in_dim: int, out_dim: int, hidden=(100, 100), init_std: float = 1.0):
@@ -72,8 +72,8 @@ class GaussianPolicy:
     MIN_STD = 0.05
 
     def log_std(self, params):
-        """log σ, bounded below by log MIN_STD: a policy-gradient step scales like 1/σ, so an
-        unbounded σ → 0 makes the fixed inner step size α overshoot."""
+        """log σ, bounded below by log MIN_STD (in the policy's action units): a policy-gradient
+        step scales like 1/σ, so an unbounded σ → 0 makes the fixed inner step size α overshoot."""
         ls = params["log_std"].clamp_min(math.log(self.MIN_STD))
         return ls.unsqueeze(1) if ls.dim() == 2 else ls        # per task: [T, 1, out]
 
@@ -97,7 +97,8 @@ def observe(pos, goals, goal_input: bool):
 
 @torch.no_grad()
 def rollout(policy, params, goals, n: int, family, gen, goal_input=False, deterministic=False):
-    """n trajectories per goal. Returns obs [T,n,H,d], act [T,n,H,2], rew [T,n,H], mask [T,n,H]
+    """n trajectories per goal; the policy's action a moves the agent by
+    clip(action_scale · a, ±max_speed). Returns obs [T,n,H,d], act [T,n,H,2], rew [T,n,H], mask [T,n,H]
     (1 while the episode runs) and pos [T,n,H+1,2] (positions, for drawing)."""
     T, H = goals.shape[0], family.horizon
     pos = torch.zeros(T, n, 2, device=goals.device, dtype=goals.dtype)
@@ -110,7 +111,7 @@ def rollout(policy, params, goals, n: int, family, gen, goal_input=False, determ
         mean = policy(params, o)
         act = mean if deterministic else mean + std * torch.randn(mean.shape, generator=gen,
                                                                   device=gen.device, dtype=mean.dtype)
-        new = pos + act.clamp(-family.max_speed, family.max_speed)
+        new = pos + (family.action_scale * act).clamp(-family.max_speed, family.max_speed)
         rew = -torch.linalg.vector_norm(new - g, dim=-1)
         done = ((new - g).abs() < family.goal_radius).all(-1)
         obs_l.append(o), act_l.append(act), rew_l.append(rew * alive), mask_l.append(alive)

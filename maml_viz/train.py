@@ -126,7 +126,10 @@ class Trainer:
         snapshot = {k: v.detach().clone() for k, v in self.params.items()}
         cfg, t0 = self.cfg, time.perf_counter()
         losses, stamps = [], []
-        for _ in range(n):
+        for i in range(n):
+            if self.opt is not None:
+                self.opt.lr = cfg.outer_lr * self.family.outer_lr_factor(
+                    (self.iteration + i) / max(1, self.total))
             batch = self.family.sample_batch(cfg.meta_batch, cfg.k_shot, cfg.k_query, self.task_gen)
             if self.family.kind == "rl":
                 losses.append(self.algo.rl_step(self.model, self.family, self.params, self.opt,

@@ -40,6 +40,12 @@ def test_reward_clipping_and_termination():
                       torch.Generator().manual_seed(0))
     assert roll["mask"][0, 0].sum() == 3 and roll["rew"][0, 0, 3:].abs().sum() == 0
     assert torch.allclose(rl.returns(roll)[0, 0], torch.tensor(-(0.2 + 0.1 + 0.0)), atol=1e-6)
+    # the policy acts in units of action_scale (0.1 by default): an action of 0.5 moves 0.05
+    roll = rl.rollout(Const([0.5, -0.2]), {}, goals, 1, FAM, torch.Generator().manual_seed(0))
+    assert torch.allclose(roll["pos"][0, 0, 1], torch.tensor([0.05, -0.02]))
+    env_units = make_family("navigation", {"action_scale": 1.0})
+    roll = rl.rollout(Const([0.05, -0.2]), {}, goals, 1, env_units, torch.Generator().manual_seed(0))
+    assert torch.allclose(roll["pos"][0, 0, 1], torch.tensor([0.05, -0.1]))   # clipped at 0.1
 
 
 def test_one_tasks_rollout_does_not_depend_on_the_batch():
@@ -136,3 +142,34 @@ def test_lambda_zero_is_the_low_variance_curvature_and_one_adds_cross_terms():
         assert torch.allclose(a, b, rtol=1e-9, atol=1e-12)
     h1 = hvp(lambda: rl.surrogate(pol, p, roll, adv, dice=True, lam=1.0).sum())
     assert max((a - b).abs().max().item() for a, b in zip(h0, h1)) > 1e-6
+
+
+def test_outer_learning_rate_follows_the_cosine_and_other_families_stay_constant():
+    from maml_viz.train import Trainer
+    assert FAM.outer_lr_factor(0.0) == 1.0 and abs(FAM.outer_lr_factor(1.0)) < 1e-12
+    assert abs(FAM.outer_lr_factor(0.5) - 0.5) < 1e-12
+    half = make_family("navigation", {"lr_decay": 0.5})
+    assert abs(half.outer_lr_factor(1.0) - 0.5) < 1e-12
+    assert make_family("navigation", {"lr_decay": 0.0}).outer_lr_factor(0.7) == 1.0
+    assert make_family("sinusoid").outer_lr_factor(0.9) == 1.0
+    with pytest.raises(ConfigError):
+        TrainConfig.create(family="navigation", family_options={"lr_decay": 1.5})
+    cfg = TrainConfig.create(family="navigation", algo="fomaml", hidden=(8,), meta_batch=2,
+                             k_shot=2, k_query=2, iterations=4)
+    tr = Trainer(cfg, "cpu")
+    tr.run(3)                                     # the 3rd step ran at progress 2/4
+    assert abs(tr.opt.lr - cfg.outer_lr * FAM.outer_lr_factor(2 / 4)) < 1e-15
+    sin = Trainer(TrainConfig.create(algo="maml", iterations=4, meta_batch=2), "cpu")
+    sin.run(4)
+    assert sin.opt.lr == sin.cfg.outer_lr
+
+
+def test_return_chart_keeps_the_useful_range_when_a_policy_overshoots():
+    import pandas as pd
+    from maml_viz import figures
+    df = pd.DataFrame({"algo": ["maml"] * 3 + ["pretrained"] * 3, "step": [0, 1, 2] * 2,
+                       "mean": [-40.0, -12.0, -4.0, -41.0, -260.0, -100.0], "ci95": [2.0] * 6})
+    fig = figures.error_vs_steps(df, "return", title="t")
+    lo, hi = fig.layout.yaxis.range
+    assert hi == 0 and -60 < lo < -41            # the scale of the starting returns, not -260
+    assert len([t for t in fig.data if t.mode == "lines+markers"]) == 2   # both curves drawn

@@ -114,6 +114,11 @@ class TaskFamily:
     def target(self, tasks: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
+    def outer_lr_factor(self, progress: float) -> float:
+        """Multiplier of the outer learning rate at `progress` (0 at the start of training, 1 at
+        the end). Constant by default; a family may anneal it."""
+        return 1.0
+
     def x_range(self) -> tuple:
         raise NotImplementedError
 
