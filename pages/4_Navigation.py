@@ -92,8 +92,9 @@ if frames:
         subtitle=f"{proto.get('tasks', 40)} held-out goals · {proto.get('query_points', '')} · "
                  f"α then α/2 · shaded: 95% CI", labels=labels), key="nav_curves")
     st.caption("Higher is better. The oracle is told the goal and never adapts: the ceiling. "
-               "MAML should climb toward it within a step or two; a policy pretrained on all "
-               "goals, or a random one, climbs slowly.")
+               "MAML climbs toward it within a step or two. A random policy climbs slowly, and "
+               "one pretrained on all goals was never shaped for a step this big: it overshoots "
+               "and drifts off the plane (its curve leaves the chart at the bottom).")
     if hist:
         st.plotly_chart(figures.loss_histories(hist, metric="return", labels=labels,
                                                title="Meta-training: return after adaptation"),
