@@ -1,8 +1,8 @@
 """2D navigation (the MAML paper's point robot, as in the authors' rllab code): a task is a goal
 in [-0.5, 0.5]^2; the agent starts at the origin, observes its position, acts with a velocity
-clipped to [-0.1, 0.1] per coordinate (the policy acts in units of
-0.1, as the authors' normalised environment), and gets reward -||position - goal|| after each move for
-up to 100 steps; an episode ends once it is within 0.01 of the goal (in both coordinates).
+clipped to [-0.1, 0.1] per coordinate (the policy acts in units of 0.1, as in the authors'
+normalised environment), and gets reward -||position - goal|| after each move for up to 100
+steps; an episode ends once it is within 0.01 of the goal (in both coordinates).
 
 The environment itself is `rl.rollout`, vectorised over tasks x trajectories (time is the loop).
 """
@@ -33,7 +33,7 @@ class Navigation(TaskFamily):
     dice_lambda: float = 0.0    # 1: unbiased DiCE meta-gradient; 0: low-variance (ProMP); see rl.py
     # the outer (Adam) learning rate follows a cosine from outer_lr down to (1 − lr_decay)·outer_lr:
     # a policy-gradient meta-gradient is noisy, and a constant rate keeps θ wandering around the
-    # optimum (measured: README, "Reinforcement learning")
+    # optimum (measured: README, "2D navigation")
     lr_decay: float = 1.0
 
     name = "navigation"
