@@ -78,6 +78,15 @@ def open_chart_page(chromium, url, path, height=1000):
     return page
 
 
+def wait_for_trace(page, index, condition, timeout=30_000):
+    """Wait until some trace t of the index-th Plotly chart satisfies the JS expression
+    `condition` (in t). A chart being redrawn is briefly absent: that counts as not yet."""
+    page.wait_for_function(
+        f"""(i) => {{ const p = document.querySelectorAll('.js-plotly-plot')[i];
+                      return !!(p && p._fullData && p._fullData.some(t => {condition})); }}""",
+        arg=index, timeout=timeout)
+
+
 def plot_data(page, index=0):
     """The data arrays of the index-th Plotly chart in the page."""
     return page.evaluate(

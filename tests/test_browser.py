@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from browser import SHOTS, browser, open_chart_page, plot_data, server, wait_idle
+from browser import SHOTS, browser, open_chart_page, plot_data, server, wait_for_trace, wait_idle
 
 PAGES = [("", "Learning to learn"), ("Playground", "Playground"), ("Train", "Train"),
          ("Compare", "Compare algorithms"), ("Navigation", "Navigation: learning to reach")]
@@ -57,9 +57,7 @@ def test_playground_step_slider_changes_the_chart(chromium, tmp_path):
         slider.focus()
         for _ in range(3):
             slider.press("ArrowRight")
-        page.wait_for_function(
-            "() => [...document.querySelectorAll('.js-plotly-plot')[0]._fullData].some(t => (t.name||'').startsWith('after 4'))",
-            timeout=30_000)
+        wait_for_trace(page, 0, "(t.name || '').startsWith('after 4')")
         wait_idle(page)
         after = adapted()
         assert after != before
@@ -107,22 +105,16 @@ def test_playground_click_adds_points_and_adapts_to_them(chromium, tmp_path):
     with server(tmp_path / "runs") as (url, _):
         page = open_chart_page(chromium, url, "Playground", 1400)
         _click_plot(page, 0, 0.3, 0.3)
-        page.wait_for_function(
-            "() => document.querySelectorAll('.js-plotly-plot')[0]._fullData.some(t => t.name === 'the 1 point it sees')",
-            timeout=30_000)
+        wait_for_trace(page, 0, "t.name === 'the 1 point it sees'")
         wait_idle(page)
         _click_plot(page, 0, 0.7, 0.7)
-        page.wait_for_function(
-            "() => document.querySelectorAll('.js-plotly-plot')[0]._fullData.some(t => t.name === 'the 2 points it sees')",
-            timeout=30_000)
+        wait_for_trace(page, 0, "t.name === 'the 2 points it sees'")
         wait_idle(page)
         assert page.get_by_role("button", name="Clear my points").is_enabled()
         assert page.locator('[data-testid="stException"]').count() == 0
         page.screenshot(path=os.path.join(SHOTS, "Playground-clicks.png"), full_page=True)
         page.get_by_role("button", name="Clear my points").click()
-        page.wait_for_function(
-            "() => document.querySelectorAll('.js-plotly-plot')[0]._fullData.some(t => t.name === 'the 10 points it sees')",
-            timeout=30_000)
+        wait_for_trace(page, 0, "t.name === 'the 10 points it sees'")
         page.close()
 
 
@@ -135,14 +127,11 @@ def test_playground_classification_labelled_clicks(chromium, tmp_path):
         wait_idle(page)
         page.get_by_text("class 2", exact=True).click()
         wait_idle(page)
-        heat = page.evaluate("() => [...document.querySelectorAll('.js-plotly-plot')].map(p => p._fullData.some(t => t.type === 'heatmap'))")
-        assert heat[:2] == [True, True]
+        for chart in (0, 1):                      # decision regions before and after
+            wait_for_trace(page, chart, "t.type === 'heatmap'")
         _click_plot(page, 1, 0.5, 0.5)
-        page.wait_for_function(
-            """() => { const t = document.querySelectorAll('.js-plotly-plot')[1]._fullData
-                         .find(t => t.name === 'labelled examples');
-                       return t && t.x.length === 6 && t.text[5] === 'class 2'; }""",
-            timeout=30_000)
+        wait_for_trace(page, 1, "t.name === 'labelled examples' && t.x.length === 6 "
+                                "&& t.text[5] === 'class 2'")
         wait_idle(page)
         assert page.locator('[data-testid="stException"]').count() == 0
         page.screenshot(path=os.path.join(SHOTS, "Playground-blobs.png"), full_page=True)
