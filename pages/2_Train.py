@@ -111,20 +111,22 @@ else:
     rows = []
     for r in runs:
         c, t, ev = r["config"], r["training"], r["evaluation"] or {}
-        res = {x["step"]: x["mean"] for x in ev.get("results", [])}
-        metric = (ev.get("protocol") or {}).get("metric", "")
+        own = [x for x in ev.get("results", []) if c is None or x.get("k_shot") in (c.k_shot, None)]
+        res = {x["step"]: x["mean"] for x in own or ev.get("results", [])}
+        metric = (ev.get("protocol") or {}).get("metric")
         rows.append({
             "run": r["key"], "family": c.family if c else "?", "algorithm": ui.label(c.algo) if c else "?",
             "K": c.k_shot if c else None, "iterations": t.get("iterations_done"),
             "partial": bool(t.get("partial")), "device": t.get("device"),
             "train s": t.get("train_seconds"), "it/s": t.get("its_per_s"),
-            f"{metric} before": res.get(0), f"{metric} after 1 step": res.get(1),
+            "metric": metric, "before": res.get(0), "after 1 step": res.get(1),
             "bundled": r.get("read_only", False), "problem": r["error"] or "",
         })
     df = pd.DataFrame(rows)
     st.dataframe(df, hide_index=True, width="stretch")
     st.caption("Every run stored on disk: its settings, where and how fast it trained, and its "
-               "error on new tasks before and after one step (the protocol is in metrics.json).")
+               "score on new tasks (MSE, accuracy or return) before and after one step (the "
+               "protocol is in metrics.json).")
     pick = st.selectbox("Run", [r["key"] for r in runs], key="train_pick")
     r = next(x for x in runs if x["key"] == pick)
     buf = io.BytesIO()

@@ -186,6 +186,7 @@ def test_navigation_step_slider_goal_button_and_bands():
 
 
 def test_corrupted_run_in_the_users_store_gives_a_message_not_a_crash(tmp_path, monkeypatch):
+    import pages._shared.ui as ui_mod          # imported before the env changes: RUNS is read at import
     from maml_viz.config import TrainConfig
     runs = tmp_path / "my-runs"
     bad = runs / TrainConfig.create(family="sinusoid", algo="maml").key()   # shadows the bundled one
@@ -193,7 +194,6 @@ def test_corrupted_run_in_the_users_store_gives_a_message_not_a_crash(tmp_path, 
     (bad / "config.json").write_text('{"family": "sinusoid", "algo": "maml", "lr": "x"}')
     (bad / "meta_params.safetensors").write_bytes(b"\x00garbage")
     monkeypatch.setenv("MAML_VIZ_RUNS", str(runs))
-    import pages._shared.ui as ui_mod
     monkeypatch.setattr(ui_mod, "RUNS", runs)
     ui_mod.backend.clear()
     try:
@@ -205,4 +205,17 @@ def test_corrupted_run_in_the_users_store_gives_a_message_not_a_crash(tmp_path, 
         table = at.dataframe[0].value
         assert table["problem"].str.contains("unknown setting").any()
     finally:
+        monkeypatch.undo()            # back to the test store first, then drop the cached one
         ui_mod.backend.clear()
+
+
+def test_stored_runs_table_shows_each_familys_own_score():
+    at = app("pages/2_Train.py")
+    no_problems(at)
+    table = at.dataframe[0].value.set_index("run")
+    for family, metric in (("sinusoid", "mse"), ("blobs", "accuracy"), ("navigation", "return")):
+        rows = table[(table["family"] == family) & (table["algorithm"] == "MAML")]
+        assert (rows["metric"] == metric).all() and len(rows) == 1, family
+        assert rows["before"].notna().all() and rows["after 1 step"].notna().all(), family
+    nav = table[(table["family"] == "navigation") & (table["algorithm"] == "MAML")].iloc[0]
+    assert nav["after 1 step"] > nav["before"]                  # a return: higher is better
