@@ -65,8 +65,11 @@ def browser():
 
 
 def wait_idle(page, timeout=90_000):
+    """The script has finished and the frontend has painted every element (no placeholders)."""
     page.wait_for_timeout(300)
     page.wait_for_selector(IDLE, timeout=timeout)
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stSkeleton\"]')",
+                           timeout=timeout)
 
 
 def open_chart_page(chromium, url, path, height=1000):
