@@ -102,4 +102,6 @@ Repeat many times:
 - **ANIL** adapts only the last layer in step 1; **Meta-SGD** also learns a step size for every weight.
 """)
 st.info("Next: the **Playground** lets you adapt to your own points, **Train** meta-trains with "
-        "your settings, and **Compare** puts the algorithms side by side with confidence bands.")
+        "your settings, **Compare** puts the algorithms side by side with confidence bands, and "
+        "**Navigation** shows the same idea with rewards instead of answers: a robot that "
+        "finds a hidden goal after one or two policy-gradient steps.")
