@@ -181,6 +181,17 @@ def surrogate(policy, params, roll, adv, dice: bool = True, lam: float = 1.0) ->
     return ((box(w) - box(prev)) * adv).sum((1, 2)) / count
 
 
+def ascend(policy, family, params, roll, opt) -> torch.Tensor:
+    """One outer step: Adam ascends the policy-gradient surrogate of `roll` (sampled from the
+    policy `params`, which may depend on the meta-parameters through an inner loop). Returns the
+    rollouts' average return."""
+    adv = advantages(family, roll)
+    opt.zero_grad(set_to_none=True)
+    (-surrogate(policy, params, roll, adv, dice=False).mean()).backward()
+    opt.step()
+    return returns(roll).mean().detach()
+
+
 # ----------------------------------------------------------------------------- the inner loop
 def adapt_policy(algo, policy, family, params, goals, cfg, gen, steps: int, n: int, *,
                  create_graph=False, lr_scale=None):

@@ -29,11 +29,7 @@ class Pretrained(Algorithm):
         goals = batch["tasks"]
         roll = rl.rollout(policy, params, goals, cfg.k_shot + cfg.k_query, family, gen,
                           goal_input=self.goal_conditioned)
-        adv = rl.advantages(family, roll)
-        opt.zero_grad(set_to_none=True)
-        (-rl.surrogate(policy, params, roll, adv, dice=False).mean()).backward()
-        opt.step()
-        return rl.returns(roll).mean().detach()
+        return rl.ascend(policy, family, params, roll, opt)
 
 
 class Oracle(Pretrained):

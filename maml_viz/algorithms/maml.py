@@ -62,11 +62,7 @@ class MAML(Algorithm):
                                         cfg.inner_steps, cfg.k_shot,
                                         create_graph=not self.first_order)
         post = rl.rollout(policy, adapted, goals, cfg.k_query, family, gen)
-        adv = rl.advantages(family, post)
-        opt.zero_grad(set_to_none=True)
-        (-rl.surrogate(policy, adapted, post, adv, dice=False).mean()).backward()
-        opt.step()
-        return rl.returns(post).mean().detach()
+        return rl.ascend(policy, family, adapted, post, opt)
 
 
 class FOMAML(MAML):
