@@ -13,7 +13,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 import torch  # noqa: E402
 
 from maml_viz.algorithms import ALGORITHMS  # noqa: E402
-from maml_viz.config import TrainConfig  # noqa: E402
+from maml_viz.registry import make_config  # noqa: E402
 from maml_viz.evaluate import evaluate, to_json  # noqa: E402
 from maml_viz.store import RunStore  # noqa: E402
 from maml_viz.train import Trainer  # noqa: E402
@@ -62,7 +62,7 @@ def main():
         rows = []
         for algo in a.algos.split(","):
             try:
-                cfg = TrainConfig.create(family=a.family, algo=algo)
+                cfg = make_config(family=a.family, algo=algo)
             except Exception:
                 continue
             run = get_run(store, cfg)
@@ -78,7 +78,7 @@ def main():
           f"torch {torch.__version__}")
     rows = []
     for algo in a.algos.split(","):
-        cfg = TrainConfig.create(family=a.family, algo=algo, k_shot=a.k_shot_train)
+        cfg = make_config(family=a.family, algo=algo, k_shot=a.k_shot_train)
         t0 = time.time()
         run = get_run(store, cfg)
         df = evaluate(run, k_shots=ks, steps=10, n_tasks=a.tasks)

@@ -12,7 +12,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 import torch  # noqa: E402
 
-from maml_viz.config import TrainConfig  # noqa: E402
+from maml_viz.registry import make_config  # noqa: E402
 from maml_viz.evaluate import evaluate  # noqa: E402
 from maml_viz.train import Trainer  # noqa: E402
 
@@ -24,7 +24,7 @@ def main():
     ap.add_argument("--chunk", type=int, default=500)
     a = ap.parse_args()
     torch.set_num_threads(1)
-    cfg = TrainConfig.create()
+    cfg = make_config()
     tr = Trainer(cfg, "cpu", compiled=a.compile)
     print(f"default MAML on {tr.device} ({'compiled' if a.compile else 'eager'}), target K=10 "
           f"1-step MSE <= {a.target}")

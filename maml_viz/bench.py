@@ -11,10 +11,10 @@ import torch
 import torch.nn.functional as F
 
 from .algorithms import get_algorithm
-from .config import TrainConfig
-from .nets import make_model
+from .config import stream_seed
+from .registry import make_config
 from .tasks import make_family
-from .train import stream_seed
+from .train import Trainer
 
 
 # ----------------------------------------------------------------- the tutorial baseline
@@ -64,9 +64,9 @@ def tutorial_reptile_step(params, opt, batch, cfg):
 
 # ----------------------------------------------------------------- timing
 def _setup(algo, device="cpu", seed=0):
-    cfg = TrainConfig.create(algo=algo)
+    cfg = make_config(algo=algo)
     fam = make_family(cfg.family)
-    model = make_model(fam, cfg.hidden)
+    model = fam.make_model(cfg.hidden)
     alg = get_algorithm(algo)
     gen = torch.Generator(torch.device(device)).manual_seed(stream_seed("init", seed))
     params = {k: v.requires_grad_(True) for k, v in alg.init_params(model, cfg, gen).items()}
@@ -134,8 +134,7 @@ def ours_only(algo, seconds=2.0, threads=None, device="cpu"):
 def trainer_rate(algo="maml", iterations=3000, device="cpu", compiled=False):
     """End to end, as `train` runs: task sampling, meta-step, optimiser and logging, it/s over
     `iterations` after a 100-iteration warm-up (compilation included in the warm-up)."""
-    from .train import Trainer
-    cfg = TrainConfig.create(algo=algo, iterations=iterations + 100)
+    cfg = make_config(algo=algo, iterations=iterations + 100)
     tr = Trainer(cfg, device=device, compiled=compiled)
     tr.run(100)
     _sync(device)

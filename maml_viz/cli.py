@@ -1,13 +1,15 @@
 """Command line: `python -m maml_viz train | evaluate | bench | runs`.
 
-Bad arguments print one line, `error: <field>: <what is allowed>`, and exit with code 2."""
+Bad arguments print one line, `error: <field>: <what is allowed>`, and exit with code 2.
+Each subcommand imports the engine (lower layers) when it runs, so that `--help` and argument
+errors answer before torch has loaded."""
 from __future__ import annotations
 
 import argparse
 import json
 import sys
 
-from .config import ConfigError, TrainConfig, parse_hidden
+from .config import ConfigError, parse_hidden
 
 EXIT_USAGE = 2
 
@@ -104,11 +106,12 @@ def cmd_train(a) -> int:
     from tqdm import tqdm
 
     from .evaluate import evaluate, to_json
+    from .registry import make_config
     from .store import RunStore
     from .train import Trainer, TrainingDiverged, resolve_device
 
     hidden = parse_hidden(a.hidden) if a.hidden is not None else None
-    cfg = TrainConfig.create(family=a.family, algo=a.algo, k_shot=a.k_shot, k_query=a.k_query,
+    cfg = make_config(family=a.family, algo=a.algo, k_shot=a.k_shot, k_query=a.k_query,
                              meta_batch=a.meta_batch, inner_steps=a.inner_steps,
                              inner_lr=a.inner_lr, outer_lr=a.outer_lr, iterations=a.iterations,
                              hidden=hidden, seed=a.seed,

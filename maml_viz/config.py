@@ -2,8 +2,12 @@
 
 A `TrainConfig` fully determines a run (same config + same seed -> same meta-parameters on the
 same device). Its `key()` is a stable content hash used as the run directory's name; the device is
-recorded with the run but is not part of the key. Algorithm-specific defaults (Reptile's inner
-steps and step size, for instance) come from the algorithm registry via `TrainConfig.create`.
+recorded with the run but is not part of the key.
+
+This is the bottom layer: it imports nothing of ours. `validate()` checks each field on its own;
+building a config from the family's and algorithm's defaults and checking that they exist and fit
+together is `registry.make_config` / `registry.check_config`, one layer above the registries.
+`stream_seed` names the independent random streams (training tasks, evaluation tasks, init, ...).
 """
 from __future__ import annotations
 
@@ -39,43 +43,11 @@ class TrainConfig:
     seed: int = 0
     family_options: dict = field(default_factory=dict, hash=False, compare=True)
 
-    # ---------------------------------------------------------------- construction
-    @classmethod
-    def create(cls, **kwargs) -> "TrainConfig":
-        """Build a config, filling unset (None) values from the algorithm's and family's defaults."""
-        from .algorithms import get_algorithm
-        from .tasks import get_family
-
-        given = {k: v for k, v in kwargs.items() if v is not None}
-        unknown = set(given) - {f.name for f in dataclasses.fields(cls)}
-        if unknown:
-            name = sorted(unknown)[0]
-            raise ConfigError(name, "unknown setting")
-        family = given.get("family", cls.family)
-        algo = given.get("algo", cls.algo)
-        fam = get_family(family)  # raises ConfigError for an unknown name
-        alg = get_algorithm(algo)
-        # precedence: the algorithm's weak defaults < the family's < the algorithm's strong
-        # defaults (what its settings mean, e.g. Reptile's outer step ε) < what the caller gave
-        merged = {**alg.weak_defaults, **fam.config_defaults, **alg.defaults, **given}
-        cfg = cls(**merged)
-        cfg.validate()
-        return cfg
-
-    def replace(self, **changes) -> "TrainConfig":
-        cfg = dataclasses.replace(self, **changes)
-        cfg.validate()
-        return cfg
-
     # ---------------------------------------------------------------- validation
     def validate(self) -> "TrainConfig":
-        from .algorithms import get_algorithm
-        from .tasks import get_family
-
-        get_family(self.family)
-        alg = get_algorithm(self.algo)
-        if not alg.supports(self.family):
-            raise ConfigError("algo", f"{self.algo} applies only to: {', '.join(alg.families)}")
+        """Check every field's type and range. Whether the family and algorithm exist, fit
+        together and what the family's options mean is checked a layer up, by
+        `registry.check_config`, which owns the registries."""
 
         def pos_int(name, lo=1, hi=None):
             v = getattr(self, name)
@@ -89,6 +61,9 @@ class TrainConfig:
                     or v <= 0 or v > hi:
                 raise ConfigError(name, f"must be a number in (0, {hi}] (got {v!r})")
 
+        for name in ("family", "algo"):
+            if not isinstance(getattr(self, name), str):
+                raise ConfigError(name, f"must be a name (got {getattr(self, name)!r})")
         pos_int("k_shot", 1, 1000)
         pos_int("k_query", 1, 10000)
         pos_int("meta_batch", 1, 10000)
@@ -106,10 +81,6 @@ class TrainConfig:
             object.__setattr__(self, "hidden", tuple(hidden))
         if not isinstance(self.family_options, dict):
             raise ConfigError("family_options", "must be a mapping of option name to value")
-        # validate, then store every option resolved (defaults included), so that the content
-        # hash changes whenever the task distribution does
-        fam = get_family(self.family).make(self.family_options)
-        object.__setattr__(self, "family_options", dataclasses.asdict(fam))
         return self
 
     # ---------------------------------------------------------------- serialisation
@@ -130,9 +101,7 @@ class TrainConfig:
         d = dict(d)
         if "hidden" in d and isinstance(d["hidden"], list):
             d["hidden"] = tuple(d["hidden"])
-        cfg = cls(**d)
-        cfg.validate()
-        return cfg
+        return cls(**d).validate()
 
     def key(self) -> str:
         """Stable content hash: the run directory's name and the cache key."""
@@ -150,3 +119,8 @@ def parse_hidden(text: str) -> tuple:
         return tuple(int(p) for p in text.split(","))
     except ValueError:
         raise ConfigError("hidden", f"must be comma-separated integers like 40,40 (got {text!r})")
+
+
+def stream_seed(purpose: str, seed: int) -> int:
+    """Independent random streams per purpose: training tasks and evaluation tasks never share one."""
+    return int.from_bytes(hashlib.sha256(f"{purpose}:{seed}".encode()).digest()[:7], "big")

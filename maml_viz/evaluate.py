@@ -7,51 +7,60 @@ from the meta-learned θ with the step size it was trained with; mean and 95% CI
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import pandas as pd
 import torch
 
-from .train import Run, stream_seed
+from . import rl
+from .config import stream_seed
+from .tasks import RLFamily, SupervisedFamily
+from .train import Run
 
-DEFAULT_TASKS = 1000
-DEFAULT_STEPS = 10
 DEFAULT_SEED = 1234
-
-
-def query_points_for(family) -> int:
-    return 15 if family.kind == "classification" else 100
 
 
 def protocol(run: Run, k_shots, steps, n_tasks, seed, n_query=None) -> dict:
     fam = run.family
-    n_query = n_query or query_points_for(fam)
+    n_query = n_query or fam.query_points
     return {
         "family": run.config.family, "algo": run.config.algo, "metric": fam.metric,
         "tasks": n_tasks, "k_shot": list(k_shots), "steps": steps,
-        "query_points": n_query if fam.kind != "classification" else f"{n_query} per class",
+        "query_points": fam.query_label(n_query),
         "inner_lr": run.config.inner_lr if run.config.algo != "metasgd" else "learned",
         "seed": seed, "ci": "95% normal approximation, 1.96·sd/√tasks",
         "iterations": run.config.iterations,
     }
 
 
-@torch.no_grad()
 def evaluate(run: Run, k_shots=(None,), steps: int | None = None, n_tasks: int | None = None,
              seed: int = DEFAULT_SEED, chunk: int = 500, n_query=None) -> pd.DataFrame:
     """Metric after 0..steps adaptation steps, per K. K=None means the run's k_shot.
     Returns a DataFrame (algo, k_shot, step, mean, ci95, metric) with .attrs['protocol'].
     steps/n_tasks None: the family's protocol defaults. RL families use their own protocol
     (rl.evaluate: held-out goals, return)."""
-    if run.family.kind == "rl":
-        from . import rl
-        return rl.evaluate(run, steps=rl.EVAL_STEPS if steps is None else steps,
-                           n_tasks=rl.EVAL_GOALS if n_tasks is None else n_tasks, seed=seed)
-    steps = DEFAULT_STEPS if steps is None else steps
-    n_tasks = DEFAULT_TASKS if n_tasks is None else n_tasks
-    fam, model, algo, cfg = run.family, run.model, run.algorithm, run.config
+    return _evaluate(run.family, run, k_shots, steps, n_tasks, seed, chunk, n_query)
+
+
+@functools.singledispatch
+def _evaluate(family, run, k_shots, steps, n_tasks, seed, chunk, n_query):
+    raise NotImplementedError(f"no evaluation protocol for {type(family).__name__}")
+
+
+@_evaluate.register
+def _(family: RLFamily, run, k_shots, steps, n_tasks, seed, chunk, n_query):
+    return rl.evaluate(run, steps=steps, n_tasks=n_tasks, seed=seed)
+
+
+@_evaluate.register
+@torch.no_grad()
+def _(family: SupervisedFamily, run, k_shots, steps, n_tasks, seed, chunk, n_query):
+    fam, model, algo, cfg = family, run.model, run.algorithm, run.config
+    steps = fam.eval_steps if steps is None else steps
+    n_tasks = fam.eval_tasks if n_tasks is None else n_tasks
     k_shots = [cfg.k_shot if k is None else int(k) for k in k_shots]
-    n_query = n_query or query_points_for(fam)
+    n_query = n_query or fam.query_points
     device = next(iter(run.params.values())).device
     rows = []
     for k in k_shots:

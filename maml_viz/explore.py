@@ -9,7 +9,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .train import Run, stream_seed
+from .config import stream_seed
+from .tasks import RegressionFamily
+from .train import Run
 
 
 def task_generator(seed: int, device="cpu") -> torch.Generator:
@@ -49,7 +51,7 @@ def trajectory(run: Run, xs, ys, steps: int, lr=None, x_grid=None, task=None, xq
         xg = x_grid.to(dev)
         preds = [model(p, xg)[0] for p in traj]
         out["preds"] = torch.stack(preds).cpu().numpy()
-        if task is not None and fam.kind == "regression":
+        if task is not None and isinstance(fam, RegressionFamily):
             true = fam.target(task.to(dev), xg)[0]
             out["true"] = true.cpu().numpy()
             out["grid_error"] = np.array([((p - true) ** 2).mean().item() for p in preds])

@@ -18,7 +18,7 @@ def compute(store, task_seed: int = TASK_SEED) -> dict:
     import torch
 
     from . import explore
-    from .config import TrainConfig
+    from .registry import make_config
     from .tasks import make_family
 
     fam = make_family("sinusoid")
@@ -30,7 +30,7 @@ def compute(store, task_seed: int = TASK_SEED) -> dict:
                        "ys": [fam.target(tasks[i:i + 1], xg)[0, :, 0].tolist() for i in range(8)]}}
     sine = {}
     for algo in ("pretrained", "maml"):
-        cfg = TrainConfig.create(family="sinusoid", algo=algo)
+        cfg = make_config(family="sinusoid", algo=algo)
         run = store.get(cfg)
         if run is None:
             raise LookupError(f"no stored run for {cfg.key()}")
@@ -42,7 +42,7 @@ def compute(store, task_seed: int = TASK_SEED) -> dict:
     out["sine"] = sine
     line = {"thetas": {}, "adapted": {}}
     for algo in ("maml", "pretrained"):
-        cfg = TrainConfig.create(family="linear", algo=algo)
+        cfg = make_config(family="linear", algo=algo)
         run = store.get(cfg)
         if run is None:
             raise LookupError(f"no stored run for {cfg.key()}")

@@ -1,4 +1,6 @@
-"""Functional models over a params dict.
+"""Functional models over a params dict: `MLP` (regression and classification) and
+`GaussianPolicy` (reinforcement learning: an MLP for the mean action and a learned log-std).
+A task family builds the model it needs (`TaskFamily.make_model`).
 
 Parameters may be *shared* (the meta-parameters θ, e.g. weight [in, out]) or *per task* (adapted
 θ', with a leading task dimension: weight [T, in, out]). `forward` handles both with batched
@@ -149,11 +151,62 @@ class MLP:
                                  f"expected {shape}")
 
 
-def make_model(family, hidden, algo=None):
-    """The network for a family: an MLP, or for RL a Gaussian policy (observing the goal too
-    for a goal-conditioned algorithm, the oracle)."""
-    if family.kind == "rl":
-        from .rl import GaussianPolicy
-        extra = 2 if getattr(algo, "goal_conditioned", False) else 0
-        return GaussianPolicy(family.in_dim + extra, family.out_dim, hidden)
-    return MLP(family.in_dim, family.out_dim, hidden)
+# ----------------------------------------------------------------------------- reinforcement learning
+LOG2PI = math.log(2 * math.pi)
+
+
+class GaussianPolicy:
+    """An MLP giving the mean action, and a learned state-independent log standard deviation."""
+
+    # The outer optimiser moves the exploration noise's log-std faster than the weights (Adam's
+    # step per coordinate is about its lr): the noise must shrink from std 1 (a velocity noise of
+    # one action_scale) to ~0.3 for the agent to stop at a goal; TRPO's natural gradient (the
+    # paper's) does this quickly, plain Adam at the weights' rate would need far more iterations.
+    LOG_STD_LR_SCALE = 5.0
+
+    def __init__(self, in_dim: int, out_dim: int, hidden=(100, 100), init_std: float = 1.0):
+        self.mlp = MLP(in_dim, out_dim, hidden)
+        self.lr_scale = {"log_std": self.LOG_STD_LR_SCALE}
+        self.in_dim, self.out_dim, self.hidden = in_dim, out_dim, tuple(hidden)
+        self.init_std = init_std
+
+    def param_shapes(self) -> dict:
+        return {**self.mlp.param_shapes(), "log_std": (self.out_dim,)}
+
+    def head_keys(self) -> tuple:
+        return self.mlp.head_keys()
+
+    def init(self, gen, dtype=torch.float32) -> dict:
+        """The MLP's usual init, but a near-zero output layer: the untrained policy's mean action
+        is ~0 everywhere, so it wanders (std = init_std) instead of drifting off in a line."""
+        p = self.mlp.init(gen, dtype)
+        w, b = self.mlp.head_keys()
+        p[w] = p[w] * 0.01
+        p[b] = torch.zeros_like(p[b])
+        p["log_std"] = torch.full((self.out_dim,), math.log(self.init_std), dtype=dtype,
+                                  device=gen.device)
+        return p
+
+    def forward(self, params, obs):
+        """Mean action; obs [T, M, in] -> [T, M, out]."""
+        return self.mlp.forward(params, obs)
+
+    __call__ = forward
+
+    MIN_STD = 0.05
+
+    def log_std(self, params):
+        """log σ, bounded below by log MIN_STD (in the policy's action units): a policy-gradient
+        step scales like 1/σ, so an unbounded σ → 0 makes the fixed inner step size α overshoot."""
+        ls = params["log_std"].clamp_min(math.log(self.MIN_STD))
+        return ls.unsqueeze(1) if ls.dim() == 2 else ls        # per task: [T, 1, out]
+
+    def log_prob(self, params, obs, act):
+        mean, ls = self.forward(params, obs), self.log_std(params)
+        z = (act - mean) * torch.exp(-ls)
+        return (-0.5 * z * z - ls - 0.5 * LOG2PI).sum(-1)
+
+    def check_params(self, params):
+        shapes = self.param_shapes()
+        if set(params) != set(shapes):
+            raise ValueError(f"parameter names differ from the policy's: {sorted(params)}")

@@ -19,73 +19,15 @@ the two (the family option `dice_lambda`).
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
 import pandas as pd
 import torch
 
-from .nets import MLP
-from .train import stream_seed
-
-LOG2PI = math.log(2 * math.pi)
-
-
-class GaussianPolicy:
-    """An MLP giving the mean action, and a learned state-independent log standard deviation."""
-
-    # The outer optimiser moves the exploration noise's log-std faster than the weights (Adam's
-    # step per coordinate is about its lr): the noise must shrink from std 1 (a velocity noise of
-    # one action_scale) to ~0.3 for the agent to stop at a goal; TRPO's natural gradient (the
-    # paper's) does this quickly, plain Adam at the weights' rate would need far more iterations.
-    LOG_STD_LR_SCALE = 5.0
-
-    def __init__(self, in_dim: int, out_dim: int, hidden=(100, 100), init_std: float = 1.0):
-        self.mlp = MLP(in_dim, out_dim, hidden)
-        self.lr_scale = {"log_std": self.LOG_STD_LR_SCALE}
-        self.in_dim, self.out_dim, self.hidden = in_dim, out_dim, tuple(hidden)
-        self.init_std = init_std
-
-    def param_shapes(self) -> dict:
-        return {**self.mlp.param_shapes(), "log_std": (self.out_dim,)}
-
-    def head_keys(self) -> tuple:
-        return self.mlp.head_keys()
-
-    def init(self, gen, dtype=torch.float32) -> dict:
-        """The MLP's usual init, but a near-zero output layer: the untrained policy's mean action
-        is ~0 everywhere, so it wanders (std = init_std) instead of drifting off in a line."""
-        p = self.mlp.init(gen, dtype)
-        w, b = self.mlp.head_keys()
-        p[w] = p[w] * 0.01
-        p[b] = torch.zeros_like(p[b])
-        p["log_std"] = torch.full((self.out_dim,), math.log(self.init_std), dtype=dtype,
-                                  device=gen.device)
-        return p
-
-    def forward(self, params, obs):
-        """Mean action; obs [T, M, in] -> [T, M, out]."""
-        return self.mlp.forward(params, obs)
-
-    __call__ = forward
-
-    MIN_STD = 0.05
-
-    def log_std(self, params):
-        """log σ, bounded below by log MIN_STD (in the policy's action units): a policy-gradient
-        step scales like 1/σ, so an unbounded σ → 0 makes the fixed inner step size α overshoot."""
-        ls = params["log_std"].clamp_min(math.log(self.MIN_STD))
-        return ls.unsqueeze(1) if ls.dim() == 2 else ls        # per task: [T, 1, out]
-
-    def log_prob(self, params, obs, act):
-        mean, ls = self.forward(params, obs), self.log_std(params)
-        z = (act - mean) * torch.exp(-ls)
-        return (-0.5 * z * z - ls - 0.5 * LOG2PI).sum(-1)
-
-    def check_params(self, params):
-        shapes = self.param_shapes()
-        if set(params) != set(shapes):
-            raise ValueError(f"parameter names differ from the policy's: {sorted(params)}")
+from .algorithms import MAML, Pretrained, Reptile
+from .config import stream_seed
 
 
 # ----------------------------------------------------------------------------- environment
@@ -240,17 +182,60 @@ def adapt_policy(algo, policy, family, params, goals, cfg, gen, steps: int, n: i
     return cur, rolls, traj
 
 
+# ----------------------------------------------------------------------------- meta-steps
+@functools.singledispatch
+def meta_step(algo, policy, family, params, opt, batch, cfg, gen) -> torch.Tensor:
+    """One meta-iteration of `algo` on an RL family; returns the average return of the
+    trajectories its outer update used. Dispatches on the algorithm's class."""
+    raise NotImplementedError(f"{algo.name} has no reinforcement-learning variant")
+
+
+@meta_step.register
+def _(algo: MAML, policy, family, params, opt, batch, cfg, gen):
+    """MAML, FOMAML, ANIL, Meta-SGD: policy-gradient inner step(s) on k_shot trajectories per
+    goal (Loaded-DiCE surrogate, differentiated through for second order), then the
+    policy-gradient surrogate on k_query fresh trajectories of the adapted policy; Adam on it."""
+    goals = batch["tasks"]
+    adapted, _, _ = adapt_policy(algo, policy, family, params, goals, cfg, gen, cfg.inner_steps,
+                                 cfg.k_shot, create_graph=not algo.first_order)
+    post = rollout(policy, adapted, goals, cfg.k_query, family, gen)
+    return ascend(policy, family, adapted, post, opt)
+
+
+@meta_step.register
+def _(algo: Reptile, policy, family, params, opt, batch, cfg, gen):
+    """Reptile: policy-gradient steps per goal, then θ moves toward the adapted policies."""
+    theta = {k: v.detach() for k, v in params.items()}
+    adapted, rolls, _ = adapt_policy(algo, policy, family, theta, batch["tasks"], cfg, gen,
+                                     max(1, cfg.inner_steps), cfg.k_shot)
+    with torch.no_grad():
+        for k, v in params.items():
+            if adapted[k].dim() > v.dim():
+                v.add_(cfg.outer_lr * (adapted[k] - theta[k]).mean(0))
+    return returns(rolls[-1]).mean()
+
+
+@meta_step.register
+def _(algo: Pretrained, policy, family, params, opt, batch, cfg, gen):
+    """Pretrained (and the oracle): one policy trained on all goals at once (policy gradient,
+    no adaptation)."""
+    goals = batch["tasks"]
+    roll = rollout(policy, params, goals, cfg.k_shot + cfg.k_query, family, gen,
+                   goal_input=algo.goal_conditioned)
+    return ascend(policy, family, params, roll, opt)
+
+
 # ----------------------------------------------------------------------------- evaluation
-EVAL_GOALS, EVAL_TRAJ, EVAL_STEPS = 40, 40, 3
-
-
 @torch.no_grad()
-def evaluate(run, steps: int = EVAL_STEPS, n_tasks: int = EVAL_GOALS, seed: int = 1234,
-             n_traj: int = EVAL_TRAJ) -> pd.DataFrame:
+def evaluate(run, steps: int | None = None, n_tasks: int | None = None, seed: int = 1234,
+             n_traj: int | None = None) -> pd.DataFrame:
     """Average return over n_traj trajectories per held-out goal after 0..steps policy-gradient
     steps (α as trained for the first, α/2 after, each on those n_traj trajectories); mean and
-    95% CI over goals."""
+    95% CI over goals. None: the family's protocol defaults (3 steps, 40 goals, 40 trajectories)."""
     fam, policy, algo, cfg = run.family, run.model, run.algorithm, run.config
+    steps = fam.eval_steps if steps is None else steps
+    n_tasks = fam.eval_tasks if n_tasks is None else n_tasks
+    n_traj = fam.query_points if n_traj is None else n_traj
     device = next(iter(run.params.values())).device
     gen = torch.Generator(device).manual_seed(stream_seed("eval", seed))
     goals = fam.sample_tasks(n_tasks, gen)
@@ -266,7 +251,7 @@ def evaluate(run, steps: int = EVAL_STEPS, n_tasks: int = EVAL_GOALS, seed: int 
                        for s in range(steps + 1)])
     df.attrs["protocol"] = {
         "family": cfg.family, "algo": cfg.algo, "metric": "return", "tasks": n_tasks,
-        "k_shot": [n_traj], "steps": steps, "query_points": f"{n_traj} trajectories per goal",
+        "k_shot": [n_traj], "steps": steps, "query_points": fam.query_label(n_traj),
         "inner_lr": f"{cfg.inner_lr} for the first step, {cfg.inner_lr / 2} after",
         "seed": seed, "ci": "95% normal approximation over goals, 1.96·sd/√goals",
         "iterations": cfg.iterations, "horizon": fam.horizon,

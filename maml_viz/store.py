@@ -30,6 +30,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from .config import ConfigError, TrainConfig
+from .registry import config_from_dict
 from .train import Run
 
 FILES = ("config.json", "meta_params.safetensors", "history.csv", "metrics.json")
@@ -41,10 +42,7 @@ class StoreError(RuntimeError):
 
 def expected_shapes(cfg: TrainConfig) -> dict:
     run = Run(cfg, {})
-    shapes = run.model.param_shapes()
-    if cfg.algo == "metasgd":
-        shapes.update({f"lr.{k}": s for k, s in list(shapes.items())})
-    return shapes
+    return run.algorithm.param_shapes(run.model)
 
 
 def history_csv(history: dict) -> str:
@@ -95,7 +93,7 @@ def load_run(path, device="cpu") -> Run:
         if not (path / name).is_file():
             raise StoreError(f"{path} is not a maml-viz run: {name} is missing ({hint})")
     try:
-        cfg = TrainConfig.from_dict(json.loads((path / "config.json").read_text()))
+        cfg = config_from_dict(json.loads((path / "config.json").read_text()))
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise StoreError(f"{path}/config.json is not valid JSON ({e}); {hint}")
     except (ConfigError, TypeError) as e:
@@ -143,7 +141,7 @@ def list_runs(root) -> list:
         if not d.is_dir() or d.name.startswith("."):
             continue
         try:
-            cfg = TrainConfig.from_dict(json.loads((d / "config.json").read_text()))
+            cfg = config_from_dict(json.loads((d / "config.json").read_text()))
             m = json.loads((d / "metrics.json").read_text()) if (d / "metrics.json").is_file() else {}
             out.append({"key": d.name, "path": str(d), "config": cfg, "training": m.get("training") or {},
                         "evaluation": m.get("evaluation"), "error": None})

@@ -7,36 +7,29 @@ good parameters and raises `TrainingDiverged` with a message naming the likely c
 """
 from __future__ import annotations
 
-import hashlib
-import math
+import functools
 import time
 from dataclasses import dataclass, field
 
 import torch
 
+from . import rl
 from .algorithms import get_algorithm
-from .config import TrainConfig
-from .nets import make_model
-from .tasks import make_family
+from .config import ConfigError, TrainConfig, stream_seed
+from .registry import check_config
+from .tasks import RLFamily, SupervisedFamily, make_family
 
 
 class TrainingDiverged(RuntimeError):
     pass
 
 
-def stream_seed(purpose: str, seed: int) -> int:
-    """Independent random streams per purpose: training tasks and evaluation tasks never share one."""
-    return int.from_bytes(hashlib.sha256(f"{purpose}:{seed}".encode()).digest()[:7], "big")
-
-
 def resolve_device(device: str = "auto") -> torch.device:
     if device in (None, "auto"):
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if device not in ("cpu", "cuda") and not str(device).startswith("cuda:"):
-        from .config import ConfigError
         raise ConfigError("device", f"must be auto, cpu or cuda (got {device!r})")
     if str(device).startswith("cuda") and not torch.cuda.is_available():
-        from .config import ConfigError
         raise ConfigError("device", "cuda was asked for but no CUDA GPU is available; use cpu or auto")
     return torch.device(device)
 
@@ -84,22 +77,41 @@ class Run:
 
     @property
     def model(self):
-        return make_model(self.family, self.config.hidden, self.algorithm)
+        return self.family.make_model(self.config.hidden, self.algorithm.goal_conditioned)
 
     def to(self, device) -> "Run":
         return Run(self.config, {k: v.to(device) for k, v in self.params.items()}, self.history,
                    dict(self.info), self.metrics, self.path)
 
 
+# ----------------------------------------------------------------------------- one meta-iteration
+@functools.singledispatch
+def meta_step(family, algo, model, params, opt, batch, cfg, gen, compiled=False) -> torch.Tensor:
+    """One meta-iteration of `algo` on `family`'s batch; returns the (detached) meta-loss, or for
+    RL the average return. Dispatches on the family's type: supervised families use the
+    algorithm's own step, RL families the policy-gradient steps of rl.py."""
+    raise NotImplementedError(f"no trainer for {type(family).__name__}")
+
+
+@meta_step.register
+def _(family: SupervisedFamily, algo, model, params, opt, batch, cfg, gen, compiled=False):
+    return algo.step(model, family, params, opt, batch, cfg, compiled=compiled)
+
+
+@meta_step.register
+def _(family: RLFamily, algo, model, params, opt, batch, cfg, gen, compiled=False):
+    return rl.meta_step(algo, model, family, params, opt, batch, cfg, gen)
+
+
 class Trainer:
     def __init__(self, cfg: TrainConfig, device="auto", log_every: int | None = None,
                  compiled: bool = False):
-        cfg.validate()
+        cfg = check_config(cfg)
         self.cfg = cfg
         self.device = resolve_device(device) if not isinstance(device, torch.device) else device
         self.family = make_family(cfg.family, cfg.family_options)
         self.algo = get_algorithm(cfg.algo)
-        self.model = make_model(self.family, cfg.hidden, self.algo)
+        self.model = self.family.make_model(cfg.hidden, self.algo.goal_conditioned)
         init_gen = torch.Generator(self.device).manual_seed(stream_seed("init", cfg.seed))
         self.params = {k: v.requires_grad_(True)
                        for k, v in self.algo.init_params(self.model, cfg, init_gen).items()}
@@ -131,12 +143,8 @@ class Trainer:
                 self.opt.lr = cfg.outer_lr * self.family.outer_lr_factor(
                     (self.iteration + i) / max(1, self.total))
             batch = self.family.sample_batch(cfg.meta_batch, cfg.k_shot, cfg.k_query, self.task_gen)
-            if self.family.kind == "rl":
-                losses.append(self.algo.rl_step(self.model, self.family, self.params, self.opt,
-                                                batch, cfg, self.task_gen))
-            else:
-                losses.append(self.algo.step(self.model, self.family, self.params, self.opt,
-                                             batch, cfg, compiled=self.compiled))
+            losses.append(meta_step(self.family, self.algo, self.model, self.params, self.opt,
+                                    batch, cfg, self.task_gen, compiled=self.compiled))
             stamps.append(time.perf_counter())
         losses = torch.stack(losses).float().cpu()
         finite = bool(torch.isfinite(losses).all()) and all(

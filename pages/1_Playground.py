@@ -18,10 +18,10 @@ ss.setdefault("pg_seed", 0)
 ss.setdefault("pg_points", [])          # user's own points: [(x, y)] or [(x1, x2, label)]
 
 c1, c2, c3, c4 = st.columns([1.2, 1.2, 1, 1])
-family = c1.selectbox("Task family", ui.families(("regression", "classification")), format_func=ui.family_label, key="pg_family")
+family = c1.selectbox("Task family", ui.families(supervised=True), format_func=ui.family_label, key="pg_family")
 algo = c2.selectbox("Algorithm", ui.algos(family=family), format_func=ui.label, key="pg_algo")
 fam_cls = ui.family_class(family)
-is_cls = fam_cls.kind == "classification"
+is_cls = fam_cls.metric == "accuracy"
 k = c3.slider("Examples the model sees (K)" + (" per class" if is_cls else ""), 1, 50,
               fam_cls.config_defaults.get("k_shot", 10), key=f"pg_k_{family}")
 steps = c4.slider("Gradient steps at test time", 0, 20, 10 if not is_cls else 5, key="pg_steps")

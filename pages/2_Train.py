@@ -86,17 +86,18 @@ def live():
     if st.session_state.get("train_finished") != finished:   # refresh the run list below
         st.session_state.train_finished = finished
         st.rerun()
-    for kind in ("supervised", "rl"):
+    for metric in ("mse", "accuracy", "return"):   # one chart per measure (the family's metric)
         hist = {j.config.algo: (j.history["iteration"], j.history["meta_loss"]) for j in jobs
-                if j.history["iteration"] and (ui.family_class(j.config.family).kind == "rl") == (kind == "rl")}
+                if j.history["iteration"] and ui.family_class(j.config.family).metric == metric}
         if not hist:
             continue
+        rl = metric == "return"
         st.plotly_chart(figures.loss_histories(
-            hist, title="Meta-loss while training" if kind != "rl" else "Return while training",
-            labels={a: ui.label(a) for a in hist}, metric="return" if kind == "rl" else "mse"),
-            key=f"train_live_chart_{kind}")
+            hist, title="Meta-loss while training" if not rl else "Return while training",
+            labels={a: ui.label(a) for a in hist}, metric="return" if rl else "mse"),
+            key=f"train_live_chart_{metric}")
         st.caption("The error after adaptation, averaged over each batch of tasks: it should go "
-                   "down as the starting point gets better. (Log scale.)" if kind != "rl" else
+                   "down as the starting point gets better. (Log scale.)" if not rl else
                    "The average return after adaptation per meta-iteration: it should go up.")
 
 

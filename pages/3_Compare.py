@@ -13,12 +13,12 @@ b = ui.setup("Compare", "⚖️")
 st.title("Compare algorithms")
 
 c1, c2, c3, c4 = st.columns([1.2, 2.5, 1, 1])
-family = c1.selectbox("Task family", ui.families(("regression", "classification")), format_func=ui.family_label, key="cmp_family")
+family = c1.selectbox("Task family", ui.families(supervised=True), format_func=ui.family_label, key="cmp_family")
 fam_cls = ui.family_class(family)
 chosen = c2.multiselect("Algorithms (2 to 5)", ui.algos(family=family),
                         default=["maml", "fomaml", "reptile", "pretrained", "scratch"],
                         format_func=ui.label, key="cmp_algos")
-k = c3.number_input("K (examples per task" + (" per class" if fam_cls.kind == "classification" else "") + ")",
+k = c3.number_input("K (examples per task" + (" per class" if fam_cls.metric == "accuracy" else "") + ")",
                     1, 50, fam_cls.config_defaults.get("k_shot", 10), key=f"cmp_k_{family}")
 seed = c4.number_input("Training seed", 0, 2**31 - 1, 0, key="cmp_seed")
 
@@ -58,7 +58,7 @@ task, xs, ys = explore.sample_task(first, st.session_state.get("cmp_task", 0), i
 if st.button("Another task", key="cmp_new"):
     st.session_state.cmp_task = st.session_state.get("cmp_task", 0) + 1
     st.rerun()
-if fam_cls.kind == "regression":
+if fam_cls.metric == "mse":
     xg = explore.grid(first, 200)
     curves, true = [], None
     for a, run in runs.items():

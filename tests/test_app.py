@@ -187,9 +187,9 @@ def test_navigation_step_slider_goal_button_and_bands():
 
 def test_corrupted_run_in_the_users_store_gives_a_message_not_a_crash(tmp_path, monkeypatch):
     import pages._shared.ui as ui_mod          # imported before the env changes: RUNS is read at import
-    from maml_viz.config import TrainConfig
+    from maml_viz.registry import make_config
     runs = tmp_path / "my-runs"
-    bad = runs / TrainConfig.create(family="sinusoid", algo="maml").key()   # shadows the bundled one
+    bad = runs / make_config(family="sinusoid", algo="maml").key()   # shadows the bundled one
     bad.mkdir(parents=True)
     (bad / "config.json").write_text('{"family": "sinusoid", "algo": "maml", "lr": "x"}')
     (bad / "meta_params.safetensors").write_bytes(b"\x00garbage")

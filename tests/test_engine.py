@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from maml_viz.config import ConfigError, TrainConfig
+from maml_viz.registry import make_config
 from maml_viz.evaluate import evaluate
 from maml_viz.store import RunStore, StoreError, load_run, save_run
 from maml_viz.tasks import make_family
@@ -18,7 +19,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def quick(algo, **kw):
     kw.setdefault("iterations", 300)
-    return TrainConfig.create(algo=algo, **kw)
+    return make_config(algo=algo, **kw)
 
 
 def test_same_seed_same_run_other_seed_other_tasks():
@@ -80,17 +81,17 @@ def test_divergence_is_detected_and_nothing_is_saved(tmp_runs):
 
 def test_config_validation_names_the_field():
     with pytest.raises(ConfigError) as e:
-        TrainConfig.create(inner_lr=-1)
+        make_config(inner_lr=-1)
     assert e.value.field == "inner_lr"
     for bad, field in [({"k_shot": 0}, "k_shot"), ({"algo": "nope"}, "algo"),
                        ({"family": "nope"}, "family"), ({"hidden": (0,)}, "hidden"),
                        ({"outer_lr": float("nan")}, "outer_lr")]:
         with pytest.raises(ConfigError) as e:
-            TrainConfig.create(**bad)
+            make_config(**bad)
         assert e.value.field == field
-    assert TrainConfig.create(algo="reptile").inner_steps == 5
-    assert TrainConfig.create().key() == TrainConfig.create().key()
-    assert TrainConfig.create().key() != TrainConfig.create(seed=1).key()
+    assert make_config(algo="reptile").inner_steps == 5
+    assert make_config().key() == make_config().key()
+    assert make_config().key() != make_config(seed=1).key()
 
 
 def test_store_round_trip_and_lru(tmp_runs):

@@ -8,8 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from maml_viz.algorithms import get_algorithm
-from maml_viz.config import TrainConfig
-from maml_viz.nets import make_model
+from maml_viz.registry import make_config
 from maml_viz.tasks import make_family
 
 
@@ -43,9 +42,9 @@ def ref_meta_loss(theta, batch, steps, lr, first_order=False, keys=None, loss="m
 
 
 def setup(algo, family="sinusoid", hidden=(40, 40), T=6, K=5, seed=0, **kw):
-    cfg = TrainConfig.create(algo=algo, family=family, hidden=hidden, k_shot=K, k_query=K, **kw)
+    cfg = make_config(algo=algo, family=family, hidden=hidden, k_shot=K, k_query=K, **kw)
     fam = make_family(family)
-    model = make_model(fam, cfg.hidden)
+    model = fam.make_model(cfg.hidden)
     gen = torch.Generator().manual_seed(seed)
     alg = get_algorithm(algo)
     params = {k: v.double().requires_grad_(True) for k, v in alg.init_params(model, cfg, gen).items()}

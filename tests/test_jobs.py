@@ -4,7 +4,7 @@ import time
 
 import torch
 
-from maml_viz.config import TrainConfig
+from maml_viz.registry import make_config
 from maml_viz.jobs import JobManager
 from maml_viz.store import RunStore
 from maml_viz.train import train
@@ -20,9 +20,9 @@ def wait(job, timeout=120):
 def test_same_config_twice_trains_once_and_is_stored(tmp_path):
     store = RunStore(tmp_path)
     jobs = JobManager(store, chunk=50, eval_tasks=50)
-    cfg = TrainConfig.create(algo="fomaml", iterations=300)
+    cfg = make_config(algo="fomaml", iterations=300)
     a = jobs.submit(cfg)
-    b = jobs.submit(TrainConfig.create(algo="fomaml", iterations=300))   # another session
+    b = jobs.submit(make_config(algo="fomaml", iterations=300))   # another session
     assert a is b
     wait(a)
     assert a.status == "done" and a.run is not None and not a.run.info["partial"]
@@ -36,7 +36,7 @@ def test_same_config_twice_trains_once_and_is_stored(tmp_path):
 def test_stop_keeps_what_was_learned_as_a_partial_run(tmp_path):
     store = RunStore(tmp_path)
     jobs = JobManager(store, chunk=20, eval_tasks=50)
-    job = jobs.submit(TrainConfig.create(algo="maml", iterations=100_000))
+    job = jobs.submit(make_config(algo="maml", iterations=100_000))
     t0 = time.time()
     while (job.progress is None or job.progress.iteration < 40) and time.time() - t0 < 60:
         time.sleep(0.02)
@@ -47,20 +47,20 @@ def test_stop_keeps_what_was_learned_as_a_partial_run(tmp_path):
     assert info["partial"] and 40 <= info["iterations_done"] < 100_000
     stored = store.get(job.config)
     assert stored.info["partial"] and stored.metrics["results"]
-    fresh = train(TrainConfig.create(algo="scratch"), "cpu")
+    fresh = train(make_config(algo="scratch"), "cpu")
     assert not torch.equal(stored.params["l0.w"].cpu(), fresh.params["l0.w"])
 
 
 def test_divergence_fails_with_a_message_and_stores_nothing(tmp_path):
     jobs = JobManager(RunStore(tmp_path), chunk=50, eval_tasks=50)
-    job = jobs.submit(TrainConfig.create(algo="maml", inner_lr=9.0, outer_lr=5.0, iterations=400))
+    job = jobs.submit(make_config(algo="maml", inner_lr=9.0, outer_lr=5.0, iterations=400))
     wait(job)
     assert job.status == "failed" and "learning rate" in job.error
     assert not [p for p in tmp_path.iterdir() if not p.name.startswith(".")]
 
 
 def test_metasgd_step_sizes_change_during_meta_training():
-    run = train(TrainConfig.create(algo="metasgd", iterations=200), "cpu")
+    run = train(make_config(algo="metasgd", iterations=200), "cpu")
     for k, v in run.params.items():
         if k.startswith("lr."):
             assert not torch.allclose(v, torch.full_like(v, 0.01)), k

@@ -6,9 +6,10 @@ import torch
 
 from maml_viz import rl
 from maml_viz.algorithms import get_algorithm
-from maml_viz.config import ConfigError, TrainConfig
+from maml_viz.config import ConfigError
 from maml_viz.evaluate import evaluate
-from maml_viz.nets import make_model
+from maml_viz.nets import GaussianPolicy
+from maml_viz.registry import make_config
 from maml_viz.tasks import make_family
 from maml_viz.train import train
 
@@ -16,7 +17,7 @@ FAM = make_family("navigation")
 
 
 def policy_and_params(hidden=(8, 8), seed=0, dtype=torch.float64):
-    pol = rl.GaussianPolicy(2, 2, hidden)
+    pol = GaussianPolicy(2, 2, hidden)
     p = pol.init(torch.Generator().manual_seed(seed), dtype)
     p = {k: (v + 0.3 * torch.randn(v.shape, generator=torch.Generator().manual_seed(seed + 1),
                                    dtype=dtype)) for k, v in p.items()}     # not a symmetric init
@@ -85,11 +86,11 @@ def test_surrogate_gradient_is_the_reinforce_estimator():
 
 def test_second_order_rl_meta_gradient_has_the_extra_terms():
     # MAML's RL meta-gradient (through the DiCE surrogate) differs from FOMAML's
-    cfg = TrainConfig.create(family="navigation", algo="maml", k_shot=4, k_query=4, hidden=(8, 8))
+    cfg = make_config(family="navigation", algo="maml", k_shot=4, k_query=4, hidden=(8, 8))
     out = {}
     for algo in ("maml", "fomaml"):
         alg = get_algorithm(algo)
-        pol = make_model(FAM, cfg.hidden, alg)
+        pol = FAM.make_model(cfg.hidden, alg.goal_conditioned)
         p = {k: v.requires_grad_(True) for k, v in pol.init(torch.Generator().manual_seed(0)).items()}
         goals = FAM.sample_tasks(3, torch.Generator().manual_seed(0))
         adapted, _, _ = rl.adapt_policy(alg, pol, FAM, p, goals, cfg, torch.Generator().manual_seed(5),
@@ -103,17 +104,17 @@ def test_second_order_rl_meta_gradient_has_the_extra_terms():
 
 def test_oracle_only_for_navigation_and_sees_the_goal():
     with pytest.raises(ConfigError) as e:
-        TrainConfig.create(family="sinusoid", algo="oracle")
+        make_config(family="sinusoid", algo="oracle")
     assert e.value.field == "algo"
-    cfg = TrainConfig.create(family="navigation", algo="oracle")
-    assert make_model(FAM, cfg.hidden, get_algorithm("oracle")).in_dim == 4
+    cfg = make_config(family="navigation", algo="oracle")
+    assert FAM.make_model(cfg.hidden, get_algorithm("oracle").goal_conditioned).in_dim == 4
 
 
 def test_short_training_improves_post_adaptation_return_over_random_init():
     torch.manual_seed(0)
     cfg = dict(family="navigation", hidden=(32, 32), meta_batch=10, k_shot=10, k_query=10)
-    run = train(TrainConfig.create(algo="maml", iterations=40, **cfg), "cpu")
-    base = train(TrainConfig.create(algo="scratch", **cfg), "cpu")
+    run = train(make_config(algo="maml", iterations=40, **cfg), "cpu")
+    base = train(make_config(algo="scratch", **cfg), "cpu")
     ours = evaluate(run, steps=1, n_tasks=20).query("step == 1")["mean"].item()
     rand = evaluate(base, steps=1, n_tasks=20).query("step == 1")["mean"].item()
     assert ours > rand + 5, (ours, rand)
@@ -153,13 +154,13 @@ def test_outer_learning_rate_follows_the_cosine_and_other_families_stay_constant
     assert make_family("navigation", {"lr_decay": 0.0}).outer_lr_factor(0.7) == 1.0
     assert make_family("sinusoid").outer_lr_factor(0.9) == 1.0
     with pytest.raises(ConfigError):
-        TrainConfig.create(family="navigation", family_options={"lr_decay": 1.5})
-    cfg = TrainConfig.create(family="navigation", algo="fomaml", hidden=(8,), meta_batch=2,
+        make_config(family="navigation", family_options={"lr_decay": 1.5})
+    cfg = make_config(family="navigation", algo="fomaml", hidden=(8,), meta_batch=2,
                              k_shot=2, k_query=2, iterations=4)
     tr = Trainer(cfg, "cpu")
     tr.run(3)                                     # the 3rd step ran at progress 2/4
     assert abs(tr.opt.lr - cfg.outer_lr * FAM.outer_lr_factor(2 / 4)) < 1e-15
-    sin = Trainer(TrainConfig.create(algo="maml", iterations=4, meta_batch=2), "cpu")
+    sin = Trainer(make_config(algo="maml", iterations=4, meta_batch=2), "cpu")
     sin.run(4)
     assert sin.opt.lr == sin.cfg.outer_lr
 

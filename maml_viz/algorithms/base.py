@@ -16,15 +16,21 @@ class Algorithm:
     weak_defaults: dict = {}   # config defaults that the task family's override
     trains = True          # False for the random-init baseline
     is_baseline = False
-    families = None        # task families it applies to (None: all)
+    family_types = None    # the task-family types it applies to (None: all)
     goal_conditioned = False   # RL oracle: the policy also observes the goal
 
-    def supports(self, family: str) -> bool:
-        return self.families is None or family in self.families
+    def supports(self, family_cls) -> bool:
+        """Whether it applies to a task family (its class or an instance)."""
+        cls = family_cls if isinstance(family_cls, type) else type(family_cls)
+        return self.family_types is None or issubclass(cls, self.family_types)
 
     # -------------------------------------------------------------- meta-parameters
     def init_params(self, model, cfg, gen) -> dict:
         return model.init(gen)
+
+    def param_shapes(self, model) -> dict:
+        """Names and shapes of the meta-parameters (what a stored run must hold)."""
+        return model.param_shapes()
 
     def model_params(self, params: dict) -> dict:
         """The network's parameters θ (without extra meta-parameters such as step sizes)."""
@@ -43,10 +49,6 @@ class Algorithm:
     # -------------------------------------------------------------- training
     def make_optimizer(self, params: dict, cfg, lr_scale=None):
         return FlatAdam(params, lr=cfg.outer_lr, lr_scale=lr_scale)
-
-    def rl_step(self, policy, family, params, opt, batch, cfg, gen):
-        """One meta-iteration on an RL family; returns the average return after adaptation."""
-        raise NotImplementedError(f"{self.name} has no RL variant")
 
     def outer_loss(self, model, family, params, batch, cfg) -> torch.Tensor:
         raise NotImplementedError

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import torch
 
+from ..tasks import RLFamily
 from .base import Algorithm
 
 
@@ -22,20 +23,10 @@ class Pretrained(Algorithm):
         return family.loss(model(params, x), y).mean()
 
 
-    def rl_step(self, policy, family, params, opt, batch, cfg, gen):
-        """RL: one policy trained on all goals at once (policy gradient, no adaptation)."""
-        from .. import rl
-
-        goals = batch["tasks"]
-        roll = rl.rollout(policy, params, goals, cfg.k_shot + cfg.k_query, family, gen,
-                          goal_input=self.goal_conditioned)
-        return rl.ascend(policy, family, params, roll, opt)
-
-
 class Oracle(Pretrained):
     name = "oracle"
     label = "Oracle"
-    families = ("navigation",)
+    family_types = (RLFamily,)
     goal_conditioned = True
     description = ("A policy that is told the goal: the best a single policy can do without "
                    "adapting. An upper reference, not a fair competitor.")

@@ -5,9 +5,9 @@ Second order: the outer gradient flows through the inner gradients (create_graph
 First order: the inner gradients are treated as constants, so ∇θ meta-loss = mean ∇L_query(θ')."""
 from __future__ import annotations
 
-import torch
-
 import warnings
+
+import torch
 
 from ..metagrad import compiled_meta_gradient, meta_gradient
 from .base import Algorithm
@@ -19,7 +19,6 @@ class MAML(Algorithm):
     description = ("Learns a starting point θ so that a few gradient steps on a new task's few "
                    "points work well; differentiates through those steps (second order).")
     first_order = False
-    families = ("sinusoid", "linear", "blobs", "navigation")
 
     def outer_loss(self, model, family, params, batch, cfg):
         """The meta-loss as a differentiable function of the meta-parameters (the definition;
@@ -49,20 +48,6 @@ class MAML(Algorithm):
             p.grad = grads[k] if k in grads else lr_grads[k[3:]]
         opt.step()
         return loss
-
-
-    def rl_step(self, policy, family, params, opt, batch, cfg, gen):
-        """RL: policy-gradient inner step(s) on k_shot trajectories per goal (Loaded-DiCE
-        surrogate, differentiated through for second order), then the policy-gradient surrogate
-        on k_query fresh trajectories of the adapted policy; Adam on the result."""
-        from .. import rl
-
-        goals = batch["tasks"]
-        adapted, _, _ = rl.adapt_policy(self, policy, family, params, goals, cfg, gen,
-                                        cfg.inner_steps, cfg.k_shot,
-                                        create_graph=not self.first_order)
-        post = rl.rollout(policy, adapted, goals, cfg.k_query, family, gen)
-        return rl.ascend(policy, family, adapted, post, opt)
 
 
 class FOMAML(MAML):

@@ -18,6 +18,10 @@ class MetaSGD(MAML):
         lrs = {f"lr.{k}": torch.full_like(v, cfg.inner_lr) for k, v in theta.items()}
         return {**theta, **lrs}
 
+    def param_shapes(self, model):
+        shapes = model.param_shapes()
+        return {**shapes, **{f"lr.{k}": s for k, s in shapes.items()}}
+
     def adapt_spec(self, params, cfg, model):
         lrs = {k[3:]: v for k, v in params.items() if k.startswith("lr.")}
         return self.model_params(params), lrs, None

@@ -20,18 +20,6 @@ class Reptile(Algorithm):
     def make_optimizer(self, params, cfg, lr_scale=None):
         return None
 
-    def rl_step(self, policy, family, params, opt, batch, cfg, gen):
-        from .. import rl
-
-        theta = {k: v.detach() for k, v in params.items()}
-        adapted, rolls, _ = rl.adapt_policy(self, policy, family, theta, batch["tasks"], cfg, gen,
-                                            max(1, cfg.inner_steps), cfg.k_shot)
-        with torch.no_grad():
-            for k, v in params.items():
-                if adapted[k].dim() > v.dim():
-                    v.add_(cfg.outer_lr * (adapted[k] - theta[k]).mean(0))
-        return rl.returns(rolls[-1]).mean()
-
     def step(self, model, family, params, opt, batch, cfg, compiled=False):
         theta = {k: v.detach() for k, v in params.items()}
         adapted = self.adapt(model, family, theta, batch["xs"], batch["ys"], cfg.inner_steps, cfg)

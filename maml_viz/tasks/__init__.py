@@ -1,6 +1,7 @@
-"""Registry of task families by name."""
+"""Registry of task families by name, and the family types (see base.py)."""
 from ..config import ConfigError
-from .base import TaskFamily
+from .base import (ClassificationFamily, RegressionFamily, RLFamily, SupervisedFamily,
+                   TaskFamily)
 from .classification import Blobs
 from .linear import Linear
 from .navigation import Navigation
@@ -21,4 +22,5 @@ def make_family(name: str, options: dict | None = None) -> TaskFamily:
     return get_family(name).make(options)
 
 
-__all__ = ["FAMILIES", "TaskFamily", "get_family", "make_family"]
+__all__ = ["FAMILIES", "ClassificationFamily", "RLFamily", "RegressionFamily", "SupervisedFamily",
+           "TaskFamily", "get_family", "make_family"]

@@ -1,5 +1,14 @@
-"""The task-family interface: every family samples task parameters and points from a
-`torch.Generator`, knows its loss and metric, and (for regression) its true function.
+"""The task-family types. Every family samples task parameters from a `torch.Generator`, builds
+the model it is learned with, and carries what makes it its kind: its loss and metric, its query
+size and evaluation defaults. Code elsewhere never asks "which kind is this?": it calls these
+methods, or dispatches on the class (`functools.singledispatch`) where the behaviour lives in a
+higher layer (the RL trainer, a figure).
+
+    TaskFamily                     options, sampling of tasks, the model, the protocol defaults
+    ├── SupervisedFamily           support/query points (x, y); a differentiable loss
+    │   ├── RegressionFamily       MSE; a known true function y = f_task(x)
+    │   └── ClassificationFamily   cross-entropy; accuracy; N classes, labels shuffled per task
+    └── RLFamily                   tasks are environments; the metric is the return
 
 All tensors carry the task batch as their leading dimension:
   tasks   [T, P]       one row of parameters per task
@@ -16,6 +25,7 @@ import torch
 import torch.nn.functional as F
 
 from ..config import ConfigError
+from ..nets import MLP, GaussianPolicy
 
 
 def uniform(shape, lo, hi, gen) -> torch.Tensor:
@@ -29,12 +39,16 @@ class TaskFamily:
     # class-level metadata (overridden by subclasses)
     name = "base"
     label = "base"
-    kind = "regression"            # or "classification"
-    metric = "mse"                 # or "accuracy"
+    kind = "base"                  # a display word only ("regression", ...): never branch on it
+    metric = "loss"
     higher_is_better = False
     in_dim = 1
     config_defaults = {}           # TrainConfig defaults for this family
     description = ""
+    # the evaluation protocol's defaults (evaluate.py)
+    eval_steps = 10                # adaptation steps 0..S
+    eval_tasks = 1000              # held-out tasks
+    query_points = 100             # query points per task
 
     # ------------------------------------------------------------------ options
     @classmethod
@@ -62,9 +76,38 @@ class TaskFamily:
     def out_dim(self) -> int:
         return 1
 
+    def make_model(self, hidden: tuple, goal_conditioned: bool = False):
+        """The network this family is learned with (a functional model over a params dict)."""
+        return MLP(self.in_dim, self.out_dim, hidden)
+
     # ------------------------------------------------------------------ sampling
     def sample_tasks(self, n: int, gen: torch.Generator) -> torch.Tensor:
         raise NotImplementedError
+
+    def sample_batch(self, n_tasks: int, k_support: int, k_query: int, gen: torch.Generator):
+        """One meta-iteration's data: {"tasks": [T, P], ...what the family's step needs}."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ protocol, plotting
+    def query_label(self, n: int) -> str | int:
+        """How the protocol states the number of query points."""
+        return n
+
+    def outer_lr_factor(self, progress: float) -> float:
+        """Multiplier of the outer learning rate at `progress` (0 at the start of training, 1 at
+        the end). Constant by default; a family may anneal it."""
+        return 1.0
+
+    def x_range(self) -> tuple:
+        raise NotImplementedError
+
+    def describe_task(self, task: torch.Tensor) -> str:
+        return ", ".join(f"{v:.2f}" for v in task.tolist())
+
+
+@dataclass(frozen=True)
+class SupervisedFamily(TaskFamily):
+    """Tasks given by labelled points: a support set to adapt on, a query set to score."""
 
     def sample_points(self, tasks: torch.Tensor, n: int, gen: torch.Generator):
         """n points per task (per class for classification) -> (x, y)."""
@@ -80,47 +123,102 @@ class TaskFamily:
         """Query points of the evaluation protocol (default: like sample_points)."""
         return self.sample_points(tasks, n, gen)
 
-    # ------------------------------------------------------------------ losses
+    # the loss and its derivatives, per task, in differentiable closed form (nets.MLP.backward
+    # and .hvp use them for the hand-written meta-gradient)
     def loss(self, pred: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """Per-task loss, shape [T]."""
-        if self.kind == "classification":
-            t, m, c = pred.shape
-            return F.cross_entropy(pred.reshape(t * m, c), y.reshape(t * m),
-                                   reduction="none").reshape(t, m).mean(1)
-        return ((pred - y) ** 2).mean(dim=(-2, -1))
+        raise NotImplementedError
 
     def loss_grad(self, pred: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """d(loss_i)/d(pred_i) for every task i, in differentiable closed form (for nets.backward)."""
-        if self.kind == "classification":
-            onehot = torch.nn.functional.one_hot(y, pred.shape[-1]).to(pred.dtype)
-            return (torch.softmax(pred, -1) - onehot) / pred.shape[1]
-        return (pred - y) * (2.0 / (pred.shape[1] * pred.shape[2]))
+        """d(loss_i)/d(pred_i) for every task i."""
+        raise NotImplementedError
 
     def loss_hvp(self, pred: torch.Tensor, y: torch.Tensor, r_pred: torch.Tensor) -> torch.Tensor:
-        """Directional derivative of loss_grad along r_pred = R{pred} (for nets.MLP.hvp)."""
-        if self.kind == "classification":
-            p = torch.softmax(pred, -1)
-            pr = p * r_pred
-            return (pr - p * pr.sum(-1, keepdim=True)) / pred.shape[1]
-        return r_pred * (2.0 / (pred.shape[1] * pred.shape[2]))
+        """Directional derivative of loss_grad along r_pred = R{pred}."""
+        raise NotImplementedError
 
     def score(self, pred: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """Per-task evaluation metric, shape [T] (MSE or accuracy)."""
-        if self.kind == "classification":
-            return (pred.argmax(-1) == y).float().mean(-1)
-        return ((pred - y) ** 2).mean(dim=(-2, -1))
+        """Per-task evaluation metric, shape [T]."""
+        raise NotImplementedError
 
-    # ------------------------------------------------------------------ plotting
+
+@dataclass(frozen=True)
+class RegressionFamily(SupervisedFamily):
+    """y = f_task(x) with a known true function; squared error."""
+    kind = "regression"
+    metric = "mse"
+
     def target(self, tasks: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
-    def outer_lr_factor(self, progress: float) -> float:
-        """Multiplier of the outer learning rate at `progress` (0 at the start of training, 1 at
-        the end). Constant by default; a family may anneal it."""
-        return 1.0
+    def loss(self, pred, y):
+        return ((pred - y) ** 2).mean(dim=(-2, -1))
 
-    def x_range(self) -> tuple:
+    def loss_grad(self, pred, y):
+        return (pred - y) * (2.0 / (pred.shape[1] * pred.shape[2]))
+
+    def loss_hvp(self, pred, y, r_pred):
+        return r_pred * (2.0 / (pred.shape[1] * pred.shape[2]))
+
+    def score(self, pred, y):
+        return ((pred - y) ** 2).mean(dim=(-2, -1))
+
+
+@dataclass(frozen=True)
+class ClassificationFamily(SupervisedFamily):
+    """N-way classification: points per class, integer labels; cross-entropy, accuracy."""
+    kind = "classification"
+    metric = "accuracy"
+    higher_is_better = True
+    query_points = 15              # per class
+
+    @property
+    def n_classes(self) -> int:
         raise NotImplementedError
 
-    def describe_task(self, task: torch.Tensor) -> str:
-        return ", ".join(f"{v:.2f}" for v in task.tolist())
+    @property
+    def out_dim(self) -> int:
+        return self.n_classes
+
+    def query_label(self, n):
+        return f"{n} per class"
+
+    def loss(self, pred, y):
+        t, m, c = pred.shape
+        return F.cross_entropy(pred.reshape(t * m, c), y.reshape(t * m),
+                               reduction="none").reshape(t, m).mean(1)
+
+    def loss_grad(self, pred, y):
+        onehot = F.one_hot(y, pred.shape[-1]).to(pred.dtype)
+        return (torch.softmax(pred, -1) - onehot) / pred.shape[1]
+
+    def loss_hvp(self, pred, y, r_pred):
+        p = torch.softmax(pred, -1)
+        pr = p * r_pred
+        return (pr - p * pr.sum(-1, keepdim=True)) / pred.shape[1]
+
+    def score(self, pred, y):
+        return (pred.argmax(-1) == y).float().mean(-1)
+
+
+@dataclass(frozen=True)
+class RLFamily(TaskFamily):
+    """Tasks are environments (rl.py runs them); adaptation is policy gradient on the policy's own
+    trajectories and the metric is the return."""
+    kind = "rl"
+    metric = "return"
+    higher_is_better = True
+    goal_dim = 0                   # what a goal-conditioned policy (the oracle) also observes
+    eval_steps = 3
+    eval_tasks = 40
+    query_points = 40              # trajectories per goal
+
+    def make_model(self, hidden, goal_conditioned=False):
+        extra = self.goal_dim if goal_conditioned else 0
+        return GaussianPolicy(self.in_dim + extra, self.out_dim, hidden)
+
+    def sample_batch(self, n_tasks, k_support, k_query, gen):
+        return {"tasks": self.sample_tasks(n_tasks, gen)}
+
+    def query_label(self, n):
+        return f"{n} trajectories per goal"

@@ -8,20 +8,17 @@ from dataclasses import dataclass
 import torch
 
 from ..config import ConfigError
-from .base import TaskFamily, uniform
+from .base import ClassificationFamily, uniform
 
 
 @dataclass(frozen=True)
-class Blobs(TaskFamily):
+class Blobs(ClassificationFamily):
     n_way: int = 5
     box: float = 4.0        # centres in [-box, box]^2
     spread: float = 0.7     # std of points around a centre
 
     name = "blobs"
     label = "2D point classes"
-    kind = "classification"
-    metric = "accuracy"
-    higher_is_better = True
     in_dim = 2
     description = "N-way classification of 2D points: N random class centres, labels shuffled per task"
     config_defaults = {"k_shot": 1, "k_query": 15, "inner_lr": 0.1, "inner_steps": 5,
@@ -35,7 +32,7 @@ class Blobs(TaskFamily):
             raise ConfigError("family_options.box", "box and spread must be > 0")
 
     @property
-    def out_dim(self):
+    def n_classes(self):
         return self.n_way
 
     def sample_tasks(self, n, gen):

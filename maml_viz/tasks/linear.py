@@ -7,11 +7,11 @@ from dataclasses import dataclass
 import torch
 
 from ..config import ConfigError
-from .base import TaskFamily, uniform
+from .base import RegressionFamily, uniform
 
 
 @dataclass(frozen=True)
-class Linear(TaskFamily):
+class Linear(RegressionFamily):
     slope_min: float = -2.0
     slope_max: float = 2.0
     intercept_min: float = -3.0

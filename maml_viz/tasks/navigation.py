@@ -14,11 +14,11 @@ from dataclasses import dataclass
 import torch
 
 from ..config import ConfigError
-from .base import TaskFamily, uniform
+from .base import RLFamily, uniform
 
 
 @dataclass(frozen=True)
-class Navigation(TaskFamily):
+class Navigation(RLFamily):
     goal_low: float = -0.5
     goal_high: float = 0.5
     max_speed: float = 0.1
@@ -38,10 +38,8 @@ class Navigation(TaskFamily):
 
     name = "navigation"
     label = "2D navigation (RL)"
-    kind = "rl"
-    metric = "return"
-    higher_is_better = True
     in_dim = 2
+    goal_dim = 2
     description = "reach a hidden goal in the plane from the origin; reward = −distance to the goal"
     # k_shot: trajectories per task for an adaptation step; k_query: trajectories after it, for
     # the outer gradient (40 rather than the paper's 20: a less noisy meta-gradient; measured in
@@ -74,9 +72,6 @@ class Navigation(TaskFamily):
 
     def sample_tasks(self, n, gen):
         return uniform((n, 2), self.goal_low, self.goal_high, gen)
-
-    def sample_batch(self, n_tasks, k_support, k_query, gen):
-        return {"tasks": self.sample_tasks(n_tasks, gen)}
 
     def x_range(self):
         return (-0.6, 0.6)

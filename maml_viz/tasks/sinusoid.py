@@ -7,11 +7,11 @@ from dataclasses import dataclass
 import torch
 
 from ..config import ConfigError
-from .base import TaskFamily, uniform
+from .base import RegressionFamily, uniform
 
 
 @dataclass(frozen=True)
-class Sinusoid(TaskFamily):
+class Sinusoid(RegressionFamily):
     amp_min: float = 0.1
     amp_max: float = 5.0
     phase_min: float = 0.0

@@ -67,9 +67,8 @@ def label(algo: str) -> str:
 
 def algos(include_baselines=True, family=None) -> list:
     """Registered algorithms (those that apply to `family`, if given)."""
-    from maml_viz.algorithms import ALGORITHMS
-    return [a for a, alg in ALGORITHMS.items() if (include_baselines or not alg.is_baseline)
-            and (family is None or alg.supports(family))]
+    from maml_viz.registry import algorithms_for
+    return algorithms_for(family, baselines=include_baselines)
 
 
 def family_class(name: str):
@@ -77,11 +76,10 @@ def family_class(name: str):
     return FAMILIES[name]
 
 
-def families(kind=None) -> list:
-    """Registered task families (of one kind, or of several: kind may be a tuple)."""
-    from maml_viz.tasks import FAMILIES
-    kinds = (kind,) if isinstance(kind, str) else kind
-    return [f for f, cls in FAMILIES.items() if kinds is None or cls.kind in kinds]
+def families(supervised=None) -> list:
+    """Registered task families (only the supervised ones, or only the others)."""
+    from maml_viz.registry import families as registered
+    return registered(supervised)
 
 
 def family_label(name: str) -> str:
@@ -89,8 +87,8 @@ def family_label(name: str) -> str:
 
 
 def config_for(family: str, algo: str, **kw):
-    from maml_viz.config import TrainConfig
-    return TrainConfig.create(family=family, algo=algo, **kw)
+    from maml_viz.registry import make_config
+    return make_config(family=family, algo=algo, **kw)
 
 
 def get_run(cfg):
