@@ -4,7 +4,7 @@ from bundled runs with no waiting: every number and curve comes from assets/lear
 torch unless the reader asks for another task. Other pages live in pages/."""
 import streamlit as st
 
-from maml_viz import figures, learn
+from maml_viz import learn
 from pages._shared import ui
 
 ui.setup("Learn", "🎓", light=True)
@@ -31,18 +31,24 @@ if data is None or seed != learn.TASK_SEED:            # computed live: needs to
         st.stop()
     store = ui.backend().store
     data = learn.compute(store, seed) if data is None else {**data, "sine": learn.sine(store, seed)}
-words, LABEL = learn.texts(data), {"maml": "MAML", "pretrained": "Pretrained"}
+words = learn.texts(data)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def pictures(key, _data):          # shared by all sessions: figures are rebuilt only for new data
+    return learn.pictures(_data)
+
+
+figs = pictures(learn.fingerprint(data), data)
 
 # ----------------------------------------------------------------------------- 1. a task family
 st.header("1 · A family of tasks")
 st.markdown("Here every *task* is a sine wave with its own height (amplitude A) and shift "
             "(phase φ). A model gets to see only a few points of a new wave and must draw the "
             "whole curve.")
-g = data["gallery"]
-for key, cols in (("gallery-wide", 4), ("gallery-narrow", 2)):
+for key in ("gallery-wide", "gallery-narrow"):
     with st.container(key=key):
-        st.plotly_chart(figures.task_gallery(g["x"], g["ys"], g["titles"], cols=cols)
-                        .update_xaxes(tickvals=[-4, 0, 4]), key=f"chart-{key}")
+        st.plotly_chart(figs[key], key=f"chart-{key}")
 st.caption("Eight tasks drawn at random from the family: same shape, different height and shift. "
            "A new task will be another curve like these.")
 
@@ -54,16 +60,8 @@ if st.button("Try another task", key="learn-new",
                   "(takes a few seconds the first time: it loads the engine)."):
     st.session_state.learn_seed = seed + 1
     st.rerun()
-sine = data["sine"]
 for col, algo in zip(st.columns(2), ("pretrained", "maml")):
-    d = sine[algo]
-    col.plotly_chart(figures.adaptation(
-        sine["x"], sine["true"], support=(sine["xs"], sine["ys"]),
-        curves=[(f"{LABEL[algo]} before", d["before"], algo, "dot"),
-                (f"{LABEL[algo]} after 1 step", d["after"], algo, "solid")],
-        title=f"{LABEL[algo]}: error {d['error'][0]:.2f} → {d['error'][1]:.2f}",
-        subtitle=f"one gradient step (α = {d['inner_lr']:g}) on the {len(sine['xs'])} black points",
-        y_range=(-6, 6), height=380), key=f"learn-{algo}")
+    col.plotly_chart(figs[f"sine-{algo}"], key=f"learn-{algo}")
 st.caption("Dotted: the network (two hidden layers of 40) before it sees the new task. Solid: "
            "after one gradient step on the black points. The dashed black curve is the truth it "
            "should find; the error is the mean squared distance to it.")
@@ -78,14 +76,8 @@ st.markdown(
     f"waves of height {p['amp_range'][0]:g} to {p['amp_range'][1]:g}. **Grey dots**: the best "
     f"weights for each of {len(p['optima'])} new tasks. **Star**: the start. **Thin lines**: "
     f"the one step that each task's {p['k']} points give. **Dotted**: what is still missing.")
-L = p["landscape"]
 for col, algo in zip(st.columns(2), ("pretrained", "maml")):
-    m = p["mean_after"][algo]
-    col.plotly_chart(figures.weight_steps(
-        p["optima"], p["starts"][algo], p["adapted"][algo], p["after"][algo], algo, LABEL[algo],
-        landscape=(L["amp"], L["phase"], L["after"]), amp_range=learn.AMP_RANGE,
-        phase_range=learn.PHASE_RANGE, title=f"From the {LABEL[algo]} start",
-        subtitle=f"error after one step: {m[0]:.2f} ± {m[1]:.2f}"), key=f"plane-{algo}")
+    col.plotly_chart(figs[f"plane-{algo}"], key=f"plane-{algo}")
 st.caption(words["plane"])
 
 # ----------------------------------------------------------------------------- 4. the algorithms
@@ -102,11 +94,7 @@ on the same tasks, in the plane of §3:
 """)
 r = data["rules"]
 c1, c2 = st.columns([3, 2])
-c1.plotly_chart(figures.update_arrows(
-    r["theta"], r["tasks"], r["arrows"], labels={"maml": "MAML", "fomaml": "FOMAML",
-                                                  "reptile": "Reptile"},
-    ends=r["info"]["reptile"]["ends"], amp_range=learn.AMP_RANGE, phase_range=learn.PHASE_RANGE,
-    title="Which way each algorithm moves θ"), key="learn-arrows")
+c1.plotly_chart(figs["arrows"], key="learn-arrows")
 c2.markdown("\n".join(f"- **{name}** {text}" for name, text in words["rules"]))
 c2.markdown("(**ANIL** adapts only part of the weights in step 1; **Meta-SGD** also learns a "
             "step size for every weight.)")
@@ -114,23 +102,15 @@ st.caption(words["rules_caption"])
 
 # ----------------------------------------------------------------------------- 5. meta-training
 st.header("5 · Watch meta-training happen")
-t = data["training"]
 c1, c2 = st.columns([3, 2])
-c1.plotly_chart(figures.training_animation(
-    t["iterations"], t["thetas"], t["x"], t["true"], t["before"], t["after"], (t["xs"], t["ys"]),
-    t["errors"], optimum=t["task"], amp_range=learn.AMP_RANGE, phase_range=learn.PHASE_RANGE),
-    key="learn-training")
+c1.plotly_chart(figs["training"], key="learn-training")
 c2.markdown(words["training"])
 
 # ----------------------------------------------------------------------------- words, details, next
 st.header("Words used here")
 st.markdown("\n".join(f"- **{term}**: {text}" for term, text in learn.GLOSSARY))
 with st.expander("Advanced: where these numbers come from"):
-    st.markdown(
-        f"Bundled runs: {', '.join(sorted({*p['keys'].values(), r['key'], t['key'], sine['maml']['key'], sine['pretrained']['key']}))}. "
-        f"§5's snapshots retrace the run {t['key']} with the same seed (its final θ "
-        f"{t['thetas'][-1]} equals the stored {t['stored']}). Learn data version {data['version']}; "
-        "regenerate with `python -m maml_viz learn-data`.")
+    st.markdown(words["advanced"])
 st.subheader("Next")
 for page, label, icon, line in (
         ("pages/1_Playground.py", "Playground", ":material/tune:",

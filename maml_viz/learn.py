@@ -19,6 +19,7 @@ Sections (keys of the saved dict):
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from pathlib import Path
@@ -397,4 +398,52 @@ def texts(data: dict) -> dict:
             f"{_num(e1[1])}. Snapshots every {t['iterations'][1]} meta-iterations at first, "
             f"where θ moves most, then every {t['iterations'][-1] - t['iterations'][-2]}. Press play, "
             f"or drag the slider."),
+        "advanced": (
+            f"Bundled runs (assets/runs): "
+            f"{', '.join(sorted({*p['keys'].values(), r['key'], t['key'], pre['key'], maml['key']}))}. "
+            f"§5's snapshots retrace the run {t['key']} with the Trainer, same config and seed; "
+            f"the last one, θ = {t['thetas'][-1]}, is the stored θ = {t['stored']}. The arrows of "
+            f"§4 come from metagrad.meta_gradient (MAML, FOMAML) and Reptile.step. Learn data "
+            f"version {data['version']}; regenerate with `python -m maml_viz learn-data`."),
     }
+
+
+def fingerprint(data: dict) -> str:
+    """A short hash of the data (what the page caches its figures under)."""
+    return hashlib.sha1(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+
+# ----------------------------------------------------------------------------- the pictures
+LABELS = {"maml": "MAML", "pretrained": "Pretrained", "fomaml": "FOMAML", "reptile": "Reptile"}
+
+
+def pictures(data: dict) -> dict:
+    """Every chart of the page, by name, built from `data` (pure; no torch). The page caches
+    them: building Plotly figures is most of the page's server time."""
+    from . import figures
+
+    g, s, p, r, t = data["gallery"], data["sine"], data["plane"], data["rules"], data["training"]
+    plane = dict(amp_range=AMP_RANGE, phase_range=PHASE_RANGE)
+    out = {f"gallery-{name}": figures.task_gallery(g["x"], g["ys"], g["titles"], cols=cols)
+           .update_xaxes(tickvals=[-4, 0, 4]) for name, cols in (("wide", 4), ("narrow", 2))}
+    for algo in ("pretrained", "maml"):
+        d, lab = s[algo], LABELS[algo]
+        out[f"sine-{algo}"] = figures.adaptation(
+            s["x"], s["true"], support=(s["xs"], s["ys"]),
+            curves=[(f"{lab} before", d["before"], algo, "dot"),
+                    (f"{lab} after 1 step", d["after"], algo, "solid")],
+            title=f"{lab}: error {d['error'][0]:.2f} → {d['error'][1]:.2f}",
+            subtitle=f"one gradient step (α = {d['inner_lr']:g}) on the {len(s['xs'])} black points",
+            y_range=(-6, 6), height=380)
+        m, L = p["mean_after"][algo], p["landscape"]
+        out[f"plane-{algo}"] = figures.weight_steps(
+            p["optima"], p["starts"][algo], p["adapted"][algo], p["after"][algo], algo, lab,
+            landscape=(L["amp"], L["phase"], L["after"]), title=f"From the {lab} start",
+            subtitle=f"error after one step: {m[0]:.2f} ± {m[1]:.2f}", **plane)
+    out["arrows"] = figures.update_arrows(r["theta"], r["tasks"], r["arrows"], labels=LABELS,
+                                          ends=r["info"]["reptile"]["ends"],
+                                          title="Which way each algorithm moves θ", **plane)
+    out["training"] = figures.training_animation(
+        t["iterations"], t["thetas"], t["x"], t["true"], t["before"], t["after"],
+        (t["xs"], t["ys"]), t["errors"], optimum=t["task"], **plane)
+    return out
