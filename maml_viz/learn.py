@@ -112,7 +112,8 @@ def sine(store, task_seed: int = TASK_SEED) -> dict:
         before = tr["preds"][0, :, 0]
         out[algo] = {"key": run.key, "inner_lr": run.config.inner_lr, "before": _r(before),
                      "after": _r(tr["preds"][1, :, 0]), "error": _r(tr["grid_error"]),
-                     "height": _r((before.max() - before.min()) / 2, 3)}
+                     "height": _r((before.max() - before.min()) / 2, 3),
+                     "moved": _r(abs(tr["preds"][1, :, 0] - before).mean(), 3)}
         out.update(x=_r(xg.reshape(-1)), true=_r(tr["true"][:, 0]), xs=_r(xs.reshape(-1)),
                    ys=_r(ys.reshape(-1)), task=_r(task[0], 3),
                    amp_range=[run.family.amp_min, run.family.amp_max])
@@ -348,11 +349,12 @@ def texts(data: dict) -> dict:
             "The obvious idea is to train one network on data from all tasks at once "
             "(*pretrained*). But the tasks disagree: at any x some waves go up and others go "
             "down, so that network learns their average, a wave only "
-            f"{pre['height']:.1f} high (the tasks' heights go from {lo:g} to {hi:g}), and one "
-            f"small step on {len(s['xs'])} points changes it little (error {pre['error'][0]:.2f} "
-            f"→ {pre['error'][1]:.2f} below). MAML instead learns weights that are *ready to "
-            f"change*: one step on the same {len(s['xs'])} points bends it onto the new wave "
-            f"(error {maml['error'][0]:.2f} → {maml['error'][1]:.2f})."),
+            f"{pre['height']:.1f} high (the tasks' heights go from {lo:g} to {hi:g}). One small "
+            f"step on {len(s['xs'])} points of a new wave moves its curve by {pre['moved']:.2f} on "
+            f"average (error {pre['error'][0]:.2f} → {pre['error'][1]:.2f}). MAML instead learns "
+            f"weights that are *ready to change*: the same step moves its curve by "
+            f"{maml['moved']:.2f}, onto the new wave (error {maml['error'][0]:.2f} → "
+            f"{maml['error'][1]:.2f})."),
         "plane": (
             f"Grey rings: the average error after one step from a start at that point (over "
             f"{p['landscape']['tasks']} tasks). Averaging waves that are shifted against each other "

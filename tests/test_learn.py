@@ -147,9 +147,11 @@ def test_the_page_sentences_quote_the_data(fresh):
     for algo in ("maml", "pretrained"):
         assert f"{p['mean_after'][algo][0]:.2f} ± {p['mean_after'][algo][1]:.2f}" in w["plane"]
     assert f"{fresh['rules']['angles']['fomaml']:.0f}°" in w["rules"][1][1]
-    # §2's pretrained height is the curve's half range, and is what the sentence says
+    # §2's pretrained height is the curve's half range, and is what the sentence says; the
+    # pretrained curve moves less in its step than MAML's (the story of §2)
     before = np.array(s["pretrained"]["before"])
     assert np.isclose((before.max() - before.min()) / 2, s["pretrained"]["height"], atol=1e-3)
+    assert s["pretrained"]["moved"] < 0.5 * s["maml"]["moved"]
 
 
 # ----------------------------------------------------------------------------- the 2-weight model
