@@ -92,7 +92,6 @@ Repeat many times (each round is one *meta-iteration*):
 The three algorithms differ in step 3: which way they move θ. Here are their arrows, from the same θ
 on the same tasks, in the plane of §3:
 """)
-r = data["rules"]
 c1, c2 = st.columns([3, 2])
 c1.plotly_chart(figs["arrows"], key="learn-arrows")
 c2.markdown("\n".join(f"- **{name}** {text}" for name, text in words["rules"]))
