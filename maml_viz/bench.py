@@ -10,6 +10,7 @@ import time
 import torch
 import torch.nn.functional as F
 
+from . import stepper
 from .algorithms import get_algorithm
 from .config import stream_seed
 from .registry import make_config
@@ -106,8 +107,11 @@ def compare(algo, seconds=3.0, rounds=3, compiled=False, device="cpu"):
     opt_ours = alg.make_optimizer(p_ours, cfg)
     opt_loop = torch.optim.Adam(list(p_loop.values()), lr=cfg.outer_lr) if algo != "reptile" else None
     batches = _batches(fam, cfg, 50, device)
-    ours = lambda b: alg.step(model, fam, p_ours, opt_ours, b, cfg, compiled=compiled)
+    ours = lambda b: alg.step(model, fam, p_ours, opt_ours, b, cfg)
     if compiled:
+        if opt_ours is not None:
+            opt_ours.capturable()
+        ours = stepper.Compiled(ours)
         t0 = time.perf_counter()
         ours(batches[0])
         print(f"  ({algo}: torch.compile took {time.perf_counter() - t0:.1f} s, once per process)")

@@ -68,9 +68,12 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--runs-dir", default="runs")
     t.add_argument("--threads", type=int, help="CPU intra-op threads (default 1: fastest for small nets)")
     t.add_argument("--eval-tasks", type=int, help="held-out tasks (default: the family's protocol)")
-    t.add_argument("--compile", action="store_true",
-                   help="torch.compile the meta-gradient: ~2x faster after a ~10 s compile "
-                        "(needs a C++ compiler; falls back to eager)")
+    t.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None,
+                   help="torch.compile the meta-iteration (about 2x faster on a CPU after a "
+                        "compile of ~10 s, cached for later runs; needs a C++ compiler). Default: "
+                        "on for runs long enough to repay it on the CPU, off on a GPU")
+    t.add_argument("--cuda-graph", action=argparse.BooleanOptionalAction, default=None,
+                   help="replay the meta-iteration from a CUDA graph (default: on with a GPU)")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
 
     e = sub.add_parser("evaluate", help="evaluate a stored run under the standard protocol")
@@ -130,14 +133,18 @@ def cmd_train(a) -> int:
             print(found)
             return 0
         print(f"a partial run with this config exists; training it again: {found}")
-    tr = Trainer(cfg, device, compiled=a.compile)
+    tr = Trainer(cfg, device, compiled=a.compile, cuda_graph=a.cuda_graph)
     bar = tqdm(total=tr.total, unit="it", disable=a.quiet, dynamic_ncols=True,
-               desc=f"{cfg.algo} on {cfg.family}")
+               desc=f"{cfg.algo} on {cfg.family} ({tr.mode})")
+    shown = 0
     try:
         while not tr.done:
-            p = tr.run(200)
+            p = tr.run(200 if tr.iteration else 20)     # a first short chunk shows the compile
             bar.update(p.iteration - bar.n)
             bar.set_postfix(loss=f"{p.loss:.3f}", refresh=False)
+            for note in tr.notices[shown:]:
+                bar.write(f"note: {note}", file=sys.stderr)
+            shown = len(tr.notices)
     except TrainingDiverged as err:
         bar.close()
         print(f"error: {err}", file=sys.stderr)
@@ -153,7 +160,7 @@ def cmd_train(a) -> int:
     res = {r["step"]: r["mean"] for r in run.metrics["results"]}
     fmt = lambda v: "diverged" if v is None else f"{v:.3f}"
     print(f"trained {cfg.iterations} iterations in {run.info['train_seconds']:.1f} s "
-          f"({run.info['its_per_s'] or '-'} it/s on {run.info['device']}); "
+          f"({run.info['its_per_s'] or '-'} it/s on {run.info['device']}, {run.info['step']}); "
           f"{run.family.metric} at K={cfg.k_shot}: {fmt(res[0])} before, {fmt(res[1])} after 1 step, "
           f"{fmt(res[max(res)])} after {max(res)}")
     print(path)

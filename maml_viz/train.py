@@ -4,6 +4,10 @@
 chunks (`run(n)`), so a CLI can show a progress bar and a UI worker can poll or stop it. Each
 chunk checks the meta-loss and the parameters for NaN/inf; on divergence it restores the last
 good parameters and raises `TrainingDiverged` with a message naming the likely cause.
+
+A chunk of a supervised family draws all its batches at once and hands them to a stepper
+(stepper.py: eager, compiled or CUDA-graph replay, chosen by `stepper.choose`); its losses stay
+on the device until the chunk ends, so the host synchronises once per chunk, not per iteration.
 """
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from . import rl
+from . import rl, stepper
 from .algorithms import get_algorithm
 from .config import ConfigError, TrainConfig, stream_seed
 from .registry import check_config
@@ -86,7 +90,7 @@ class Run:
 
 # ----------------------------------------------------------------------------- one meta-iteration
 @functools.singledispatch
-def meta_step(family, algo, model, params, opt, batch, cfg, gen, compiled=False) -> torch.Tensor:
+def meta_step(family, algo, model, params, opt, batch, cfg, gen) -> torch.Tensor:
     """One meta-iteration of `algo` on `family`'s batch; returns the (detached) meta-loss, or for
     RL the average return. Dispatches on the family's type: supervised families use the
     algorithm's own step, RL families the policy-gradient steps of rl.py."""
@@ -94,18 +98,33 @@ def meta_step(family, algo, model, params, opt, batch, cfg, gen, compiled=False)
 
 
 @meta_step.register
-def _(family: SupervisedFamily, algo, model, params, opt, batch, cfg, gen, compiled=False):
-    return algo.step(model, family, params, opt, batch, cfg, compiled=compiled)
+def _(family: SupervisedFamily, algo, model, params, opt, batch, cfg, gen):
+    return algo.step(model, family, params, opt, batch, cfg)
 
 
 @meta_step.register
-def _(family: RLFamily, algo, model, params, opt, batch, cfg, gen, compiled=False):
+def _(family: RLFamily, algo, model, params, opt, batch, cfg, gen):
     return rl.meta_step(algo, model, family, params, opt, batch, cfg, gen)
+
+
+@functools.singledispatch
+def batched(family) -> bool:
+    """Whether a chunk's batches can be drawn before it runs (then a stepper runs the chunk):
+    yes for supervised families; RL rollouts draw from the generator as the policy changes."""
+    return False
+
+
+@batched.register
+def _(family: SupervisedFamily) -> bool:
+    return True
 
 
 class Trainer:
     def __init__(self, cfg: TrainConfig, device="auto", log_every: int | None = None,
-                 compiled: bool = False):
+                 compiled: bool | None = None, cuda_graph: bool | None = None):
+        """compiled / cuda_graph: True or False to force torch.compile / CUDA-graph replay of the
+        meta-iteration; None (default) lets stepper.choose decide from the device and the run
+        length. Notices (a compile that could not be used, ...) are collected in `notices`."""
         cfg = check_config(cfg)
         self.cfg = cfg
         self.device = resolve_device(device) if not isinstance(device, torch.device) else device
@@ -124,7 +143,44 @@ class Trainer:
         self.log_every = log_every or max(1, self.total // 2000)
         self.history = {"iteration": [], "meta_loss": [], "wall_time": []}
         self._bin = []
-        self.compiled = compiled
+        self.notices = []
+        self.mode, self._stepper = "eager", None
+        if batched(self.family) and self.total > 0:
+            self.mode, notice = stepper.choose(self.device, self.total, compiled, cuda_graph)
+            if notice:
+                self.notices.append(notice)
+            if self.mode != "eager" and self.opt is not None:
+                self.opt.capturable()
+
+    @property
+    def compiled(self) -> bool:
+        return self.mode.startswith("compiled")
+
+    def _step(self, batch):
+        return self.algo.step(self.model, self.family, self.params, self.opt, batch, self.cfg)
+
+    def _steps(self, n: int) -> torch.Tensor:
+        """n meta-iterations; their losses [n], left on the device."""
+        cfg = self.cfg
+        lrs = None if self.opt is None else [
+            cfg.outer_lr * self.family.outer_lr_factor((self.iteration + i) / max(1, self.total))
+            for i in range(n)]
+        if batched(self.family):
+            batches = self.family.sample_batches(n, cfg.meta_batch, cfg.k_shot, cfg.k_query,
+                                                 self.task_gen)
+            if self._stepper is None:
+                self._stepper = stepper.make(self.mode, self._step, batches, self.notices.append)
+            losses = self._stepper.run(batches, n, self.opt, lrs)
+            self.mode = self._stepper.mode          # a failed compile or capture falls back
+            return losses
+        losses = []
+        for i in range(n):
+            if lrs is not None:
+                self.opt.lr = lrs[i]
+            batch = self.family.sample_batch(cfg.meta_batch, cfg.k_shot, cfg.k_query, self.task_gen)
+            losses.append(meta_step(self.family, self.algo, self.model, self.params, self.opt,
+                                    batch, cfg, self.task_gen))
+        return torch.stack(losses)
 
     @property
     def done(self) -> bool:
@@ -137,18 +193,11 @@ class Trainer:
             return self.progress(float("nan"))
         snapshot = {k: v.detach().clone() for k, v in self.params.items()}
         cfg, t0 = self.cfg, time.perf_counter()
-        losses, stamps = [], []
-        for i in range(n):
-            if self.opt is not None:
-                self.opt.lr = cfg.outer_lr * self.family.outer_lr_factor(
-                    (self.iteration + i) / max(1, self.total))
-            batch = self.family.sample_batch(cfg.meta_batch, cfg.k_shot, cfg.k_query, self.task_gen)
-            losses.append(meta_step(self.family, self.algo, self.model, self.params, self.opt,
-                                    batch, cfg, self.task_gen, compiled=self.compiled))
-            stamps.append(time.perf_counter())
-        losses = torch.stack(losses).float().cpu()
-        finite = bool(torch.isfinite(losses).all()) and all(
-            bool(torch.isfinite(v).all()) for v in self.params.values())
+        losses = self._steps(n)
+        ok = torch.stack([torch.isfinite(losses).all()] +
+                         [torch.isfinite(v).all() for v in self.params.values()]).all()
+        losses, finite = losses.float().cpu(), bool(ok)     # the chunk's host synchronisation
+        dt = time.perf_counter() - t0
         if not finite:
             bad = int((~torch.isfinite(losses)).nonzero()[0]) if not torch.isfinite(losses).all() else n - 1
             with torch.no_grad():
@@ -159,16 +208,16 @@ class Trainer:
                 f"The likely cause is a step size that is too large: lower the inner learning rate "
                 f"(now {cfg.inner_lr}) or the outer learning rate (now {cfg.outer_lr}). Nothing was saved.")
         base = self.seconds
-        for i, (l, s) in enumerate(zip(losses.tolist(), stamps)):
+        for i, l in enumerate(losses.tolist()):
             self._bin.append(l)
             it = self.iteration + i + 1
             if it % self.log_every == 0 or it == self.total:
                 self.history["iteration"].append(it)
                 self.history["meta_loss"].append(sum(self._bin) / len(self._bin))
-                self.history["wall_time"].append(base + s - t0)
+                self.history["wall_time"].append(base + dt * (i + 1) / n)   # spread over the chunk
                 self._bin = []
         self.iteration += n
-        self.seconds += time.perf_counter() - t0
+        self.seconds += dt
         return self.progress(float(losses[-max(1, min(n, 50)):].mean()))
 
     def progress(self, loss: float) -> Progress:
@@ -185,7 +234,9 @@ class Trainer:
             "partial": not self.done,
             "torch": torch.__version__,
             "threads": torch.get_num_threads(),
-            "compiled": bool(self.compiled and not getattr(self.algo, "compile_failed", False)),
+            "compiled": self.compiled,
+            "step": self.mode,                 # eager | compiled | cuda-graph | compiled+cuda-graph
+            **({"notices": list(self.notices)} if self.notices else {}),
         }
         return Run(self.cfg, params, {k: list(v) for k, v in self.history.items()}, info)
 
