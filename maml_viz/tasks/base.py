@@ -45,6 +45,9 @@ class TaskFamily:
     in_dim = 1
     config_defaults = {}           # TrainConfig defaults for this family
     description = ""
+    # options added after runs were stored: a config leaves them out while they are at their
+    # default, so that the stored runs' keys (content hashes) stay valid
+    unkeyed_defaults = ()
     # the evaluation protocol's defaults (evaluate.py)
     eval_steps = 10                # adaptation steps 0..S
     eval_tasks = 1000              # held-out tasks
@@ -65,6 +68,12 @@ class TaskFamily:
             raise ConfigError("family_options", str(e))
         fam.check()
         return fam
+
+    def resolved_options(self) -> dict:
+        """Every option with its value, as a config stores them (see unkeyed_defaults)."""
+        defaults = {f.name: f.default for f in dataclasses.fields(self)}
+        return {k: v for k, v in dataclasses.asdict(self).items()
+                if not (k in self.unkeyed_defaults and v == defaults[k])}
 
     def check(self) -> None:
         for f in dataclasses.fields(self):
