@@ -34,7 +34,8 @@ import torch
 # the break-even of a compile with a cold cache on the 2-core development machine).
 COMPILE_MIN_ITERATIONS = 5000
 WARMUP = 3                      # eager iterations before a CUDA graph is captured
-CAPACITY = 256                  # iterations a CUDA graph's batch buffer holds
+CAPACITY = 256                  # iterations a CUDA graph's batch buffer holds (at most)
+BUFFER_BYTES = 256 * 2**20      # ... and at most this many bytes of batches
 
 
 def has_c_compiler() -> bool:
@@ -141,6 +142,8 @@ class CudaGraph(Eager):
     def __init__(self, step, example: dict, capacity: int = CAPACITY, capture: bool = True,
                  warmup: int = WARMUP, notify=print):
         self.step, self.notify = step, notify
+        per_iteration = sum(v[0].numel() * v.element_size() for v in example.values())
+        capacity = max(1, min(capacity, BUFFER_BYTES // max(1, per_iteration)))
         self.buf = {k: torch.zeros((capacity, *v.shape[1:]), dtype=v.dtype, device=v.device)
                     for k, v in example.items()}
         x = next(v for v in example.values() if v.is_floating_point())

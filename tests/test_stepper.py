@@ -91,11 +91,13 @@ def test_graph_stepper_matches_the_eager_loop(algo, device):
                               warmup=2)
     a = eager.run(batches, 10, trs[0].opt, lrs if trs[0].opt else None)
     b = graph.run(batches, 10, trs[1].opt, lrs if trs[1].opt else None)
+    same = torch.equal if device == "cpu" else (     # a GPU may pick other GEMM kernels in
+        lambda x, y: torch.allclose(x, y, rtol=1e-5, atol=1e-6))   # a graph's stream
     if device == "cuda":
         assert graph.graph is not None, "the CUDA graph was not captured"
-    assert torch.equal(a, b)
+    assert same(a, b)
     for k in trs[0].params:
-        assert torch.equal(trs[0].params[k], trs[1].params[k]), k
+        assert same(trs[0].params[k], trs[1].params[k]), k
 
 
 @pytest.mark.parametrize("device", DEVICES)
