@@ -25,14 +25,17 @@ deterministic on the CPU (same config, same path -> same bytes). See the README,
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
 
 import torch
 
-# Compile on the CPU by default from this many iterations on (measured: benchmarks/speed.py,
-# the break-even of a compile with a cold cache on the 2-core development machine).
-COMPILE_MIN_ITERATIONS = 5000
+# Compile on the CPU by default for runs of at least this many iterations: the break-even of the
+# compile (benchmarks/speed.py, README "Speed"; measured on the 2-core development machine): the
+# step compiled before in this cache ("warm": only loaded), or never ("cold": a new graph).
+COMPILE_MIN_ITERATIONS = {"warm": 4000, "cold": 10000}
 WARMUP = 3                      # eager iterations before a CUDA graph is captured
 CAPACITY = 256                  # iterations a CUDA graph's batch buffer holds (at most)
 BUFFER_BYTES = 256 * 2**20      # ... and at most this many bytes of batches
@@ -63,15 +66,41 @@ def one_line(err: BaseException) -> str:
     return f"{type(err).__name__}: {lines[0][:160] if lines else ''}".rstrip(": ")
 
 
+def signature(cfg, device: torch.device) -> str:
+    """What a compiled step depends on (shapes and the constants baked into it), as a name."""
+    d = {k: v for k, v in cfg.to_dict().items() if k not in ("iterations", "seed")}
+    blob = json.dumps([torch.__version__, device.type, d], sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def _marker(sig: str) -> str:
+    return os.path.join(cache_dir(), "maml-viz-compiled", sig)
+
+
+def is_warm(sig: str) -> bool:
+    """Whether this step was compiled here before (its artefacts are then only loaded)."""
+    return os.path.exists(_marker(sig))
+
+
+def mark_warm(sig: str) -> None:
+    try:
+        os.makedirs(os.path.dirname(_marker(sig)), exist_ok=True)
+        open(_marker(sig), "w").close()
+    except OSError:                   # a read-only cache only costs the next run its guess
+        pass
+
+
 def choose(device: torch.device, iterations: int, compiled: bool | None = None,
-           cuda_graph: bool | None = None) -> tuple:
+           cuda_graph: bool | None = None, warm: bool = False) -> tuple:
     """(mode, notice): mode is 'eager', 'compiled', 'cuda-graph' or 'compiled+cuda-graph';
     notice is a one-line message when a request cannot be met (else None).
-    compiled / cuda_graph: True or False to decide, None to let the device and run length do."""
+    compiled / cuda_graph: True or False to decide, None to let the device and run length do;
+    warm: the step was compiled here before (is_warm), so compiling costs less."""
     notice = None
     graph = device.type == "cuda" and cuda_graph is not False
     if compiled is None:
-        compiled = device.type == "cpu" and iterations >= COMPILE_MIN_ITERATIONS
+        need = COMPILE_MIN_ITERATIONS["warm" if warm else "cold"]
+        compiled = device.type == "cpu" and iterations >= need
     if compiled and device.type == "cpu" and not has_c_compiler():
         notice = ("no C compiler found (set CXX or install g++): training without torch.compile, "
                   "about half as fast")
@@ -82,10 +111,11 @@ def choose(device: torch.device, iterations: int, compiled: bool | None = None,
     return mode, notice
 
 
-def make(mode: str, step, example: dict, notify=print):
-    """A stepper for `step(batch) -> loss` in `mode` (see choose); example: one chunk's batches."""
+def make(mode: str, step, example: dict, notify=print, signature=None):
+    """A stepper for `step(batch) -> loss` in `mode` (see choose); example: one chunk's batches;
+    signature: the step's (see signature()), remembered once it has compiled."""
     if mode.startswith("compiled"):
-        step = Compiled(step, notify)
+        step = Compiled(step, notify, signature=signature)
     if mode.endswith("cuda-graph"):
         return CudaGraph(step, example, notify=notify)
     return step if isinstance(step, Eager) else Eager(step)
@@ -117,9 +147,9 @@ class Eager:
 class Compiled(Eager):
     mode = "compiled"
 
-    def __init__(self, step, notify=print, backend="inductor"):
+    def __init__(self, step, notify=print, backend="inductor", signature=None):
         cache_dir()
-        self.eager, self.notify = step, notify
+        self.eager, self.notify, self.signature = step, notify, signature
         self.step = torch.compile(step, dynamic=False, backend=backend)
         self.failed = None
 
@@ -128,6 +158,8 @@ class Compiled(Eager):
             try:
                 loss = self.step(batch)
                 self.failed = False
+                if self.signature:
+                    mark_warm(self.signature)
                 return loss
             except Exception as e:    # no C compiler, an op Inductor lacks, ...: before any update
                 self.failed = one_line(e)

@@ -146,7 +146,9 @@ class Trainer:
         self.notices = []
         self.mode, self._stepper = "eager", None
         if batched(self.family) and self.total > 0:
-            self.mode, notice = stepper.choose(self.device, self.total, compiled, cuda_graph)
+            self.signature = stepper.signature(cfg, self.device)
+            self.mode, notice = stepper.choose(self.device, self.total, compiled, cuda_graph,
+                                               warm=stepper.is_warm(self.signature))
             if notice:
                 self.notices.append(notice)
             if self.mode != "eager" and self.opt is not None:
@@ -169,7 +171,8 @@ class Trainer:
             batches = self.family.sample_batches(n, cfg.meta_batch, cfg.k_shot, cfg.k_query,
                                                  self.task_gen)
             if self._stepper is None:
-                self._stepper = stepper.make(self.mode, self._step, batches, self.notices.append)
+                self._stepper = stepper.make(self.mode, self._step, batches, self.notices.append,
+                                             self.signature)
             losses = self._stepper.run(batches, n, self.opt, lrs)
             self.mode = self._stepper.mode          # a failed compile or capture falls back
             return losses

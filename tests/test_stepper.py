@@ -170,20 +170,39 @@ def test_a_failed_compile_says_so_in_one_line_and_trains_eagerly():
     assert torch.equal(a, b)
 
 
-def test_the_trainer_chooses_its_path_from_device_length_and_flags(monkeypatch):
+def test_the_trainer_chooses_its_path_from_device_length_and_flags(monkeypatch, tmp_path):
     cpu = torch.device("cpu")
-    n = stepper.COMPILE_MIN_ITERATIONS
+    warm, n = stepper.COMPILE_MIN_ITERATIONS["warm"], stepper.COMPILE_MIN_ITERATIONS["cold"]
+    assert warm < n
     assert stepper.choose(cpu, n - 1)[0] == "eager"
     assert stepper.choose(cpu, n)[0] == ("compiled" if stepper.has_c_compiler() else "eager")
+    assert stepper.choose(cpu, warm, warm=True)[0] == stepper.choose(cpu, n)[0]
+    assert stepper.choose(cpu, warm - 1, warm=True)[0] == "eager"
     assert stepper.choose(cpu, n, compiled=False)[0] == "eager"
     mode, note = stepper.choose(cpu, 10, cuda_graph=True)
     assert mode == "eager" and "GPU" in note
+    # the compiled step marks its signature warm once it has run (here: a backend that just runs it)
+    monkeypatch.setenv("TORCHINDUCTOR_CACHE_DIR", str(tmp_path / "c"))
+    trs, batches = _pair("fomaml", "cpu")
+    sig = stepper.signature(trs[0].cfg, cpu)
+    st = stepper.make("compiled", trs[0]._step, batches, signature=sig)
+    st.step = torch.compile(trs[0]._step, backend="eager")
+    assert not stepper.is_warm(sig)
+    st.run(batches, 2, trs[0].opt, None)
+    assert stepper.is_warm(sig)
     assert stepper.choose(torch.device("cuda"), 10)[0] == "cuda-graph"
     assert stepper.choose(torch.device("cuda"), 10, compiled=True)[0] == "compiled+cuda-graph"
     assert stepper.choose(torch.device("cuda"), 10**6, cuda_graph=False)[0] == "eager"
     monkeypatch.setenv("CXX", "/nonexistent/c++")
     mode, note = stepper.choose(cpu, n, compiled=True)
     assert mode == "eager" and "C compiler" in note and "\n" not in note
+    monkeypatch.setenv("TORCHINDUCTOR_CACHE_DIR", str(tmp_path))
+    sig = stepper.signature(small("maml", iterations=1), cpu)
+    assert sig == stepper.signature(small("maml", iterations=n, seed=3), cpu)  # not baked in
+    assert sig != stepper.signature(small("maml", meta_batch=7), cpu)          # a new graph
+    assert not stepper.is_warm(sig)
+    stepper.mark_warm(sig)
+    assert stepper.is_warm(sig)
     tr = Trainer(small("maml", iterations=n), "cpu")         # long enough, but no compiler
     assert tr.mode == "eager" and len(tr.notices) == 1 and "C compiler" in tr.notices[0]
     assert Trainer(small("maml", family="navigation", iterations=n), "cpu").mode == "eager"
