@@ -32,7 +32,7 @@ def small(algo, family="sinusoid", **kw):
     return make_config(algo=algo, family=family, **kw)
 
 
-@pytest.mark.parametrize("family", ["sinusoid", "linear", "blobs"])
+@pytest.mark.parametrize("family", ["sinusoid", "linear", "wave", "blobs"])
 def test_a_chunk_of_batches_is_the_batches_drawn_one_at_a_time(family):
     fam = make_family(family)
     a, b = torch.Generator().manual_seed(3), torch.Generator().manual_seed(3)
