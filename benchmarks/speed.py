@@ -87,7 +87,9 @@ def cli_train(device, extra=(), cache=None, iterations=None):
     if r.returncode != 0:
         raise RuntimeError(f"{' '.join(args[2:])} failed: {r.stderr.strip()[-500:]}")
     path = r.stdout.strip().splitlines()[-1]
-    info = json.load(open(os.path.join(path, "metrics.json")))["training"]
+    metrics = json.load(open(os.path.join(path, "metrics.json")))
+    info = metrics["training"]
+    after = {r["step"]: r["mean"] for r in metrics["evaluation"]["results"]}
     rows = list(csv.DictReader(open(os.path.join(path, "history.csv"))))
     half = len(rows) // 2           # the second half's slope: the rate once running
     it0, w0 = int(rows[half]["iteration"]), float(rows[half]["wall_time"])
@@ -95,6 +97,7 @@ def cli_train(device, extra=(), cache=None, iterations=None):
     from safetensors.torch import load_file
     return {"wall": wall, "train_s": info["train_seconds"], "its": info["iterations_done"],
             "mode": info.get("step", "?"), "steady": (it1 - it0) / max(w1 - w0, 1e-9),
+            "quality": f"{after[1]:.3f} / {after[max(after)]:.3f}",
             "params": load_file(os.path.join(path, "meta_params.safetensors")),
             "bytes": open(os.path.join(path, "meta_params.safetensors"), "rb").read(),
             "notes": [line for line in r.stderr.splitlines() if line.startswith("note:")]}
@@ -104,9 +107,11 @@ def e2e(device, rounds, quick, budget):
     cpu = torch.device(device).type == "cpu"
     its = stepper.COMPILE_MIN_ITERATIONS if quick else None    # None: the default's 20,000
     cold = tempfile.mkdtemp(prefix="speed-inductor-")
-    plan = [("default, cold compile cache", [], cold), ("default, warm cache", [], cold)]
+    plan = [("default, empty compile cache", [], cold), ("default, warm cache", [], cold)]
     if cpu:
-        plan.append(("--no-compile (eager)", ["--no-compile"], cold))
+        plan += [("--no-compile (eager)", ["--no-compile"], cold),
+                 ("default, a new graph (--k-query 11) in the used cache", ["--k-query", "11"],
+                  cold)]
     else:
         plan += [("--no-cuda-graph (eager)", ["--no-cuda-graph"], cold),
                  ("this machine's CPU, default", ["--device", "cpu"], cold),
@@ -124,15 +129,16 @@ def e2e(device, rounds, quick, budget):
     loop, loop_s = spread(loops, "{:.1f}")
     print(f"tutorial loop: {loop_s} it/s over {len(loops)} measurements\n")
     print("| run | path | iterations | process s | train s (incl. compile) | it/s incl. compile "
-          "| it/s running | x loop (incl. compile) | x loop (running) |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "| it/s running | x loop (incl. compile) | x loop (running) | MSE K=10, 1 / 10 steps |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for name, r in res.items():
         whole = r["its"] / r["train_s"]
         print(f"| {name} | {r['mode']} | {r['its']} | {r['wall']:.1f} | {r['train_s']:.1f} | "
-              f"{whole:.0f} | {r['steady']:.0f} | {whole / loop:.1f}x | {r['steady'] / loop:.1f}x |")
+              f"{whole:.0f} | {r['steady']:.0f} | {whole / loop:.1f}x | {r['steady'] / loop:.1f}x "
+              f"| {r['quality']} |")
         for note in r["notes"]:
             print(f"|   {note} |")
-    d = [r for k, r in res.items() if k.startswith("default")]
+    d = [r for k, r in res.items() if k.startswith("default") and "new graph" not in k]
     e = [r for k, r in res.items() if "eager" in k]
     c = [r for k, r in res.items() if "CPU" in k]
     if d and c:
@@ -150,11 +156,12 @@ def e2e(device, rounds, quick, budget):
             print(f"{d[0]['mode']} vs eager after {e[0]['its']} iterations: max relative "
                   f"parameter difference {diff:.1e} (not bit-identical: float32 rounding)")
         # break-even: compile overhead / time saved per iteration
-        for r, label in zip(d, ("cold", "warm")):
+        new = [r for k, r in res.items() if "new graph" in k]
+        for r, label in zip(d + new, ("empty cache", "warm cache", "new graph, used cache")):
             over = r["train_s"] - r["its"] / r["steady"]
             saved = 1 / e[0]["steady"] - 1 / r["steady"]
             if saved > 0:
-                print(f"break-even ({label} cache): compile overhead {over:.1f} s / "
+                print(f"break-even ({label}): compile overhead {over:.1f} s / "
                       f"{saved * 1e3:.2f} ms saved per iteration = {over / saved:.0f} iterations")
     return res, loop
 

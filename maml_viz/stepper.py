@@ -35,7 +35,7 @@ import torch
 # Compile on the CPU by default for runs of at least this many iterations: the break-even of the
 # compile (benchmarks/speed.py, README "Speed"; measured on the 2-core development machine): the
 # step compiled before in this cache ("warm": only loaded), or never ("cold": a new graph).
-COMPILE_MIN_ITERATIONS = {"warm": 4000, "cold": 10000}
+COMPILE_MIN_ITERATIONS = {"warm": 5000, "cold": 10000}
 WARMUP = 3                      # eager iterations before a CUDA graph is captured
 CAPACITY = 256                  # iterations a CUDA graph's batch buffer holds (at most)
 BUFFER_BYTES = 256 * 2**20      # ... and at most this many bytes of batches
