@@ -155,9 +155,10 @@ def e2e(device, rounds, quick, budget):
         if d[0]["its"] == e[0]["its"]:
             print(f"{d[0]['mode']} vs eager after {e[0]['its']} iterations: max relative "
                   f"parameter difference {diff:.1e} (not bit-identical: float32 rounding)")
-        # break-even: compile overhead / time saved per iteration
+        # break-even (CPU): compile overhead / time saved per iteration
         new = [r for k, r in res.items() if "new graph" in k]
-        for r, label in zip(d + new, ("empty cache", "warm cache", "new graph, used cache")):
+        for r, label in zip(d + new if cpu else [],
+                            ("empty cache", "warm cache", "new graph, used cache")):
             over = r["train_s"] - r["its"] / r["steady"]
             saved = 1 / e[0]["steady"] - 1 / r["steady"]
             if saved > 0:

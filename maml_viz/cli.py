@@ -69,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--threads", type=int, help="CPU intra-op threads (default 1: fastest for small nets)")
     t.add_argument("--eval-tasks", type=int, help="held-out tasks (default: the family's protocol)")
     t.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None,
-                   help="torch.compile the meta-iteration (about 2x faster on a CPU after a "
+                   help="torch.compile the meta-iteration (about 3x faster on a CPU after a "
                         "compile of ~10 s, cached for later runs; needs a C++ compiler). Default: "
                         "on for runs long enough to repay it on the CPU, off on a GPU")
     t.add_argument("--cuda-graph", action=argparse.BooleanOptionalAction, default=None,
