@@ -18,8 +18,8 @@ log="${OUT:-/tmp}/gpu_check.txt"
 torch.cuda.get_device_name(), os.cpu_count(), 'CPU cores')"
   echo "== CUDA-path tests"
   timeout 200 python -m pytest -q -p no:cacheprovider tests/test_stepper.py tests/test_trpo.py \
-      tests/test_gradients.py 2>&1 | tail -15
+      tests/test_gradients.py tests/test_engine.py 2>&1 | tail -15
   echo "== speed, GPU rows"
-  timeout 290 python benchmarks/speed.py --device cuda --budget 270 --rounds 2
+  timeout 270 python benchmarks/speed.py --device cuda --budget 250 --rounds 2
   echo "== done in ${SECONDS} s"
 } 2>&1 | tee "$log"

@@ -208,6 +208,20 @@ def test_the_trainer_chooses_its_path_from_device_length_and_flags(monkeypatch, 
     assert Trainer(small("maml", family="navigation", iterations=n), "cpu").mode == "eager"
 
 
+@pytest.mark.parametrize("device", DEVICES)
+def test_the_default_path_trains_the_same_run_twice(device):
+    """Trainer's own choice (on a GPU: a CUDA graph, captured after the warm-up), twice."""
+    cfg = small("maml", iterations=30)
+    runs = [train(cfg, device, chunk=12) for _ in range(2)]
+    assert runs[0].info["step"] == ("cuda-graph" if device == "cuda" else "eager")
+    same = torch.equal if device == "cpu" else (
+        lambda x, y: torch.allclose(x, y, rtol=1e-5, atol=1e-6))
+    for k in runs[0].params:
+        assert torch.isfinite(runs[0].params[k]).all()
+        assert same(runs[0].params[k], runs[1].params[k]), k
+    assert len(runs[0].history["meta_loss"]) == 30
+
+
 def test_same_config_same_bytes_however_the_run_is_chunked():
     cfg = small("metasgd", iterations=45)
     a = train(cfg, "cpu", chunk=7)
@@ -225,6 +239,7 @@ def test_cli_without_a_c_compiler_notes_it_in_one_line_and_trains(tmp_path):
     env = {**os.environ, "CXX": "/nonexistent/c++"}
     r = subprocess.run([sys.executable, "-m", "maml_viz", "train", "--family", "linear",
                         "--iterations", "30", "--compile", "--eval-tasks", "20", "--quiet",
+                        "--device", "cpu",
                         "--runs-dir", str(tmp_path)], capture_output=True, text=True, env=env,
                        cwd=ROOT, timeout=300)
     assert r.returncode == 0, r.stderr
