@@ -102,8 +102,8 @@ def choose(device: torch.device, iterations: int, compiled: bool | None = None,
         need = COMPILE_MIN_ITERATIONS["warm" if warm else "cold"]
         compiled = device.type == "cpu" and iterations >= need
     if compiled and device.type == "cpu" and not has_c_compiler():
-        notice = ("no C compiler found (set CXX or install g++): training without torch.compile, "
-                  "about half as fast")
+        notice = ("no C compiler found (set CXX or install g++): training without torch.compile "
+                  "(about 3x slower on the default config)")
         compiled = False
     if cuda_graph and device.type != "cuda":
         notice = notice or "CUDA graphs need a GPU: training without one"
