@@ -48,9 +48,12 @@ def expected_shapes(cfg: TrainConfig) -> dict:
 def history_csv(history: dict) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["iteration", "meta_loss", "wall_time"])
-    for it, loss, t in zip(history["iteration"], history["meta_loss"], history["wall_time"]):
-        w.writerow([it, f"{loss:.6g}", f"{t:.4f}"])
+    val = history.get("val_metric")          # the common validation measure (validation.py)
+    w.writerow(["iteration", "meta_loss", "wall_time"] + (["val_metric"] if val is not None else []))
+    for i, (it, loss, t) in enumerate(zip(history["iteration"], history["meta_loss"],
+                                          history["wall_time"])):
+        extra = [] if val is None else ["" if val[i] is None else f"{val[i]:.6g}"]
+        w.writerow([it, f"{loss:.6g}", f"{t:.4f}"] + extra)
     return buf.getvalue()
 
 
@@ -122,6 +125,9 @@ def load_run(path, device="cpu") -> Run:
             history = {"iteration": [int(r["iteration"]) for r in rows],
                        "meta_loss": [float(r["meta_loss"]) for r in rows],
                        "wall_time": [float(r["wall_time"]) for r in rows]}
+            if rows and "val_metric" in rows[0]:         # blank: not measured at that row
+                history["val_metric"] = [float(r["val_metric"]) if r["val_metric"] else None
+                                         for r in rows]
         if (path / "metrics.json").is_file():
             m = json.loads((path / "metrics.json").read_text())
             info, metrics = m.get("training") or {}, m.get("evaluation")

@@ -18,6 +18,7 @@ from .algorithms import get_algorithm
 from .config import ConfigError, TrainConfig, stream_seed
 from .registry import check_config
 from .tasks import RLFamily, SupervisedFamily, make_family
+from .validation import Validator
 
 
 class TrainingDiverged(RuntimeError):
@@ -105,7 +106,9 @@ def _(family: RLFamily, algo, model, params, opt, batch, cfg, gen, compiled=Fals
 
 class Trainer:
     def __init__(self, cfg: TrainConfig, device="auto", log_every: int | None = None,
-                 compiled: bool = False):
+                 compiled: bool = False, validate_every: int | None = None):
+        """validate_every: record the common validation measure (validation.py) in
+        history["val_metric"] every so many iterations (None: about 100 times per run; 0: never)."""
         cfg = check_config(cfg)
         self.cfg = cfg
         self.device = resolve_device(device) if not isinstance(device, torch.device) else device
@@ -123,6 +126,10 @@ class Trainer:
         self.seconds = 0.0
         self.log_every = log_every or max(1, self.total // 2000)
         self.history = {"iteration": [], "meta_loss": [], "wall_time": []}
+        self.validator = Validator(self.family, self.algo, self.model, cfg, self.device,
+                                   Validator.interval(self.total, self.log_every, validate_every))
+        if self.validator.every:
+            self.history["val_metric"] = []
         self._bin = []
         self.compiled = compiled
 
@@ -137,7 +144,7 @@ class Trainer:
             return self.progress(float("nan"))
         snapshot = {k: v.detach().clone() for k, v in self.params.items()}
         cfg, t0 = self.cfg, time.perf_counter()
-        losses, stamps = [], []
+        losses, stamps, vals, val_s = [], [], {}, 0.0
         for i in range(n):
             if self.opt is not None:
                 self.opt.lr = cfg.outer_lr * self.family.outer_lr_factor(
@@ -145,7 +152,11 @@ class Trainer:
             batch = self.family.sample_batch(cfg.meta_batch, cfg.k_shot, cfg.k_query, self.task_gen)
             losses.append(meta_step(self.family, self.algo, self.model, self.params, self.opt,
                                     batch, cfg, self.task_gen, compiled=self.compiled))
-            stamps.append(time.perf_counter())
+            if self.validator.due(self.iteration + i + 1, self.total):   # not timed as training
+                tv = time.perf_counter()
+                vals[self.iteration + i + 1] = self.validator(self.params)
+                val_s += time.perf_counter() - tv
+            stamps.append(time.perf_counter() - val_s)
         losses = torch.stack(losses).float().cpu()
         finite = bool(torch.isfinite(losses).all()) and all(
             bool(torch.isfinite(v).all()) for v in self.params.values())
@@ -166,9 +177,11 @@ class Trainer:
                 self.history["iteration"].append(it)
                 self.history["meta_loss"].append(sum(self._bin) / len(self._bin))
                 self.history["wall_time"].append(base + s - t0)
+                if self.validator.every:
+                    self.history["val_metric"].append(vals.get(it))
                 self._bin = []
         self.iteration += n
-        self.seconds += time.perf_counter() - t0
+        self.seconds += time.perf_counter() - t0 - val_s
         return self.progress(float(losses[-max(1, min(n, 50)):].mean()))
 
     def progress(self, loss: float) -> Progress:

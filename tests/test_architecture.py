@@ -21,7 +21,7 @@ LAYERS = [
     ["algorithms"],
     ["registry"],
     ["rl"],
-    ["train"],
+    ["train", "validation"],
     ["store"],
     ["evaluate"],
     ["figures"],
