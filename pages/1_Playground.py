@@ -58,6 +58,8 @@ with ctl:
     if b2.button("Clear my points", width="stretch", disabled=not points,
                  help="Remove the points you added"):
         points[:] = []
+    if ss.pop("pg_only_next", False):           # a file was just loaded: use its points alone
+        ss.pg_only = True
     only = st.toggle("Use only my points", key="pg_only", help="Adapt to your points alone "
                      "instead of adding them to the task's K points")
     run = ui.open_runs([cfg], f"pg-{run_key}").get(run_key)
@@ -86,7 +88,7 @@ if source is not None:
     try:
         new = explore.points_from_table(run.family, pd.read_csv(io.BytesIO(raw)))
         if ss.get("pg_upload_sig") != sig:
-            ss.pg_upload_sig, points[:], ss.pg_only = sig, new, True
+            ss.pg_upload_sig, points[:], ss.pg_only_next = sig, new, True
             st.rerun()
         ctl.success(f"Using {len(new)} points from {name}.")
     except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
