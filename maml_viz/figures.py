@@ -155,13 +155,13 @@ class _Canvas:
             height=height, font=FONT, margin=dict(l=55, r=15, t=60, b=120), hovermode="closest",
             legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
             # the figure's own step slider (named STEP_SLIDER) and play / pause buttons
-            sliders=[dict(name=STEP_SLIDER, active=int(self.active), x=0.09, len=0.91, y=slider_y,
+            sliders=[dict(name=STEP_SLIDER, active=int(self.active), x=0, len=0.88, y=slider_y,
                           yanchor="top", pad=dict(t=10, b=0),
                           currentvalue=dict(prefix="steps on this task: ", font=dict(size=13)),
                           steps=[dict(label=str(s), method="animate", args=[[str(s)], anim])
                                  for s in range(self.n)])],
-            updatemenus=[dict(type="buttons", direction="left", showactive=False, x=0, y=slider_y,
-                              xanchor="left", yanchor="top", pad=dict(t=32, r=4), buttons=[
+            updatemenus=[dict(type="buttons", direction="down", showactive=False, x=1, y=slider_y,
+                              xanchor="right", yanchor="top", pad=dict(t=0), buttons=[
                                   dict(label="▶", method="animate",
                                        args=[None, dict(frame=dict(duration=700, redraw=True),
                                                         fromcurrent=True, mode="immediate",
@@ -272,10 +272,11 @@ def regression_steps(x, curves, support=None, mine=None, true_y=None, errors=(),
     c.axis(1, "y", range=list(y_range), title=dict(text=y_title))
     _step_axis(c, 2, total)
     _value_axis(c, 2, err_range, err_title, err_log)
-    return c.figure(height, phone={"xaxis.domain": [0, 1], "yaxis.domain": [0.47, 1],
+    return c.figure(height, phone={"xaxis.domain": [0, 1], "yaxis.domain": [0.5, 1],
                                    "xaxis2.domain": [0, 1], "yaxis2.domain": [0, 0.27],
                                    "yaxis2.title.text": "error (log)" if err_log else "error",
-                                   "height": height + 180})
+                                   "xaxis.title.text": "", "height": height + 100,
+                                   "margin.t": 40, "margin.b": 110})
 
 
 def _region_scale(n_way: int):
