@@ -50,7 +50,10 @@ def _layout(fig, title=None, subtitle=None, x=None, y=None, height=420, legend=T
     t = None
     if title:
         t = dict(text=title, subtitle=dict(text=subtitle) if subtitle else None, x=0.01)
-    fig.update_layout(title=t, height=height, font=FONT, template="plotly_white",
+    # an unvalidated figure (_fast) would send the template's name, not the template: Streamlit's
+    # own theme styles those charts (as it does every chart on the pages)
+    fig.update_layout(title=t, height=height, font=FONT,
+                      template="plotly_white" if fig._validate else None,
                       margin=dict(l=60, r=20, t=80 if subtitle else 50 if title else 20, b=50),
                       showlegend=legend, legend=dict(orientation="h", y=-0.18, x=0))
     if x:
@@ -58,6 +61,12 @@ def _layout(fig, title=None, subtitle=None, x=None, y=None, height=420, legend=T
     if y:
         fig.update_yaxes(title_text=y)
     return fig
+
+
+def _fast(data: list) -> go.Figure:
+    """A figure from plain trace dicts, without plotly's per-property validation (it cost most
+    of a page's render time); its layout is then set through the validated API."""
+    return go.Figure(dict(data=data, layout={}), _validate=False)
 
 
 def _arr(v):
@@ -149,8 +158,12 @@ class _Canvas:
                        for s, step in enumerate(per_step)]
         self.n, self.active = len(per_step), active
 
-    def figure(self, height: int, phone: dict | None = None, slider_y: float = -0.12) -> go.Figure:
-        anim = dict(mode="immediate", frame=dict(duration=0, redraw=True), transition=dict(duration=0))
+    def figure(self, height: int, phone: dict | None = None, slider_y: float = -0.12,
+               redraw: bool = True) -> go.Figure:
+        """redraw=False: frames only move points and lines (scatter traces), which Plotly does
+        without redrawing the figure, several times faster; heatmaps need redraw=True."""
+        anim = dict(mode="immediate", frame=dict(duration=0, redraw=redraw),
+                    transition=dict(duration=0))
         self.layout.update(
             height=height, font=FONT, margin=dict(l=55, r=15, t=60, b=120), hovermode="closest",
             legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
@@ -163,7 +176,7 @@ class _Canvas:
             updatemenus=[dict(type="buttons", direction="down", showactive=False, x=1, y=slider_y,
                               xanchor="right", yanchor="top", pad=dict(t=0), buttons=[
                                   dict(label="▶", method="animate",
-                                       args=[None, dict(frame=dict(duration=700, redraw=True),
+                                       args=[None, dict(frame=dict(duration=700, redraw=redraw),
                                                         fromcurrent=True, mode="immediate",
                                                         transition=dict(duration=0))]),
                                   dict(label="❚❚", method="animate",
@@ -276,7 +289,7 @@ def regression_steps(x, curves, support=None, mine=None, true_y=None, errors=(),
                                    "xaxis2.domain": [0, 1], "yaxis2.domain": [0, 0.27],
                                    "yaxis2.title.text": "error (log)" if err_log else "error",
                                    "xaxis.title.text": "", "height": height + 100,
-                                   "margin.t": 40, "margin.b": 110})
+                                   "margin.t": 40, "margin.b": 110}, redraw=False)
 
 
 def _region_scale(n_way: int):
@@ -442,9 +455,7 @@ def navigation_steps(paths, returns, goal, algo, label, ret_range, active=1, ext
     per_step = []
     for s in range(n):
         ax, ay = lines(paths[s]) if s > 0 else ([], [])
-        per_step.append([dict(type="scatter", x=ax, y=ay,
-                              name=f"{label} after {_plural(s)}" if s else f"{label} after adapting"),
-                         _marker_props(s, r, ret_range)])
+        per_step.append([dict(type="scatter", x=ax, y=ay), _marker_props(s, r, ret_range)])
     c.steps([adapted, marker], per_step, active)
     c.axis(1, "x", range=[-extent, extent], title=dict(text="x"), constrain="domain")
     c.axis(1, "y", range=[-extent, extent], title=dict(text="y"), scaleanchor="x", scaleratio=1,
@@ -453,7 +464,7 @@ def navigation_steps(paths, returns, goal, algo, label, ret_range, active=1, ext
     _value_axis(c, 2, ret_range, "average return")
     return c.figure(height, phone={"xaxis.domain": [0, 1], "yaxis.domain": [0.42, 1],
                                    "xaxis2.domain": [0, 1], "yaxis2.domain": [0, 0.25],
-                                   "height": height + 200})
+                                   "height": height + 200}, redraw=False)
 
 
 # ----------------------------------------------------------------------------- regression (static)
@@ -509,7 +520,7 @@ def error_vs_steps(df, metric="mse", title=None, subtitle=None, labels=None, hei
     y_range fixes the axis (pages pass the family's range, the same for every algorithm):
     means outside it are edge markers (their band is not drawn), NaN/inf means a "diverged"
     marker at the bad edge. Without y_range the axis keeps the scale of the step-0 values."""
-    fig = go.Figure()
+    data = []
     labels, colors, dashes = labels or {}, colors or {}, dashes or {}
     hib = metric in ("accuracy", "return") if higher_is_better is None else higher_is_better
     for algo, g in df.groupby("algo", sort=False):
@@ -531,21 +542,22 @@ def error_vs_steps(df, metric="mse", title=None, subtitle=None, labels=None, hei
             if not ok[seg[0]]:
                 continue
             sb = s[seg]
-            fig.add_trace(go.Scatter(x=np.concatenate([sb, sb[::-1]]),
-                                     y=np.concatenate([hi_[seg], lo_[seg][::-1]]), fill="toself",
-                                     mode="lines", fillcolor=_rgba(col, 0.2), line=dict(width=0),
-                                     hoverinfo="skip", showlegend=False, name=f"{algo} 95% CI"))
+            data.append(dict(type="scatter", x=np.concatenate([sb, sb[::-1]]),
+                             y=np.concatenate([hi_[seg], lo_[seg][::-1]]), fill="toself",
+                             mode="lines", fillcolor=_rgba(col, 0.2), line=dict(width=0),
+                             hoverinfo="skip", showlegend=False, name=f"{algo} 95% CI"))
         name = labels.get(algo, algo)
-        fig.add_trace(go.Scatter(x=s, y=np.where(np.isfinite(m), m, np.nan), mode="lines+markers",
-                                 name=name, line=dict(color=col, width=3, dash=dashes.get(algo)),
-                                 customdata=c,
-                                 error_y=dict(type="data", symmetric=False, color=col, thickness=1.5,
-                                              array=np.where(bar, hi_ - m, 0),
-                                              arrayminus=np.where(bar, m - lo_, 0)) if bar.any() else None,
-                                 hovertemplate=f"{name}, step %{{x}}: %{{y:.3f}} ± %{{customdata:.3f}}<extra></extra>"))
+        line = dict(type="scatter", x=s, y=np.where(np.isfinite(m), m, np.nan),
+                    mode="lines+markers", name=name, customdata=c,
+                    line=dict(color=col, width=3, dash=dashes.get(algo) or "solid"),
+                    hovertemplate=f"{name}, step %{{x}}: %{{y:.3f}} ± %{{customdata:.3f}}<extra></extra>")
+        if bar.any():
+            line["error_y"] = dict(type="data", symmetric=False, color=col, thickness=1.5,
+                                   array=np.where(bar, hi_ - m, 0), arrayminus=np.where(bar, m - lo_, 0))
+        data.append(line)
         if y_range is not None:
-            for t in _edge_traces(s, m, y_range, not hib, col, name):
-                fig.add_trace(t)
+            data += _edge_traces(s, m, y_range, not hib, col, name)
+    fig = _fast(data)
     ytitle = {"mse": "mean squared error on new tasks", "accuracy": "accuracy on new tasks",
               "return": "average return"}.get(metric, metric)
     fig = _layout(fig, title, subtitle, "gradient steps on the new task", ytitle, height=height)
@@ -582,15 +594,16 @@ def loss_histories(histories: dict, title=None, subtitle=None, labels=None, heig
     """histories: algo -> (iterations, meta_loss). A moving average over about 2% of training in
     the algorithm's colour, the raw values faint behind it. metric="return" (RL): the values are
     average returns after adaptation, drawn on a linear axis."""
-    fig = go.Figure()
+    data = []
     labels, colors = labels or {}, colors or {}
     for algo, (it, loss) in histories.items():
         x, y = _arr(it), _arr(loss)
         col = colors.get(algo, color(algo))
-        fig.add_trace(go.Scatter(x=x, y=y, mode="lines", showlegend=False, hoverinfo="skip",
-                                 line=dict(color=_rgba(col, 0.25), width=1)))
-        fig.add_trace(go.Scatter(x=x, y=smooth(y, max(1, len(y) // 50)), mode="lines",
-                                 name=labels.get(algo, algo), line=dict(color=col, width=2.5)))
+        data.append(dict(type="scatter", x=x, y=y, mode="lines", showlegend=False,
+                         hoverinfo="skip", line=dict(color=_rgba(col, 0.25), width=1)))
+        data.append(dict(type="scatter", x=x, y=smooth(y, max(1, len(y) // 50)), mode="lines",
+                         name=labels.get(algo, algo), line=dict(color=col, width=2.5)))
+    fig = _fast(data)
     if metric == "return":
         return _layout(fig, title, subtitle, "meta-training iteration",
                        "average return after adaptation", height=height)
@@ -604,21 +617,24 @@ def validation_curves(curves: dict, y_range, metric="mse", labels=None, colors=N
                       title=None, height=400, higher_is_better=False) -> go.Figure:
     """The common validation measure during training: key -> (iterations, values), one line per
     run; NaN values (adaptation diverged on the validation tasks) are marked at the bad edge."""
-    fig = go.Figure()
+    data = []
     labels, colors, dashes = labels or {}, colors or {}, dashes or {}
     for k, (it, v) in curves.items():
         x, y = _arr(it), _arr(v)
         col = colors.get(k, color(k))
-        fig.add_trace(go.Scatter(x=x, y=np.where(np.isfinite(y), y, np.nan), mode="lines",
-                                 name=labels.get(k, k), line=dict(color=col, width=2.5, dash=dashes.get(k)),
-                                 hovertemplate=f"{labels.get(k, k)}: %{{y:.3g}} at iteration %{{x}}<extra></extra>"))
+        data.append(dict(type="scatter", x=x, y=np.where(np.isfinite(y), y, np.nan), mode="lines",
+                         name=labels.get(k, k),
+                         line=dict(color=col, width=2.5, dash=dashes.get(k) or "solid"),
+                         hovertemplate=f"{labels.get(k, k)}: %{{y:.3g}} at iteration %{{x}}<extra></extra>"))
         over, under, bad = edge_points(y, *y_range)
         if len(bad):
-            fig.add_trace(go.Scatter(x=x[bad], y=np.full(len(bad), y_range[0 if higher_is_better else 1]),
-                                     mode="markers", showlegend=False, name=f"{labels.get(k, k)} diverged",
-                                     marker=dict(symbol="x-thin", size=10, color=col,
-                                                 line=dict(color=col, width=2)),
-                                     hovertemplate="diverged at iteration %{x}<extra></extra>"))
+            data.append(dict(type="scatter", x=x[bad],
+                             y=np.full(len(bad), y_range[0 if higher_is_better else 1]),
+                             mode="markers", showlegend=False, name=f"{labels.get(k, k)} diverged",
+                             marker=dict(symbol="x-thin", size=10, color=col,
+                                         line=dict(color=col, width=2)),
+                             hovertemplate="diverged at iteration %{x}<extra></extra>"))
+    fig = _fast(data)
     ytitle = {"mse": "mean squared error", "accuracy": "accuracy"}.get(metric, metric)
     fig = _layout(fig, title, None, "meta-training iteration", f"{ytitle} on validation tasks",
                   height=height)
