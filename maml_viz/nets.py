@@ -210,3 +210,80 @@ class GaussianPolicy:
         shapes = self.param_shapes()
         if set(params) != set(shapes):
             raise ValueError(f"parameter names differ from the policy's: {sorted(params)}")
+
+
+# ----------------------------------------------------------------------------- the 2-weight sine model
+class SineModel:
+    """y = amp · sin(x − phase): a model with exactly two weights, so that its whole weight space
+    is a plane the Learn page can draw (task family `wave`). Same interface as `MLP`: parameters
+    shared ([1]) or per task ([T, 1]); `backward` and `hvp` by hand for the meta-gradient
+    (checked against autograd in float64 in tests/test_learn.py).
+
+    Unlike the straight line y = a·x + b, the output is not linear in the weights (the phase sits
+    inside the sine), so the best start for one gradient step is not the average task."""
+    in_dim = out_dim = 1
+    hidden = ()
+
+    def param_shapes(self) -> dict:
+        return {"amp": (1,), "phase": (1,)}
+
+    def head_keys(self) -> tuple:
+        """What ANIL adapts: the output scale."""
+        return ("amp",)
+
+    def init(self, gen: torch.Generator, dtype=torch.float32) -> dict:
+        """amp uniform in [0, 1], phase uniform in [0, π]: a small wave with a random shift."""
+        u = torch.rand((2,), generator=gen, device=gen.device, dtype=dtype)
+        return {"amp": u[:1].clone(), "phase": u[1:] * math.pi}
+
+    @staticmethod
+    def _col(v: torch.Tensor) -> torch.Tensor:
+        return v.reshape(-1, 1, 1)           # [1] or [T, 1] -> broadcasts over [T, M, 1]
+
+    def forward_cache(self, params: dict, x: torch.Tensor):
+        """x [T, M, 1] -> (prediction [T, M, 1], (sin(x − phase), cos(x − phase)))."""
+        z = x - self._col(params["phase"])
+        s, c = torch.sin(z), torch.cos(z)
+        return self._col(params["amp"]) * s, (s, c)
+
+    def forward(self, params: dict, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_cache(params, x)[0]
+
+    __call__ = forward
+
+    def backward(self, params: dict, acts, dout: torch.Tensor, keys=None) -> dict:
+        """Per-task gradients [T, 1] of sum_i L_i given dout = dL_i/d(output_i) [T, M, 1]:
+        d/d amp = Σ dout·sin(x − phase), d/d phase = −Σ dout·amp·cos(x − phase)."""
+        keys = ("amp", "phase") if keys is None else tuple(keys)
+        s, c = acts
+        grads = {}
+        if "amp" in keys:
+            grads["amp"] = (dout * s).sum(1)
+        if "phase" in keys:
+            grads["phase"] = -(dout * self._col(params["amp"]) * c).sum(1)
+        return grads
+
+    def hvp(self, params: dict, acts, dout: torch.Tensor, rdout_fn, tangent: dict) -> dict:
+        """Per-task H·u (as `MLP.hvp`): the directional derivative of `backward`'s gradients along
+        u = `tangent` ({amp?, phase?} [T, 1]; a missing one is zero), R{sin} = −cos·u_phase and
+        R{cos} = sin·u_phase."""
+        s, c = acts
+        a = self._col(params["amp"])
+        ua = self._col(tangent["amp"]) if "amp" in tangent else None
+        ub = self._col(tangent["phase"]) if "phase" in tangent else None
+        r_out = torch.zeros_like(dout)
+        if ua is not None:
+            r_out = r_out + ua * s
+        if ub is not None:
+            r_out = r_out - a * c * ub
+        rd = rdout_fn(r_out)
+        r_amp, r_phase = rd * s, rd * a * c
+        if ub is not None:
+            r_amp = r_amp - dout * c * ub
+            r_phase = r_phase + dout * a * s * ub
+        if ua is not None:
+            r_phase = r_phase + dout * c * ua
+        return {"amp": r_amp.sum(1), "phase": -r_phase.sum(1)}
+
+    def check_params(self, params: dict) -> None:
+        MLP.check_params(self, params)

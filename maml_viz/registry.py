@@ -43,6 +43,7 @@ def check_config(cfg: TrainConfig) -> TrainConfig:
         allowed = ", ".join(f for f, c in FAMILIES.items() if alg.supports(c))
         raise ConfigError("algo", f"{cfg.algo} applies only to: {allowed}")
     fam = fam_cls.make(cfg.family_options)
+    fam.make_model(cfg.hidden, alg.goal_conditioned)   # a family may refuse a network (ConfigError)
     resolved = dataclasses.asdict(fam)
     if resolved == cfg.family_options:
         return cfg

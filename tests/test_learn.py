@@ -1,37 +1,237 @@
-"""The Learn page's precomputed pictures match a fresh computation from the bundled runs, and
-the home page draws without importing torch (that is what makes it fast)."""
+"""The Learn page: its precomputed data match a fresh computation from the bundled runs, and the
+stories its pictures tell are true of that data (checked on the data, not the pixels); the
+2-weight model's hand-written derivatives match autograd in float64; the home page draws without
+importing torch; in a real browser the page links to every other page and no page scrolls
+sideways on a phone."""
+import math
 import os
 import subprocess
 import sys
 
 import numpy as np
+import pytest
+import torch
 
 from maml_viz import learn
+from maml_viz.adapt import adapt
+from maml_viz.algorithms import get_algorithm
+from maml_viz.metagrad import meta_gradient
+from maml_viz.registry import make_config
 from maml_viz.store import RunStore
+from maml_viz.tasks import make_family
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def test_learn_json_matches_the_bundled_runs():
+@pytest.fixture(scope="module")
+def store():
+    return RunStore(os.path.join(ROOT, "assets", "runs"))
+
+
+@pytest.fixture(scope="module")
+def fresh(store):
+    torch.set_num_threads(1)
+    return learn.compute(store)
+
+
+def assert_same(saved, fresh, path="data"):
+    """Same structure; numbers equal to the rounding the file uses."""
+    if isinstance(fresh, dict):
+        assert isinstance(saved, dict) and set(saved) == set(fresh), path
+        for k in fresh:
+            assert_same(saved[k], fresh[k], f"{path}.{k}")
+    elif isinstance(fresh, list) and fresh and not isinstance(fresh[0], str):
+        np.testing.assert_allclose(np.asarray(saved, float), np.asarray(fresh, float),
+                                   rtol=1e-4, atol=2e-3, err_msg=path)
+    else:
+        assert saved == fresh, path
+
+
+def test_learn_json_matches_a_fresh_computation(fresh):
     saved = learn.load(os.path.join(ROOT, "assets", "learn.json"))
     assert saved is not None, "run: python -m maml_viz learn-data"
-    fresh = learn.compute(RunStore(os.path.join(ROOT, "assets", "runs")))
-    assert saved["sine"]["maml"]["key"] == fresh["sine"]["maml"]["key"]
-    for path in [("sine", "maml", "after"), ("sine", "pretrained", "after"), ("sine", "true"),
-                 ("linear", "optima"), ("linear", "adapted", "maml")]:
-        a, b = saved, fresh
-        for p in path:
-            a, b = a[p], b[p]
-        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-5)
-    # the story the page tells is true of these runs
+    assert_same(saved, fresh)
+    # §2's story holds: after one step MAML is far closer than the pretrained network
     assert fresh["sine"]["maml"]["error"][1] < 0.5 * fresh["sine"]["pretrained"]["error"][1]
 
 
+def test_the_weight_plane_shows_two_different_starts_and_maml_adapts_better(fresh):
+    p = fresh["plane"]
+    maml, pre = np.array(p["starts"]["maml"]), np.array(p["starts"]["pretrained"])
+    optima = np.array(p["optima"])
+    spread = np.sqrt(((optima - optima.mean(0)) ** 2).sum(1).mean())
+    assert np.isclose(p["spread"], spread, atol=1e-3)
+    assert np.linalg.norm(maml - pre) > 0.1 * spread
+    # the mean error after one step (computed by the engine's inner loop, per task) is lower
+    # from MAML's start, on the drawn tasks and under the evaluation protocol (1000 tasks)
+    after = {a: np.array(v) for a, v in p["after"].items()}
+    assert after["maml"].mean() < after["pretrained"].mean()
+    assert np.isclose(p["mean_after"]["maml"][0], after["maml"].mean(), atol=1e-3)
+    prot = p["protocol"]
+    assert prot["maml"]["after"]["mean"] + prot["maml"]["after"]["ci95"] < \
+        prot["pretrained"]["after"]["mean"] - prot["pretrained"]["after"]["ci95"]
+    # and it is not a matter of the step size: tuned for pretraining, still worse
+    assert p["tuned"]["maml"] < p["tuned"]["best_pretrained"]
+    assert len(p["adapted"]["maml"]) == len(optima) == learn.PLANE_TASKS
+
+
+def test_plane_steps_are_one_inner_step_of_the_stored_runs(store, fresh):
+    p = fresh["plane"]
+    for algo in ("maml", "pretrained"):
+        run = store.get(make_config(family="wave", algo=algo))
+        assert p["keys"][algo] == run.key
+        assert np.allclose(p["starts"][algo], [run.params["amp"].item(), run.params["phase"].item()],
+                           atol=1e-4)
+    # the landscape's lowest point is next to MAML's start (MAML minimises that landscape)
+    L = p["landscape"]
+    z = np.array(L["after"])
+    i, j = np.unravel_index(z.argmin(), z.shape)          # rows: phase, columns: amplitude
+    da, db = L["amp"][1] - L["amp"][0], L["phase"][1] - L["phase"][0]
+    assert abs(L["amp"][j] - p["starts"]["maml"][0]) <= 3 * da
+    assert abs(L["phase"][i] - p["starts"]["maml"][1]) <= 3 * db
+
+
+def test_the_three_arrows_are_the_engines_updates_at_that_theta(fresh):
+    r = fresh["rules"]
+    fam = make_family("wave")
+    model = fam.make_model(())
+    theta = {"amp": torch.tensor([r["theta"][0]]), "phase": torch.tensor([r["theta"][1]])}
+    cfg = make_config(family="wave", algo="maml")
+    from maml_viz.explore import task_generator
+    batch = fam.sample_batch(learn.RULE_TASKS, cfg.k_shot, cfg.k_query,
+                             task_generator(learn.RULE_SEED))
+    assert np.allclose(batch["tasks"].numpy(), r["tasks"], atol=1e-4)
+    for algo, first in (("maml", False), ("fomaml", True)):
+        _, g, _ = meta_gradient(model, fam, theta, batch, cfg.inner_steps, cfg.inner_lr,
+                                first_order=first)
+        assert np.allclose(r["arrows"][algo], [-g["amp"].item(), -g["phase"].item()],
+                           rtol=1e-3, atol=1e-4), algo
+    # MAML's arrow is also autograd's gradient of the after-the-step error (second order)
+    leaf = {k: v.clone().requires_grad_(True) for k, v in theta.items()}
+    loss = get_algorithm("maml").outer_loss(model, fam, leaf, batch, cfg)
+    ga, gb = torch.autograd.grad(loss, [leaf["amp"], leaf["phase"]])
+    assert np.allclose(r["arrows"]["maml"], [-ga.item(), -gb.item()], rtol=1e-3, atol=1e-4)
+    # Reptile: ε · mean over tasks of (θ' − θ), θ' after its own inner steps
+    rc = make_config(family="wave", algo="reptile")
+    ends = adapt(model, fam, theta, batch["xs"], batch["ys"], rc.inner_steps, rc.inner_lr)
+    move = [rc.outer_lr * (ends[k] - theta[k]).mean().item() for k in ("amp", "phase")]
+    assert np.allclose(r["arrows"]["reptile"], move, rtol=1e-3, atol=1e-4)
+    # the three differ (else the picture would show one arrow), and the angles are true
+    v = {a: np.array(x) for a, x in r["arrows"].items()}
+    ang = math.degrees(math.acos(v["maml"] @ v["fomaml"] / np.linalg.norm(v["maml"])
+                                 / np.linalg.norm(v["fomaml"])))
+    assert abs(ang - r["angles"]["fomaml"]) < 0.2 and ang > 1
+
+
+def test_the_animation_replays_the_stored_run(store, fresh):
+    t = fresh["training"]
+    run = store.get(make_config(family="wave", algo="maml"))
+    assert t["key"] == run.key
+    assert t["iterations"][0] == 0 and t["iterations"][-1] == run.config.iterations
+    assert t["iterations"] == learn.snapshot_iterations(run.config.iterations)
+    # the retraced final θ is the stored run's θ: the snapshots are of that run
+    stored = [run.params["amp"].item(), run.params["phase"].item()]
+    assert np.allclose(t["thetas"][-1], stored, atol=1e-4) and t["stored"] == pytest.approx(stored, abs=1e-4)
+    # θ moves, and the held-out task's error after one step falls with meta-training
+    assert np.linalg.norm(np.subtract(t["thetas"][-1], t["thetas"][0])) > 1.0
+    assert t["errors"][-1][1] < 0.2 * t["errors"][0][1]
+    n = len(t["iterations"])
+    assert len(t["thetas"]) == len(t["before"]) == len(t["after"]) == len(t["errors"]) == n
+
+
+def test_the_page_sentences_quote_the_data(fresh):
+    w = learn.texts(fresh)
+    s, p = fresh["sine"], fresh["plane"]
+    assert f"{s['pretrained']['height']:.1f} high" in w["sine"]
+    assert f"{s['maml']['error'][1]:.2f}" in w["sine"]
+    for algo in ("maml", "pretrained"):
+        assert f"{p['mean_after'][algo][0]:.2f} ± {p['mean_after'][algo][1]:.2f}" in w["plane"]
+    assert f"{fresh['rules']['angles']['fomaml']:.0f}°" in w["rules"][1][1]
+    # §2's pretrained height is the curve's half range, and is what the sentence says; the
+    # pretrained curve moves less in its step than MAML's (the story of §2)
+    before = np.array(s["pretrained"]["before"])
+    assert np.isclose((before.max() - before.min()) / 2, s["pretrained"]["height"], atol=1e-3)
+    assert s["pretrained"]["moved"] < 0.5 * s["maml"]["moved"]
+
+
+# ----------------------------------------------------------------------------- the 2-weight model
+def _sine_setup(T=4, M=7, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(T, M, 1, generator=g, dtype=torch.float64)
+    y = torch.randn(T, M, 1, generator=g, dtype=torch.float64)
+    return make_family("wave"), make_family("wave").make_model(()), x, y, g
+
+
+def test_sine_model_backward_and_hvp_match_autograd_in_float64():
+    fam, model, x, y, g = _sine_setup()
+    p = {k: torch.randn(4, 1, generator=g, dtype=torch.float64).requires_grad_(True)
+         for k in ("amp", "phase")}
+    pred, acts = model.forward_cache(p, x)
+    auto = torch.autograd.grad(fam.loss(pred, y).sum(), list(p.values()), create_graph=True)
+    dout = fam.loss_grad(pred, y)
+    hand = model.backward(p, acts, dout)
+    for k, a in zip(p, auto):
+        assert torch.allclose(hand[k], a, rtol=1e-12, atol=1e-12)
+    for tangent_keys in (("amp", "phase"), ("amp",), ("phase",)):
+        u = {k: torch.randn(4, 1, generator=g, dtype=torch.float64) for k in tangent_keys}
+        hv = torch.autograd.grad(sum((a * u[k]).sum() for k, a in zip(p, auto) if k in u),
+                                 list(p.values()), retain_graph=True)
+        ours = model.hvp(p, acts, dout, lambda r: fam.loss_hvp(pred, y, r), u)
+        for k, a in zip(p, hv):
+            assert torch.allclose(ours[k], a, rtol=1e-10, atol=1e-12), (tangent_keys, k)
+
+
+def _reference(theta, batch, steps, lr, first_order, keys):
+    """Mean query loss after `steps` SGD steps, one task at a time, plain autograd."""
+    total = 0
+    for i in range(batch["xs"].shape[0]):
+        fast = dict(theta)
+        for _ in range(steps):
+            l = ((fast["amp"] * torch.sin(batch["xs"][i] - fast["phase"]) - batch["ys"][i]) ** 2).mean()
+            gs = torch.autograd.grad(l, [fast[k] for k in keys], create_graph=not first_order)
+            fast = {**fast, **{k: fast[k] - (lr[k] if isinstance(lr, dict) else lr) * gk
+                               for k, gk in zip(keys, gs)}}
+        total = total + ((fast["amp"] * torch.sin(batch["xq"][i] - fast["phase"])
+                          - batch["yq"][i]) ** 2).mean()
+    return total / batch["xs"].shape[0]
+
+
+@pytest.mark.parametrize("algo,steps", [("maml", 1), ("maml", 3), ("fomaml", 2), ("anil", 2),
+                                        ("metasgd", 2)])
+def test_sine_model_meta_gradient_matches_a_plain_reference(algo, steps):
+    fam, model, _, _, g = _sine_setup()
+    cfg = make_config(family="wave", algo=algo, inner_steps=steps)
+    alg = get_algorithm(algo)
+    params = {k: v.double() for k, v in alg.init_params(model, cfg, g).items()}
+    b = fam.sample_batch(5, 6, 6, g)
+    batch = {k: v.double() for k, v in b.items()}
+    theta, lr, keys = alg.adapt_spec(params, cfg, model)
+    _, grads, lr_grads = meta_gradient(model, fam, theta, batch, steps, lr,
+                                       first_order=alg.first_order, keys=keys)
+    leaves = {k: v.clone().requires_grad_(True) for k, v in params.items()}
+    th = {k: v for k, v in leaves.items() if not k.startswith("lr.")}
+    lrs = {k[3:]: v for k, v in leaves.items() if k.startswith("lr.")} or cfg.inner_lr
+    ref = _reference(th, batch, steps, lrs, alg.first_order, keys or ("amp", "phase"))
+    auto = dict(zip(leaves, torch.autograd.grad(ref, list(leaves.values()))))
+    for k, a in auto.items():
+        ours = grads[k] if k in grads else lr_grads[k[3:]]
+        assert torch.allclose(ours, a, rtol=1e-9, atol=1e-12), (algo, k, ours, a)
+
+
+def test_wave_family_refuses_hidden_layers_with_a_clear_message():
+    from maml_viz.config import ConfigError
+    with pytest.raises(ConfigError, match="leave hidden empty"):
+        make_family("wave").make_model((40,))
+
+
+# ----------------------------------------------------------------------------- the page
 def test_home_page_draws_without_torch():
     code = ("import sys; from streamlit.testing.v1 import AppTest; "
             f"at = AppTest.from_file({os.path.join(ROOT, 'app.py')!r}, default_timeout=60); at.run(); "
             "assert not at.exception, [e.value for e in at.exception]; "
-            "assert len(at.get('plotly_chart')) == 4; print('torch' in sys.modules)")
+            "assert len(at.get('plotly_chart')) == 8, len(at.get('plotly_chart')); "
+            "assert all(w.help for w in at.button), 'a widget without help'; "
+            "print('torch' in sys.modules)")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
                        timeout=120)
     assert r.returncode == 0, r.stderr[-2000:]
@@ -42,3 +242,68 @@ def test_missing_learn_file_means_live_computation(tmp_path):
     assert learn.load(tmp_path / "nope.json") is None
     (tmp_path / "bad.json").write_text("{broken")
     assert learn.load(tmp_path / "bad.json") is None
+    (tmp_path / "old.json").write_text('{"version": 1}')
+    assert learn.load(tmp_path / "old.json") is None
+
+
+# ----------------------------------------------------------------------------- in a real browser
+PAGES = [("", "Learning to learn"), ("Playground", "Playground"), ("Train", "Train"),
+         ("Compare", "Compare algorithms"), ("Navigation", "Navigation: learning to reach")]
+BOXES = """(sel) => [...document.querySelectorAll(sel)].map(e => e.getBoundingClientRect())
+                     .filter(r => r.width > 0).map(r => [r.left, r.top, r.right, r.bottom])"""
+
+
+def _overlaps(boxes):
+    return [(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1:]
+            if a[0] < b[2] - 0.5 and b[0] < a[2] - 0.5 and a[1] < b[3] - 0.5 and b[1] < a[3] - 0.5]
+
+
+def _open(chromium, url, path, heading, width, height):
+    from browser import wait_idle
+    page = chromium.new_page(viewport={"width": width, "height": height})
+    page.goto(f"{url}/{path}")
+    page.get_by_role("heading", name=heading).first.wait_for(timeout=90_000)
+    wait_idle(page)
+    return page
+
+
+def test_learn_in_a_browser_links_every_page_animates_and_fits_a_phone(tmp_path):
+    from browser import SHOTS, browser, server
+    os.makedirs(SHOTS, exist_ok=True)
+    with server(tmp_path / "runs") as (url, _), browser() as chromium:
+        page = _open(chromium, url, "", "Learning to learn", 1400, 900)
+        hrefs = page.eval_on_selector_all('[data-testid="stMain"] [data-testid="stPageLink"] a',
+                                          "els => els.map(e => e.getAttribute('href'))")
+        for name in ("Playground", "Train", "Compare", "Navigation"):
+            assert any(h.rstrip("/").endswith(name) for h in hrefs), (name, hrefs)
+        # the animation switches frames in the browser: clicking the slider's far end shows
+        # the last snapshot (θ = the stored run's θ), with no script rerun
+        anim = page.locator(".js-plotly-plot", has=page.locator(".slider-rail-rect")).first
+        anim.scroll_into_view_if_needed()
+        rail = anim.locator(".slider-rail-rect").bounding_box()
+        page.mouse.click(rail["x"] + rail["width"] - 2, rail["y"] + rail["height"] / 2)
+        final = learn.load(os.path.join(ROOT, "assets", "learn.json"))["training"]["thetas"][-1]
+        page.wait_for_function(
+            """(a) => { const p = [...document.querySelectorAll('.js-plotly-plot')]
+                           .find(p => p.querySelector('.slider-rail-rect'));
+                        const t = p && p._fullData && p._fullData[1];
+                        return t && Math.abs(Number(t.x[0]) - a) < 1e-3; }""",
+            arg=final[0], timeout=15_000)
+        page.screenshot(path=os.path.join(SHOTS, "Learn-animation-end.png"))
+        page.close()
+        for path, heading in PAGES:        # a phone: nothing scrolls sideways
+            page = _open(chromium, url, path, heading, 390, 844)
+            width, inner = page.evaluate(
+                "() => [document.documentElement.scrollWidth, window.innerWidth]")
+            assert width <= inner, f"{path or 'Learn'} scrolls sideways at 390 px: {width} > {inner}"
+            if path == "":
+                gal = '.st-key-gallery-narrow .js-plotly-plot'
+                assert page.locator(gal).is_visible()
+                assert not page.locator('.st-key-gallery-wide .js-plotly-plot').is_visible()
+                titles = page.evaluate(BOXES, f"{gal} .annotation-text")
+                ticks = page.evaluate(BOXES, f'{gal} g[class^="x"][class$="tick"] text')
+                assert len(titles) == 8 and ticks
+                assert not _overlaps(titles), _overlaps(titles)
+                assert not _overlaps(ticks), _overlaps(ticks)
+                page.locator(gal).screenshot(path=os.path.join(SHOTS, "Learn-390-gallery.png"))
+            page.close()

@@ -6,8 +6,9 @@ from .classification import Blobs
 from .linear import Linear
 from .navigation import Navigation
 from .sinusoid import Sinusoid
+from .wave import Wave
 
-FAMILIES = {cls.name: cls for cls in (Sinusoid, Linear, Blobs, Navigation)}
+FAMILIES = {cls.name: cls for cls in (Sinusoid, Linear, Blobs, Navigation, Wave)}
 
 
 def get_family(name: str):
