@@ -101,6 +101,11 @@ def test_a_link_restores_the_same_chart_in_a_fresh_browser(chromium, app_url):
         assert slider_active(page) == 6
         assert plot_data(page) == data
         no_exception(page)
+        fresh.grant_permissions(["clipboard-read", "clipboard-write"], origin=app_url)
+        page.get_by_role("button", name="Copy link to this view").click()
+        page.get_by_role("button", name="Link copied").wait_for(timeout=5_000)
+        copied = page.evaluate("() => navigator.clipboard.readText()")
+        assert parse_qs(urlparse(copied).query) == parse_qs(urlparse(link).query)
     finally:
         fresh.close()
 

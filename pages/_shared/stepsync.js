@@ -54,18 +54,29 @@
       writeUrl(want);
     });
   }
+  function bindCopy() {
+    document.querySelectorAll("button[data-maviz-copy]").forEach((b) => {
+      if (b.__maviz) return;
+      b.__maviz = true;
+      b.addEventListener("click", () => w.mavizCopyLink(b));
+    });
+  }
   w.__mavizSync = sync;
+  setInterval(bindCopy, 250);
   setInterval(sync, 250);
   sync();
 })();
 
 // "Copy link": the address bar already holds every setting of the page (and the step).
-function mavizCopyLink(button) {
+window.mavizCopyLink = function (button) {
   const url = window.location.href;
-  const done = () => { button.textContent = "Link copied"; setTimeout(() => { button.textContent = "Copy link to this view"; }, 2000); };
+  const done = () => {
+    button.textContent = "Link copied";
+    setTimeout(() => { button.textContent = "Copy link to this view"; }, 2000);
+  };
   if (navigator.clipboard && window.isSecureContext) {
     navigator.clipboard.writeText(url).then(done, () => window.prompt("Copy this link:", url));
   } else {
     window.prompt("Copy this link:", url);
   }
-}
+};

@@ -253,7 +253,7 @@ def share_link():
     and the script that keeps the step in the URL (pages/_shared/stepsync.js)."""
     js = (Path(__file__).parent / "stepsync.js").read_text()
     st.html(f"""<script>{js}</script>
-<button onclick="mavizCopyLink(this)" title="Copies this page's address: it opens the same
+<button data-maviz-copy="1" title="Copies this page's address: it opens the same
  chart, with the same settings and step, in any browser" style="width:100%;padding:0.4rem;
  border:1px solid rgba(49,51,63,0.2);border-radius:0.5rem;background:white;cursor:pointer;
  font:inherit">Copy link to this view</button>""", unsafe_allow_javascript=True)
