@@ -91,6 +91,14 @@ def edge_points(values, lo: float, hi: float, higher_is_better: bool = False):
             np.flatnonzero(~fin))
 
 
+def _on_chart(values, y_range):
+    """A line's values with those off the chart or not finite left out (the line breaks there;
+    _edge_traces marks them on the edge instead of drawing a line out of the plot)."""
+    v = _arr(values)
+    lo, hi = y_range
+    return np.where(np.isfinite(v) & (v >= lo) & (v <= hi), v, np.nan)
+
+
 def _edge_traces(x, values, y_range, bad_top=True, color_="#444444", name=""):
     """Markers on the chart's edge for off-chart values (triangles, hover: the real value) and a
     labelled cross for diverged ones, at the bad edge (top for errors, bottom for scores).
@@ -270,7 +278,7 @@ def regression_steps(x, curves, support=None, mine=None, true_y=None, errors=(),
     shown = {cv[0] for cv in curves}
     for label, vals, col, dash in errors:
         v = _arr(vals)
-        c.add(2, x=np.arange(len(v)), y=np.where(np.isfinite(v), v, np.nan), mode="lines",
+        c.add(2, x=np.arange(len(v)), y=_on_chart(v, err_range), mode="lines",
               name=label, line=dict(color=color(col), width=2, dash=dash),
               showlegend=label not in shown,                  # Compare: one entry per run
               hovertemplate=f"{label}: %{{y:.3g}} after %{{x}} steps<extra></extra>")
@@ -351,7 +359,7 @@ def regions_steps(g, classes, n_way, support, mine=None, query=None, curves=(), 
     panels = {0: 3, 1: 4}
     for label, vals, col, dash, which in curves:
         v = _arr(vals)
-        c.add(panels[which], x=np.arange(len(v)), y=np.where(np.isfinite(v), v, np.nan),
+        c.add(panels[which], x=np.arange(len(v)), y=_on_chart(v, ranges[which]),
               mode="lines", name=label, line=dict(color=color(col), width=2, dash=dash),
               hovertemplate=f"{label}: %{{y:.3g}} after %{{x}} steps<extra></extra>")
         for t in _edge_traces(np.arange(len(v)), v, ranges[which], which == 1, color(col), label):
@@ -446,7 +454,7 @@ def navigation_steps(paths, returns, goal, algo, label, ret_range, active=1, ext
     c.add(1, x=[goal[0]], y=[goal[1]], mode="markers", name="goal",
           marker=dict(color="#D62728", size=20, symbol="star", line=dict(color="black", width=1)))
     r = _arr(returns)
-    c.add(2, x=np.arange(len(r)), y=np.where(np.isfinite(r), r, np.nan), mode="lines",
+    c.add(2, x=np.arange(len(r)), y=_on_chart(r, ret_range), mode="lines",
           name="return", showlegend=False, line=dict(color=color(algo), width=2),
           hovertemplate="return %{y:.1f} after %{x} steps<extra></extra>")
     for t in _edge_traces(np.arange(len(r)), r, ret_range, False, color(algo), "return"):
@@ -547,7 +555,7 @@ def error_vs_steps(df, metric="mse", title=None, subtitle=None, labels=None, hei
                              mode="lines", fillcolor=_rgba(col, 0.2), line=dict(width=0),
                              hoverinfo="skip", showlegend=False, name=f"{algo} 95% CI"))
         name = labels.get(algo, algo)
-        line = dict(type="scatter", x=s, y=np.where(np.isfinite(m), m, np.nan),
+        line = dict(type="scatter", x=s, y=m if y_range is None else _on_chart(m, y_range),
                     mode="lines+markers", name=name, customdata=c,
                     line=dict(color=col, width=3, dash=dashes.get(algo) or "solid"),
                     hovertemplate=f"{name}, step %{{x}}: %{{y:.3f}} ± %{{customdata:.3f}}<extra></extra>")
@@ -622,7 +630,7 @@ def validation_curves(curves: dict, y_range, metric="mse", labels=None, colors=N
     for k, (it, v) in curves.items():
         x, y = _arr(it), _arr(v)
         col = colors.get(k, color(k))
-        data.append(dict(type="scatter", x=x, y=np.where(np.isfinite(y), y, np.nan), mode="lines",
+        data.append(dict(type="scatter", x=x, y=_on_chart(y, y_range), mode="lines",
                          name=labels.get(k, k),
                          line=dict(color=col, width=2.5, dash=dashes.get(k) or "solid"),
                          hovertemplate=f"{labels.get(k, k)}: %{{y:.3g}} at iteration %{{x}}<extra></extra>"))
