@@ -1,35 +1,82 @@
-"""Background training for a UI: jobs run in worker threads, in chunks, and can be polled or
-stopped. No Streamlit here: the app caches one `JobManager` per process and polls it.
+"""Background training for a UI: a queue of jobs, each trained in its own child process, polled by
+the app. No Streamlit here: the app caches one `JobManager` per server and polls it.
 
-- Submitting a config that is already training returns the same job (two sessions asking for
-  the same config train it once and both see its progress).
-- Submitting a config that is already stored returns a finished job at once.
-- Stopping keeps what was learned so far: the run is evaluated, marked partial and stored.
-- Divergence (NaN/inf) ends the job with a clear message and stores nothing.
-- One job trains at a time (small CPUs); others wait in the queue.
+- One job trains at a time (small CPUs); the others wait in a queue that everyone can see, with
+  their position. A session may have at most `per_session` jobs waiting or running.
+- Before a job is queued its memory and time are estimated (budget.py); a job that cannot fit in
+  the memory available now is refused with the estimate and the limit.
+- Submitting a config that is already training or waiting returns the same job (two sessions
+  asking for one config train it once); a config that is already stored returns a finished job.
+- Only the session that started a job can stop or cancel it; the others see it read-only.
+- Stop takes effect within a second, whatever one iteration costs: the child checks between
+  inner steps; if it is inside a longer computation it is killed, and the parameters of its last
+  finished iteration (a snapshot it writes every second) are evaluated and stored as a partial
+  run. A waiting job that is stopped is cancelled.
+- Divergence (NaN/inf) ends the job with a clear message and stores nothing; a child that dies
+  (out of memory, say) fails the job, never the app.
+- Finished, stopped and failed jobs stay listed with their state.
+
+The child is `python -m maml_viz.jobs`: one JSON line of settings on stdin ("stop" on a later
+line, or the end of stdin, asks it to stop), JSON lines of events on stdout.
 """
 from __future__ import annotations
 
+import json
+import os
+import queue
+import shutil
+import subprocess
+import sys
+import tempfile
 import threading
 import time
-import traceback
+from collections import deque
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from . import budget
 from .config import TrainConfig
-from .evaluate import evaluate, to_json
-from .train import Progress, Trainer, TrainingDiverged
+
+ACTIVE = ("queued", "running", "stopping", "saving")
+STOP_GRACE = 0.6             # seconds a child gets to stop by itself before it is killed
+SNAPSHOT_EVERY = 1.0         # seconds between parameter snapshots of a running child
+PACKAGE_ROOT = str(Path(__file__).resolve().parents[1])
+
+
+class JobRefused(ValueError):
+    """A job that cannot be accepted; the message says why and what to do."""
+
+
+@dataclass
+class Progress:
+    iteration: int
+    total: int
+    loss: float
+    its_per_s: float
+    elapsed: float
+
+    @property
+    def eta(self) -> float:
+        return (self.total - self.iteration) / self.its_per_s if self.its_per_s > 0 else float("nan")
 
 
 @dataclass
 class Job:
     config: TrainConfig
-    status: str = "queued"          # queued | running | done | stopped | failed
+    owner: str | None = None
+    status: str = "queued"       # queued | running | stopping | saving | done | stopped | failed | cancelled
     progress: Progress | None = None
     history: dict = field(default_factory=lambda: {"iteration": [], "meta_loss": []})
     error: str | None = None
+    note: str = ""               # e.g. "replaced a damaged copy ..."
     run: object = None
+    estimate: budget.Estimate | None = None
     created: float = field(default_factory=time.time)
+    started: float | None = None
+    finished: float | None = None
+    stop_requested: float | None = None
     _stop: threading.Event = field(default_factory=threading.Event, repr=False)
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     @property
     def key(self) -> str:
@@ -37,7 +84,7 @@ class Job:
 
     @property
     def active(self) -> bool:
-        return self.status in ("queued", "running")
+        return self.status in ACTIVE
 
     @property
     def fraction(self) -> float:
@@ -45,45 +92,130 @@ class Job:
             return 1.0
         if not self.progress or not self.progress.total:
             return 0.0
-        return self.progress.iteration / self.progress.total
+        return min(1.0, self.progress.iteration / self.progress.total)
 
-    def stop(self):
-        self._stop.set()
+    def stop(self) -> None:
+        """Ask the job to stop (no ownership check: use JobManager.stop from a UI)."""
+        with self._lock:
+            if self.status == "queued":
+                self.status, self.finished = "cancelled", time.time()
+                self.error = "cancelled before it started; nothing was trained"
+            elif self.status == "running":
+                self.status = "stopping"
+            if self.stop_requested is None:
+                self.stop_requested = time.time()
+            self._stop.set()
 
 
 class JobManager:
-    def __init__(self, store, device="cpu", chunk: int = 100, eval_tasks: int | None = None):
-        self.store, self.device, self.chunk, self.eval_tasks = store, device, chunk, eval_tasks
-        self._jobs: dict = {}
-        self._lock = threading.Lock()
-        self._slot = threading.Semaphore(1)   # one training at a time
+    def __init__(self, store, device="cpu", chunk: int = 100, eval_tasks: int | None = None,
+                 per_session: int = 3, max_waiting: int = 20, keep_finished: int = 100,
+                 memory_limit: int | None = None):
+        self.store, self.device, self.chunk, self.eval_tasks = store, str(device), chunk, eval_tasks
+        self.per_session, self.max_waiting, self.keep_finished = per_session, max_waiting, keep_finished
+        self.memory_limit = memory_limit          # None: what the machine has free at the time
+        self._jobs: dict = {}                     # key -> latest Job of that config
+        self._queue: deque = deque()
+        self._lock = threading.RLock()
+        self._wake = threading.Condition(self._lock)
+        self._worker: threading.Thread | None = None
+        self.current: Job | None = None
 
-    def submit(self, cfg: TrainConfig) -> Job:
+    # ------------------------------------------------------------------ submitting
+    def estimate(self, cfg: TrainConfig) -> budget.Estimate:
+        return budget.job_estimate(cfg, self.eval_tasks, self.device)
+
+    def refusal(self, est: budget.Estimate) -> str | None:
+        return budget.too_big(est, self.device, self.memory_limit)
+
+    def submit(self, cfg: TrainConfig, owner: str | None = None) -> Job:
+        """Queue cfg for training (or return the job/run that already covers it). Raises
+        JobRefused with a one-line reason for what cannot be accepted."""
         cfg.validate()
         key = cfg.key()
         with self._lock:
             job = self._jobs.get(key)
             if job is not None and (job.active or job.status == "done"):
                 return job
-            existing = self.store.get(cfg)
-            if existing is not None and not existing.info.get("partial"):
-                job = Job(cfg, status="done", run=existing)
+        existing = self.store.get(cfg)
+        if existing is not None and not existing.info.get("partial"):
+            job = Job(cfg, owner, status="done", run=existing, finished=time.time(),
+                      note="was already trained: the stored run is used")
+            with self._lock:
                 self._jobs[key] = job
+            return job
+        est = self.estimate(cfg)
+        why = self.refusal(est)
+        if why:
+            raise JobRefused(f"{why}: use fewer tasks per iteration, fewer examples per task or "
+                             f"smaller hidden layers")
+        with self._lock:
+            job = self._jobs.get(key)
+            if job is not None and job.active:
                 return job
-            job = Job(cfg)
+            mine = [j for j in self._jobs.values() if j.active and owner is not None
+                    and j.owner == owner]
+            if len(mine) >= self.per_session:
+                raise JobRefused(f"you already have {len(mine)} trainings waiting or running (the "
+                                 f"limit is {self.per_session} per session): wait for one to "
+                                 f"finish or stop one")
+            if len(self._queue) >= self.max_waiting:
+                raise JobRefused(f"{len(self._queue)} trainings are waiting already (the limit "
+                                 f"is {self.max_waiting}): try again later")
+            job = Job(cfg, owner, estimate=est, _lock=self._lock)
+            damaged = self.store.damage(cfg)
+            if damaged:
+                job.note = "a damaged copy is stored; training replaces it"
             self._jobs[key] = job
-        threading.Thread(target=self._work, args=(job,), daemon=True,
-                         name=f"train-{key}").start()
+            self._queue.append(job)
+            self._trim()
+            self._wake.notify()
+            if self._worker is None or not self._worker.is_alive():
+                self._worker = threading.Thread(target=self._loop, daemon=True, name="jobs")
+                self._worker.start()
         return job
 
+    def _trim(self):
+        done = sorted((j for j in self._jobs.values() if not j.active), key=lambda j: j.created)
+        for j in done[:max(0, len(done) - self.keep_finished)]:
+            del self._jobs[j.key]
+
+    # ------------------------------------------------------------------ looking
     def get(self, key: str) -> Job | None:
         return self._jobs.get(key)
 
     def jobs(self) -> list:
-        return sorted(self._jobs.values(), key=lambda j: j.created)
+        with self._lock:
+            return sorted(self._jobs.values(), key=lambda j: j.created)
 
     def active(self) -> list:
         return [j for j in self.jobs() if j.active]
+
+    def running(self) -> list:
+        return [j for j in self.jobs() if j.status in ("running", "stopping", "saving")]
+
+    def waiting(self) -> list:
+        with self._lock:
+            return [j for j in self._queue if j.status == "queued"]
+
+    def position(self, job: Job) -> int | None:
+        """1 for the next job to start, None if the job is not waiting."""
+        w = self.waiting()
+        return w.index(job) + 1 if job in w else None
+
+    def can_stop(self, job: Job, owner: str | None) -> bool:
+        return job.active and job.status not in ("stopping", "saving") and \
+            (job.owner is None or job.owner == owner)
+
+    def stop(self, key: str, owner: str | None) -> bool:
+        """Stop (or cancel, if it is waiting) the job of `key` if `owner` started it."""
+        job = self.get(key)
+        if job is None or not self.can_stop(job, owner):
+            return False
+        job.stop()
+        with self._lock:
+            self._wake.notify()
+        return True
 
     def forget(self, key: str) -> None:
         with self._lock:
@@ -91,27 +223,255 @@ class JobManager:
             if job is not None and not job.active:
                 del self._jobs[key]
 
-    def _work(self, job: Job):
-        with self._slot:
-            if job._stop.is_set():
-                job.status = "stopped"
-                job.error = "stopped before it started; nothing was trained"
-                return
+    def shutdown(self) -> None:
+        """Cancel the queue and stop the running job (tests; a server going down)."""
+        with self._lock:
+            for j in list(self._queue):
+                j.stop()
+            if self.current is not None:
+                self.current.stop()
+
+    # ------------------------------------------------------------------ the worker
+    def _loop(self):
+        while True:
+            with self._lock:
+                while not self._queue:
+                    self._wake.wait(timeout=60)
+                    if not self._queue:
+                        self._worker = None
+                        return
+                job = self._queue.popleft()
+                if job.status != "queued":
+                    continue
+                why = self.refusal(job.estimate) if job.estimate else None
+                if why:
+                    job.status, job.finished = "failed", time.time()
+                    job.error = f"{why} (less memory is free than when it was queued): try again later"
+                    continue
+                job.status, job.started, self.current = "running", time.time(), job
             try:
-                job.status = "running"
-                tr = Trainer(job.config, self.device)
-                job.progress = tr.progress(float("nan"))
-                while not tr.done and not job._stop.is_set():
-                    job.progress = tr.run(self.chunk)
-                    job.history = {"iteration": list(tr.history["iteration"]),
-                                   "meta_loss": list(tr.history["meta_loss"])}
-                run = tr.result()
-                run.metrics = to_json(evaluate(run, n_tasks=self.eval_tasks))
-                job.run = self.store.put(run)
-                job.status = "stopped" if run.info["partial"] else "done"
-            except TrainingDiverged as e:
-                job.status, job.error = "failed", str(e)
-            except Exception as e:  # keep the app alive; report what happened
+                self._run(job)
+            except Exception as e:  # never let the worker die: report on the job
+                job.status, job.error = "failed", f"training failed: {type(e).__name__}: {e}"
+            finally:
+                job.finished = job.finished or time.time()
+                with self._lock:
+                    self.current = None
+
+    def _spec(self, job: Job, workdir: str, snapshot: dict | None = None) -> dict:
+        return {"config": job.config.to_dict(), "device": self.device, "chunk": self.chunk,
+                "eval_tasks": self.eval_tasks, "runs_dir": str(self.store.roots[0]),
+                "workdir": workdir, "snapshot": snapshot}
+
+    def _run(self, job: Job):
+        workdir = tempfile.mkdtemp(prefix="maml-viz-job-")
+        try:
+            child = Child(self._spec(job, workdir))
+            snapshot, killed = None, False
+            while True:
+                ev = child.next(0.05)
+                if job._stop.is_set() and not child.asked_to_stop and job.status == "stopping":
+                    child.ask_stop()
+                if job.status == "stopping" and not killed and \
+                        time.time() - job.stop_requested > STOP_GRACE:
+                    child.kill()                       # inside a long computation: abandon it
+                    killed = True
+                if ev is None:
+                    if child.finished():
+                        break
+                    continue
+                kind = ev.get("event")
+                if kind == "progress":
+                    self._progress(job, ev)
+                elif kind == "snapshot":
+                    snapshot = ev
+                elif kind == "phase":
+                    job.status = "saving"
+                elif kind in ("done", "failed"):
+                    self._end(job, ev)
+                    return
+            if killed:
+                self._finish_from(job, snapshot, workdir)
+            else:
                 job.status = "failed"
-                job.error = f"training failed: {type(e).__name__}: {e}"
-                traceback.print_exc()
+                job.error = child.death()
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    def _progress(self, job: Job, ev: dict):
+        job.progress = Progress(ev["iteration"], ev["total"], ev["loss"], ev["its_per_s"],
+                                ev["elapsed"])
+        h = ev.get("history") or {}
+        if h.get("iteration"):
+            job.history = {"iteration": job.history["iteration"] + h["iteration"],
+                           "meta_loss": job.history["meta_loss"] + h["meta_loss"]}
+
+    def _end(self, job: Job, ev: dict):
+        if ev["event"] == "failed":
+            job.status, job.error = "failed", ev["error"]
+            return
+        job.note = {"replaced": ev.get("note") or "",
+                    "reused": "an equal or better run of this config was stored meanwhile: "
+                              "it is used"}.get(ev.get("action"), "")
+        job.run = self.store.get(job.config)
+        job.status = "stopped" if ev.get("partial") else "done"
+
+    def _finish_from(self, job: Job, snapshot: dict | None, workdir: str):
+        """The child was killed while stopping: store its last snapshot as a partial run."""
+        if snapshot is None:
+            job.status = "stopped"
+            job.error = "stopped before its first iteration finished: nothing was stored"
+            return
+        job.status = "saving"
+        child = Child(self._spec(job, workdir, snapshot))
+        while not child.finished() or child.pending():
+            ev = child.next(0.1)
+            if ev and ev.get("event") in ("done", "failed"):
+                self._end(job, ev)
+                return
+        job.status, job.error = "failed", child.death()
+
+
+class Child:
+    """A `python -m maml_viz.jobs` process and its stream of events."""
+
+    def __init__(self, spec: dict):
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+            [PACKAGE_ROOT] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
+        self.stderr = open(Path(spec["workdir"]) / f"stderr-{time.time_ns()}.txt", "w+")
+        self.proc = subprocess.Popen([sys.executable, "-m", "maml_viz.jobs"], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=self.stderr, text=True,
+                                     env=env, start_new_session=True)
+        self.proc.stdin.write(json.dumps(spec) + "\n")
+        self.proc.stdin.flush()
+        self.events: queue.Queue = queue.Queue()
+        self.asked_to_stop = False
+        self.killed = False
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            try:
+                self.events.put(json.loads(line))
+            except ValueError:
+                pass
+        self.events.put(None)
+
+    def next(self, timeout: float):
+        try:
+            ev = self.events.get(timeout=timeout)
+        except queue.Empty:
+            return None
+        if ev is None:
+            self._eof = True
+        return ev
+
+    def pending(self) -> bool:
+        return not self.events.empty()
+
+    def finished(self) -> bool:
+        return getattr(self, "_eof", False) and self.proc.poll() is not None
+
+    def ask_stop(self):
+        self.asked_to_stop = True
+        try:
+            self.proc.stdin.write("stop\n")
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError, ValueError):
+            pass
+
+    def kill(self):
+        self.killed = True
+        try:
+            self.proc.kill()
+        except OSError:
+            pass
+        self.proc.wait()
+
+    def death(self) -> str:
+        rc = self.proc.wait()
+        self.stderr.seek(0)
+        tail = [ln for ln in self.stderr.read().splitlines() if ln.strip()][-1:]
+        if rc in (-9, 137):
+            return ("training failed: its process was killed, most likely because the machine "
+                    "ran out of memory; try smaller settings")
+        return f"training failed (exit code {rc}): {tail[0][:200] if tail else 'no message'}"
+
+
+# ============================================================================ the child process
+def _child_main() -> int:
+    import torch
+
+    from .evaluate import evaluate, to_json
+    from .registry import config_from_dict
+    from .store import RunStore
+    from .train import Run, Trainer, TrainingDiverged, resolve_device
+
+    out = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)                                   # stray prints go to stderr, not the protocol
+    emit = lambda **ev: (out.write(json.dumps(ev) + "\n"), out.flush())
+    spec = json.loads(sys.stdin.readline())
+    stop = threading.Event()
+
+    def listen():
+        for line in sys.stdin:
+            if line.strip() == "stop":
+                stop.set()
+        stop.set()                                  # the app went away: stop and keep the work
+
+    threading.Thread(target=listen, daemon=True).start()
+    device = resolve_device(spec["device"])
+    if device.type == "cpu":
+        torch.set_num_threads(1)
+    cfg = config_from_dict(spec["config"])
+    store = RunStore([spec["runs_dir"]], device, housekeeping=False)
+    try:
+        if spec.get("snapshot"):
+            from safetensors.torch import load_file
+            snap = spec["snapshot"]
+            params = load_file(snap["path"])
+            run = Run(cfg, {k: v.to(device) for k, v in params.items()}, snap["history"],
+                      snap["info"])
+        else:
+            tr = Trainer(cfg, device)
+            sent, last_snap = 0, time.time()
+            emit(event="progress", iteration=0, total=tr.total, loss=float("nan"), its_per_s=0.0,
+                 elapsed=0.0, history={})
+            while not tr.done and not stop.is_set():
+                p = tr.run(spec["chunk"], stop.is_set, max_seconds=0.5)
+                h = tr.history
+                emit(event="progress", iteration=p.iteration, total=p.total,
+                     loss=p.loss if p.loss == p.loss else None, its_per_s=p.its_per_s,
+                     elapsed=p.elapsed, history={"iteration": h["iteration"][sent:],
+                                                 "meta_loss": h["meta_loss"][sent:]})
+                sent = len(h["iteration"])
+                if time.time() - last_snap > SNAPSHOT_EVERY and tr.iteration and not tr.done:
+                    _snapshot(tr, spec["workdir"], emit)
+                    last_snap = time.time()
+            emit(event="phase", phase="saving")
+            run = tr.result()
+        run.metrics = to_json(evaluate(run, n_tasks=spec.get("eval_tasks")))
+        _, saved = store.save(run)
+        emit(event="done", path=str(saved.path), action=saved.action, note=saved.note,
+             partial=bool(run.info.get("partial")))
+    except TrainingDiverged as e:
+        emit(event="failed", error=str(e))
+    except Exception as e:  # report, never a traceback in the app
+        import traceback
+        traceback.print_exc()
+        emit(event="failed", error=f"training failed: {type(e).__name__}: {e}")
+    return 0
+
+
+def _snapshot(tr, workdir: str, emit):
+    from safetensors.torch import save_file
+    tmp, path = Path(workdir) / "snapshot.tmp", Path(workdir) / "snapshot.safetensors"
+    save_file({k: v.detach().float().cpu().contiguous() for k, v in tr.params.items()}, str(tmp))
+    os.replace(tmp, path)
+    run = tr.result()
+    emit(event="snapshot", path=str(path), history=run.history, info=run.info)
+
+
+if __name__ == "__main__":
+    sys.exit(_child_main())

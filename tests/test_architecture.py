@@ -14,7 +14,7 @@ PKG = os.path.join(ROOT, "maml_viz")
 
 # lowest first; a module may import only from its own layer or those before it
 LAYERS = [
-    ["__init__", "config"],
+    ["__init__", "config", "cancel"],
     ["nets", "optim"],
     ["tasks"],
     ["adapt", "metagrad"],
@@ -25,9 +25,9 @@ LAYERS = [
     ["store"],
     ["evaluate"],
     ["figures"],
-    ["explore"],
+    ["explore", "uploads"],
     ["learn"],
-    ["jobs", "bench"],
+    ["jobs", "budget", "bench"],
     ["cli"],
     ["__main__"],
 ]
