@@ -280,14 +280,14 @@ class JobManager:
                     if child.finished():
                         break
                     continue
-                kind = ev.get("event")
-                if kind == "progress":
+                what = ev.get("event")
+                if what == "progress":
                     self._progress(job, ev)
-                elif kind == "snapshot":
+                elif what == "snapshot":
                     snapshot = ev
-                elif kind == "phase":
+                elif what == "phase":
                     job.status = "saving"
-                elif kind in ("done", "failed"):
+                elif what in ("done", "failed"):
                     self._end(job, ev)
                     return
             if killed:
