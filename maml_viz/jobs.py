@@ -2,7 +2,11 @@
 the app. No Streamlit here: the app caches one `JobManager` per server and polls it.
 
 - One job trains at a time (small CPUs); the others wait in a queue that everyone can see, with
-  their position. A session may have at most `per_session` jobs waiting or running.
+  their position. The queue takes the sessions in turn (each session's first waiting job, then
+  each one's second, ...), a session may have at most `per_session` jobs waiting or running, and
+  one training may take at most `max_seconds` (longer ones are refused before they start, and a
+  job that runs past it is stopped, keeping what it learned): one user's jobs can't block
+  everyone.
 - Before a job is queued its memory and time are estimated (budget.py); a job that cannot fit in
   the memory available now is refused with the estimate and the limit.
 - Submitting a config that is already training or waiting returns the same job (two sessions
@@ -35,9 +39,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import budget
+from .algorithms import get_algorithm
 from .config import TrainConfig
+from .tasks import get_family
 
 ACTIVE = ("queued", "running", "stopping", "saving")
+MAX_JOB_SECONDS = 15 * 60    # one training in the app (the command line has no such limit)
 STOP_GRACE = 0.6             # seconds a child gets to stop by itself before it is killed
 SNAPSHOT_EVERY = 1.0         # seconds between parameter snapshots of a running child
 PACKAGE_ROOT = str(Path(__file__).resolve().parents[1])
@@ -75,6 +82,7 @@ class Job:
     started: float | None = None
     finished: float | None = None
     stop_requested: float | None = None
+    pid: int | None = None       # the child process training it, while it runs
     _stop: threading.Event = field(default_factory=threading.Event, repr=False)
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
@@ -109,10 +117,11 @@ class Job:
 
 class JobManager:
     def __init__(self, store, device="cpu", chunk: int = 100, eval_tasks: int | None = None,
-                 per_session: int = 3, max_waiting: int = 20, keep_finished: int = 100,
-                 memory_limit: int | None = None):
+                 per_session: int = 5, max_waiting: int = 20, keep_finished: int = 100,
+                 memory_limit: int | None = None, max_seconds: float = MAX_JOB_SECONDS):
         self.store, self.device, self.chunk, self.eval_tasks = store, str(device), chunk, eval_tasks
         self.per_session, self.max_waiting, self.keep_finished = per_session, max_waiting, keep_finished
+        self.max_seconds = max_seconds
         self.memory_limit = memory_limit          # None: what the machine has free at the time
         self._jobs: dict = {}                     # key -> latest Job of that config
         self._queue: deque = deque()
@@ -149,6 +158,12 @@ class JobManager:
         if why:
             raise JobRefused(f"{why}: use fewer tasks per iteration, fewer examples per task or "
                              f"smaller hidden layers")
+        if est.seconds > self.max_seconds:
+            raise JobRefused(f"this training would take about {budget.human_time(est.seconds)} "
+                             f"here; the app trains for at most "
+                             f"{budget.human_time(self.max_seconds)} per job so that no one waits "
+                             f"too long: use fewer iterations or smaller settings, or train it "
+                             f"with `python -m maml_viz train`")
         with self._lock:
             job = self._jobs.get(key)
             if job is not None and job.active:
@@ -159,8 +174,8 @@ class JobManager:
                 raise JobRefused(f"you already have {len(mine)} trainings waiting or running (the "
                                  f"limit is {self.per_session} per session): wait for one to "
                                  f"finish or stop one")
-            if len(self._queue) >= self.max_waiting:
-                raise JobRefused(f"{len(self._queue)} trainings are waiting already (the limit "
+            if len(self.waiting()) >= self.max_waiting:
+                raise JobRefused(f"{len(self.waiting())} trainings are waiting already (the limit "
                                  f"is {self.max_waiting}): try again later")
             job = Job(cfg, owner, estimate=est, _lock=self._lock)
             damaged = self.store.damage(cfg)
@@ -195,8 +210,16 @@ class JobManager:
         return [j for j in self.jobs() if j.status in ("running", "stopping", "saving")]
 
     def waiting(self) -> list:
+        """Waiting jobs in the order they will start: sessions take turns."""
         with self._lock:
-            return [j for j in self._queue if j.status == "queued"]
+            cur = self.current
+            seen: dict = {cur.owner: 0} if cur is not None and cur.active else {}
+            order = []
+            for i, j in enumerate(self._queue):
+                if j.status == "queued":
+                    n = seen[j.owner] = seen.get(j.owner, -1) + 1
+                    order.append((n, i, j))
+            return [j for _, _, j in sorted(order, key=lambda t: t[:2])]
 
     def position(self, job: Job) -> int | None:
         """1 for the next job to start, None if the job is not waiting."""
@@ -217,6 +240,38 @@ class JobManager:
             self._wake.notify()
         return True
 
+    def describe(self, job: Job, viewer: str | None = None) -> str:
+        """One line for a UI: what the job is, where it stands, and whose it is."""
+        p, st = job.progress, job.status
+        if st == "queued":
+            pos = self.position(job)
+            est = f" · about {budget.human_time(job.estimate.seconds)} once it starts" \
+                if job.estimate else ""
+            text = f"waiting ({_ordinal(pos)} in line){est}" if pos else "waiting"
+        elif st == "running":
+            if p is None or not p.its_per_s:
+                text = "starting…"
+            else:
+                eta = f" · about {budget.human_time(p.eta)} left" if p.eta == p.eta else ""
+                text = f"training · {p.iteration:,} of {p.total:,} iterations{eta}"
+        elif st == "stopping":
+            text = "stopping…"
+        elif st == "saving":
+            text = ("stopped; evaluating and saving what it learned…" if job.stop_requested
+                    else "evaluating and saving…")
+        elif st == "done":
+            text = "done"
+        elif st == "stopped" and job.run is not None:
+            done = job.run.info.get("iterations_done", 0)
+            text = f"stopped at {done:,} of {job.config.iterations:,} iterations (kept as a partial run)"
+        else:
+            text = f"{st}: {job.error}" if job.error else st
+        if job.note:
+            text += f" · {job.note}"
+        who = "" if job.owner is None or viewer is None else \
+            " · yours" if job.owner == viewer else " · another user's (read-only)"
+        return f"{run_label(job.config)}: {text}{who}"
+
     def forget(self, key: str) -> None:
         with self._lock:
             job = self._jobs.get(key)
@@ -235,14 +290,14 @@ class JobManager:
     def _loop(self):
         while True:
             with self._lock:
-                while not self._queue:
+                while not self.waiting():
+                    self._queue.clear()
                     self._wake.wait(timeout=60)
-                    if not self._queue:
+                    if not self.waiting():
                         self._worker = None
                         return
-                job = self._queue.popleft()
-                if job.status != "queued":
-                    continue
+                job = self.waiting()[0]
+                self._queue.remove(job)
                 why = self.refusal(job.estimate) if job.estimate else None
                 if why:
                     job.status, job.finished = "failed", time.time()
@@ -267,11 +322,16 @@ class JobManager:
         workdir = tempfile.mkdtemp(prefix="maml-viz-job-")
         try:
             child = Child(self._spec(job, workdir))
+            job.pid = child.proc.pid
             snapshot, killed = None, False
             while True:
                 ev = child.next(0.05)
                 if job._stop.is_set() and not child.asked_to_stop and job.status == "stopping":
                     child.ask_stop()
+                if job.status == "running" and time.time() - job.started > self.max_seconds:
+                    job.note = (f"stopped at the app's limit of "
+                                f"{budget.human_time(self.max_seconds)} per training")
+                    job.stop()
                 if job.status == "stopping" and not killed and \
                         time.time() - job.stop_requested > STOP_GRACE:
                     child.kill()                       # inside a long computation: abandon it
@@ -296,6 +356,7 @@ class JobManager:
                 job.status = "failed"
                 job.error = child.death()
         finally:
+            job.pid = None
             shutil.rmtree(workdir, ignore_errors=True)
 
     def _progress(self, job: Job, ev: dict):
@@ -312,7 +373,8 @@ class JobManager:
             return
         job.note = {"replaced": ev.get("note") or "",
                     "reused": "an equal or better run of this config was stored meanwhile: "
-                              "it is used"}.get(ev.get("action"), "")
+                              "it is used"}.get(ev.get("action"), job.note if "limit" in job.note
+                                                else "")
         job.run = self.store.get(job.config)
         job.status = "stopped" if ev.get("partial") else "done"
 
@@ -324,12 +386,50 @@ class JobManager:
             return
         job.status = "saving"
         child = Child(self._spec(job, workdir, snapshot))
+        job.pid = child.proc.pid
         while not child.finished() or child.pending():
             ev = child.next(0.1)
             if ev and ev.get("event") in ("done", "failed"):
                 self._end(job, ev)
                 return
         job.status, job.error = "failed", child.death()
+
+
+def _ordinal(n: int) -> str:
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+
+def run_label(cfg: TrainConfig) -> str:
+    """A run in plain words: 'MAML on Sine waves (K=10, 20,000 iterations, seed 0)'."""
+    return (f"{get_algorithm(cfg.algo).label} on {get_family(cfg.family).label} (K={cfg.k_shot}, "
+            f"{cfg.iterations:,} iterations, seed {cfg.seed})")
+
+
+def run_rows(entries: list) -> tuple:
+    """The Train page's tables of stored runs (RunStore.list() entries): (rows for everyone,
+    rows of technical details). A damaged run has a row saying why."""
+    main, tech = [], []
+    for e in entries:
+        c, t, ev = e["config"], e["training"] or {}, e["evaluation"] or {}
+        res, metric = {}, (ev.get("protocol") or {}).get("metric")
+        if c is not None:
+            own = [x for x in ev.get("results", []) if x.get("k_shot") in (c.k_shot, None)]
+            res = {x["step"]: x["mean"] for x in own or ev.get("results", [])}
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(os.path.getmtime(e["path"]))) \
+            if os.path.exists(e["path"]) else None
+        main.append({
+            "algorithm": get_algorithm(c.algo).label if c else "?",
+            "family": get_family(c.family).label if c else "?",
+            "K": c.k_shot if c else None, "iterations": t.get("iterations_done"),
+            "seed": c.seed if c else None, "metric": metric,
+            "before": res.get(0), "after 1 step": res.get(1), "trained": when,
+            "bundled": bool(e.get("read_only")),
+            "health": "damaged: " + e["error"] if e["error"] else
+            "partial (stopped early)" if t.get("partial") else "ok"})
+        tech.append({"run": e["key"], "device": t.get("device"), "train s": t.get("train_seconds"),
+                     "it/s": t.get("its_per_s"), "partial": bool(t.get("partial")),
+                     "threads": t.get("threads"), "path": e["path"]})
+    return main, tech
 
 
 class Child:

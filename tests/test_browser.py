@@ -72,10 +72,10 @@ def test_training_survives_widget_moves_and_finishes(chromium, tmp_path):
         page.goto(f"{url}/Train")
         page.get_by_role("heading", name="Train").first.wait_for(timeout=60_000)
         wait_idle(page)
-        it = page.get_by_label("Meta-iterations")
+        it = page.get_by_role("spinbutton", name="Meta-iterations")
         it.fill("1500")
         page.get_by_role("button", name="Start training").click()
-        page.get_by_text("running").first.wait_for(timeout=30_000)
+        page.get_by_text("training ·").first.wait_for(timeout=60_000)
         # move a widget outside the form while training runs: pick another stored run
         page.get_by_role("heading", name="Stored runs").wait_for(timeout=30_000)
         box = page.get_by_label("Run", exact=True)
@@ -83,8 +83,9 @@ def test_training_survives_widget_moves_and_finishes(chromium, tmp_path):
         page.keyboard.press("ArrowDown")
         page.keyboard.press("Enter")
         wait_idle(page)
-        assert page.get_by_text("running").count() > 0 or page.get_by_text(": done").count() > 0
-        page.get_by_text("MAML on Sine waves (K=10, seed 0): done").first.wait_for(timeout=120_000)
+        assert page.get_by_text("training ·").count() > 0 or page.get_by_text(": done").count() > 0
+        page.get_by_text("MAML on Sine waves (K=10, 1,500 iterations, seed 0): done").first.wait_for(
+            timeout=120_000)
         wait_idle(page)
         assert len(os.listdir(tmp_path / "runs")) == 1, "exactly one run should have trained"
         assert page.locator('[data-testid="stException"]').count() == 0
