@@ -102,7 +102,7 @@ def read_table(raw: bytes | str) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------------- table -> numbers
-_WORDS = {"nan": "'not a number' (NaN)", "inf": "infinity", "+inf": "infinity",
+_WORDS = {"nan": "NaN, 'not a number'", "inf": "infinity", "+inf": "infinity",
           "-inf": "minus infinity", "infinity": "infinity", "-infinity": "minus infinity",
           "+infinity": "infinity"}
 
@@ -112,22 +112,25 @@ def _numbers(df: pd.DataFrame, name: str, col) -> np.ndarray:
     lines = df.attrs.get("lines") or range(2, len(df) + 2)      # the header is line 1
     for i, v in enumerate(df[col].tolist()):
         line = lines[i]
-        if v is None or (isinstance(v, float) and np.isnan(v)):
+        if v is None:
             raise UploadError(f"line {line}: the {name} value is empty: every point needs a "
                               f"number in each column")
+        if isinstance(v, float) and np.isnan(v):          # a table read by pandas: empty or NaN
+            raise UploadError(f"line {line}: the {name} value is empty or not a number (NaN): "
+                              f"every point needs an ordinary number in each column")
         text = str(v).strip()
         word = _WORDS.get(text.lower())
         if word:
-            raise UploadError(f"line {line}: the {name} value is {word} ({text!r}); use ordinary "
-                              f"finite numbers like 1.5")
+            raise UploadError(f"line {line}: the {name} value is {word} ({text!r}), not a finite "
+                              f"number; use ordinary numbers like 1.5")
         try:
             out[i] = float(text)
         except ValueError:
             raise UploadError(f"line {line}: the {name} value {text[:30]!r} is not a number; "
                               f"write numbers like 1.5 or -0.25")
         if not np.isfinite(out[i]):
-            raise UploadError(f"line {line}: the {name} value {text[:30]!r} is too large to be a "
-                              f"number here; use ordinary finite numbers like 1.5")
+            raise UploadError(f"line {line}: the {name} value {text[:30]!r} is too large: not a "
+                              f"finite number; use ordinary numbers like 1.5")
     return out
 
 
@@ -135,8 +138,8 @@ def parse_points(df: pd.DataFrame, max_rows: int = MAX_ROWS, columns=("x", "y"))
     """The named numeric columns of a table of points, as float arrays (one per column), or
     UploadError saying what is wrong (a ValueError)."""
     if df is None or len(df) == 0:
-        raise UploadError(f"the file has no points: give a header line ({','.join(columns)}) and "
-                          f"one point per line")
+        raise UploadError(f"the file has no rows of points: give a header line "
+                          f"({','.join(columns)}) and one point per line")
     cols = {str(c).strip().lower(): c for c in df.columns}
     missing = [c for c in columns if c not in cols]
     if missing:
@@ -144,7 +147,7 @@ def parse_points(df: pd.DataFrame, max_rows: int = MAX_ROWS, columns=("x", "y"))
         raise UploadError(f"missing column(s) {', '.join(missing)}: the first line must be a header "
                           f"naming the columns {', '.join(columns)} (found: {found[:80]})")
     if len(df) > max_rows:
-        raise UploadError(f"the file has {len(df):,} points; at most {max_rows:,} are allowed")
+        raise UploadError(f"the file has {len(df)} points; at most {max_rows} are allowed")
     return tuple(_numbers(df, c, cols[c]) for c in columns)
 
 

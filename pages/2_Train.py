@@ -46,7 +46,8 @@ with st.form(f"train_form_{family}"):
     hidden = c4.text_input("Hidden layers", ",".join(map(str, d.hidden)),
                            help="Sizes of the network's hidden layers, e.g. 40,40. Empty: a "
                                 "linear model.")
-    start = st.form_submit_button("Start training", type="primary")
+    start = st.form_submit_button("Start training", type="primary",
+                                  help="Queue one training job per algorithm picked above.")
 
 if start and not chosen:
     st.error("Pick at least one algorithm to train.")

@@ -88,6 +88,9 @@ def test_training_survives_widget_moves_and_finishes(chromium, tmp_path):
             timeout=120_000)
         wait_idle(page)
         assert len(os.listdir(tmp_path / "runs")) == 1, "exactly one run should have trained"
+        key = os.listdir(tmp_path / "runs")[0]
+        link = page.get_by_role("link", name="Open in Playground").first.get_attribute("href")
+        assert link.endswith(f"Playground?run={key}"), link
         assert page.locator('[data-testid="stException"]').count() == 0
         page.screenshot(path=os.path.join(SHOTS, "Train-done.png"), full_page=True)
         page.close()
