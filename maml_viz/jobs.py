@@ -20,6 +20,9 @@ the app. No Streamlit here: the app caches one `JobManager` per server and polls
   (out of memory, say) fails the job, never the app.
 - Finished, stopped and failed jobs stay listed with their state.
 
+With MAML_VIZ_JOB_LOG set to a file, one line is appended when a training starts and when it ends
+(time, start|end, run key, owner or final state): an operator's record of what trained.
+
 The child is `python -m maml_viz.jobs`: one JSON line of settings on stdin ("stop" on a later
 line, or the end of stdin, asks it to stop), JSON lines of events on stdout.
 """
@@ -304,12 +307,14 @@ class JobManager:
                     job.error = f"{why} (less memory is free than when it was queued): try again later"
                     continue
                 job.status, job.started, self.current = "running", time.time(), job
+            _log("start", job.key, job.owner)
             try:
                 self._run(job)
             except Exception as e:  # never let the worker die: report on the job
                 job.status, job.error = "failed", f"training failed: {type(e).__name__}: {e}"
             finally:
                 job.finished = job.finished or time.time()
+                _log("end", job.key, job.status)
                 with self._lock:
                     self.current = None
 
@@ -393,6 +398,16 @@ class JobManager:
                 self._end(job, ev)
                 return
         job.status, job.error = "failed", child.death()
+
+
+def _log(event: str, key: str, detail) -> None:
+    path = os.environ.get("MAML_VIZ_JOB_LOG")
+    if path:
+        try:
+            with open(path, "a") as f:
+                f.write(f"{time.time():.3f} {event} {key} {detail}\n")
+        except OSError:
+            pass
 
 
 def _ordinal(n: int) -> str:
