@@ -14,7 +14,8 @@ the app. No Streamlit here: the app caches one `JobManager` per server and polls
 - Only the session that started a job can stop or cancel it; the others see it read-only.
 - Stop takes effect within a second, whatever one iteration costs: the child checks between
   inner steps; if it is inside a longer computation it is killed, and the parameters of its last
-  finished iteration (a snapshot it writes every second) are evaluated and stored as a partial
+  finished chunk of iterations (a snapshot it writes before reporting progress; every second for
+  large models) are evaluated and stored as a partial
   run. A waiting job that is stopped is cancelled.
 - Divergence (NaN/inf) ends the job with a clear message and stores nothing; a child that dies
   (out of memory, say) fails the job, never the app.
@@ -48,8 +49,9 @@ from .tasks import get_family
 
 ACTIVE = ("queued", "running", "stopping", "saving")
 MAX_JOB_SECONDS = 15 * 60    # one training in the app (the command line has no such limit)
-STOP_GRACE = 0.6             # seconds a child gets to stop by itself before it is killed
-SNAPSHOT_EVERY = 1.0         # seconds between parameter snapshots of a running child
+STOP_GRACE = 0.4             # seconds a child gets to stop by itself before it is killed
+SNAPSHOT_EVERY = 1.0         # seconds between parameter snapshots of a running child (small
+SNAPSHOT_SMALL = 4 * 2**20   # models, up to this many bytes, are snapshotted after every chunk)
 PACKAGE_ROOT = str(Path(__file__).resolve().parents[1])
 
 
@@ -76,7 +78,8 @@ class Job:
     owner: str | None = None
     status: str = "queued"       # queued | running | stopping | saving | done | stopped | failed | cancelled
     progress: Progress | None = None
-    history: dict = field(default_factory=lambda: {"iteration": [], "meta_loss": []})
+    history: dict = field(default_factory=lambda: {"iteration": [], "meta_loss": [],
+                                                   "wall_time": []})
     error: str | None = None
     note: str = ""               # e.g. "replaced a damaged copy ..."
     run: object = None
@@ -341,6 +344,7 @@ class JobManager:
                         time.time() - job.stop_requested > STOP_GRACE:
                     child.kill()                       # inside a long computation: abandon it
                     killed = True
+                    job.status = "saving"              # it computes nothing more from now on
                 if ev is None:
                     if child.finished():
                         break
@@ -369,8 +373,7 @@ class JobManager:
                                 ev["elapsed"])
         h = ev.get("history") or {}
         if h.get("iteration"):
-            job.history = {"iteration": job.history["iteration"] + h["iteration"],
-                           "meta_loss": job.history["meta_loss"] + h["meta_loss"]}
+            job.history = {k: job.history[k] + h[k] for k in job.history}
 
     def _end(self, job: Job, ev: dict):
         if ev["event"] == "failed":
@@ -390,6 +393,9 @@ class JobManager:
             job.error = "stopped before its first iteration finished: nothing was stored"
             return
         job.status = "saving"
+        done = snapshot["info"]["iterations_done"]
+        keep = [i for i, it in enumerate(job.history["iteration"]) if it <= done]
+        snapshot = dict(snapshot, history={k: [v[i] for i in keep] for k, v in job.history.items()})
         child = Child(self._spec(job, workdir, snapshot))
         job.pid = child.proc.pid
         while not child.finished() or child.pending():
@@ -497,12 +503,12 @@ class Child:
             pass
 
     def kill(self):
+        """SIGKILL; the process is reaped later (freeing gigabytes can take a moment)."""
         self.killed = True
         try:
             self.proc.kill()
         except OSError:
             pass
-        self.proc.wait()
 
     def death(self) -> str:
         rc = self.proc.wait()
@@ -553,17 +559,19 @@ def _child_main() -> int:
             sent, last_snap = 0, time.time()
             emit(event="progress", iteration=0, total=tr.total, loss=float("nan"), its_per_s=0.0,
                  elapsed=0.0, history={})
+            small = sum(v.numel() * 4 for v in tr.params.values()) <= SNAPSHOT_SMALL
             while not tr.done and not stop.is_set():
                 p = tr.run(spec["chunk"], stop.is_set, max_seconds=0.5)
+                if tr.iteration and not tr.done and not stop.is_set() and (
+                        small or time.time() - last_snap > SNAPSHOT_EVERY):
+                    _snapshot(tr, spec["workdir"], emit)          # before the progress it covers
+                    last_snap = time.time()
                 h = tr.history
                 emit(event="progress", iteration=p.iteration, total=p.total,
                      loss=p.loss if p.loss == p.loss else None, its_per_s=p.its_per_s,
-                     elapsed=p.elapsed, history={"iteration": h["iteration"][sent:],
-                                                 "meta_loss": h["meta_loss"][sent:]})
+                     elapsed=p.elapsed, history={k: h[k][sent:] for k in
+                                                 ("iteration", "meta_loss", "wall_time")})
                 sent = len(h["iteration"])
-                if time.time() - last_snap > SNAPSHOT_EVERY and tr.iteration and not tr.done:
-                    _snapshot(tr, spec["workdir"], emit)
-                    last_snap = time.time()
             emit(event="phase", phase="saving")
             run = tr.result()
         run.metrics = to_json(evaluate(run, n_tasks=spec.get("eval_tasks")))
@@ -584,8 +592,7 @@ def _snapshot(tr, workdir: str, emit):
     tmp, path = Path(workdir) / "snapshot.tmp", Path(workdir) / "snapshot.safetensors"
     save_file({k: v.detach().float().cpu().contiguous() for k, v in tr.params.items()}, str(tmp))
     os.replace(tmp, path)
-    run = tr.result()
-    emit(event="snapshot", path=str(path), history=run.history, info=run.info)
+    emit(event="snapshot", path=str(path), info=tr.result().info)
 
 
 if __name__ == "__main__":
