@@ -70,7 +70,7 @@ def main():
     sys.path.insert(0, ROOT)
     import torch
     torch.set_num_threads(1)
-    from maml_viz.budget import eval_estimate, human_bytes, train_estimate
+    from maml_viz.budget import eval_estimate, train_estimate
     from maml_viz.registry import make_config
 
     print(f"{'what':<10} {'settings':<66} {'peak MB':>8} {'est MB':>8} {'ratio':>6} "

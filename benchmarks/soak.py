@@ -116,7 +116,6 @@ async def user(i, browser, url, stats, deadline):
                 await act(stats, page, f"user {i} starts seed {seed}",
                           page.get_by_role("button", name="Start training").click)
                 stats.submitted.add(seed)
-                print(f"user {i} submitted seed {seed}", flush=True)
                 mine = seed
             elif busy and mine is not None and rng.random() < 0.15:
                 stop = page.get_by_role("button", name="Stop")
@@ -200,7 +199,7 @@ def main():
     print(f"| {len(lat)} | {statistics.median(lat):.2f} s | {p95:.2f} s | {lat[-1]:.2f} s | "
           f"{len(stats.errors)} | {len(keys)} | {started} | {len(lost)} | {len(dup)} | "
           f"{len(unhealthy)} | {len(debris)} |")
-    print("  job log:", log, open(log).read().count("start") if os.path.exists(log) else "missing")
+    print(f"  (job log: {log}; runs: {runs})")
     for e in stats.errors[:20]:
         print("  error:", e)
     if lost:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import codecs
 import csv
 import functools
-import io
 import re
 from dataclasses import dataclass, field
 
