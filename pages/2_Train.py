@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from maml_viz import figures
+from maml_viz.budget import human_time
 from maml_viz.config import ConfigError, parse_hidden
 from maml_viz.jobs import JobRefused, run_label, run_rows
 from pages._shared import runs_ui, ui
@@ -57,14 +58,18 @@ elif start:
                               meta_batch=int(meta_batch), seed=int(seed), inner_lr=inner_lr,
                               inner_steps=None if inner_steps is None else int(inner_steps),
                               outer_lr=outer_lr, hidden=parse_hidden(hidden)) for a in chosen]
+        queued = []
         for c in cfgs:
-            b.jobs.submit(c, owner=me)
+            queued.append(b.jobs.submit(c, owner=me))
     except ConfigError as e:
         ui.config_error(e)
     except JobRefused as e:
         st.error(f"Could not start {run_label(c)}: {e}")
     else:
-        st.toast(f"Queued {len(cfgs)} training job(s)")
+        st.toast("Queued: " + "; ".join(f"{ui.label(j.config.algo)}, about "
+                                        f"{human_time(j.estimate.seconds)}" if j.estimate else
+                                        f"{ui.label(j.config.algo)} (already trained)"
+                                        for j in queued))
 
 
 @st.fragment(run_every=1.0)
