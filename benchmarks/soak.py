@@ -87,42 +87,52 @@ async def user(i, browser, url, stats, deadline):
                                     {"width": 390, "height": 844})
     await ctx.add_init_script(WATCH)
     page = await ctx.new_page()
+    page.set_default_timeout(90_000)
     mine = None
     while time.time() < deadline:
-        path = rng.choice(list(PAGES) + ["Train", "Train"])
-        n_err = len(stats.errors)
-        await act(stats, page, f"user {i} opens /{path}", lambda: page.goto(f"{url}/{path}"),
-                  heading=PAGES[path])
-        if len(stats.errors) > n_err:
-            continue
-        if path in BUTTONS and rng.random() < 0.7:
-            b = page.get_by_role("button", name=BUTTONS[path])
-            if await b.count():
-                await act(stats, page, f"user {i} presses {BUTTONS[path]}", b.first.click)
-        if path == "Train":
-            texts = await page.locator('[data-testid="stProgress"]').all_inner_texts()
-            for t in texts:
-                m = re.search(r"seed (\d+)\): (done|stopped at)", t)
-                if m:
-                    stats.seen_done.add(int(m.group(1)))
-            busy = any("yours" in t and ("training" in t or "waiting" in t or "starting" in t)
-                       for t in texts)
-            if not busy and rng.random() < 0.6:
-                seed = rng.choice(SEEDS)
-                await page.get_by_role("combobox", name="Task family").first.click()
-                await act(stats, page, f"user {i} picks a family",
-                          page.get_by_role("option", name="Straight lines").click)
-                await page.get_by_role("spinbutton", name="Seed").fill(str(seed))
-                await act(stats, page, f"user {i} starts seed {seed}",
-                          page.get_by_role("button", name="Start training").click)
-                stats.submitted.add(seed)
-                mine = seed
-            elif busy and mine is not None and rng.random() < 0.15:
-                stop = page.get_by_role("button", name="Stop")
-                if await stop.count():
-                    await act(stats, page, f"user {i} stops", stop.first.click)
+        try:
+            mine = await visit(i, rng, page, url, stats, mine)
+        except Exception as e:                 # a step that timed out outside a timed action
+            stats.errors.append(f"user {i}: {type(e).__name__}: {str(e).splitlines()[0][:120]}")
         await page.wait_for_timeout(rng.randint(500, 3000))            # reading
     await ctx.close()
+
+
+async def visit(i, rng, page, url, stats, mine):
+    """One page visit of user i: open a page, maybe press its button, maybe train or stop."""
+    path = rng.choice(list(PAGES) + ["Train", "Train"])
+    n_err = len(stats.errors)
+    await act(stats, page, f"user {i} opens /{path}", lambda: page.goto(f"{url}/{path}"),
+              heading=PAGES[path])
+    if len(stats.errors) > n_err:
+        return mine
+    if path in BUTTONS and rng.random() < 0.7:
+        b = page.get_by_role("button", name=BUTTONS[path])
+        if await b.count():
+            await act(stats, page, f"user {i} presses {BUTTONS[path]}", b.first.click)
+    if path == "Train":
+        texts = await page.locator('[data-testid="stProgress"]').all_inner_texts()
+        for t in texts:
+            m = re.search(r"seed (\d+)\): (done|stopped at)", t)
+            if m:
+                stats.seen_done.add(int(m.group(1)))
+        busy = any("yours" in t and ("training" in t or "waiting" in t or "starting" in t)
+                   for t in texts)
+        if not busy and rng.random() < 0.6:
+            seed = rng.choice(SEEDS)
+            await page.get_by_role("combobox", name="Task family").first.click()
+            await act(stats, page, f"user {i} picks a family",
+                      page.get_by_role("option", name="Straight lines").click)
+            await page.get_by_role("spinbutton", name="Seed").fill(str(seed))
+            await act(stats, page, f"user {i} starts seed {seed}",
+                      page.get_by_role("button", name="Start training").click)
+            stats.submitted.add(seed)
+            mine = seed
+        elif busy and mine is not None and rng.random() < 0.15:
+            stop = page.get_by_role("button", name="Stop")
+            if await stop.count():
+                await act(stats, page, f"user {i} stops", stop.first.click)
+    return mine
 
 
 async def main_async(a, url):
