@@ -1,16 +1,19 @@
-"""Soak test: N simulated users (browser contexts in one headless Chromium) use one Streamlit
-server for a while, exploring every page and training small runs on the Train page (several
-users sometimes asking for the same settings, some stopping their job), then the store is
-checked. Prints: requests served, latency (median, p95, max), errors, and runs lost or
-duplicated.
+"""Soak test: N simulated users share one app for a while, exploring every page and training
+small runs on the Train page (several users sometimes asking for the same settings, some
+stopping their job); then the store is checked. Prints: requests served, latency (median, p95,
+max), errors, and runs lost or duplicated.
 
-    nice -n 10 python benchmarks/soak.py --users 8 --minutes 5
+    nice -n 10 python benchmarks/soak.py --users 8 --minutes 5            # AppTest sessions
+    nice -n 10 python benchmarks/soak.py --users 8 --minutes 5 --browser  # Chromium contexts
 
-A request is one user action that makes the server run the page script (opening a page, pressing
-a button, submitting the form), timed from the action until the page is idle again. Errors: an
-exception shown on a page, an action that does not finish within 90 s, or a traceback in the
-server's log. Lost: a training a user saw finish (done, or stopped and kept) whose run is not in
-the store, healthy, at the end. Duplicated: a config trained more than once (the server's job
+Default: N AppTest sessions in one process sharing the app's cached backend (one store, one job
+queue whose trainings run in child processes, as on a server), taking turns: a request is one
+run of a page script caused by a user action (opening a page, pressing a button, submitting the
+form), timed server-side. --browser: N browser contexts in one headless Chromium against a real
+server, timed from the action until the page is idle again (this needs far more CPU than a 2-core
+machine shared with other work has). Errors: an exception on a page or a request that does not
+finish (120 s). Lost: a training that finished (done, or stopped and kept) whose run is not in
+the store, healthy, at the end. Duplicated: a config trained again after it was done (the job
 log) or stored in more than one folder.
 """
 import argparse
@@ -165,21 +168,85 @@ async def main_async(a, url):
     return stats
 
 
+PAGE_FILES = {"": "app.py", "Playground": "pages/1_Playground.py", "Train": "pages/2_Train.py",
+              "Compare": "pages/3_Compare.py", "Navigation": "pages/4_Navigation.py"}
+
+
+def apptest_soak(a) -> Stats:
+    from streamlit.testing.v1 import AppTest
+    import pages._shared.ui as ui
+    stats, rng = Stats(), random.Random(0)
+    users = [AppTest.from_file(os.path.join(ROOT, "app.py"), default_timeout=120)
+             for _ in range(a.users)]
+    mine = [None] * a.users
+
+    def request(what, at, fn):
+        t0 = time.perf_counter()
+        try:
+            fn()
+            stats.latency.append(time.perf_counter() - t0)
+            if at.exception:
+                stats.errors.append(f"{what}: {at.exception[0].value[:120]}")
+        except Exception as e:
+            stats.errors.append(f"{what}: {type(e).__name__}: {str(e)[:120]}")
+
+    deadline = time.time() + 60 * a.minutes
+    while time.time() < deadline:
+        for i, at in enumerate(users):
+            path = rng.choice(list(PAGES) + ["Train", "Train"])
+            request(f"user {i} opens /{path}", at,
+                    lambda: (at.switch_page(PAGE_FILES[path]), at.run()))
+            label = BUTTONS.get(path)
+            b = next((x for x in at.button if x.label == label), None) if label else None
+            if b is not None and rng.random() < 0.7:
+                request(f"user {i} presses {label}", at, lambda: b.click().run())
+            if path == "Train" and not at.exception:
+                jobs = ui.backend().jobs
+                busy = [j for j in jobs.active() if j.owner == at.session_state["_session_id"]]
+                stop = next((x for x in at.button if x.label == "Stop"), None)
+                if not busy and rng.random() < 0.6:
+                    seed = rng.choice(SEEDS)
+                    request(f"user {i} picks a family", at,
+                            lambda: at.selectbox(key="tr_family").set_value("linear").run())
+                    next(w for w in at.number_input if w.label == "Seed").set_value(seed)
+                    request(f"user {i} starts seed {seed}", at, lambda: at.button(
+                        key="FormSubmitter:train_form_linear-Start training").click().run())
+                    stats.submitted.add(seed)
+                    mine[i] = seed
+                elif busy and stop is not None and rng.random() < 0.15:
+                    request(f"user {i} stops", at, lambda: stop.click().run())
+            time.sleep(rng.uniform(0.05, 0.3))                   # between users' requests
+    jobs = ui.backend().jobs
+    t0 = time.time()
+    while jobs.active() and time.time() - t0 < 600:             # let the queue drain
+        time.sleep(1)
+    for j in jobs.jobs():
+        if j.status in ("done", "stopped") and j.run is not None:
+            stats.seen_done.add(j.config.seed)
+    jobs.shutdown()
+    return stats
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--users", type=int, default=8)
     ap.add_argument("--minutes", type=float, default=5.0)
+    ap.add_argument("--browser", action="store_true", help="Chromium contexts, a real server")
     a = ap.parse_args()
-    from browser import server
     from maml_viz.registry import make_config
     from maml_viz.store import RunStore, check_run, scan
 
     runs = tempfile.mkdtemp(prefix="soak-runs-")
     log = runs + ".jobs.log"
     os.environ["MAML_VIZ_JOB_LOG"] = log                  # the server records what it trains
+    os.environ["MAML_VIZ_RUNS"] = runs
     t_start = time.time()
-    with server(runs) as (url, _):
-        stats = asyncio.run(main_async(a, url))
+    if a.browser:
+        from browser import server
+        with server(runs) as (url, _):
+            stats = asyncio.run(main_async(a, url))
+    else:
+        stats = apptest_soak(a)
     elapsed = time.time() - t_start
     folders = [d.name for d in scan(runs)[0]]
     debris = [p for p in os.listdir(runs) if p.startswith((".tmp-", ".old-"))]
@@ -202,7 +269,7 @@ def main():
     lat = sorted(stats.latency)
     p95 = lat[int(0.95 * (len(lat) - 1))] if lat else float("nan")
     print(f"soak: {a.users} users, {elapsed / 60:.1f} min (including draining the queue), "
-          f"one server, headless Chromium")
+          f"{'headless Chromium, one server' if a.browser else 'AppTest sessions, one backend'}")
     print("| requests served | median latency | p95 latency | max latency | errors | distinct "
           "settings asked | trainings run | runs lost | runs duplicated | damaged runs | debris |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
