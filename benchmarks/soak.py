@@ -36,7 +36,8 @@ PAGES = {"": "Learning to learn", "Playground": "Playground", "Train": "Train",
          "Compare": "Compare algorithms", "Navigation": "Navigation"}
 BUTTONS = {"": "Try another task", "Playground": "New task", "Compare": "Another task",
            "Navigation": "Random goal"}
-SEEDS = range(101, 107)           # a small pool: users often ask for the same settings
+SEEDS = range(101, 141)           # a small pool: users often ask for the same settings
+ITERATIONS = (2000, 20_000)       # straight lines: a few seconds, or long enough to be stopped
 
 
 class Stats:
@@ -55,6 +56,11 @@ RERUN_DONE = """(t0) => { const ev = (window.__st || []).filter(e => e[0] > t0);
   const r = ev.findIndex(e => e[1] === 'running');
   const d = r < 0 ? null : ev.slice(r).find(e => e[1] === 'notRunning');
   return d ? d[0] : (r < 0 && performance.now() - t0 > 2000 ? -1 : false); }"""
+
+
+def key_of(seed, iterations=None):
+    from maml_viz.registry import make_config
+    return make_config(family="linear", algo="maml", seed=seed, iterations=iterations).key()
 
 
 async def settle(page, timeout=90_000):
@@ -118,7 +124,7 @@ async def visit(i, rng, page, url, stats, mine):
         for t in texts:
             m = re.search(r"seed (\d+)\): (done|stopped at)", t)
             if m:
-                stats.seen_done.add(int(m.group(1)))
+                stats.seen_done.add(key_of(int(m.group(1))))
         busy = any("yours" in t and ("training" in t or "waiting" in t or "starting" in t)
                    for t in texts)
         if not busy and rng.random() < 0.6:
@@ -129,7 +135,7 @@ async def visit(i, rng, page, url, stats, mine):
             await page.get_by_role("spinbutton", name="Seed").fill(str(seed))
             await act(stats, page, f"user {i} starts seed {seed}",
                       page.get_by_role("button", name="Start training").click)
-            stats.submitted.add(seed)
+            stats.submitted.add(key_of(seed))
             mine = seed
         elif busy and mine is not None and rng.random() < 0.15:
             stop = page.get_by_role("button", name="Stop")
@@ -158,7 +164,7 @@ async def main_async(a, url):
                 for t in texts:
                     m = re.search(r"seed (\d+)\): (done|stopped at)", t)
                     if m:
-                        stats.seen_done.add(int(m.group(1)))
+                        stats.seen_done.add(key_of(int(m.group(1))))
                 if not any(w in t for t in texts for w in ("training", "waiting", "starting",
                                                            "stopping", "saving")):
                     break
@@ -205,15 +211,16 @@ def apptest_soak(a) -> Stats:
                 busy = [j for j in jobs.active() if j.owner == at.session_state["_session_id"]]
                 stop = next((x for x in at.button if x.label == "Stop"), None)
                 if not busy and rng.random() < 0.6:
-                    seed = rng.choice(SEEDS)
+                    seed, its = rng.choice(SEEDS), rng.choice(ITERATIONS)
                     request(f"user {i} picks a family", at,
                             lambda: at.selectbox(key="tr_family").set_value("linear").run())
                     next(w for w in at.number_input if w.label == "Seed").set_value(seed)
+                    next(w for w in at.number_input if w.label == "Meta-iterations").set_value(its)
                     request(f"user {i} starts seed {seed}", at, lambda: at.button(
                         key="FormSubmitter:train_form_linear-Start training").click().run())
-                    stats.submitted.add(seed)
+                    stats.submitted.add(key_of(seed, its))
                     mine[i] = seed
-                elif busy and stop is not None and rng.random() < 0.15:
+                elif busy and stop is not None and rng.random() < 0.3:
                     request(f"user {i} stops", at, lambda: stop.click().run())
             time.sleep(rng.uniform(0.05, 0.3))                   # between users' requests
     jobs = ui.backend().jobs
@@ -222,7 +229,7 @@ def apptest_soak(a) -> Stats:
         time.sleep(1)
     for j in jobs.jobs():
         if j.status in ("done", "stopped") and j.run is not None:
-            stats.seen_done.add(j.config.seed)
+            stats.seen_done.add(j.key)
     jobs.shutdown()
     return stats
 
@@ -250,14 +257,11 @@ def main():
     elapsed = time.time() - t_start
     folders = [d.name for d in scan(runs)[0]]
     debris = [p for p in os.listdir(runs) if p.startswith((".tmp-", ".old-"))]
-    lost, dup = [], []
-    for seed in sorted(stats.seen_done):
-        key = make_config(family="linear", algo="maml", seed=seed).key()
-        if key not in folders or check_run(os.path.join(runs, key)) is not None:
-            lost.append(seed)
-    keys = [make_config(family="linear", algo="maml", seed=s).key() for s in stats.submitted]
+    lost = [k for k in sorted(stats.seen_done)
+            if k not in folders or check_run(os.path.join(runs, k)) is not None]
+    keys = stats.submitted
     dup = [k for k in set(folders) if folders.count(k) > 1]
-    finished, started = set(), 0
+    finished, started, stopped = set(), 0, 0
     for line in open(log) if os.path.exists(log) else []:
         _, event, key, detail = line.split(maxsplit=3)
         started += event == "start"
@@ -265,22 +269,23 @@ def main():
             dup.append(key)                                  # trained again after it was done
         if event == "end" and detail.strip() == "done":
             finished.add(key)
+        stopped += event == "end" and detail.strip() in ("stopped", "cancelled")
     unhealthy = [e["key"] for e in RunStore(runs).list() if e["error"]]
     lat = sorted(stats.latency)
     p95 = lat[int(0.95 * (len(lat) - 1))] if lat else float("nan")
     print(f"soak: {a.users} users, {elapsed / 60:.1f} min (including draining the queue), "
           f"{'headless Chromium, one server' if a.browser else 'AppTest sessions, one backend'}")
     print("| requests served | median latency | p95 latency | max latency | errors | distinct "
-          "settings asked | trainings run | runs lost | runs duplicated | damaged runs | debris |")
+          "settings asked | trainings run (stopped or cancelled) | runs lost | runs duplicated | damaged runs | debris |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     print(f"| {len(lat)} | {statistics.median(lat):.2f} s | {p95:.2f} s | {lat[-1]:.2f} s | "
-          f"{len(stats.errors)} | {len(keys)} | {started} | {len(lost)} | {len(dup)} | "
+          f"{len(stats.errors)} | {len(keys)} | {started} ({stopped}) | {len(lost)} | {len(dup)} | "
           f"{len(unhealthy)} | {len(debris)} |")
     print(f"  (job log: {log}; runs: {runs})")
     for e in stats.errors[:20]:
         print("  error:", e)
     if lost:
-        print("  lost seeds:", lost)
+        print("  lost:", lost)
 
 
 if __name__ == "__main__":
