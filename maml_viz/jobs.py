@@ -44,7 +44,7 @@ from pathlib import Path
 
 from . import budget
 from .algorithms import get_algorithm
-from .config import TrainConfig
+from .config import ConfigError, TrainConfig
 from .tasks import get_family
 
 ACTIVE = ("queued", "running", "stopping", "saving")
@@ -426,6 +426,13 @@ def run_label(cfg: TrainConfig) -> str:
             f"{cfg.iterations:,} iterations, seed {cfg.seed})")
 
 
+def _label(lookup, name: str) -> str:
+    try:
+        return lookup(name).label
+    except ConfigError:                     # a damaged run's folder may name anything
+        return name
+
+
 def run_rows(entries: list) -> tuple:
     """The Train page's tables of stored runs (RunStore.list() entries): (rows for everyone,
     rows of technical details). A damaged run has a row saying why."""
@@ -438,15 +445,15 @@ def run_rows(entries: list) -> tuple:
             res = {x["step"]: x["mean"] for x in own or ev.get("results", [])}
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(os.path.getmtime(e["path"]))) \
             if os.path.exists(e["path"]) else None
+        fam, algo = (c.family, c.algo) if c else e["key"].split("-")[:2]   # damaged: its name
         main.append({
-            "algorithm": get_algorithm(c.algo).label if c else "?",
-            "family": get_family(c.family).label if c else "?",
+            "health": "damaged: " + e["error"] if e["error"] else
+            "partial (stopped early)" if t.get("partial") else "ok",
+            "algorithm": _label(get_algorithm, algo), "family": _label(get_family, fam),
             "K": c.k_shot if c else None, "iterations": t.get("iterations_done"),
             "seed": c.seed if c else None, "metric": metric,
             "before": res.get(0), "after 1 step": res.get(1), "trained": when,
-            "bundled": bool(e.get("read_only")),
-            "health": "damaged: " + e["error"] if e["error"] else
-            "partial (stopped early)" if t.get("partial") else "ok"})
+            "bundled": bool(e.get("read_only"))})
         tech.append({"run": e["key"], "device": t.get("device"), "train s": t.get("train_seconds"),
                      "it/s": t.get("its_per_s"), "partial": bool(t.get("partial")),
                      "threads": t.get("threads"), "path": e["path"]})

@@ -137,11 +137,11 @@ else:
                "metrics.json). Bundled runs come with the app and are read-only.")
     with st.expander("Advanced: run folders, devices and speed"):
         st.dataframe(pd.DataFrame(tech), hide_index=True, width="stretch")
-    names = {r["key"]: ("⚠ damaged: " if r["error"] else "") + (run_label(r["config"]) if
+    names = {r["path"]: ("⚠ damaged: " if r["error"] else "") + (run_label(r["config"]) if
              r["config"] else r["key"]) + (" · bundled" if r["read_only"] else "") for r in runs}
     pick = st.selectbox("Run", list(names), format_func=names.get, key="train_pick",
                         help="Pick a stored run to open, download or delete.")
-    runs_ui.actions(b, next(x for x in runs if x["key"] == pick), names[pick])
+    runs_ui.actions(b, next(x for x in runs if x["path"] == pick), names[pick])
 runs_ui.trash(b)
 if b.store.foreign():
     st.caption(f"Left alone (not runs): {', '.join(b.store.foreign()[:10])}")

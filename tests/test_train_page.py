@@ -76,7 +76,7 @@ def test_delete_asks_first_names_the_run_and_moves_only_it_to_the_restorable_tra
     (runs / "Documents" / "letter.txt").write_text("keep me")
     at = ok(page())
     assert "Left alone (not runs): Documents" in [c.value for c in at.caption]
-    ok(at.selectbox(key="train_pick").set_value(path.name).run())
+    ok(at.selectbox(key="train_pick").set_value(str(path)).run())
     ok(button(at, "Delete…").click().run())
     assert path.is_dir()                                   # nothing happens before confirming
     assert any("FOMAML on Straight lines (K=10, 10 iterations, seed 3)" in w.value
@@ -113,3 +113,22 @@ def test_jobs_show_for_every_session_but_only_their_owner_can_stop_them(runs):
     assert not any("Training now:" in m.value for m in b.sidebar.markdown)
     assert any("seed 11" in t and "another user's" in t for t in progress_texts(b))
     assert [x for x in b.get("page_link") if "Playground" in x.proto.label]
+
+
+def test_a_damaged_copy_of_a_bundled_run_is_listed_apart_and_only_it_can_be_deleted(runs):
+    import shutil
+    bundled = os.path.join(ROOT, "assets", "runs", make_config(family="sinusoid", algo="maml").key())
+    mine = runs / os.path.basename(bundled)
+    shutil.copytree(bundled, mine)
+    (mine / "metrics.json").write_text('{"training": "x", "evaluation": null}')
+    at = ok(page())
+    table = at.dataframe[0].value
+    bad = table[table["health"].str.startswith("damaged")]
+    assert len(bad) == 1 and bad.iloc[0]["algorithm"] == "MAML" and "metrics.json" in bad.iloc[0]["health"]
+    ok(at.selectbox(key="train_pick").set_value(bundled).run())
+    assert button(at, "Delete").disabled                    # bundled runs are read-only
+    ok(at.selectbox(key="train_pick").set_value(str(mine)).run())
+    ok(button(at, "Delete…").click().run())
+    assert any("damaged" in w.value and "bundled" not in w.value.split("?")[0] for w in at.warning)
+    ok(button(at, "Yes, delete it").click().run())
+    assert not mine.exists() and os.path.isdir(bundled)
