@@ -126,8 +126,9 @@ runs = b.store.list()
 main, tech = run_rows(runs)
 damaged = [r for r in runs if r["error"]]
 if damaged:
-    st.warning(f"{len(damaged)} stored run(s) are damaged and not used (see 'health'). Training "
-               f"the same settings again replaces a damaged run; or delete it below.")
+    st.warning(f"{len(damaged)} stored run(s) are damaged and not used: " + "; ".join(
+        f"{r['key']}: {r['error']}" for r in damaged[:3]) + ". Training the same settings "
+        "again replaces a damaged run; or delete it below.")
 if not runs:
     st.caption("No stored runs yet.")
 else:
