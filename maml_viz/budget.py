@@ -31,14 +31,14 @@ USABLE = 0.8                             # share of the available memory a job m
 
 @dataclass(frozen=True)
 class Estimate:
-    what: str                    # "training" | "evaluation"
+    what: str                    # "training" | "evaluation" | "training and its evaluation"
     bytes: int                   # peak memory
     seconds: float               # the whole computation on this device
     per_iteration: float = 0.0   # training: seconds per meta-iteration
     work: tuple = ()             # (flops, floats touched, kernels) of one iteration / the whole
 
     def describe(self) -> str:
-        return f"{self.what} needs about {human_bytes(self.bytes)} and {human_time(self.seconds)}"
+        return f"{self.what}: about {human_bytes(self.bytes)} of memory and {human_time(self.seconds)}"
 
 
 def human_bytes(n: float) -> str:
@@ -235,8 +235,8 @@ def job_estimate(cfg: TrainConfig, eval_tasks=None, device="cpu") -> Estimate:
     """Training then its evaluation: the larger memory peak, the sum of the times."""
     tr = train_estimate(cfg, device)
     ev = eval_estimate(cfg, n_tasks=eval_tasks, device=device)
-    return Estimate("training", max(tr.bytes, ev.bytes), tr.seconds + ev.seconds,
-                    tr.per_iteration)
+    return Estimate("training and its evaluation", max(tr.bytes, ev.bytes),
+                    tr.seconds + ev.seconds, tr.per_iteration)
 
 
 def too_big(est: Estimate, device="cpu", limit: int | None = None) -> str | None:
