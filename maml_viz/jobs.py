@@ -53,6 +53,7 @@ STOP_GRACE = 0.4             # seconds a child gets to stop by itself before it 
 SNAPSHOT_EVERY = 1.0         # seconds between parameter snapshots of a running child (small
 SNAPSHOT_SMALL = 4 * 2**20   # models, up to this many bytes, are snapshotted after every chunk)
 PACKAGE_ROOT = str(Path(__file__).resolve().parents[1])
+NOTHING = "stopped before its first iteration finished: nothing was stored"
 
 
 class JobRefused(ValueError):
@@ -271,7 +272,8 @@ class JobManager:
             done = job.run.info.get("iterations_done", 0)
             text = f"stopped at {done:,} of {job.config.iterations:,} iterations (kept as a partial run)"
         else:
-            text = f"{st}: {job.error}" if job.error else st
+            text = job.error if job.error and job.error.startswith(st) else \
+                f"{st}: {job.error}" if job.error else st
         if job.note:
             text += f" · {job.note}"
         who = "" if job.owner is None or viewer is None else \
@@ -328,8 +330,10 @@ class JobManager:
 
     def _run(self, job: Job):
         workdir = tempfile.mkdtemp(prefix="maml-viz-job-")
+        children = []
         try:
             child = Child(self._spec(job, workdir))
+            children.append(child)
             job.pid = child.proc.pid
             snapshot, killed = None, False
             while True:
@@ -360,12 +364,14 @@ class JobManager:
                     self._end(job, ev)
                     return
             if killed:
-                self._finish_from(job, snapshot, workdir)
+                self._finish_from(job, snapshot, workdir, children)
             else:
                 job.status = "failed"
                 job.error = child.death()
         finally:
             job.pid = None
+            for c in children:
+                c.close()
             shutil.rmtree(workdir, ignore_errors=True)
 
     def _progress(self, job: Job, ev: dict):
@@ -377,7 +383,8 @@ class JobManager:
 
     def _end(self, job: Job, ev: dict):
         if ev["event"] == "failed":
-            job.status, job.error = "failed", ev["error"]
+            job.status = "stopped" if ev.get("nothing") else "failed"
+            job.error = ev["error"]
             return
         job.note = {"replaced": ev.get("note") or "",
                     "reused": "an equal or better run of this config was stored meanwhile: "
@@ -386,17 +393,17 @@ class JobManager:
         job.run = self.store.get(job.config)
         job.status = "stopped" if ev.get("partial") else "done"
 
-    def _finish_from(self, job: Job, snapshot: dict | None, workdir: str):
+    def _finish_from(self, job: Job, snapshot: dict | None, workdir: str, children: list):
         """The child was killed while stopping: store its last snapshot as a partial run."""
         if snapshot is None:
-            job.status = "stopped"
-            job.error = "stopped before its first iteration finished: nothing was stored"
+            job.status, job.error = "stopped", NOTHING
             return
         job.status = "saving"
         done = snapshot["info"]["iterations_done"]
         keep = [i for i, it in enumerate(job.history["iteration"]) if it <= done]
         snapshot = dict(snapshot, history={k: [v[i] for i in keep] for k, v in job.history.items()})
         child = Child(self._spec(job, workdir, snapshot))
+        children.append(child)
         job.pid = child.proc.pid
         while not child.finished() or child.pending():
             ev = child.next(0.1)
@@ -517,6 +524,15 @@ class Child:
         except OSError:
             pass
 
+    def close(self) -> None:
+        """Release the pipes and the log file (the process is reaped if it has ended)."""
+        for f in (self.proc.stdin, self.proc.stdout, self.stderr):
+            try:
+                f.close()
+            except (OSError, ValueError):
+                pass
+        self.proc.poll()
+
     def death(self) -> str:
         rc = self.proc.wait()
         self.stderr.seek(0)
@@ -581,6 +597,9 @@ def _child_main() -> int:
                 sent = len(h["iteration"])
             emit(event="phase", phase="saving")
             run = tr.result()
+            if tr.iteration == 0 and tr.total > 0:      # stopped before anything was learned
+                emit(event="failed", error=NOTHING, nothing=True)
+                return 0
         run.metrics = to_json(evaluate(run, n_tasks=spec.get("eval_tasks")))
         _, saved = store.save(run)
         emit(event="done", path=str(saved.path), action=saved.action, note=saved.note,
