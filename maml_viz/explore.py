@@ -19,9 +19,11 @@ import numpy as np
 import pandas as pd
 import torch
 
-from . import figures, rl
+from . import figures, rl, uploads
 from .config import stream_seed
-from .tasks import ClassificationFamily, RegressionFamily, RLFamily
+from .algorithms import get_algorithm
+from .tasks import (ClassificationFamily, RegressionFamily, RLFamily, SupervisedFamily,
+                    make_family)
 from .train import Run
 from .validation import validation_steps  # noqa: F401  (the Compare page states it)
 
@@ -52,6 +54,20 @@ def grid(run: Run, n: int = 200):
     return torch.stack([X.reshape(-1), Y.reshape(-1)], -1).reshape(1, n * n, 2)
 
 
+@functools.singledispatch
+def _against_truth(family, task, x_grid, preds) -> dict:
+    """The true function on the grid and each step's error against it, where the family has
+    one (regression); nothing otherwise."""
+    return {}
+
+
+@_against_truth.register
+def _(family: RegressionFamily, task, x_grid, preds):
+    true = family.target(task, x_grid)[0]
+    return {"true": true.cpu().numpy(),
+            "grid_error": np.array([((p - true) ** 2).mean().item() for p in preds])}
+
+
 @torch.no_grad()
 def trajectory(run: Run, xs, ys, steps: int, lr=None, x_grid=None, task=None, xq=None, yq=None):
     """Adapt to (xs, ys) for `steps` steps. Returns numpy arrays:
@@ -67,32 +83,12 @@ def trajectory(run: Run, xs, ys, steps: int, lr=None, x_grid=None, task=None, xq
         xg = x_grid.to(dev)
         preds = [model(p, xg)[0] for p in traj]
         out["preds"] = torch.stack(preds).cpu().numpy()
-        if task is not None and isinstance(fam, RegressionFamily):
-            true = fam.target(task.to(dev), xg)[0]
-            out["true"] = true.cpu().numpy()
-            out["grid_error"] = np.array([((p - true) ** 2).mean().item() for p in preds])
+        if task is not None:
+            out.update(_against_truth(fam, task.to(dev), xg, preds))
     if xq is not None:
         xq, yq = xq.to(dev), yq.to(dev)
         out["query"] = np.array([fam.score(model(p, xq), yq).item() for p in traj])
     return out
-
-
-@torch.no_grad()
-def linear_one_step(run: Run, n_tasks: int = 30, k: int = 10, seed: int = 0):
-    """For the 2-parameter linear model: each task's optimum (slope, intercept), the meta-learned
-    θ, and θ' after one inner step on k points. Arrays [N, 2], [2], [N, 2]."""
-    fam, model, algo, cfg = run.family, run.model, run.algorithm, run.config
-    if run.config.hidden != ():
-        raise ValueError("the parameter-space picture needs the 2-parameter linear model (hidden=())")
-    gen = task_generator(seed)
-    tasks = fam.sample_tasks(n_tasks, gen)
-    xs, ys = fam.sample_points(tasks, k, gen)
-    p = run.params
-    theta = np.array([p["l0.w"].reshape(-1)[0].item(), p["l0.b"].reshape(-1)[0].item()])
-    ad = algo.adapt(model, fam, p, xs.to(p["l0.w"].device), ys.to(p["l0.w"].device), 1, cfg)
-    adapted = np.stack([ad["l0.w"].reshape(n_tasks, -1)[:, 0].cpu().numpy(),
-                        ad["l0.b"].reshape(n_tasks, -1)[:, 0].cpu().numpy()], 1)
-    return tasks.numpy(), theta, adapted
 
 
 # ----------------------------------------------------------------------------- fixed ranges
@@ -174,20 +170,9 @@ class Support:
     notes: list = field(default_factory=list)   # warnings to show (points out of range, ...)
 
 
-@functools.singledispatch
 def point_columns(family) -> tuple:
     """The columns of a user's point (CSV header, click)."""
-    raise NotImplementedError(f"no user points for {type(family).__name__}")
-
-
-@point_columns.register
-def _(family: RegressionFamily):
-    return ("x", "y")
-
-
-@point_columns.register
-def _(family: ClassificationFamily):
-    return ("x1", "x2", "label")
+    return uploads.columns_for(family)
 
 
 @functools.singledispatch
@@ -269,51 +254,13 @@ def clicked(family, selection, click_trace: int, cls: int = 0):
     return (x, y, int(cls)) if click_classes(family) else (x, y)
 
 
-def read_table(df, columns, max_rows: int = MAX_POINTS) -> list:
-    """Validate a user's table (e.g. an uploaded CSV) with the given columns. Returns one float
-    array per column, or raises ValueError saying what is wrong and what to do."""
-    if df is None or len(df) == 0:
-        raise ValueError(f"the file has no rows: give at least one point, one per line, with "
-                         f"columns {', '.join(columns)}")
-    names = {str(c).strip().lower(): c for c in df.columns}
-    missing = [c for c in columns if c not in names]
-    if missing:
-        raise ValueError(f"missing column(s) {', '.join(missing)}: the first line must be a "
-                         f"header naming the columns {', '.join(columns)} (found: "
-                         f"{', '.join(map(str, df.columns)) or 'none'})")
-    if len(df) > max_rows:
-        raise ValueError(f"the file has {len(df)} rows; at most {max_rows} points are allowed")
-    out = []
-    for c in columns:
-        col = pd.to_numeric(df[names[c]], errors="coerce")
-        if col.isna().any():
-            i = int(np.flatnonzero(col.isna().to_numpy())[0])
-            raise ValueError(f"column {c}, row {i + 1}: {df[names[c]].iloc[i]!r} is not a number; "
-                             f"every value must be a plain number like 1.5")
-        v = col.to_numpy(dtype=float)
-        if not np.isfinite(v).all():
-            i = int(np.flatnonzero(~np.isfinite(v))[0])
-            raise ValueError(f"column {c}, row {i + 1}: {v[i]} is not a finite number "
-                             f"(NaN and inf are not allowed)")
-        out.append(v)
-    return out
-
-
-def parse_points(df, max_rows: int = MAX_POINTS, columns=("x", "y")):
-    """Validate a table of points: (x, y) float arrays, or ValueError."""
-    return tuple(read_table(df, columns, max_rows))
-
-
-def points_from_table(family, df, max_rows: int = MAX_POINTS) -> list:
-    """A user's table of points for `family` -> list of tuples in point_columns order."""
-    cols = read_table(df, point_columns(family), max_rows)
-    classes = click_classes(family)
-    if classes:
-        lab = cols[-1]
-        if not np.all((lab == np.round(lab)) & (lab >= 0) & (lab < len(classes))):
-            raise ValueError(f"labels must be whole numbers from 0 to {len(classes) - 1}")
-        return [(float(a), float(b), int(c)) for a, b, c in zip(*cols)]
-    return [tuple(float(v) for v in row) for row in zip(*cols)]
+def points_from_upload(family, raw) -> tuple:
+    """A user's CSV of points for `family` (bytes or text, any usual encoding) -> (list of tuples
+    in point_columns order, warnings). uploads.UploadError says what is wrong and what to do."""
+    pts = uploads.parse_upload(raw, family, MAX_POINTS)
+    rows = [tuple(float(v) for v in x) + ((int(y),) if click_classes(family) else (float(y),))
+            for x, y in zip(pts.x, pts.y)]
+    return rows, pts.warnings
 
 
 # ----------------------------------------------------------------------------- step charts
@@ -539,7 +486,8 @@ def validation_histories(runs: dict) -> dict:
     for k, run in runs.items():
         h = run.history
         vals = h.get("val_metric") or []
-        pts = [(i, v) for i, v in zip(h.get("iteration", []), vals) if v is not None]
+        pts = [(i, v) for i, v in zip(h.get("iteration", []), vals)
+               if v is not None and math.isfinite(v)]
         if pts:
             it, v = zip(*pts)
             out[k] = (list(it), [float(x) for x in v])
@@ -550,6 +498,39 @@ def loss_label(label: str, run: Run) -> str:
     """A meta-loss legend entry that says after how many inner steps the loss was measured."""
     s = run.config.inner_steps
     return f"{label} (after {s} inner step{'s' if s != 1 else ''})"
+
+
+# ----------------------------------------------------------------------------- live training
+@functools.singledispatch
+def training_measure(family) -> dict:
+    """What a family's training history ("meta_loss") holds: chart title, measure, caption."""
+    raise NotImplementedError(f"no training measure for {type(family).__name__}")
+
+
+@training_measure.register
+def _(family: SupervisedFamily):
+    return {"title": "Meta-loss while training", "metric": "mse",
+            "caption": "The error after adaptation, averaged over each batch of tasks: it should "
+                       "go down as the starting point gets better."}
+
+
+@training_measure.register
+def _(family: RLFamily):
+    return {"title": "Return while training", "metric": "return",
+            "caption": "The average return after adaptation per meta-iteration: it should go up."}
+
+
+def live_training_charts(jobs) -> list:
+    """Charts of the jobs' histories, one per kind of measure: [(key, figure, caption)]."""
+    groups = {}
+    for j in jobs:
+        if j.history["iteration"]:
+            m = training_measure(make_family(j.config.family, j.config.family_options))
+            groups.setdefault(m["title"], (m, {}))[1][j.config.algo] = (
+                j.history["iteration"], j.history["meta_loss"])
+    return [(f"train_live_{m['metric']}", figures.loss_histories(
+                hist, title=title, labels={a: get_algorithm(a).label for a in hist},
+                metric=m["metric"]), m["caption"]) for title, (m, hist) in groups.items()]
 
 
 # ----------------------------------------------------------------------------- runs

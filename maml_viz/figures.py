@@ -650,34 +650,6 @@ def validation_curves(curves: dict, y_range, metric="mse", labels=None, colors=N
     return fig
 
 
-def param_space(optima, thetas: dict, adapted: dict, labels=None, title=None, subtitle=None,
-                height=520) -> go.Figure:
-    """The 2-parameter linear model's plane: each task's best (slope, intercept) as a grey dot,
-    each algorithm's meta-learned θ as a star, and one-step adaptation arrows θ -> θ'."""
-    labels = labels or {}
-    optima = np.asarray(optima, dtype=float)
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(x=optima[:, 0], y=optima[:, 1], mode="markers",
-                             name="each task's best line", marker=dict(color="#BBBBBB", size=8)))
-    for algo, th in thetas.items():
-        col = color(algo)
-        ad = np.asarray(adapted.get(algo, np.zeros((0, 2))), dtype=float)
-        xs, ys = [], []
-        for p in ad:
-            xs += [th[0], p[0], None]
-            ys += [th[1], p[1], None]
-        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line=dict(color=col, width=1.5),
-                                 name=f"{labels.get(algo, algo)}: one step", opacity=0.7))
-        fig.add_trace(go.Scatter(x=ad[:, 0] if len(ad) else [], y=ad[:, 1] if len(ad) else [],
-                                 mode="markers", marker=dict(color=col, size=6, symbol="circle-open"),
-                                 showlegend=False, hoverinfo="skip"))
-        fig.add_trace(go.Scatter(x=[th[0]], y=[th[1]], mode="markers",
-                                 name=f"{labels.get(algo, algo)} starting point θ",
-                                 marker=dict(color=col, size=18, symbol="star",
-                                             line=dict(color="black", width=1))))
-    return _layout(fig, title, subtitle, "slope a", "intercept b", height=height)
-
-
 # ----------------------------------------------------------------------------- Learn: a weight plane
 AMP, PHASE = "amplitude a (height of the wave)", "phase b (shift of the wave)"
 

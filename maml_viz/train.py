@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from . import rl
+from . import cancel, rl
 from .algorithms import get_algorithm
 from .config import ConfigError, TrainConfig, stream_seed
 from .registry import check_config
@@ -137,26 +137,43 @@ class Trainer:
     def done(self) -> bool:
         return self.iteration >= self.total
 
-    def run(self, n: int) -> Progress:
-        """Advance up to n meta-iterations (fewer at the end). Raises TrainingDiverged."""
+    def run(self, n: int, should_stop=None, max_seconds: float | None = None) -> Progress:
+        """Advance up to n meta-iterations (fewer at the end). Raises TrainingDiverged.
+
+        Stopping early (for a UI): `should_stop()` is checked between iterations and, through
+        `cancel.check`, between inner steps, so a stop takes effect mid-iteration; the unfinished
+        iteration changes nothing. `max_seconds` ends the chunk once that much time has passed."""
         n = min(n, self.total - self.iteration)
         if n <= 0:
             return self.progress(float("nan"))
         snapshot = {k: v.detach().clone() for k, v in self.params.items()}
         cfg, t0 = self.cfg, time.perf_counter()
         losses, stamps, vals, val_s = [], [], {}, 0.0
-        for i in range(n):
-            if self.opt is not None:
-                self.opt.lr = cfg.outer_lr * self.family.outer_lr_factor(
-                    (self.iteration + i) / max(1, self.total))
-            batch = self.family.sample_batch(cfg.meta_batch, cfg.k_shot, cfg.k_query, self.task_gen)
-            losses.append(meta_step(self.family, self.algo, self.model, self.params, self.opt,
-                                    batch, cfg, self.task_gen, compiled=self.compiled))
-            if self.validator.due(self.iteration + i + 1, self.total):   # not timed as training
-                tv = time.perf_counter()
-                vals[self.iteration + i + 1] = self.validator(self.params)
-                val_s += time.perf_counter() - tv
-            stamps.append(time.perf_counter() - val_s)
+        with cancel.scope(should_stop):
+            for i in range(n):
+                if (should_stop is not None and should_stop()) or (
+                        max_seconds is not None and i and time.perf_counter() - t0 > max_seconds):
+                    break
+                if self.opt is not None:
+                    self.opt.lr = cfg.outer_lr * self.family.outer_lr_factor(
+                        (self.iteration + i) / max(1, self.total))
+                batch = self.family.sample_batch(cfg.meta_batch, cfg.k_shot, cfg.k_query,
+                                                 self.task_gen)
+                try:
+                    losses.append(meta_step(self.family, self.algo, self.model, self.params,
+                                            self.opt, batch, cfg, self.task_gen,
+                                            compiled=self.compiled))
+                except cancel.Cancelled:
+                    break
+                if self.validator.due(self.iteration + i + 1, self.total):   # not timed as training
+                    tv = time.perf_counter()
+                    vals[self.iteration + i + 1] = self.validator(self.params)
+                    val_s += time.perf_counter() - tv
+                stamps.append(time.perf_counter() - val_s)
+        n = len(losses)
+        if n == 0:
+            self.seconds += time.perf_counter() - t0
+            return self.progress(float("nan"))
         losses = torch.stack(losses).float().cpu()
         finite = bool(torch.isfinite(losses).all()) and all(
             bool(torch.isfinite(v).all()) for v in self.params.values())
@@ -210,7 +227,7 @@ def train(cfg: TrainConfig, device="auto", callback=None, chunk: int = 200,
     while not tr.done:
         if should_stop is not None and should_stop():
             break
-        p = tr.run(chunk)
+        p = tr.run(chunk, should_stop)
         if callback is not None:
             callback(p)
     return tr.result()

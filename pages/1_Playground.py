@@ -1,12 +1,10 @@
 """Playground: adapt a meta-learned network to a new task, step by step. Pick the family,
 algorithm and run, K and the step size; move the chart's own step slider (it repaints in the
 browser); click the chart to add your own points or upload a CSV. Settings live in the URL."""
-import io
-
-import pandas as pd
 import streamlit as st
 
 from maml_viz import explore, figures
+from maml_viz.uploads import UploadError
 from pages._shared import ui
 
 ui.setup("Playground", "🎛️")
@@ -86,15 +84,15 @@ source = (up.name, up.getvalue(), up.file_id) if up is not None else \
 if source is not None:
     name, raw, sig = source
     try:
-        new = explore.points_from_table(run.family, pd.read_csv(io.BytesIO(raw)))
+        new, notes = explore.points_from_upload(run.family, raw)
         if ss.get("pg_upload_sig") != sig:
             ss.pg_upload_sig, points[:], ss.pg_only_next = sig, new, True
             st.rerun()
         ctl.success(f"Using {len(new)} points from {name}.")
-    except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
-        msg = str(e) if not isinstance(e, pd.errors.EmptyDataError) else \
-            "it is empty: give a header line and at least one point"
-        ctl.error(f"Could not use {name}: {msg}")
+        for note in notes:
+            ctl.warning(note)
+    except UploadError as e:
+        ctl.error(f"Could not use {name}: {e}")
 
 # ----------------------------------------------------------------------------- the chart
 override = None if (algo == "metasgd" and lr == cfg.inner_lr) else lr

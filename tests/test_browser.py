@@ -175,10 +175,10 @@ def test_training_survives_widget_moves_and_the_run_opens_everywhere(chromium, t
         page.goto(f"{url}/Train")
         page.get_by_role("heading", name="Train").first.wait_for(timeout=60_000)
         wait_idle(page)
-        page.get_by_label("Meta-iterations").fill("1500")
-        page.get_by_label("Seed").fill("3")
+        page.get_by_role("spinbutton", name="Meta-iterations").fill("1500")
+        page.get_by_role("spinbutton", name="Seed").fill("3")
         page.get_by_role("button", name="Start training").click()
-        page.get_by_text("running").first.wait_for(timeout=30_000)
+        page.get_by_text("training ·").first.wait_for(timeout=60_000)
         # move a widget outside the form while training runs: pick another stored run
         page.get_by_role("heading", name="Stored runs").wait_for(timeout=30_000)
         box = page.get_by_label("Run", exact=True)
@@ -186,13 +186,17 @@ def test_training_survives_widget_moves_and_the_run_opens_everywhere(chromium, t
         page.keyboard.press("ArrowDown")
         page.keyboard.press("Enter")
         wait_idle(page)
-        page.get_by_text("seed 3): done").first.wait_for(timeout=120_000)
+        page.get_by_text("MAML on Sine waves (K=10, 1,500 iterations, seed 3): done").first.wait_for(
+            timeout=120_000)
         wait_idle(page)
         keys = os.listdir(tmp_path / "runs")
         assert len(keys) == 1, "exactly one run should have trained"
         key = keys[0]
         no_exception(page)
-        # the link opens it on the Playground; the picker lists it by a plain label
+        shot(page, "Train-done")
+        # "Open in Playground" on the finished job opens it; the picker lists it by a plain label
+        link = page.get_by_role("link", name="Open in Playground").first.get_attribute("href")
+        assert link.endswith(f"Playground?run={key}"), link
         page.goto(f"{url}/Playground?run={key}")
         page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
         wait_idle(page)

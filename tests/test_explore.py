@@ -130,16 +130,15 @@ def test_clicks_join_the_task_and_only_mine_replaces(store):
     assert explore.clicked(run.family, sel, 3) is None
 
 
-@pytest.mark.parametrize("text,message", [
-    ("x,y\n1,abc\n", "not a number"), ("a,b\n1,2\n", "missing column"),
-    ("x,y\n1,nan\n", "not a number"), ("x,y\n1,inf\n", "not a finite number"),
-    ("x,y\n" + "1,2\n" * 1001, "at most 1000"), ("x,y\n", "no rows"),
-])
-def test_bad_tables_give_a_clear_message(store, text, message):
-    import io
-    with pytest.raises(ValueError, match=message):
-        explore.points_from_table(bundled(store, "sinusoid", "maml").family,
-                                  pd.read_csv(io.StringIO(text)))
+def test_uploaded_points_become_the_pages_points(store):
+    fam = bundled(store, "sinusoid", "maml").family
+    rows, notes = explore.points_from_upload(fam, "x,y\n1,2\n-0.5,0.25\n".encode("utf-16"))
+    assert rows == [(1.0, 2.0), (-0.5, 0.25)] and notes == []
+    blobs = bundled(store, "blobs", "maml").family
+    rows, _ = explore.points_from_upload(blobs, "x1,x2,label\n1,2,3\n")
+    assert rows == [(1.0, 2.0, 3)]
+    with pytest.raises(ValueError, match="x must lie in"):
+        explore.points_from_upload(fam, "x,y\n1000,1\n")
 
 
 def test_classification_regions_and_navigation_step_zero(store):

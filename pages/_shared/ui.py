@@ -57,10 +57,30 @@ def setup(title: str, icon: str = "🧭", light: bool = False):
             return None
         st.markdown(f"**Device:** {b.device_name}")
         st.markdown(f"**Runs in memory:** {len(b.store)}")
-        active = b.jobs.active()
-        if active:
-            st.markdown(f"**Training now:** {', '.join(label(j.config.algo) for j in active)}")
+        (training_now_live if b.jobs.active() else training_now)()
     return b
+
+
+def session_id() -> str:
+    """This browser session's id: jobs remember who started them (only they can stop them)."""
+    import uuid
+    return st.session_state.setdefault("_session_id", uuid.uuid4().hex)
+
+
+def training_now():
+    """The sidebar's line about training, from the job list itself (all sessions)."""
+    jobs = backend().jobs
+    running, waiting = jobs.running(), jobs.waiting()
+    if running:
+        st.markdown(f"**Training now:** {', '.join(label(j.config.algo) for j in running)}"
+                    + (f" ({len(waiting)} waiting)" if waiting else ""))
+    if st.session_state.get("_sidebar_training") and not running and not waiting:
+        st.session_state._sidebar_training = False
+        st.rerun()                              # redraw the page: it may show the new runs
+    st.session_state._sidebar_training = bool(running or waiting)
+
+
+training_now_live = st.fragment(run_every=2.0)(training_now)
 
 
 def label(algo: str) -> str:
@@ -130,11 +150,18 @@ def offer_training(missing: list, key: str):
         names = ", ".join(f"{label(c.algo)} ({c.iterations:,} iterations)" for c in missing)
         st.info(f"Not trained yet: {names}. Training runs in the background; you can keep "
                 f"using the app meanwhile.")
+        for path, why in (d for c in missing for d in b.store.damage(c)):
+            st.warning(f"The stored copy {path} is damaged ({why}); training replaces it.")
         if st.button("Train now", key=f"train-{key}", type="primary",
                      help="Start training these settings in the background"):
-            for c in missing:
-                b.jobs.submit(c)
-            st.rerun()
+            from maml_viz.jobs import JobRefused
+            try:
+                for c in missing:
+                    b.jobs.submit(c, owner=session_id())
+            except JobRefused as e:
+                st.error(f"Could not start the training: {e}")
+            else:
+                st.rerun()
     progress_panel([c.key() for c in missing], key)
 
 
