@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import torch
 
+from . import cancel
 from .adapt import adapt
 
 
@@ -36,6 +37,7 @@ def meta_gradient(model, family, theta: dict, batch: dict, steps: int, lr, *, fi
     per_lr = isinstance(lr, dict)
     lr_grads = {k: torch.zeros_like(lr[k]) for k in lr} if per_lr else None
     for params, s_acts, s_pred, s_dout, s_grads in reversed(tape):
+        cancel.check()
         if per_lr:
             for k in keys:
                 lr_grads[k] -= (s_grads[k] * v[k]).sum(0)

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from . import cancel
 from .algorithms import MAML, Pretrained, Reptile
 from .config import ConfigError, stream_seed
 from .nets import LOG2PI
@@ -50,6 +51,7 @@ def rollout(policy, params, goals, n: int, family, gen, goal_input=False, determ
     obs_l, act_l, rew_l, mask_l, pos_l = [], [], [], [], [pos]
     g = goals[:, None, :]
     for _ in range(H):
+        cancel.check()                      # a Stop request takes effect between moves
         o = observe(pos, goals, goal_input)
         mean = policy(params, o)
         act = mean if deterministic else mean + std * torch.randn(mean.shape, generator=gen,

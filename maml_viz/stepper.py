@@ -32,6 +32,8 @@ import shutil
 
 import torch
 
+from . import cancel
+
 # Compile on the CPU by default for runs of at least this many iterations: the break-even of the
 # compile (benchmarks/speed.py, README "Speed"; measured on the 2-core development machine): the
 # step compiled before in this cache ("warm": only loaded), or never ("cold": a new graph).
@@ -131,17 +133,24 @@ class Eager:
         return self.step(batch)
 
     @torch.no_grad()
-    def run(self, batches: dict, n: int, opt=None, lrs=None) -> torch.Tensor:
-        """n iterations on batches (each tensor [n, ...]); lrs: the outer learning rate of each
-        iteration (or None). Returns the n losses, on the device."""
+    def run(self, batches: dict, n: int, opt=None, lrs=None, stop=None) -> torch.Tensor:
+        """Up to n iterations on batches (each tensor [n, ...]); lrs: the outer learning rate of
+        each iteration (or None); stop(i): checked before iteration i, ends the run early, as
+        does a cancel.Cancelled raised inside an iteration (which then changes nothing).
+        Returns the losses of the iterations run, on the device."""
         keys = list(batches)
         views = zip(*(batches[k].unbind(0) for k in keys))
         out = []
         for i, vs in enumerate(views):
+            if stop is not None and stop(i):
+                break
             if lrs is not None:
                 opt.lr = lrs[i]
-            out.append(self(dict(zip(keys, vs))))
-        return torch.stack(out)
+            try:
+                out.append(self(dict(zip(keys, vs))))
+            except cancel.Cancelled:
+                break
+        return torch.stack(out) if out else batches[keys[0]].new_zeros(0, dtype=torch.float32)
 
 
 class Compiled(Eager):
@@ -217,6 +226,8 @@ class CudaGraph(Eager):
         try:
             with torch.cuda.graph(graph, capture_error_mode="thread_local"):
                 self.body()
+        except cancel.Cancelled:         # a stop during the capture: capture again next time
+            raise
         except Exception as e:           # nothing ran during the failed capture: go on eagerly
             self.capture = False
             self.notify(f"CUDA graph capture failed ({one_line(e)}); training without a graph")
@@ -224,16 +235,27 @@ class CudaGraph(Eager):
         self.graph = graph
 
     @torch.no_grad()
-    def run(self, batches: dict, n: int, opt=None, lrs=None) -> torch.Tensor:
-        out = []
+    def run(self, batches: dict, n: int, opt=None, lrs=None, stop=None) -> torch.Tensor:
+        out, cut = [], False
         for start in range(0, n, self.capacity):
             m = min(self.capacity, n - start)
             for k, v in self.buf.items():
                 v[:m].copy_(batches[k][start:start + m])
             self.ptr.zero_()
+            done = 0
             for i in range(m):
+                if stop is not None and stop(start + i):
+                    cut = True
+                    break
                 if lrs is not None:
                     opt.lr = lrs[start + i]
-                self.one()
-            out.append(self.losses[:m].clone())
+                try:
+                    self.one()
+                except cancel.Cancelled:     # raised before the update: the iteration is void
+                    cut = True
+                    break
+                done += 1
+            out.append(self.losses[:done].clone())
+            if cut:
+                break
         return torch.cat(out)

@@ -90,7 +90,11 @@ def test_graph_stepper_matches_the_eager_loop(algo, device):
     graph = stepper.CudaGraph(trs[1]._step, batches, capacity=4, capture=(device == "cuda"),
                               warmup=2)
     a = eager.run(batches, 10, trs[0].opt, lrs if trs[0].opt else None)
-    b = graph.run(batches, 10, trs[1].opt, lrs if trs[1].opt else None)
+    lr = (lambda x: x) if trs[1].opt else (lambda x: None)
+    first = graph.run(batches, 10, trs[1].opt, lr(lrs), stop=lambda i: i == 7)   # a stop request
+    assert first.shape[0] == 7
+    rest = graph.run({k: v[7:] for k, v in batches.items()}, 3, trs[1].opt, lr(lrs[7:]))
+    b = torch.cat([first, rest])
     same = torch.equal if device == "cpu" else (     # a GPU may pick other GEMM kernels in
         lambda x, y: torch.allclose(x, y, rtol=1e-5, atol=1e-6))   # a graph's stream
     if device == "cuda":
@@ -139,9 +143,12 @@ def test_compiled_step_float64_agrees_with_eager_and_is_deterministic():
         tr.opt.capturable()
     start = {k: v.clone() for k, v in trs[1].params.items()}
     eager = stepper.make("eager", trs[0]._step, batches).run(batches, 10, trs[0].opt, None)
+    from torch._dynamo.utils import counters
+    counters.clear()
     comp = stepper.make("compiled", trs[1]._step, batches, notify=pytest.fail)
     first = comp.run(batches, 10, trs[1].opt, None)
     assert comp.mode == "compiled"
+    assert not counters["graph_break"], dict(counters["graph_break"])   # one whole graph
     assert torch.allclose(eager, first, rtol=1e-12, atol=0)
     after = {k: v.clone() for k, v in trs[1].params.items()}
     for k, v in trs[0].params.items():
@@ -229,9 +236,21 @@ def test_same_config_same_bytes_however_the_run_is_chunked():
     for n in (1, 20, 100):
         b.run(n)
     b = b.result()
+    c = Trainer(cfg, "cpu")                 # chunks cut short: a time budget, a stop request
+    calls = {"n": 0}
+
+    def stop_every_third_call():
+        calls["n"] += 1
+        return calls["n"] % 3 == 0
+    while not c.done:
+        c.run(10, max_seconds=0.0)          # one iteration per call, the rest drawn ahead
+        c.run(10, stop_every_third_call)
+    c = c.result()
     for k in a.params:
         assert torch.equal(a.params[k], b.params[k]), k
-    assert a.history["meta_loss"] == b.history["meta_loss"]
+        assert torch.equal(a.params[k], c.params[k]), k
+    assert a.history["meta_loss"] == b.history["meta_loss"] == c.history["meta_loss"]
+    assert a.history["val_metric"] == c.history["val_metric"]
     assert a.info["step"] == "eager"
 
 
