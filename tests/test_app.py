@@ -327,3 +327,18 @@ def test_stored_runs_table_shows_each_familys_own_score():
         assert rows["before"].notna().all() and rows["after 1 step"].notna().all(), family
     nav = table[(table["family"] == labels["navigation"]) & (table["algorithm"] == "MAML")].iloc[0]
     assert nav["after 1 step"] > nav["before"]                  # a return: higher is better
+
+
+WIDGETS = ["button", "selectbox", "multiselect", "slider", "select_slider", "number_input",
+           "text_input", "text_area", "radio", "toggle", "checkbox"]
+
+
+@pytest.mark.parametrize("page,query", [(p, {}) for p in PAGES] +
+                         [("pages/1_Playground.py", {"family": "blobs"})])
+def test_every_widget_explains_itself(page, query):
+    at = app(page, **query)
+    no_problems(at)
+    seen = [(kind, el.label) for kind in WIDGETS for el in at.get(kind)]
+    assert seen, "the page shows no widget at all?"
+    bare = [(kind, el.label) for kind in WIDGETS for el in at.get(kind) if not el.help]
+    assert not bare, f"widgets without help text: {bare}"
