@@ -1,4 +1,4 @@
-"""Command line: `python -m maml_viz train | evaluate | bench | runs`.
+"""Command line: `python -m maml_viz train | evaluate | bench | runs | sweep`.
 
 Bad arguments print one line, `error: <field>: <what is allowed>`, and exit with code 2: every
 number is range-checked, and what would not fit in the memory available now is refused with the
@@ -134,7 +134,76 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--quick", action="store_true")
     b.add_argument("--compile", action="store_true", help="also time the torch.compile'd step")
     b.add_argument("--device", default="cpu", help="cpu or cuda (on a GPU: also end-to-end training)")
+
+    add_sweep_parser(sub)
     return p
+
+
+# ---------------------------------------------------------------- sweep (maml_viz.sweep)
+def add_sweep_parser(sub) -> None:
+    s = sub.add_parser("sweep", help="train algorithms x seeds (x a grid) in parallel on Ray",
+                       description="Train every combination of algorithms, seeds and grid values "
+                                   "on a local Ray instance (all cores) or a Ray cluster. Configs "
+                                   "already stored are skipped, so rerunning resumes.")
+    s.add_argument("--family", default="sinusoid", help="task family")
+    s.add_argument("--algos", default="maml", help="comma-separated algorithms, or all")
+    s.add_argument("--seeds", default="0-4", help="training seeds: 0-4, or 0,1,2")
+    s.add_argument("--iterations", type=int, help="meta-iterations (default: the family's)")
+    s.add_argument("--option", type=_option, action="append", default=[],
+                   help="family option NAME=VALUE, e.g. n_way=5 (repeatable)")
+    s.add_argument("--grid", action="append", default=[],
+                   help="a setting to vary, NAME=V1,V2,..., e.g. inner_lr=0.005,0.01 (repeatable; "
+                        "one value fixes it, e.g. k_shot=5)")
+    s.add_argument("--runs-dir", default="runs", help="where runs are stored (on this machine)")
+    s.add_argument("--address", help="HOST:PORT of a running Ray cluster (default: start one "
+                                     "here on 127.0.0.1 for this command)")
+    s.add_argument("--cpus-per-trial", type=int, default=1,
+                   help="cores (and torch threads) per training; 1 is fastest for small nets")
+    s.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def cmd_sweep(a) -> int:
+    import signal
+    import threading
+
+    from . import sweep
+
+    seeds = sweep.parse_seeds(a.seeds)
+    grid = [sweep.parse_grid(g) for g in a.grid]
+    if a.cpus_per_trial < 1:
+        raise ConfigError("cpus_per_trial", f"must be an integer >= 1 (got {a.cpus_per_trial})")
+    configs = sweep.expand(a.family, a.algos.split(","), seeds, iterations=a.iterations,
+                           options=dict(a.option), grid=grid)
+    where = f"the Ray cluster at {a.address}" if a.address else "a local Ray instance (127.0.0.1)"
+    print(f"sweep: {len(configs)} trainings ({a.family}; {a.algos}; seeds {a.seeds}) on {where}; "
+          f"runs in {a.runs_dir}", file=sys.stderr)
+    if a.address:
+        sweep.check_address(a.address)
+
+    def terminate(signum, frame):       # `kill` stops a sweep as cleanly as Ctrl-C
+        raise KeyboardInterrupt
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, terminate) if main_thread else None
+    try:
+        rep = sweep.run_sweep(configs, a.runs_dir, address=a.address,
+                              cpus_per_trial=a.cpus_per_trial, progress=not a.quiet)
+    except sweep.SweepInterrupted as stop:
+        rep = stop.report
+        print(f"interrupted: {len(rep.trained)} trainings finished and stored, the running ones "
+              f"cancelled (nothing half-written); rerun the same command to resume", file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:
+        print("interrupted before any training started; nothing was written", file=sys.stderr)
+        return 130
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
+    table, _ = sweep.summary(configs, a.runs_dir)
+    print(table)
+    print(f"{len(rep.trained)} trained, {len(rep.skipped)} already stored, {len(rep.diverged)} "
+          f"diverged, {len(rep.failed)} failed, {len(rep.retried)} retried, in {rep.seconds:.1f} s"
+          + (f" on {len(rep.nodes)} nodes" if len(rep.nodes) > 1 else ""), file=sys.stderr)
+    return 0 if rep.ok else 1
 
 
 def _flag(field: str) -> str:
@@ -366,7 +435,7 @@ def main(argv=None) -> int:
     try:
         args = parse(argv)
         return {"train": cmd_train, "evaluate": cmd_evaluate, "runs": cmd_runs,
-                "bench": cmd_bench, "learn-data": cmd_learn_data}[args.command](args)
+                "bench": cmd_bench, "learn-data": cmd_learn_data, "sweep": cmd_sweep}[args.command](args)
     except ConfigError as err:
         print(f"error: {_flag(err.field)}: {str(err).split(': ', 1)[1]}", file=sys.stderr)
         return EXIT_USAGE
