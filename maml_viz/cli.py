@@ -175,7 +175,7 @@ def cmd_sweep(a) -> int:
     configs = sweep.expand(a.family, a.algos.split(","), seeds, iterations=a.iterations,
                            options=dict(a.option), grid=grid)
     where = f"the Ray cluster at {a.address}" if a.address else "a local Ray instance (127.0.0.1)"
-    print(f"sweep: {len(configs)} trainings ({a.family}; {a.algos}; seeds {a.seeds}) on {where}; "
+    print(f"sweep: {len(configs)} training{'s' if len(configs) != 1 else ''} ({a.family}; {a.algos}; seeds {a.seeds}) on {where}; "
           f"runs in {a.runs_dir}", file=sys.stderr)
     if a.address:
         sweep.check_address(a.address)
@@ -195,6 +195,9 @@ def cmd_sweep(a) -> int:
     except KeyboardInterrupt:
         print("interrupted before any training started; nothing was written", file=sys.stderr)
         return 130
+    except sweep.SweepError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     finally:
         if main_thread:
             signal.signal(signal.SIGTERM, previous)

@@ -41,6 +41,10 @@ GRID_FIELDS = ("k_shot", "k_query", "meta_batch", "inner_steps", "inner_lr", "ou
 TRIAL_NAME = "train_trial"      # the worker's process title while it trains: ray::train_trial
 
 
+class SweepError(RuntimeError):
+    """Ray could not be started or joined; the message says what to do."""
+
+
 class SweepInterrupted(Exception):
     """Ctrl-C: running trials were cancelled; `report` says what was finished and stored."""
 
@@ -232,13 +236,24 @@ def connect(address: str | None = None, num_cpus: int | None = None):
 
     from . import __name__ as pkg_name
     quiet = dict(logging_level=logging.WARNING, log_to_driver=False, configure_logging=True)
-    if address:
-        pkg = sys.modules[pkg_name]
-        ray.init(address=address, runtime_env={"py_modules": [pkg], "excludes": ["__pycache__"]},
-                 **quiet)
-    else:
-        ray.init(num_cpus=num_cpus or os.cpu_count(), include_dashboard=False,
-                 _node_ip_address="127.0.0.1", object_store_memory=128 * 1024 ** 2, **quiet)
+    try:
+        if address:
+            pkg = sys.modules[pkg_name]
+            ray.init(address=address, runtime_env={"py_modules": [pkg], "excludes": ["__pycache__"]},
+                     **quiet)
+        else:
+            ray.init(num_cpus=num_cpus or os.cpu_count(), include_dashboard=False,
+                     _node_ip_address="127.0.0.1", object_store_memory=128 * 1024 ** 2, **quiet)
+    except (ConnectionError, RuntimeError, ValueError, OSError, ray.exceptions.RayError) as e:
+        if ray.is_initialized():
+            ray.shutdown()
+        detail = _error_line(e.__cause__ or e)
+        if not address:
+            raise SweepError(f"could not start a local Ray instance ({detail})")
+        auth = "" if os.environ.get("RAY_AUTH_MODE") == "token" else (
+            "; if the cluster uses token authentication, run with RAY_AUTH_MODE=token and the "
+            "cluster's token in ~/.ray/auth_token (or RAY_AUTH_TOKEN)")
+        raise SweepError(f"could not join the Ray cluster at {address} ({detail}){auth}")
     return ray
 
 
