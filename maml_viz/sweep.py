@@ -30,6 +30,7 @@ from itertools import product
 import pandas as pd
 
 from .config import ConfigError, TrainConfig
+from .registry import algorithms_for, config_from_dict, make_config
 from .evaluate import from_json
 from .seeds import across_seeds, group_key
 from .store import RunStore, StoreError, save_run
@@ -112,11 +113,9 @@ def expand(family: str, algos, seeds, *, iterations=None, options=None, grid=())
     """All configs of a sweep (algorithm-major, then grid point, then seed), validated.
     algos: names or ['all'] (every algorithm that applies to the family). grid: [(name, values)];
     a name that is not a config setting is a family option."""
-    from .algorithms import ALGORITHMS
-
     algos = [a.strip() for a in algos if a and a.strip()]
     if algos == ["all"]:
-        algos = [n for n, a in ALGORITHMS.items() if a.supports(family)]
+        algos = algorithms_for(family)
     if not algos:
         raise ConfigError("algos", "name at least one algorithm, e.g. maml,fomaml (or all)")
     if len(set(algos)) != len(algos):
@@ -133,7 +132,7 @@ def expand(family: str, algos, seeds, *, iterations=None, options=None, grid=())
             if iterations is not None and "iterations" not in settings:
                 settings["iterations"] = iterations
             for seed in seeds:
-                configs.append(TrainConfig.create(family=family, algo=algo, seed=seed,
+                configs.append(make_config(family=family, algo=algo, seed=seed,
                                                   family_options=opts or None, **settings))
     return configs
 
@@ -149,7 +148,7 @@ def train_trial(config: dict, threads: int = 1) -> dict:
     from .train import TrainingDiverged, train
 
     torch.set_num_threads(threads)
-    cfg = TrainConfig.from_dict(config)
+    cfg = config_from_dict(config)
     try:
         run = train(cfg, torch.device("cpu"))
     except TrainingDiverged as e:
@@ -167,7 +166,7 @@ def run_from_payload(payload: dict) -> Run:
     import numpy as np
     import torch
 
-    cfg = TrainConfig.from_dict(payload["config"])
+    cfg = config_from_dict(payload["config"])
     params = {k: torch.from_numpy(np.array(v, dtype=np.float32)) for k, v in payload["params"].items()}
     return Run(cfg, params, payload["history"], dict(payload["info"]), payload["metrics"])
 
@@ -242,7 +241,8 @@ def connect(address: str | None = None, num_cpus: int | None = None):
             ray.init(address=address, runtime_env={"py_modules": [pkg], "excludes": ["__pycache__"]},
                      **quiet)
         else:
-            ray.init(num_cpus=num_cpus or os.cpu_count(), include_dashboard=False,
+            # address="local": always a new instance, never one that `ray start` left running
+            ray.init(address="local", num_cpus=num_cpus or os.cpu_count(), include_dashboard=False,
                      _node_ip_address="127.0.0.1", object_store_memory=128 * 1024 ** 2, **quiet)
     except (ConnectionError, RuntimeError, ValueError, OSError, ray.exceptions.RayError) as e:
         if ray.is_initialized():

@@ -21,7 +21,8 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from maml_viz import cli  # noqa: E402
-from maml_viz.config import ConfigError, TrainConfig  # noqa: E402
+from maml_viz.config import ConfigError  # noqa: E402
+from maml_viz.registry import make_config  # noqa: E402
 from maml_viz.seeds import across_seeds, group_by_config, seed_rows, t_interval, t_quantile  # noqa: E402
 from maml_viz.sweep import expand, parse_grid, parse_seeds  # noqa: E402
 
@@ -55,8 +56,8 @@ def test_across_seeds_mean_curve_ci_median_and_divergence():
     rows = seed_rows(frames)
     assert list(rows.columns[:4]) == ["seed", "k_shot", "step", "mean"] and len(rows) == 8
     assert "seeds" in s.attrs["ci"]
-    a, b = TrainConfig.create(seed=0), TrainConfig.create(seed=1)
-    c = TrainConfig.create(seed=0, inner_lr=0.02)
+    a, b = make_config(seed=0), make_config(seed=1)
+    c = make_config(seed=0, inner_lr=0.02)
 
     class R:
         def __init__(self, cfg):
@@ -98,12 +99,12 @@ def sequential(tmp_path, algo, seed, iterations, family="sinusoid") -> bytes:
     assert cli.main(["train", "--family", family, "--algo", algo, "--seed", str(seed),
                      "--iterations", str(iterations), "--device", "cpu", "--runs-dir", str(runs),
                      "--quiet"]) == 0
-    cfg = TrainConfig.create(family=family, algo=algo, seed=seed, iterations=iterations)
+    cfg = make_config(family=family, algo=algo, seed=seed, iterations=iterations)
     return (runs / cfg.key() / "meta_params.safetensors").read_bytes()
 
 
 def stored(runs, algo, seed, iterations, family="sinusoid") -> bytes:
-    cfg = TrainConfig.create(family=family, algo=algo, seed=seed, iterations=iterations)
+    cfg = make_config(family=family, algo=algo, seed=seed, iterations=iterations)
     return (runs / cfg.key() / "meta_params.safetensors").read_bytes()
 
 
@@ -151,7 +152,7 @@ def test_local_sweep_gives_the_sequential_bytes_and_resumes(tmp_path, capsys):
     refs = {(a, s): sequential(tmp_path, a, s, it) for a in ("maml", "fomaml") for s in (0, 1)}
     # one config is already stored (copied from the sequential run, then marked): the sweep
     # must skip it, not retrain or overwrite it
-    pre = TrainConfig.create(algo="fomaml", seed=1, iterations=it).key()
+    pre = make_config(algo="fomaml", seed=1, iterations=it).key()
     shutil.copytree(tmp_path / "sequential" / pre, runs / pre)
     metrics = runs / pre / "metrics.json"
     metrics.write_text(metrics.read_text().replace('"training": {', '"training": {"marker": 1, ', 1))
