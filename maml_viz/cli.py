@@ -163,9 +163,6 @@ def add_sweep_parser(sub) -> None:
 
 
 def cmd_sweep(a) -> int:
-    import signal
-    import threading
-
     from . import sweep
 
     seeds = sweep.parse_seeds(a.seeds)
@@ -175,15 +172,10 @@ def cmd_sweep(a) -> int:
     configs = sweep.expand(a.family, a.algos.split(","), seeds, iterations=a.iterations,
                            options=dict(a.option), grid=grid)
     where = f"the Ray cluster at {a.address}" if a.address else "a local Ray instance (127.0.0.1)"
-    print(f"sweep: {len(configs)} training{'s' if len(configs) != 1 else ''} ({a.family}; {a.algos}; seeds {a.seeds}) on {where}; "
-          f"runs in {a.runs_dir}", file=sys.stderr)
+    print(f"sweep: {len(configs)} training{'s' if len(configs) != 1 else ''} ({a.family}; "
+          f"{a.algos}; seeds {a.seeds}) on {where}; runs in {a.runs_dir}", file=sys.stderr)
     if a.address:
         sweep.check_address(a.address)
-
-    def terminate(signum, frame):       # `kill` stops a sweep as cleanly as Ctrl-C
-        raise KeyboardInterrupt
-    main_thread = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, terminate) if main_thread else None
     try:
         rep = sweep.run_sweep(configs, a.runs_dir, address=a.address,
                               cpus_per_trial=a.cpus_per_trial, progress=not a.quiet)
@@ -198,9 +190,6 @@ def cmd_sweep(a) -> int:
     except sweep.SweepError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    finally:
-        if main_thread:
-            signal.signal(signal.SIGTERM, previous)
     table, _ = sweep.summary(configs, a.runs_dir)
     print(table)
     print(f"{len(rep.trained)} trained, {len(rep.skipped)} already stored, {len(rep.diverged)} "

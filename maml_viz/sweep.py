@@ -7,8 +7,9 @@ train` does, so a trial's meta-parameters are the same bytes as a sequential tra
 What runs where (the only thing nodes share is Ray itself):
 - **Workers** train and evaluate, and send the result back as plain data (arrays, lists, JSON);
   they never touch the runs directory. The `maml_viz` package travels with the job (Ray's
-  `py_modules`) when joining a cluster; every node needs the same Python packages
-  (requirements.txt; the same torch build gives the same bytes).
+  `py_modules`): workers run the code as it was when the sweep started, and cluster nodes need
+  no checkout, only the same Python packages (requirements.txt; the same torch build gives the
+  same bytes).
 - **The driver** (the machine running `sweep`) decides what to train (a config already stored is
   skipped, so a sweep resumes where it stopped), writes each result to its runs directory with the
   store's atomic write, retries a failed trial once, and on Ctrl-C cancels what is running: a
@@ -21,8 +22,10 @@ from __future__ import annotations
 
 import math
 import os
+import signal
 import socket
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from itertools import product
@@ -235,15 +238,17 @@ def connect(address: str | None = None, num_cpus: int | None = None):
 
     from . import __name__ as pkg_name
     quiet = dict(logging_level=logging.WARNING, log_to_driver=False, configure_logging=True)
+    # the package travels with the job: workers run the code as it was when the sweep started
+    # (editing the checkout meanwhile changes nothing), and cluster nodes need no checkout
+    code = {"py_modules": [sys.modules[pkg_name]], "excludes": ["__pycache__"]}
     try:
         if address:
-            pkg = sys.modules[pkg_name]
-            ray.init(address=address, runtime_env={"py_modules": [pkg], "excludes": ["__pycache__"]},
-                     **quiet)
+            ray.init(address=address, runtime_env=code, **quiet)
         else:
             # address="local": always a new instance, never one that `ray start` left running
             ray.init(address="local", num_cpus=num_cpus or os.cpu_count(), include_dashboard=False,
-                     _node_ip_address="127.0.0.1", object_store_memory=128 * 1024 ** 2, **quiet)
+                     _node_ip_address="127.0.0.1", object_store_memory=128 * 1024 ** 2,
+                     runtime_env=code, **quiet)
     except (ConnectionError, RuntimeError, ValueError, OSError, ray.exceptions.RayError) as e:
         if ray.is_initialized():
             ray.shutdown()
@@ -291,7 +296,7 @@ def run_sweep(configs, runs_dir, *, address: str | None = None, cpus_per_trial: 
         bar.close()
         report.seconds = time.perf_counter() - t0
         return report
-    ray, owned = None, False
+    ray, owned, previous_term = None, False, None
     pending: dict = {}
     try:
         ray = sys.modules.get("ray")
@@ -305,6 +310,10 @@ def run_sweep(configs, runs_dir, *, address: str | None = None, cpus_per_trial: 
             ref = remote.remote(cfg.to_dict(), cpus_per_trial)
             pending[ref] = (cfg, attempt)
 
+        # Ray's own SIGTERM handler kills the driver on the spot: make `kill` cancel cleanly
+        # like Ctrl-C instead (restored in `finally`)
+        if threading.current_thread() is threading.main_thread():
+            previous_term = signal.signal(signal.SIGTERM, _interrupt)
         for cfg in todo:
             submit(cfg, 0)
         while pending:
@@ -348,11 +357,17 @@ def run_sweep(configs, runs_dir, *, address: str | None = None, cpus_per_trial: 
         raise SweepInterrupted(report) from None
     finally:
         bar.close()
+        if previous_term is not None:
+            signal.signal(signal.SIGTERM, previous_term)
         ray = sys.modules.get("ray")
         if owned and ray is not None and ray.is_initialized():
             ray.shutdown()
     report.seconds = time.perf_counter() - t0
     return report
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 def _error_line(e: BaseException) -> str:
