@@ -192,7 +192,9 @@ def cmd_sweep(a) -> int:
         return 1
     table, _ = sweep.summary(configs, a.runs_dir)
     print(table)
-    print(f"{len(rep.trained)} trained, {len(rep.skipped)} already stored, {len(rep.diverged)} "
+    print(f"{len(rep.trained)} trained, {len(rep.skipped)} already stored"
+          + (f" ({len(rep.reevaluated)} more evaluated again under the current protocol)"
+             if rep.reevaluated else "") + f", {len(rep.diverged)} "
           f"diverged, {len(rep.failed)} failed, {len(rep.retried)} retried, in {rep.seconds:.1f} s"
           + (f" on {len(rep.nodes)} nodes" if len(rep.nodes) > 1 else ""), file=sys.stderr)
     return 0 if rep.ok else 1

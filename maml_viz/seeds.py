@@ -13,8 +13,9 @@ README tables all compute it the same way:
 - `t_quantile(p, df)`: Student's t quantile (exact CDF for integer df, inverted by bisection);
 - `t_interval(values)`: (mean, half-width, n);
 - `seed_rows(frames)`: per-seed rows (seed, k_shot, step, mean, ci95 over tasks, ...);
-- `across_seeds(frames)`: per (k_shot, step): mean, ci95 (between seeds), median, sd, n_seeds,
-  n_diverged;
+- `across_seeds(frames)`: per (k_shot, step): mean, ci95 (between seeds), median (of the seeds'
+  means), sd, n_seeds, n_diverged (seeds); and, when the frames carry them (protocol 2),
+  task_median (the seeds' median over tasks, averaged) and diverged_tasks / tasks (summed);
 - `group_key(config)` / `group_by_config(runs)`: which runs are seeds of the same config.
 
 A seed whose mean is not finite (its adaptation diverged) is counted in `n_diverged`; the mean and
@@ -135,11 +136,18 @@ def across_seeds(frames: Mapping, level: float = 0.95) -> pd.DataFrame:
         mean, half, n = t_interval(vals, level)
         sd = (math.sqrt(sum((x - mean) ** 2 for x in finite) / (n - 1))
               if n > 1 and len(finite) == n else float("nan"))
-        out.append({"k_shot": int(k), "step": int(step), "mean": mean, "ci95": half,
-                    "median": _median(vals), "sd": sd, "n_seeds": n,
-                    "n_diverged": n - len(finite)})
-    df = pd.DataFrame(out, columns=["k_shot", "step", "mean", "ci95", "median", "sd", "n_seeds",
-                                    "n_diverged"])
+        row = {"k_shot": int(k), "step": int(step), "mean": mean, "ci95": half,
+               "median": _median(vals), "sd": sd, "n_seeds": n, "n_diverged": n - len(finite)}
+        # what the seeds' evaluations say about single tasks (protocol 2 rows carry it)
+        if "median" in g.columns:
+            row["task_median"] = float(pd.to_numeric(g["median"], errors="coerce").mean())
+        if "diverged" in g.columns and "tasks" in g.columns:
+            row["diverged_tasks"] = int(pd.to_numeric(g["diverged"]).fillna(0).sum())
+            row["tasks"] = int(pd.to_numeric(g["tasks"]).fillna(0).sum())
+        out.append(row)
+    cols = ["k_shot", "step", "mean", "ci95", "median", "sd", "n_seeds", "n_diverged"]
+    extra = [c for c in ("task_median", "diverged_tasks", "tasks") if any(c in r for r in out)]
+    df = pd.DataFrame(out, columns=cols + extra)
     df.attrs["ci"] = CI_LABEL if level == 0.95 else CI_LABEL.replace("95%", f"{level:.0%}")
     df.attrs["seeds"] = sorted(int(s) for s in frames)
     return df

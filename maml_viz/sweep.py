@@ -157,12 +157,36 @@ def train_trial(config: dict, threads: int = 1) -> dict:
     except TrainingDiverged as e:
         return {"config": config, "diverged": str(e)}
     run.metrics = to_json(evaluate(run))
-    ray = sys.modules.get("ray")                  # set when this runs as a Ray task
-    node = (ray.get_runtime_context().get_node_id()
-            if ray is not None and ray.is_initialized() else None)
-    return {"config": config, "node": node,
+    return {"config": config, "node": _node(),
             "params": {k: v.detach().cpu().numpy() for k, v in run.params.items()},
             "history": run.history, "info": run.info, "metrics": run.metrics}
+
+
+def evaluate_trial(config: dict, params: dict, threads: int = 1) -> dict:
+    """Evaluate stored meta-parameters under the current protocol (a run whose stored evaluation
+    predates it): no training. Returns {'config', 'metrics'}."""
+    import torch
+
+    from .evaluate import evaluate, to_json
+
+    torch.set_num_threads(threads)
+    run = run_from_payload({"config": config, "params": params, "history": {}, "info": {},
+                            "metrics": None})
+    return {"config": config, "node": _node(), "metrics": to_json(evaluate(run))}
+
+
+def _node():
+    ray = sys.modules.get("ray")                  # set when this runs as a Ray task
+    return (ray.get_runtime_context().get_node_id()
+            if ray is not None and ray.is_initialized() else None)
+
+
+def stale(run: Run) -> bool:
+    """Whether a stored run's evaluation predates the current protocol (or is missing)."""
+    from .evaluate import PROTOCOL_VERSION
+
+    proto = (run.metrics or {}).get("protocol") or {}
+    return not run.metrics or proto.get("version", 1) < PROTOCOL_VERSION
 
 
 def run_from_payload(payload: dict) -> Run:
@@ -184,6 +208,7 @@ class Report:
     failed: list = field(default_factory=list)      # (key, message) after the retry
     retried: list = field(default_factory=list)     # (key, message of the first failure)
     invalid: list = field(default_factory=list)     # (key, message): stored but unreadable
+    reevaluated: list = field(default_factory=list)  # keys stored, evaluated again (protocol)
     nodes: dict = field(default_factory=dict)       # node id -> trials finished there
     seconds: float = 0.0
 
@@ -263,10 +288,12 @@ def connect(address: str | None = None, num_cpus: int | None = None):
 
 
 def run_sweep(configs, runs_dir, *, address: str | None = None, cpus_per_trial: int = 1,
-              retries: int = 1, progress: bool = True, log=None) -> Report:
+              retries: int = 1, progress: bool = True, log=None, reevaluate: bool = True) -> Report:
     """Train every config not stored yet under runs_dir, cpus_per_trial cores each (that many
     intra-op threads), on a local Ray instance or the cluster at address. Writes each result as it
-    arrives. Raises SweepInterrupted on Ctrl-C (after cancelling the running trials)."""
+    arrives. A stored run whose evaluation predates the current protocol is evaluated again (not
+    retrained) when reevaluate. Raises SweepInterrupted on Ctrl-C (after cancelling the running
+    trials)."""
     from tqdm import tqdm
 
     log = log or (lambda msg: tqdm.write(msg, file=sys.stderr))
@@ -276,7 +303,7 @@ def run_sweep(configs, runs_dir, *, address: str | None = None, cpus_per_trial: 
     unique = list({c.key(): c for c in configs}.values())
     report = Report(total=len(unique))
     store = RunStore(runs_dir)
-    todo = []
+    todo, stored_stale = [], {}
     for cfg in unique:
         try:
             run = store.get(cfg)
@@ -284,14 +311,20 @@ def run_sweep(configs, runs_dir, *, address: str | None = None, cpus_per_trial: 
             report.invalid.append((cfg.key(), str(e)))
             log(f"not trained: a stored run with this config is unreadable: {e}")
             continue
-        if run is not None and not run.info.get("partial"):
-            report.skipped.append(cfg.key())
-        else:
+        if run is None or run.info.get("partial"):
             todo.append(cfg)
+        elif reevaluate and stale(run):
+            stored_stale[cfg.key()] = run
+            todo.append(cfg)
+        else:
+            report.skipped.append(cfg.key())
     bar = tqdm(total=report.total, unit="trial", disable=not progress, dynamic_ncols=True,
                desc="sweep", file=sys.stderr, initial=len(report.skipped) + len(report.invalid))
     if report.skipped:
         log(f"{len(report.skipped)} of {report.total} configs already stored: skipped")
+    if stored_stale:
+        log(f"{len(stored_stale)} stored runs were evaluated under an older protocol: evaluating "
+            f"them again (no training)")
     if not todo:
         bar.close()
         report.seconds = time.perf_counter() - t0
@@ -303,11 +336,18 @@ def run_sweep(configs, runs_dir, *, address: str | None = None, cpus_per_trial: 
         if ray is None or not ray.is_initialized():
             owned = True                   # shut down in `finally`, even if init is interrupted
             ray = connect(address)
-        remote = ray.remote(train_trial).options(
-            name=TRIAL_NAME, num_cpus=cpus_per_trial, max_retries=0, scheduling_strategy="SPREAD")
+        opts = dict(num_cpus=cpus_per_trial, max_retries=0, scheduling_strategy="SPREAD")
+        remote = ray.remote(train_trial).options(name=TRIAL_NAME, **opts)
+        remote_eval = ray.remote(evaluate_trial).options(name="evaluate_trial", **opts)
 
         def submit(cfg, attempt):
-            ref = remote.remote(cfg.to_dict(), cpus_per_trial)
+            old = stored_stale.get(cfg.key())
+            if old is None:
+                ref = remote.remote(cfg.to_dict(), cpus_per_trial)
+            else:
+                ref = remote_eval.remote(cfg.to_dict(), {k: v.detach().cpu().numpy()
+                                                         for k, v in old.params.items()},
+                                         cpus_per_trial)
             pending[ref] = (cfg, attempt)
 
         # Ray's own SIGTERM handler kills the driver on the spot: make `kill` cancel cleanly
@@ -338,9 +378,15 @@ def run_sweep(configs, runs_dir, *, address: str | None = None, cpus_per_trial: 
                     report.diverged.append((cfg.key(), payload["diverged"]))
                     log(f"trial diverged (deterministic, not retried; nothing stored): "
                         f"{describe(cfg)}\n  {payload['diverged']}")
+                elif cfg.key() in stored_stale:
+                    old = stored_stale[cfg.key()]
+                    old.metrics = payload["metrics"]
+                    save_run(old, runs_dir)            # the same parameters, a new evaluation
+                    report.reevaluated.append(cfg.key())
                 else:
                     save_run(run_from_payload(payload), runs_dir)
                     report.trained.append(cfg.key())
+                if "diverged" not in payload:
                     node = payload.get("node")
                     if node:
                         report.nodes[node] = report.nodes.get(node, 0) + 1

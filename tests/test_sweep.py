@@ -5,6 +5,7 @@ Every Ray process here stays on loopback: nodes start with node_ip_address="127.
 driver runs with RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0 (set below, before Ray is imported), and
 every cluster is shut down in a `finally`.
 """
+import json
 import math
 import os
 import shutil
@@ -55,7 +56,13 @@ def test_across_seeds_mean_curve_ci_median_and_divergence():
     assert step1["median"] == pytest.approx(1.3)
     rows = seed_rows(frames)
     assert list(rows.columns[:4]) == ["seed", "k_shot", "step", "mean"] and len(rows) == 8
-    assert "seeds" in s.attrs["ci"]
+    assert "seeds" in s.attrs["ci"] and "task_median" not in s.columns
+    # protocol-2 frames also say how single tasks fared: medians averaged, divergences summed
+    for i, f in frames.items():
+        f["median"], f["diverged"], f["tasks"] = 0.5 + i, [0, i], 100
+    s = across_seeds(frames)
+    assert s["task_median"].tolist() == [2.0, 2.0]
+    assert s["diverged_tasks"].tolist() == [0, 6] and s["tasks"].tolist() == [400, 400]
     a, b = make_config(seed=0), make_config(seed=1)
     c = make_config(seed=0, inner_lr=0.02)
 
@@ -108,6 +115,10 @@ def stored(runs, algo, seed, iterations, family="sinusoid") -> bytes:
     return (runs / cfg.key() / "meta_params.safetensors").read_bytes()
 
 
+def m_seq(tmp_path, key) -> dict:
+    return json.loads((tmp_path / "sequential" / key / "metrics.json").read_text())["evaluation"]
+
+
 def leftovers(runs) -> list:
     """Anything in the runs directory that is not a complete run (temporary or half-written)."""
     return [p.name for p in runs.iterdir()
@@ -157,15 +168,25 @@ def test_local_sweep_gives_the_sequential_bytes_and_resumes(tmp_path, capsys):
     metrics = runs / pre / "metrics.json"
     metrics.write_text(metrics.read_text().replace('"training": {', '"training": {"marker": 1, ', 1))
     before = metrics.read_text()
+    # another is stored with an evaluation from an older protocol: evaluated again, not trained
+    old = make_config(algo="maml", seed=1, iterations=it).key()
+    shutil.copytree(tmp_path / "sequential" / old, runs / old)
+    m = json.loads((runs / old / "metrics.json").read_text())
+    del m["evaluation"]["protocol"]["version"]
+    m["training"]["marker"] = 2
+    (runs / old / "metrics.json").write_text(json.dumps(m))
     capsys.readouterr()
     rc = cli.main(["sweep", "--family", "sinusoid", "--algos", "maml,fomaml", "--seeds", "0-1",
                    "--iterations", str(it), "--runs-dir", str(runs), "--quiet"])
     out, err = capsys.readouterr()
     assert rc == 0, err
-    assert "3 trained, 1 already stored" in err and "0 failed" in err
+    assert "2 trained, 1 already stored (1 more evaluated again" in err and "0 failed" in err
     for (a, s), ref in refs.items():
         assert stored(runs, a, s, it) == ref, (a, s)        # the same bytes as `train`
     assert metrics.read_text() == before                      # the stored run was left alone
+    again = json.loads((runs / old / "metrics.json").read_text())
+    assert again["training"]["marker"] == 2                   # same run, new evaluation
+    assert again["evaluation"] == m_seq(tmp_path, old)
     assert not leftovers(runs)
     # the summary: one row per algorithm, 2 seeds, mean ± between-seed interval per step
     lines = out.strip().splitlines()
