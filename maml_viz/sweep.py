@@ -253,6 +253,10 @@ def connect(address: str | None = None, num_cpus: int | None = None):
         # a local instance protects itself with a token (~/.ray/auth_token); saying so
         # explicitly keeps it on and silences Ray's notice about the default
         os.environ.setdefault("RAY_AUTH_MODE", "token")
+        # Ray runs its workers 15 nice levels below the driver by default: on a busy machine the
+        # trials would starve. Here they are the work: they run at the driver's niceness
+        # (`nice -n 10 python -m maml_viz sweep …` makes them nice 10, like a sequential train)
+        os.environ.setdefault("RAY_worker_niceness", "0")
     if _is_loopback(host):
         # otherwise Ray replaces 127.0.0.1 by this machine's network address (must be set
         # before ray is imported: it reads it once)
