@@ -16,7 +16,11 @@ README tables all compute it the same way:
 - `across_seeds(frames)`: per (k_shot, step): mean, ci95 (between seeds), median (of the seeds'
   means), sd, n_seeds, n_diverged (seeds); and, when the frames carry them (protocol 2),
   task_median (the seeds' median over tasks, averaged) and diverged_tasks / tasks (summed);
-- `group_key(config)` / `group_by_config(runs)`: which runs are seeds of the same config.
+- `group_key(config)` / `group_by_config(runs)` / `seeds_of(entries, config)`: which runs are
+  seeds of the same config;
+- `stored_frames(runs)`: {seed: the stored evaluation frame} of several runs;
+- `compare(frames_by_algo)`: for a Compare page, the curves of several algorithms (mean over
+  seeds, between-seed CI, n_seeds) and the per-seed rows for its CSV, in one call.
 
 A seed whose mean is not finite (its adaptation diverged) is counted in `n_diverged`; the mean and
 CI of that (K, step) are then NaN (an average that includes a divergence is not a number), the
@@ -29,6 +33,8 @@ import math
 from collections.abc import Iterable, Mapping
 
 import pandas as pd
+
+from .evaluate import from_json
 
 CI_LABEL = "95% t-interval over training seeds, t(0.975, n-1)·sd/√n, each seed = its mean over tasks"
 
@@ -167,3 +173,41 @@ def group_by_config(runs: Iterable) -> dict:
     for r in runs:
         groups.setdefault(group_key(r.config), []).append(r)
     return {k: sorted(v, key=lambda r: r.config.seed) for k, v in groups.items()}
+
+
+def seeds_of(entries: Iterable, config) -> list:
+    """Seeds stored for `config` up to the seed: entries are RunStore.list() rows (dicts with a
+    'config', None for unreadable runs) or anything with a `.config`."""
+    key, seeds = group_key(config), set()
+    for e in entries:
+        cfg = e.get("config") if isinstance(e, Mapping) else getattr(e, "config", None)
+        if cfg is not None and group_key(cfg) == key:
+            seeds.add(int(cfg.seed))
+    return sorted(seeds)
+
+
+def stored_frames(runs: Iterable) -> dict:
+    """{seed: evaluation frame} from runs' stored evaluations (runs without one are left out)."""
+    return {int(r.config.seed): from_json(r.metrics) for r in runs if r.metrics}
+
+
+def compare(frames_by_algo: Mapping, level: float = 0.95) -> tuple:
+    """{algo: {seed: evaluation frame}} -> (curves, per_seed):
+    curves: algo, k_shot, step, mean, ci95 (between seeds; NaN with one seed), n_seeds, ... (the
+    columns figures.error_vs_steps reads); per_seed: algo, seed, k_shot, step, mean, ci95 (over
+    tasks), ... (one row per seed and step: the CSV). curves.attrs: 'ci', 'seeds' {algo: [seeds]}."""
+    curves, rows, seeds = [], [], {}
+    for algo, frames in frames_by_algo.items():
+        c = across_seeds(frames, level)
+        c.insert(0, "algo", algo)
+        curves.append(c)
+        r = seed_rows(frames)
+        r = r.drop(columns=["algo"], errors="ignore")
+        r.insert(0, "algo", algo)
+        rows.append(r)
+        seeds[algo] = c.attrs["seeds"]
+    out = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame()
+    per_seed = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+    out.attrs["ci"] = CI_LABEL if level == 0.95 else CI_LABEL.replace("95%", f"{level:.0%}")
+    out.attrs["seeds"] = seeds
+    return out, per_seed

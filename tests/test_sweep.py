@@ -1,12 +1,10 @@
-"""Seed sweeps on Ray (maml_viz.sweep, `python -m maml_viz sweep`) and between-seed statistics
-(maml_viz.seeds).
+"""Seed sweeps on Ray (maml_viz.sweep, `python -m maml_viz sweep`).
 
 Every Ray process here stays on loopback: nodes start with node_ip_address="127.0.0.1" and the
 driver runs with RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0 (set below, before Ray is imported), and
 every cluster is shut down in a `finally`.
 """
 import json
-import math
 import os
 import shutil
 import signal
@@ -18,62 +16,17 @@ import time
 os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 
-import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from maml_viz import cli  # noqa: E402
 from maml_viz.config import ConfigError  # noqa: E402
 from maml_viz.registry import make_config  # noqa: E402
-from maml_viz.seeds import across_seeds, group_by_config, seed_rows, t_interval, t_quantile  # noqa: E402
 from maml_viz.sweep import expand, parse_grid, parse_seeds  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 # ------------------------------------------------------------------ pure parts (no Ray)
-def test_t_quantiles_match_the_tables():
-    for df, ref in [(1, 12.7062), (2, 4.3027), (4, 2.7764), (9, 2.2622), (30, 2.0423),
-                    (1000, 1.9623)]:
-        assert abs(t_quantile(0.975, df) - ref) < 1e-4, df
-    assert abs(t_quantile(0.9, 10) - 1.3722) < 1e-4
-    assert t_quantile(0.025, 4) == pytest.approx(-t_quantile(0.975, 4))
-    mean, half, n = t_interval([1.0, 2.0, 3.0, 4.0, 5.0])
-    assert (mean, n) == (3.0, 5) and half == pytest.approx(2.7764 * math.sqrt(2.5) / math.sqrt(5), 1e-4)
-    assert math.isnan(t_interval([2.0])[1]) and math.isnan(t_interval([1.0, float("inf")])[0])
-
-
-def test_across_seeds_mean_curve_ci_median_and_divergence():
-    def frame(vals):
-        return pd.DataFrame({"k_shot": 10, "step": range(len(vals)), "mean": vals, "ci95": 0.1})
-    frames = {0: frame([3.0, 1.0]), 1: frame([3.2, 1.4]), 2: frame([2.8, None]), 3: frame([3.0, 1.2])}
-    s = across_seeds(frames)
-    step0 = s[s.step == 0].iloc[0]
-    assert step0["mean"] == pytest.approx(3.0) and step0["n_seeds"] == 4 and step0["n_diverged"] == 0
-    sd = math.sqrt((0 + 0.04 + 0.04 + 0) / 3)
-    assert step0["ci95"] == pytest.approx(t_quantile(0.975, 3) * sd / 2)
-    step1 = s[s.step == 1].iloc[0]      # seed 2 diverged: no mean, a median, and the count
-    assert math.isnan(step1["mean"]) and step1["n_diverged"] == 1
-    assert step1["median"] == pytest.approx(1.3)
-    rows = seed_rows(frames)
-    assert list(rows.columns[:4]) == ["seed", "k_shot", "step", "mean"] and len(rows) == 8
-    assert "seeds" in s.attrs["ci"] and "task_median" not in s.columns
-    # protocol-2 frames also say how single tasks fared: medians averaged, divergences summed
-    for i, f in frames.items():
-        f["median"], f["diverged"], f["tasks"] = 0.5 + i, [0, i], 100
-    s = across_seeds(frames)
-    assert s["task_median"].tolist() == [2.0, 2.0]
-    assert s["diverged_tasks"].tolist() == [0, 6] and s["tasks"].tolist() == [400, 400]
-    a, b = make_config(seed=0), make_config(seed=1)
-    c = make_config(seed=0, inner_lr=0.02)
-
-    class R:
-        def __init__(self, cfg):
-            self.config = cfg
-    groups = group_by_config([R(b), R(c), R(a)])
-    assert sorted(len(v) for v in groups.values()) == [1, 2]
-    assert [r.config.seed for r in max(groups.values(), key=len)] == [0, 1]
-
-
 def test_sweep_arguments_expand_and_bad_input_names_the_flag(capsys):
     assert parse_seeds("0-4") == [0, 1, 2, 3, 4] and parse_seeds("0-1,7") == [0, 1, 7]
     assert parse_grid("inner_lr=0.005,0.01") == ("inner_lr", [0.005, 0.01])
