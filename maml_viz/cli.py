@@ -116,6 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--tasks", type=ranged(int, 1, MAX_EVAL_TASKS),
                    help="held-out tasks (default: 1000; RL: 40 goals)")
     e.add_argument("--seed", type=ranged(int, 0, MAX_SEED), default=1234)
+    e.add_argument("--step-size", default="validated",
+                   help="validated (the protocol: chosen on validation tasks), trained, or a "
+                        "multiple of the trained step size, e.g. 0.5")
     e.add_argument("--device", default="auto")
     e.add_argument("--json", action="store_true")
 
@@ -328,19 +331,30 @@ def cmd_evaluate(a) -> int:
         raise CLIError(str(err))
     check_budget(eval_estimate(run.config, a.k_shot or (None,), a.steps, a.tasks, device),
                  device, "--tasks/--steps/--k-shot")
-    df = evaluate(run, k_shots=a.k_shot or (None,), steps=a.steps, n_tasks=a.tasks, seed=a.seed)
+    lr = a.step_size
+    if lr not in ("validated", "trained"):
+        try:
+            lr = float(lr)
+        except ValueError:
+            lr = None
+        if lr is None or not lr > 0 or lr == float("inf"):
+            raise ConfigError("step_size", f"must be validated, trained or a number > 0 "
+                                           f"(got {a.step_size!r})")
+    df = evaluate(run, k_shots=a.k_shot or (None,), steps=a.steps, n_tasks=a.tasks, seed=a.seed,
+                  lr=lr)
     if a.json:
         print(json.dumps(to_json(df)))
         return 0
     proto = df.attrs["protocol"]
     print(f"{run.config.algo} on {run.config.family}: {proto['metric']} on {proto['query_points']} "
-          f"query points, {proto['tasks']} held-out tasks (seed {proto['seed']}), mean ± 95% CI")
-    table = df.pivot(index="step", columns="k_shot", values="mean")
-    ci = df.pivot(index="step", columns="k_shot", values="ci95")
-    print("step " + "".join(f"{'K=' + str(k):>18}" for k in table.columns))
-    for step in table.index:
-        print(f"{step:>4} " + "".join(f"{table.loc[step, k]:>10.3f} ± {ci.loc[step, k]:<5.3f}"
-                                      for k in table.columns))
+          f"query points, {proto['tasks']} held-out tasks (seed {proto['seed']}), mean ± 95% CI; "
+          f"step size {proto['step_size']}")
+    for k, g in df.groupby("k_shot"):
+        print(f"K={k}\n step              mean ± 95% CI     median  diverged  step size")
+        for r in g.itertuples():
+            lr_txt = r.lr if isinstance(r.lr, str) else f"{r.lr:g}"
+            print(f"{r.step:>5} {r.mean:>18.3f} ± {r.ci95:<7.3f} {r.median:>9.3f} "
+                  f"{r.diverged:>5}/{r.tasks:<5} {lr_txt}")
     return 0
 
 
