@@ -480,6 +480,10 @@ def summary(configs, runs_dir, max_steps_shown: int = 5) -> tuple:
         by_step = {int(r["step"]): r for r in s.to_dict(orient="records")}
         n = max((r["n_seeds"] for r in by_step.values()), default=0)
         lines.append(f"{label:<24}{n:>6}" + "".join(f"{_cell(by_step.get(st)):>20}" for st in steps))
+    notes = [f"{r['group']} step {r['step']}: {int(r['diverged_tasks'])} of {int(r['tasks'])}"
+             for r in rows if (r.get("diverged_tasks") or 0) > 0]   # NaN > 0 is False
+    if notes:
+        lines.append("tasks whose adaptation diverged (all seeds): " + "; ".join(notes))
     return "\n".join(lines), pd.DataFrame(rows)
 
 
