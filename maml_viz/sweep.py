@@ -12,14 +12,16 @@ What runs where (the only thing nodes share is Ray itself):
   same bytes).
 - **The driver** (the machine running `sweep`) decides what to train (a config already stored is
   skipped, so a sweep resumes where it stopped), writes each result to its runs directory with the
-  store's atomic write, retries a failed trial once, and on Ctrl-C cancels what is running: a
-  run is on disk complete or not at all.
+  store's atomic write, retries a failed trial once, and on Ctrl-C (or SIGTERM) cancels what is
+  running: a run is on disk complete or not at all. A stored run whose evaluation predates the
+  current protocol is evaluated again (no training), so a summary never mixes protocols.
 
 `run_sweep` does the work; `expand` builds the configs; `summary` turns stored runs into the
 between-seed table (maml_viz.seeds). Ray is imported lazily (it takes a second or two).
 """
 from __future__ import annotations
 
+import logging
 import math
 import os
 import signal
@@ -30,14 +32,17 @@ import time
 from dataclasses import dataclass, field
 from itertools import product
 
+import numpy as np
 import pandas as pd
+import torch
+from tqdm import tqdm
 
 from .config import ConfigError, TrainConfig
+from .evaluate import PROTOCOL_VERSION, evaluate, from_json, to_json
 from .registry import algorithms_for, config_from_dict, make_config
-from .evaluate import from_json
 from .seeds import across_seeds, group_key
 from .store import RunStore, StoreError, save_run
-from .train import Run
+from .train import Run, TrainingDiverged, train
 
 # settings a --grid may vary (family options are allowed too); the rest have their own flags
 GRID_FIELDS = ("k_shot", "k_query", "meta_batch", "inner_steps", "inner_lr", "outer_lr",
@@ -136,7 +141,7 @@ def expand(family: str, algos, seeds, *, iterations=None, options=None, grid=())
                 settings["iterations"] = iterations
             for seed in seeds:
                 configs.append(make_config(family=family, algo=algo, seed=seed,
-                                                  family_options=opts or None, **settings))
+                                           family_options=opts or None, **settings))
     return configs
 
 
@@ -145,11 +150,6 @@ def train_trial(config: dict, threads: int = 1) -> dict:
     """Train one config on this machine's CPU and evaluate it: what `train` does, as plain data.
     Returns {'config', 'params' (numpy float32), 'history', 'info', 'metrics'} or
     {'config', 'diverged': message}."""
-    import torch
-
-    from .evaluate import evaluate, to_json
-    from .train import TrainingDiverged, train
-
     torch.set_num_threads(threads)
     cfg = config_from_dict(config)
     try:
@@ -165,10 +165,6 @@ def train_trial(config: dict, threads: int = 1) -> dict:
 def evaluate_trial(config: dict, params: dict, threads: int = 1) -> dict:
     """Evaluate stored meta-parameters under the current protocol (a run whose stored evaluation
     predates it): no training. Returns {'config', 'metrics'}."""
-    import torch
-
-    from .evaluate import evaluate, to_json
-
     torch.set_num_threads(threads)
     run = run_from_payload({"config": config, "params": params, "history": {}, "info": {},
                             "metrics": None})
@@ -183,18 +179,14 @@ def _node():
 
 def stale(run: Run) -> bool:
     """Whether a stored run's evaluation predates the current protocol (or is missing)."""
-    from .evaluate import PROTOCOL_VERSION
-
     proto = (run.metrics or {}).get("protocol") or {}
     return not run.metrics or proto.get("version", 1) < PROTOCOL_VERSION
 
 
 def run_from_payload(payload: dict) -> Run:
-    import numpy as np
-    import torch
-
     cfg = config_from_dict(payload["config"])
-    params = {k: torch.from_numpy(np.array(v, dtype=np.float32)) for k, v in payload["params"].items()}
+    params = {k: torch.from_numpy(np.array(v, dtype=np.float32))
+              for k, v in payload["params"].items()}
     return Run(cfg, params, payload["history"], dict(payload["info"]), payload["metrics"])
 
 
@@ -261,15 +253,12 @@ def connect(address: str | None = None, num_cpus: int | None = None):
         # otherwise Ray replaces 127.0.0.1 by this machine's network address (must be set
         # before ray is imported: it reads it once)
         os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
-    import logging
-
     import ray
 
-    from . import __name__ as pkg_name
     quiet = dict(logging_level=logging.WARNING, log_to_driver=False, configure_logging=True)
     # the package travels with the job: workers run the code as it was when the sweep started
     # (editing the checkout meanwhile changes nothing), and cluster nodes need no checkout
-    code = {"py_modules": [sys.modules[pkg_name]], "excludes": ["__pycache__"]}
+    code = {"py_modules": [sys.modules[__package__]], "excludes": ["__pycache__"]}
     try:
         if address:
             ray.init(address=address, runtime_env=code, **quiet)
@@ -298,8 +287,6 @@ def run_sweep(configs, runs_dir, *, address: str | None = None, cpus_per_trial: 
     arrives. A stored run whose evaluation predates the current protocol is evaluated again (not
     retrained) when reevaluate. Raises SweepInterrupted on Ctrl-C (after cancelling the running
     trials)."""
-    from tqdm import tqdm
-
     log = log or (lambda msg: tqdm.write(msg, file=sys.stderr))
     if isinstance(cpus_per_trial, bool) or not isinstance(cpus_per_trial, int) or cpus_per_trial < 1:
         raise ConfigError("cpus_per_trial", f"must be an integer >= 1 (got {cpus_per_trial!r})")
