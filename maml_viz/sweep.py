@@ -448,7 +448,9 @@ def summary(configs, runs_dir, max_steps_shown: int = 5) -> tuple:
     for g in groups.values():
         cfg = g["config"]
         s = across_seeds(g["frames"])
-        s = s[s["k_shot"] == cfg.k_shot]
+        # the run's K where it was evaluated at it (RL: trajectories per step, the protocol's)
+        ks = list(dict.fromkeys(s["k_shot"]))
+        s = s[s["k_shot"] == (cfg.k_shot if cfg.k_shot in ks else ks[0])]
         label = cfg.algo + "".join(f" {k}={v}" for k, v in _fields(cfg, varying))
         for r in s.to_dict(orient="records"):
             rows.append({"group": label, "algo": cfg.algo, **r})
@@ -459,9 +461,9 @@ def summary(configs, runs_dir, max_steps_shown: int = 5) -> tuple:
         keep = {steps[0], steps[-1], 1, 2, 5}
         steps = [s for s in steps if s in keep]
     proto = next(iter(groups.values()))["protocol"]
-    lines = [f"{proto.get('metric', 'metric')} on {proto.get('tasks', '?')} held-out tasks at each "
-             f"run's K: mean ± 95% t-interval over training seeds (each seed = its mean over the "
-             f"tasks)",
+    lines = [f"{proto.get('metric', 'metric')} on {proto.get('tasks', '?')} held-out tasks, "
+             f"K = {proto.get('k_shot', ['?'])[0]}: mean ± 95% t-interval over training seeds "
+             f"(each seed = its mean over the tasks)",
              f"{'algorithm':<24}{'seeds':>6}" + "".join(f"{'step ' + str(s):>20}" for s in steps)]
     for label, s in table:
         by_step = {int(r["step"]): r for r in s.to_dict(orient="records")}

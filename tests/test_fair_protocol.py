@@ -12,6 +12,7 @@ from maml_viz.config import ConfigError
 from maml_viz.evaluate import (LR_GRID, _task_scores, choose_scales, evaluate, from_json,
                                task_stats, to_json)
 from maml_viz.registry import make_config
+from maml_viz.tasks import make_family
 from maml_viz.train import train
 
 
@@ -86,7 +87,9 @@ def test_rl_protocol_scales_the_policy_gradient_step_and_validates_it():
 
 def test_navigation_reptile_takes_real_inner_steps_other_families_unchanged():
     nav = make_config(family="navigation", algo="reptile")
-    assert nav.inner_steps == Reptile.family_defaults_for_test["inner_steps"] > 1
+    assert nav.inner_steps == 5 and nav.inner_lr == 0.1 and nav.outer_lr == 1.0
+    assert Reptile().defaults_for(type(make_family("navigation"))) == {"inner_steps": 5,
+                                                                       "inner_lr": 0.1}
     assert make_config(family="navigation", algo="maml").inner_steps == 1      # MAML's stay
     assert make_config(family="navigation", algo="reptile", inner_steps=2).inner_steps == 2
     assert make_config(family="sinusoid", algo="reptile").inner_steps == 5
