@@ -62,8 +62,7 @@ def main():
         s = across_seeds(stored_frames(runs))
         k = runs[0].config.k_shot if a.family != "navigation" else s["k_shot"].iloc[0]
         s = s[s["k_shot"] == k].set_index("step")
-        secs = sum(r.info.get("train_seconds") or 0 for r in runs) / len(runs)
-        rows.append((algo, len(runs), secs, [s.loc[st] if st in s.index else None for st in steps]))
+        rows.append((algo, len(runs), [s.loc[st] if st in s.index else None for st in steps]))
         # which step sizes validation chose (multiples of the trained one), over seeds and steps
         chosen[algo] = Counter(x["lr_scale"] for r in runs for x in r.metrics["results"]
                                if x["step"] > 0)
@@ -74,13 +73,13 @@ def main():
           f"held-out tasks per seed, {protocol['iterations'] if rows[0][0] != 'scratch' else cfg0.iterations} "
           f"meta-iterations; mean ± 95% t-interval over seeds (med: median over tasks, the seeds' "
           f"medians averaged; div.: tasks that diverged, all seeds)\n")
-    print("| algorithm | seeds | train s | " + " | ".join(f"step {st}" for st in steps) + " |")
-    print("|---|---|---|" + "---|" * len(steps))
-    for algo, n, secs, cells in rows:
-        print(f"| {algo} | {n} | {secs:.0f} | "
+    print("| algorithm | seeds | " + " | ".join(f"step {st}" for st in steps) + " |")
+    print("|---|---|" + "---|" * len(steps))
+    for algo, n, cells in rows:
+        print(f"| {algo} | {n} | "
               + " | ".join("-" if c is None else cell(c, digits) for c in cells) + " |")
         if a.family == "navigation" and algo in PAPER_NAV:
-            print(f"| {algo} (MAML paper) | | | "
+            print(f"| {algo} (MAML paper) | | "
                   + " | ".join(f"{PAPER_NAV[algo][st]}" if st < 4 else "" for st in steps) + " |")
     print("\nstep sizes chosen on validation (multiples of the trained one: how often, over seeds "
           "and steps >= 1):")
