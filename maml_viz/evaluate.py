@@ -6,9 +6,9 @@
   per class; RL: the return of fresh trajectories) after 0..S plain SGD / policy-gradient steps;
 - the **test-time step size** is chosen on **validation** tasks (another random stream, disjoint
   from the test stream and from training's, as many tasks as the test) from a small grid: the
-  run's own step size times m, m in LR_GRID = {0.1, 0.2, 0.5, 1, 2} (the own step size is the α
-  it was trained with: the baselines' α is the family's default, Meta-SGD's its learned step
-  sizes; RL: α for the first step, α/2 after, both times m). The choice is made for each K and
+  run's own step size times m, m in LR_GRID = {0.1, 0.2, 0.5, 1, 2, 5, 10} (the own step size is
+  the α it was trained with: the baselines' α is the family's default, Meta-SGD's its learned
+  step sizes; RL: α for the first step, α/2 after, both times m). The choice is made for each K and
   each number of steps s: the m with the best validation mean after s steps; m = 1 (the trained
   α) is kept unless another value is strictly better. The same rule for every algorithm and
   baseline; `lr="trained"` evaluates at m = 1 only;
@@ -30,9 +30,13 @@ from .tasks import RLFamily, SupervisedFamily
 from .train import Run
 
 DEFAULT_SEED = 1234
-# 2: step size validated per (K, steps), median and diverged tasks per row (1: the trained α only)
-PROTOCOL_VERSION = 2
-LR_GRID = (0.1, 0.2, 0.5, 1.0, 2.0)     # multiples of the run's own step size
+# 1: the trained α only; 2: step size validated per (K, steps) from {0.1 .. 2}, median and
+# diverged tasks per row; 3: the grid extended to {0.1 .. 10}
+PROTOCOL_VERSION = 3
+# multiples of the run's own step size; two decades each way (the baselines' best step often
+# lies above the meta-learners' trained one: blobs' pretrained and random init chose the top of
+# {0.1 .. 2} every time)
+LR_GRID = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)
 DIVERGED_FACTOR = 100.0
 
 
