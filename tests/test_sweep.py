@@ -53,7 +53,7 @@ def test_sweep_arguments_expand_and_bad_input_names_the_flag(capsys):
 
 
 # ------------------------------------------------------------------ helpers
-def sequential(tmp_path, algo, seed, iterations, family="sinusoid") -> bytes:
+def sequential(tmp_path, algo, seed, iterations, family="linear") -> bytes:
     """The reference: an ordinary `python -m maml_viz train` of the config, on the CPU."""
     runs = tmp_path / "sequential"
     assert cli.main(["train", "--family", family, "--algo", algo, "--seed", str(seed),
@@ -63,7 +63,7 @@ def sequential(tmp_path, algo, seed, iterations, family="sinusoid") -> bytes:
     return (runs / cfg.key() / "meta_params.safetensors").read_bytes()
 
 
-def stored(runs, algo, seed, iterations, family="sinusoid") -> bytes:
+def stored(runs, algo, seed, iterations, family="linear") -> bytes:
     cfg = make_config(family=family, algo=algo, seed=seed, iterations=iterations)
     return (runs / cfg.key() / "meta_params.safetensors").read_bytes()
 
@@ -116,20 +116,20 @@ def test_local_sweep_gives_the_sequential_bytes_and_resumes(tmp_path, capsys):
     refs = {(a, s): sequential(tmp_path, a, s, it) for a in ("maml", "fomaml") for s in (0, 1)}
     # one config is already stored (copied from the sequential run, then marked): the sweep
     # must skip it, not retrain or overwrite it
-    pre = make_config(algo="fomaml", seed=1, iterations=it).key()
+    pre = make_config(family="linear", algo="fomaml", seed=1, iterations=it).key()
     shutil.copytree(tmp_path / "sequential" / pre, runs / pre)
     metrics = runs / pre / "metrics.json"
     metrics.write_text(metrics.read_text().replace('"training": {', '"training": {"marker": 1, ', 1))
     before = metrics.read_text()
     # another is stored with an evaluation from an older protocol: evaluated again, not trained
-    old = make_config(algo="maml", seed=1, iterations=it).key()
+    old = make_config(family="linear", algo="maml", seed=1, iterations=it).key()
     shutil.copytree(tmp_path / "sequential" / old, runs / old)
     m = json.loads((runs / old / "metrics.json").read_text())
     del m["evaluation"]["protocol"]["version"]
     m["training"]["marker"] = 2
     (runs / old / "metrics.json").write_text(json.dumps(m))
     capsys.readouterr()
-    rc = cli.main(["sweep", "--family", "sinusoid", "--algos", "maml,fomaml", "--seeds", "0-1",
+    rc = cli.main(["sweep", "--family", "linear", "--algos", "maml,fomaml", "--seeds", "0-1",
                    "--iterations", str(it), "--runs-dir", str(runs), "--quiet"])
     out, err = capsys.readouterr()
     assert rc == 0, err
@@ -172,8 +172,9 @@ def test_two_node_cluster_through_address_gives_the_sequential_bytes(cluster, tm
     runs, it = tmp_path / "runs", 30
     refs = {s: sequential(tmp_path, "maml", s, it) for s in (0, 1)}
     capsys.readouterr()
-    rc = cli.main(["sweep", "--algos", "maml", "--seeds", "0-1", "--iterations", str(it),
-                   "--runs-dir", str(runs), "--address", cluster, "--quiet"])
+    rc = cli.main(["sweep", "--family", "linear", "--algos", "maml", "--seeds", "0-1",
+                   "--iterations", str(it), "--runs-dir", str(runs), "--address", cluster,
+                   "--quiet"])
     err = capsys.readouterr().err
     assert rc == 0, err
     assert "2 trained" in err and "on 2 nodes" in err        # one trial on each raylet
@@ -183,7 +184,7 @@ def test_two_node_cluster_through_address_gives_the_sequential_bytes(cluster, tm
 
 
 def test_a_trial_killed_midway_is_retried_and_nothing_half_written(cluster, tmp_path, capsys):
-    runs, it = tmp_path / "runs", 1500
+    runs, it = tmp_path / "runs", 6000
     ref = sequential(tmp_path, "maml", 3, it)
     killed = []
 
@@ -204,8 +205,9 @@ def test_a_trial_killed_midway_is_retried_and_nothing_half_written(cluster, tmp_
     t = threading.Thread(target=killer, daemon=True)
     t.start()
     capsys.readouterr()
-    rc = cli.main(["sweep", "--algos", "maml", "--seeds", "3", "--iterations", str(it),
-                   "--runs-dir", str(runs), "--address", cluster, "--quiet"])
+    rc = cli.main(["sweep", "--family", "linear", "--algos", "maml", "--seeds", "3",
+                   "--iterations", str(it), "--runs-dir", str(runs), "--address", cluster,
+                   "--quiet"])
     err = capsys.readouterr().err
     t.join(5)
     assert killed, "the trial was never seen running"
@@ -218,9 +220,10 @@ def test_a_trial_killed_midway_is_retried_and_nothing_half_written(cluster, tmp_
 
 def test_ctrl_c_cancels_cleanly_with_exit_130(cluster, tmp_path):
     runs = tmp_path / "runs"
-    p = subprocess.Popen([sys.executable, "-m", "maml_viz", "sweep", "--algos", "maml",
-                          "--seeds", "0-1", "--iterations", "100000", "--runs-dir", str(runs),
-                          "--address", cluster, "--quiet"], cwd=ROOT, stderr=subprocess.PIPE,
+    p = subprocess.Popen([sys.executable, "-m", "maml_viz", "sweep", "--family", "linear",
+                          "--algos", "maml", "--seeds", "0-1", "--iterations", "1000000",
+                          "--runs-dir", str(runs), "--address", cluster, "--quiet"],
+                         cwd=ROOT, stderr=subprocess.PIPE,
                          text=True, start_new_session=True)
     try:
         deadline, workers = time.time() + 120, []
