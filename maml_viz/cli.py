@@ -329,8 +329,6 @@ def cmd_evaluate(a) -> int:
         run = load_run(a.run_dir, device)
     except StoreError as err:
         raise CLIError(str(err))
-    check_budget(eval_estimate(run.config, a.k_shot or (None,), a.steps, a.tasks, device),
-                 device, "--tasks/--steps/--k-shot")
     lr = a.step_size
     if lr not in ("validated", "trained"):
         try:
@@ -340,6 +338,9 @@ def cmd_evaluate(a) -> int:
         if lr is None or not lr > 0 or lr == float("inf"):
             raise ConfigError("step_size", f"must be validated, trained or a number > 0 "
                                            f"(got {a.step_size!r})")
+    check_budget(eval_estimate(run.config, a.k_shot or (None,), a.steps, a.tasks, device,
+                               lr="validated" if lr == "validated" else "fixed"),
+                 device, "--tasks/--steps/--k-shot")
     df = evaluate(run, k_shots=a.k_shot or (None,), steps=a.steps, n_tasks=a.tasks, seed=a.seed,
                   lr=lr)
     if a.json:
