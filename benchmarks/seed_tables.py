@@ -17,7 +17,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from maml_viz.registry import algorithms_for, make_config  # noqa: E402
 from maml_viz.seeds import across_seeds, stored_frames  # noqa: E402
 from maml_viz.store import RunStore  # noqa: E402
-from maml_viz.sweep import parse_seeds, stale  # noqa: E402
+from maml_viz.sweep import evaluated_k, k_label, parse_seeds, stale  # noqa: E402
 
 # MAML paper, 2D navigation (the authors' result files): return after 0..3 steps
 PAPER_NAV = {"maml": (-40.4, -11.7, -3.3, -3.2), "pretrained": (-40.8, -19.7, -11.7, -8.5),
@@ -60,8 +60,7 @@ def main():
             continue
         protocol = protocol or runs[0].metrics["protocol"]
         s = across_seeds(stored_frames(runs))
-        k = runs[0].config.k_shot if a.family != "navigation" else s["k_shot"].iloc[0]
-        s = s[s["k_shot"] == k].set_index("step")
+        s = s[s["k_shot"] == evaluated_k(runs[0].config, s["k_shot"])].set_index("step")
         rows.append((algo, len(runs), [s.loc[st] if st in s.index else None for st in steps]))
         # which step sizes validation chose (multiples of the trained one), over seeds and steps
         chosen[algo] = Counter(x["lr_scale"] for r in runs for x in r.metrics["results"]
@@ -69,7 +68,7 @@ def main():
     if not rows:
         raise SystemExit("nothing to tabulate")
     cfg0 = make_config(family=a.family, algo=rows[0][0])
-    print(f"{a.family}: {protocol['metric']} at K = {protocol['k_shot'][0]} on {protocol['tasks']} "
+    print(f"{a.family}: {protocol['metric']} at {k_label(cfg0, protocol)} on {protocol['tasks']} "
           f"held-out tasks per seed, {protocol['iterations'] if rows[0][0] != 'scratch' else cfg0.iterations} "
           f"meta-iterations; mean ± 95% t-interval over seeds (med: median over tasks, the seeds' "
           f"medians averaged; div.: tasks that diverged, all seeds)\n")

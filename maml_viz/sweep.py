@@ -448,9 +448,7 @@ def summary(configs, runs_dir, max_steps_shown: int = 5) -> tuple:
     for g in groups.values():
         cfg = g["config"]
         s = across_seeds(g["frames"])
-        # the run's K where it was evaluated at it (RL: trajectories per step, the protocol's)
-        ks = list(dict.fromkeys(s["k_shot"]))
-        s = s[s["k_shot"] == (cfg.k_shot if cfg.k_shot in ks else ks[0])]
+        s = s[s["k_shot"] == evaluated_k(cfg, s["k_shot"])]
         label = cfg.algo + "".join(f" {k}={v}" for k, v in _fields(cfg, varying))
         for r in s.to_dict(orient="records"):
             rows.append({"group": label, "algo": cfg.algo, **r})
@@ -462,8 +460,8 @@ def summary(configs, runs_dir, max_steps_shown: int = 5) -> tuple:
         steps = [s for s in steps if s in keep]
     proto = next(iter(groups.values()))["protocol"]
     lines = [f"{proto.get('metric', 'metric')} on {proto.get('tasks', '?')} held-out tasks, "
-             f"K = {proto.get('k_shot', ['?'])[0]}: mean ± 95% t-interval over training seeds "
-             f"(each seed = its mean over the tasks)",
+             f"{k_label(next(iter(groups.values()))['config'], proto)}: mean ± 95% t-interval "
+             f"over training seeds (each seed = its mean over the tasks)",
              f"{'algorithm':<24}{'seeds':>6}" + "".join(f"{'step ' + str(s):>20}" for s in steps)]
     for label, s in table:
         by_step = {int(r["step"]): r for r in s.to_dict(orient="records")}
@@ -474,6 +472,26 @@ def summary(configs, runs_dir, max_steps_shown: int = 5) -> tuple:
     if notes:
         lines.append("tasks whose adaptation diverged (all seeds): " + "; ".join(notes))
     return "\n".join(lines), pd.DataFrame(rows)
+
+
+def evaluated_k(cfg, ks) -> int:
+    """The K a run's summary row shows: its own k_shot where it was evaluated at it; otherwise
+    (RL: the protocol's trajectories per adaptation step, not the training's k_shot) the first K
+    of its evaluation."""
+    ks = [int(k) for k in dict.fromkeys(ks)]
+    return cfg.k_shot if cfg.k_shot in ks else ks[0]
+
+
+def k_label(cfg, protocol: dict) -> str:
+    """'K = 10' for a supervised run; where the protocol's K is not the config's own (RL) it says
+    what it counts, e.g. 'K = 40 trajectories per goal at each step (trained with 20)'."""
+    ks = protocol.get("k_shot") or ["?"]
+    k = evaluated_k(cfg, ks) if ks != ["?"] else "?"
+    if k == cfg.k_shot or k == "?":
+        return f"K = {k}"
+    what = protocol.get("query_points")
+    what = what if isinstance(what, str) else f"{k} per task"
+    return f"K = {what} at each step (trained with {cfg.k_shot})"
 
 
 def _cell(r) -> str:

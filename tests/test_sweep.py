@@ -21,7 +21,7 @@ import pytest  # noqa: E402
 from maml_viz import cli  # noqa: E402
 from maml_viz.config import ConfigError  # noqa: E402
 from maml_viz.registry import make_config  # noqa: E402
-from maml_viz.sweep import expand, parse_grid, parse_seeds  # noqa: E402
+from maml_viz.sweep import evaluated_k, expand, k_label, parse_grid, parse_seeds  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -50,6 +50,16 @@ def test_sweep_arguments_expand_and_bad_input_names_the_flag(capsys):
         rc = cli.main(["sweep", "--iterations", "5", "--runs-dir", "/nonexistent/x", *args])
         err = capsys.readouterr().err
         assert rc == 2 and flag in err.splitlines()[-1] and "Traceback" not in err, (args, err)
+
+
+def test_summary_k_is_the_runs_own_or_says_what_the_protocol_counts():
+    sine = make_config(family="sinusoid", algo="maml", iterations=5)
+    assert evaluated_k(sine, [5, 10, 5]) == 10 == sine.k_shot
+    assert k_label(sine, {"k_shot": [5, 10], "query_points": 100}) == "K = 10"
+    nav = make_config(family="navigation", algo="maml", iterations=5)
+    proto = {"k_shot": [40], "query_points": "40 trajectories per goal"}
+    assert nav.k_shot == 20 and evaluated_k(nav, [40]) == 40
+    assert k_label(nav, proto) == "K = 40 trajectories per goal at each step (trained with 20)"
 
 
 # ------------------------------------------------------------------ helpers
