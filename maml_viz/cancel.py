@@ -21,8 +21,10 @@ class Cancelled(Exception):
 
 
 def check() -> None:
+    if torch.compiler.is_compiling():     # first: torch.compile cannot trace ContextVar.get (a
+        return                            # graph break there splits a compiled step in 9)
     fn = _should_stop.get()
-    if fn is not None and not torch.compiler.is_compiling() and fn():
+    if fn is not None and fn():
         raise Cancelled()
 
 

@@ -103,9 +103,12 @@ def build_parser() -> argparse.ArgumentParser:
                         "small nets)")
     t.add_argument("--eval-tasks", type=ranged(int, 1, MAX_EVAL_TASKS),
                    help="held-out tasks (default: the family's protocol)")
-    t.add_argument("--compile", action="store_true",
-                   help="torch.compile the meta-gradient: ~2x faster after a ~10 s compile "
-                        "(needs a C++ compiler; falls back to eager)")
+    t.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None,
+                   help="torch.compile the meta-iteration (about 3x faster on a CPU after a "
+                        "compile of ~10 s, cached for later runs; needs a C++ compiler). Default: "
+                        "on for runs long enough to repay it on the CPU, off on a GPU")
+    t.add_argument("--cuda-graph", action=argparse.BooleanOptionalAction, default=None,
+                   help="replay the meta-iteration from a CUDA graph (default: on with a GPU)")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
 
     e = sub.add_parser("evaluate", help="evaluate a stored run under the standard protocol")
@@ -276,14 +279,18 @@ def cmd_train(a) -> int:
         run = None
     check_budget(eval_estimate(cfg, n_tasks=a.eval_tasks, device=device), device, "--eval-tasks")
     if run is None:
-        tr = Trainer(cfg, device, compiled=a.compile)
+        tr = Trainer(cfg, device, compiled=a.compile, cuda_graph=a.cuda_graph)
         bar = tqdm(total=tr.total, unit="it", disable=a.quiet, dynamic_ncols=True,
-                   desc=f"{cfg.algo} on {cfg.family}")
+                   desc=f"{cfg.algo} on {cfg.family} ({tr.mode})")
+        shown = 0
         try:
             while not tr.done:
                 p = tr.run(200, max_seconds=1.0)
                 bar.update(p.iteration - bar.n)
                 bar.set_postfix(loss=f"{p.loss:.3f}", refresh=False)
+                for note in tr.notices[shown:]:     # e.g. a compile that could not be used
+                    bar.write(f"note: {note}", file=sys.stderr)
+                shown = len(tr.notices)
         except TrainingDiverged as err:
             bar.close()
             print(f"error: {err}", file=sys.stderr)
@@ -309,7 +316,8 @@ def cmd_train(a) -> int:
     run = type(run)(run.config, run.params, run.history, dict(run.info), metrics, run.path)
     run, _ = store.save(run)
     print(f"trained {cfg.iterations} iterations in {run.info['train_seconds']:.1f} s "
-          f"({run.info['its_per_s'] or '-'} it/s on {run.info['device']}); {summary(run)}")
+          f"({run.info['its_per_s'] or '-'} it/s on {run.info['device']}, "
+          f"{run.info.get('step', 'eager')}); {summary(run)}")
     print(run.path)
     return 0
 

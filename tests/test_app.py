@@ -158,12 +158,16 @@ def test_playground_bad_csv_shows_a_clear_error(text, message):
 
 def test_playground_pasted_points_become_the_support_set():
     at = app("pages/1_Playground.py")
-    at.text_area(key="pg_paste").set_value("x,y\n-2,1\n0,0\n2,-1\n9,0\n").run()
+    at.text_area(key="pg_paste").set_value("x,y\n-2,1\n0,0\n2,-1\n4.5,0\n").run()
     no_problems(at)
     pts = trace(charts(at)[0], "your 4 points")
-    assert np.allclose(arr(pts["x"]), [-2, 0, 2, 9])
+    assert np.allclose(arr(pts["x"]), [-2, 0, 2, 4.5])
     assert at.toggle(key="pg_only").value is True
-    assert any("outside the inputs" in w.value for w in at.warning)
+    # a point outside the inputs the model was meta-trained on is refused, saying the range
+    at.text_area(key="pg_paste").set_value("x,y\n-2,1\n9,0\n").run()
+    no_problems(at)
+    assert any("x must lie in" in e.value for e in at.error)
+    assert trace(charts(at)[0], "your 4 points")         # the points in use are unchanged
 
 
 def test_playground_zero_step_size_is_refused_and_a_huge_one_shows_where_it_blew_up():
@@ -189,7 +193,7 @@ def test_playground_decision_regions_for_classification():
     assert f0["type"] == "heatmap" and not np.array_equal(arr(f0["z"]), arr(f5["z"]))
     assert [o for o in at.radio(key="pg_class").options][0].startswith(":red[■]")
     at.text_area(key="pg_paste").set_value("x1,x2,label\n0,0,0\n1,1,7\n").run()
-    assert any("labels must be whole numbers from 0 to 4" in e.value for e in at.error)
+    assert any("labels are whole numbers from 0 to 4" in e.value for e in at.error)
     at.text_area(key="pg_paste").set_value("x1,x2,label\n0,0,0\n2,2,1\n").run()
     no_problems(at)
     mine = trace(charts(at)[0], "your examples")

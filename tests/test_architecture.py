@@ -20,7 +20,7 @@ LAYERS = [
     ["adapt", "metagrad"],
     ["algorithms"],
     ["registry"],
-    ["rl"],
+    ["rl", "stepper"],
     ["train", "validation"],
     ["store"],
     ["evaluate"],

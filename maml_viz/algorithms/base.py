@@ -65,9 +65,11 @@ class Algorithm:
     def outer_loss(self, model, family, params, batch, cfg) -> torch.Tensor:
         raise NotImplementedError
 
-    def step(self, model, family, params, opt, batch, cfg, compiled=False):
-        """One meta-iteration; returns the (detached) meta-loss. `compiled` asks for a
-        torch.compile'd step where the algorithm has one."""
+    def step(self, model, family, params, opt, batch, cfg):
+        """One meta-iteration on a supervised batch, updating `params` in place; returns the
+        (detached) meta-loss. Subclasses write it as a fixed sequence of tensor operations with
+        no host synchronisation (no .item(), no data-dependent Python branch), so that the
+        trainer can run it eagerly, compile it or replay it from a CUDA graph (stepper.py)."""
         opt.zero_grad(set_to_none=True)
         loss = self.outer_loss(model, family, params, batch, cfg)
         loss.backward()
