@@ -165,6 +165,10 @@ def add_sweep_parser(sub) -> None:
                                      "here on 127.0.0.1 for this command)")
     s.add_argument("--cpus-per-trial", type=int, default=1,
                    help="cores (and torch threads) per training; 1 is fastest for small nets")
+    s.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None,
+                   help="run every training's meta-iteration through torch.compile (or not); "
+                        "default: as `train` on this machine would (long runs compiled), decided "
+                        "here once for all nodes")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -184,7 +188,8 @@ def cmd_sweep(a) -> int:
         sweep.check_address(a.address)
     try:
         rep = sweep.run_sweep(configs, a.runs_dir, address=a.address,
-                              cpus_per_trial=a.cpus_per_trial, progress=not a.quiet)
+                              cpus_per_trial=a.cpus_per_trial, progress=not a.quiet,
+                              compiled=a.compile)
     except sweep.SweepInterrupted as stop:
         rep = stop.report
         print(f"interrupted: {len(rep.trained)} trainings finished and stored, the running ones "

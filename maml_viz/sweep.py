@@ -37,12 +37,15 @@ import pandas as pd
 import torch
 from tqdm import tqdm
 
+from . import stepper
+from .algorithms import get_algorithm
 from .config import ConfigError, TrainConfig
 from .evaluate import PROTOCOL_VERSION, evaluate, from_json, to_json
 from .registry import algorithms_for, config_from_dict, make_config
 from .seeds import across_seeds, group_key
 from .store import RunStore, StoreError, save_run
-from .train import Run, TrainingDiverged, train
+from .tasks import make_family
+from .train import Run, Trainer, TrainingDiverged, batched
 
 # settings a --grid may vary (family options are allowed too); the rest have their own flags
 GRID_FIELDS = ("k_shot", "k_query", "meta_batch", "inner_steps", "inner_lr", "outer_lr",
@@ -146,20 +149,41 @@ def expand(family: str, algos, seeds, *, iterations=None, options=None, grid=())
 
 
 # ------------------------------------------------------------------ one trial (runs on a worker)
-def train_trial(config: dict, threads: int = 1) -> dict:
+def cpu_path(cfg: TrainConfig) -> bool | None:
+    """Whether `python -m maml_viz train` of cfg on THIS machine's CPU would run the compiled
+    step (True) or the eager one (False); None where there is no choice (RL families, untrained
+    baselines). The Trainer's own rule (stepper.choose: run length, a step compiled here before,
+    a C compiler). Compiled and eager steps agree to float32 rounding, not bit for bit, so the
+    driver decides this once per config and every worker follows it: a trial's bytes are those of
+    a `train` on the driver, whatever the workers' compile caches hold."""
+    family, algo = make_family(cfg.family, cfg.family_options), get_algorithm(cfg.algo)
+    if not batched(family) or not algo.trains or cfg.iterations <= 0:
+        return None
+    cpu = torch.device("cpu")
+    mode, _ = stepper.choose(cpu, cfg.iterations,
+                             warm=stepper.is_warm(stepper.signature(cfg, cpu)))
+    return mode.startswith("compiled")
+
+
+def train_trial(config: dict, threads: int = 1, compiled: bool | None = None) -> dict:
     """Train one config on this machine's CPU and evaluate it: what `train` does, as plain data.
-    Returns {'config', 'params' (numpy float32), 'history', 'info', 'metrics'} or
+    compiled: the path the driver chose (cpu_path); None lets this machine choose.
+    Returns {'config', 'params' (numpy float32), 'history', 'info', 'metrics', 'notices'} or
     {'config', 'diverged': message}."""
     torch.set_num_threads(threads)
     cfg = config_from_dict(config)
     try:
-        run = train(cfg, torch.device("cpu"))
+        tr = Trainer(cfg, torch.device("cpu"), compiled=compiled)
+        while not tr.done:
+            tr.run(200)
+        run = tr.result()
     except TrainingDiverged as e:
         return {"config": config, "diverged": str(e)}
     run.metrics = to_json(evaluate(run))
     return {"config": config, "node": _node(),
             "params": {k: v.detach().cpu().numpy() for k, v in run.params.items()},
-            "history": run.history, "info": run.info, "metrics": run.metrics}
+            "history": run.history, "info": run.info, "metrics": run.metrics,
+            "notices": list(tr.notices)}
 
 
 def evaluate_trial(config: dict, params: dict, threads: int = 1) -> dict:
@@ -281,11 +305,14 @@ def connect(address: str | None = None, num_cpus: int | None = None):
 
 
 def run_sweep(configs, runs_dir, *, address: str | None = None, cpus_per_trial: int = 1,
-              retries: int = 1, progress: bool = True, log=None, reevaluate: bool = True) -> Report:
+              retries: int = 1, progress: bool = True, log=None, reevaluate: bool = True,
+              compiled: bool | None = None) -> Report:
     """Train every config not stored yet under runs_dir, cpus_per_trial cores each (that many
     intra-op threads), on a local Ray instance or the cluster at address. Writes each result as it
     arrives. A stored run whose evaluation predates the current protocol is evaluated again (not
-    retrained) when reevaluate. Raises SweepInterrupted on Ctrl-C (after cancelling the running
+    retrained) when reevaluate. compiled: force the compiled (True) or eager (False) step of
+    supervised trainings, like `train --compile/--no-compile`; None: `train`'s rule on this
+    machine (cpu_path), decided here for every worker. Raises SweepInterrupted on Ctrl-C (after cancelling the running
     trials)."""
     log = log or (lambda msg: tqdm.write(msg, file=sys.stderr))
     if isinstance(cpus_per_trial, bool) or not isinstance(cpus_per_trial, int) or cpus_per_trial < 1:
@@ -327,6 +354,10 @@ def run_sweep(configs, runs_dir, *, address: str | None = None, cpus_per_trial: 
         if ray is None or not ray.is_initialized():
             owned = True                   # shut down in `finally`, even if init is interrupted
             ray = connect(address)
+        # the CPU path (compiled or eager step) of each training, decided here with `train`'s
+        # rule so that workers give the bytes a `train` on this machine gives
+        paths = {cfg.key(): (p if compiled is None or p is None else bool(compiled))
+                 for cfg in todo for p in [cpu_path(cfg)]}
         opts = dict(num_cpus=cpus_per_trial, max_retries=0, scheduling_strategy="SPREAD")
         remote = ray.remote(train_trial).options(name=TRIAL_NAME, **opts)
         remote_eval = ray.remote(evaluate_trial).options(name="evaluate_trial", **opts)
@@ -334,7 +365,7 @@ def run_sweep(configs, runs_dir, *, address: str | None = None, cpus_per_trial: 
         def submit(cfg, attempt):
             old = stored_stale.get(cfg.key())
             if old is None:
-                ref = remote.remote(cfg.to_dict(), cpus_per_trial)
+                ref = remote.remote(cfg.to_dict(), cpus_per_trial, paths[cfg.key()])
             else:
                 ref = remote_eval.remote(cfg.to_dict(), {k: v.detach().cpu().numpy()
                                                          for k, v in old.params.items()},
@@ -375,6 +406,8 @@ def run_sweep(configs, runs_dir, *, address: str | None = None, cpus_per_trial: 
                     save_run(old, runs_dir)            # the same parameters, a new evaluation
                     report.reevaluated.append(cfg.key())
                 else:
+                    for note in payload.get("notices") or []:   # e.g. no C compiler on a node
+                        log(f"note from the trial {describe(cfg)}: {note}")
                     save_run(run_from_payload(payload), runs_dir)
                     report.trained.append(cfg.key())
                 if "diverged" not in payload:

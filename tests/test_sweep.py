@@ -62,13 +62,47 @@ def test_summary_k_is_the_runs_own_or_says_what_the_protocol_counts():
     assert k_label(nav, proto) == "K = 40 trajectories per goal at each step (trained with 20)"
 
 
+def test_trials_take_the_path_train_takes_here_decided_by_the_driver(tmp_path, monkeypatch):
+    """Compiled and eager steps differ in the last bits, so a trial must run the step `train`
+    would run on the driver: sweep.cpu_path is the Trainer's rule, and train_trial follows the
+    path it is given whatever the worker's own rule says."""
+    import torch
+
+    from maml_viz import stepper
+    from maml_viz.store import save_run
+    from maml_viz.sweep import cpu_path, run_from_payload, train_trial
+    from maml_viz.train import Trainer
+
+    cpu = torch.device("cpu")
+    cfgs = [make_config(family="linear", algo="maml", iterations=30),
+            make_config(family="sinusoid", algo="fomaml", iterations=20000),
+            make_config(family="sinusoid", algo="scratch"),
+            make_config(family="navigation", algo="maml", iterations=2)]
+    for low in (False, True):          # the default thresholds, then every run "long enough"
+        if low:
+            monkeypatch.setattr(stepper, "COMPILE_MIN_ITERATIONS", {"warm": 10, "cold": 10})
+        for cfg in cfgs:
+            mode = Trainer(cfg, cpu).mode
+            want = None if cfg.algo == "scratch" or cfg.family == "navigation" else (
+                mode.startswith("compiled"))
+            assert cpu_path(cfg) == want, (low, cfg.family, cfg.algo, mode)
+    assert cpu_path(cfgs[0]) is stepper.has_c_compiler()   # long enough now: compiled if it can
+    # the driver says eager: the trial runs eagerly although this machine's rule says compile,
+    # and gives the bytes of `train --no-compile`
+    ref = sequential(tmp_path, "maml", 0, 30, "linear", "--no-compile")
+    payload = train_trial(cfgs[0].to_dict(), 1, compiled=False)
+    assert payload["info"]["step"] == "eager"
+    save_run(run_from_payload(payload), tmp_path / "trial")
+    assert stored(tmp_path / "trial", "maml", 0, 30) == ref
+
+
 # ------------------------------------------------------------------ helpers
-def sequential(tmp_path, algo, seed, iterations, family="linear") -> bytes:
+def sequential(tmp_path, algo, seed, iterations, family="linear", *extra) -> bytes:
     """The reference: an ordinary `python -m maml_viz train` of the config, on the CPU."""
     runs = tmp_path / "sequential"
     assert cli.main(["train", "--family", family, "--algo", algo, "--seed", str(seed),
                      "--iterations", str(iterations), "--device", "cpu", "--runs-dir", str(runs),
-                     "--quiet"]) == 0
+                     "--quiet", *extra]) == 0
     cfg = make_config(family=family, algo=algo, seed=seed, iterations=iterations)
     return (runs / cfg.key() / "meta_params.safetensors").read_bytes()
 
@@ -194,8 +228,10 @@ def test_two_node_cluster_through_address_gives_the_sequential_bytes(cluster, tm
 
 
 def test_a_trial_killed_midway_is_retried_and_nothing_half_written(cluster, tmp_path, capsys):
+    # 6000 iterations: above the compile threshold for a step compiled here before; both sides
+    # pinned to the eager step (the test is about the retry, not the path)
     runs, it = tmp_path / "runs", 6000
-    ref = sequential(tmp_path, "maml", 3, it)
+    ref = sequential(tmp_path, "maml", 3, it, "linear", "--no-compile")
     killed = []
 
     def killer():   # SIGKILL the trial's worker after it has run 1 s of CPU inside the trial
@@ -217,7 +253,7 @@ def test_a_trial_killed_midway_is_retried_and_nothing_half_written(cluster, tmp_
     capsys.readouterr()
     rc = cli.main(["sweep", "--family", "linear", "--algos", "maml", "--seeds", "3",
                    "--iterations", str(it), "--runs-dir", str(runs), "--address", cluster,
-                   "--quiet"])
+                   "--quiet", "--no-compile"])
     err = capsys.readouterr().err
     t.join(5)
     assert killed, "the trial was never seen running"
@@ -232,7 +268,8 @@ def test_ctrl_c_cancels_cleanly_with_exit_130(cluster, tmp_path):
     runs = tmp_path / "runs"
     p = subprocess.Popen([sys.executable, "-m", "maml_viz", "sweep", "--family", "linear",
                           "--algos", "maml", "--seeds", "0-1", "--iterations", "1000000",
-                          "--runs-dir", str(runs), "--address", cluster, "--quiet"],
+                          "--runs-dir", str(runs), "--address", cluster, "--quiet",
+                          "--no-compile"],
                          cwd=ROOT, stderr=subprocess.PIPE,
                          text=True, start_new_session=True)
     try:
