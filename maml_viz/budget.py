@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import torch
 
 from .config import TrainConfig
+from .evaluate import LR_GRID
 from .store import expected_shapes
 from .tasks import RLFamily, SupervisedFamily
 from .train import Run
@@ -250,15 +251,20 @@ def _(fam: SupervisedFamily, cfg, m, S, N, k_shots):
 
 
 def eval_estimate(cfg: TrainConfig, k_shots=(None,), steps=None, n_tasks=None,
-                  device="cpu") -> Estimate:
-    """Peak memory and time of evaluating a run of cfg under the protocol (evaluate.evaluate)."""
+                  device="cpu", lr="validated") -> Estimate:
+    """Peak memory and time of evaluating a run of cfg under the protocol (evaluate.evaluate).
+    lr="validated" (the protocol) runs the adaptation once per step size of the grid on the
+    validation tasks and up to once per chosen step size on the test tasks, one after another:
+    the time of that many passes (at most), the memory of one."""
     run = Run(cfg, {})
     fam, m = run.family, model_shape(cfg)
     S = fam.eval_steps if steps is None else steps
     N = fam.eval_tasks if n_tasks is None else n_tasks
     floats, flops, touched, kernels = _eval_work(fam, cfg, m, S, N, k_shots)
+    passes = len(LR_GRID) + min(len(LR_GRID), S + 1) if lr == "validated" else 1
+    work = (flops * passes, touched * passes, kernels * passes)
     return Estimate("evaluation", int(floats * FLOAT * SAFETY + BASE_BYTES),
-                    seconds(flops, touched, kernels, device), work=(flops, touched, kernels))
+                    seconds(*work, device), work=work)
 
 
 def job_estimate(cfg: TrainConfig, eval_tasks=None, device="cpu") -> Estimate:

@@ -1,4 +1,4 @@
-"""Command line: `python -m maml_viz train | evaluate | bench | runs`.
+"""Command line: `python -m maml_viz train | evaluate | bench | runs | sweep`.
 
 Bad arguments print one line, `error: <field>: <what is allowed>`, and exit with code 2: every
 number is range-checked, and what would not fit in the memory available now is refused with the
@@ -119,6 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--tasks", type=ranged(int, 1, MAX_EVAL_TASKS),
                    help="held-out tasks (default: 1000; RL: 40 goals)")
     e.add_argument("--seed", type=ranged(int, 0, MAX_SEED), default=1234)
+    e.add_argument("--step-size", default="validated",
+                   help="validated (the protocol: chosen on validation tasks), trained, or a "
+                        "multiple of the trained step size, e.g. 0.5")
     e.add_argument("--device", default="auto")
     e.add_argument("--json", action="store_true")
 
@@ -137,7 +140,75 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--quick", action="store_true")
     b.add_argument("--compile", action="store_true", help="also time the torch.compile'd step")
     b.add_argument("--device", default="cpu", help="cpu or cuda (on a GPU: also end-to-end training)")
+
+    add_sweep_parser(sub)
     return p
+
+
+# ---------------------------------------------------------------- sweep (maml_viz.sweep)
+def add_sweep_parser(sub) -> None:
+    s = sub.add_parser("sweep", help="train algorithms x seeds (x a grid) in parallel on Ray",
+                       description="Train every combination of algorithms, seeds and grid values "
+                                   "on a local Ray instance (all cores) or a Ray cluster. Configs "
+                                   "already stored are skipped, so rerunning resumes.")
+    s.add_argument("--family", default="sinusoid", help="task family")
+    s.add_argument("--algos", default="maml", help="comma-separated algorithms, or all")
+    s.add_argument("--seeds", default="0-4", help="training seeds: 0-4, or 0,1,2")
+    s.add_argument("--iterations", type=int, help="meta-iterations (default: the family's)")
+    s.add_argument("--option", type=_option, action="append", default=[],
+                   help="family option NAME=VALUE, e.g. n_way=5 (repeatable)")
+    s.add_argument("--grid", action="append", default=[],
+                   help="a setting to vary, NAME=V1,V2,..., e.g. inner_lr=0.005,0.01 (repeatable; "
+                        "one value fixes it, e.g. k_shot=5)")
+    s.add_argument("--runs-dir", default="runs", help="where runs are stored (on this machine)")
+    s.add_argument("--address", help="HOST:PORT of a running Ray cluster (default: start one "
+                                     "here on 127.0.0.1 for this command)")
+    s.add_argument("--cpus-per-trial", type=int, default=1,
+                   help="cores (and torch threads) per training; 1 is fastest for small nets")
+    s.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None,
+                   help="run every training's meta-iteration through torch.compile (or not); "
+                        "default: as `train` on this machine would (long runs compiled), decided "
+                        "here once for all nodes")
+    s.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def cmd_sweep(a) -> int:
+    from . import sweep
+
+    seeds = sweep.parse_seeds(a.seeds)
+    grid = [sweep.parse_grid(g) for g in a.grid]
+    if a.cpus_per_trial < 1:
+        raise ConfigError("cpus_per_trial", f"must be an integer >= 1 (got {a.cpus_per_trial})")
+    configs = sweep.expand(a.family, a.algos.split(","), seeds, iterations=a.iterations,
+                           options=dict(a.option), grid=grid)
+    where = f"the Ray cluster at {a.address}" if a.address else "a local Ray instance (127.0.0.1)"
+    print(f"sweep: {len(configs)} training{'s' if len(configs) != 1 else ''} ({a.family}; "
+          f"{a.algos}; seeds {a.seeds}) on {where}; runs in {a.runs_dir}", file=sys.stderr)
+    if a.address:
+        sweep.check_address(a.address)
+    try:
+        rep = sweep.run_sweep(configs, a.runs_dir, address=a.address,
+                              cpus_per_trial=a.cpus_per_trial, progress=not a.quiet,
+                              compiled=a.compile)
+    except sweep.SweepInterrupted as stop:
+        rep = stop.report
+        print(f"interrupted: {len(rep.trained)} trainings finished and stored, the running ones "
+              f"cancelled (nothing half-written); rerun the same command to resume", file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:
+        print("interrupted before any training started; nothing was written", file=sys.stderr)
+        return 130
+    except sweep.SweepError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    table, _ = sweep.summary(configs, a.runs_dir)
+    print(table)
+    print(f"{len(rep.trained)} trained, {len(rep.skipped)} already stored"
+          + (f" ({len(rep.reevaluated)} more evaluated again under the current protocol)"
+             if rep.reevaluated else "") + f", {len(rep.diverged)} "
+          f"diverged, {len(rep.failed)} failed, {len(rep.retried)} retried, in {rep.seconds:.1f} s"
+          + (f" on {len(rep.nodes)} nodes" if len(rep.nodes) > 1 else ""), file=sys.stderr)
+    return 0 if rep.ok else 1
 
 
 def _flag(field: str) -> str:
@@ -271,21 +342,33 @@ def cmd_evaluate(a) -> int:
         run = load_run(a.run_dir, device)
     except StoreError as err:
         raise CLIError(str(err))
-    check_budget(eval_estimate(run.config, a.k_shot or (None,), a.steps, a.tasks, device),
+    lr = a.step_size
+    if lr not in ("validated", "trained"):
+        try:
+            lr = float(lr)
+        except ValueError:
+            lr = None
+        if lr is None or not lr > 0 or lr == float("inf"):
+            raise ConfigError("step_size", f"must be validated, trained or a number > 0 "
+                                           f"(got {a.step_size!r})")
+    check_budget(eval_estimate(run.config, a.k_shot or (None,), a.steps, a.tasks, device,
+                               lr="validated" if lr == "validated" else "fixed"),
                  device, "--tasks/--steps/--k-shot")
-    df = evaluate(run, k_shots=a.k_shot or (None,), steps=a.steps, n_tasks=a.tasks, seed=a.seed)
+    df = evaluate(run, k_shots=a.k_shot or (None,), steps=a.steps, n_tasks=a.tasks, seed=a.seed,
+                  lr=lr)
     if a.json:
         print(json.dumps(to_json(df)))
         return 0
     proto = df.attrs["protocol"]
     print(f"{run.config.algo} on {run.config.family}: {proto['metric']} on {proto['query_points']} "
-          f"query points, {proto['tasks']} held-out tasks (seed {proto['seed']}), mean ± 95% CI")
-    table = df.pivot(index="step", columns="k_shot", values="mean")
-    ci = df.pivot(index="step", columns="k_shot", values="ci95")
-    print("step " + "".join(f"{'K=' + str(k):>18}" for k in table.columns))
-    for step in table.index:
-        print(f"{step:>4} " + "".join(f"{table.loc[step, k]:>10.3f} ± {ci.loc[step, k]:<5.3f}"
-                                      for k in table.columns))
+          f"query points, {proto['tasks']} held-out tasks (seed {proto['seed']}), mean ± 95% CI; "
+          f"step size {proto['step_size']}")
+    for k, g in df.groupby("k_shot"):
+        print(f"K={k}\n step              mean ± 95% CI     median  diverged  step size")
+        for r in g.itertuples():
+            lr_txt = r.lr if isinstance(r.lr, str) else f"{r.lr:g}"
+            print(f"{r.step:>5} {r.mean:>18.3f} ± {r.ci95:<7.3f} {r.median:>9.3f} "
+                  f"{r.diverged:>5}/{r.tasks:<5} {lr_txt}")
     return 0
 
 
@@ -374,7 +457,7 @@ def main(argv=None) -> int:
     try:
         args = parse(argv)
         return {"train": cmd_train, "evaluate": cmd_evaluate, "runs": cmd_runs,
-                "bench": cmd_bench, "learn-data": cmd_learn_data}[args.command](args)
+                "bench": cmd_bench, "learn-data": cmd_learn_data, "sweep": cmd_sweep}[args.command](args)
     except ConfigError as err:
         print(f"error: {_flag(err.field)}: {str(err).split(': ', 1)[1]}", file=sys.stderr)
         return EXIT_USAGE

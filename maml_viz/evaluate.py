@@ -1,9 +1,20 @@
 """The evaluation protocol, the same for every algorithm and baseline:
 
-held-out tasks from an evaluation seed (a random stream disjoint from training's), K support
-points per task (per class for classification), the metric on fresh query points (regression:
-100 points uniform over the input range; classification: 15 per class) after 0..S plain SGD steps
-from the meta-learned θ with the step size it was trained with; mean and 95% CI over tasks.
+- held-out **test** tasks from an evaluation seed (a random stream disjoint from training's), K
+  support points per task (per class for classification; RL: trajectories per step), the metric
+  on fresh query points (regression: 100 points uniform over the input range; classification: 15
+  per class; RL: the return of fresh trajectories) after 0..S plain SGD / policy-gradient steps;
+- the **test-time step size** is chosen on **validation** tasks (another random stream, disjoint
+  from the test stream and from training's, as many tasks as the test) from a small grid: the
+  run's own step size times m, m in LR_GRID = {0.1, 0.2, 0.5, 1, 2, 5, 10} (the own step size is
+  the α it was trained with: the baselines' α is the family's default, Meta-SGD's its learned
+  step sizes; RL: α for the first step, α/2 after, both times m). The choice is made for each K and
+  each number of steps s: the m with the best validation mean after s steps; m = 1 (the trained
+  α) is kept unless another value is strictly better. The same rule for every algorithm and
+  baseline; `lr="trained"` evaluates at m = 1 only;
+- per (K, step): mean and 95% CI over tasks (1.96·sd/√tasks), the median, and how many tasks
+  diverged (a non-finite metric, or a loss above DIVERGED_FACTOR times the task's loss before
+  adapting).
 """
 from __future__ import annotations
 
@@ -14,14 +25,161 @@ import pandas as pd
 import torch
 
 from . import rl
-from .config import stream_seed
+from .config import ConfigError, stream_seed
 from .tasks import RLFamily, SupervisedFamily
 from .train import Run
 
 DEFAULT_SEED = 1234
+# 1: the trained α only; 2: step size validated per (K, steps) from {0.1 .. 2}, median and
+# diverged tasks per row; 3: the grid extended to {0.1 .. 10}
+PROTOCOL_VERSION = 3
+# multiples of the run's own step size; two decades each way (the baselines' best step often
+# lies above the meta-learners' trained one: blobs' pretrained and random init chose the top of
+# {0.1 .. 2} every time)
+LR_GRID = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)
+DIVERGED_FACTOR = 100.0
 
 
-def protocol(run: Run, k_shots, steps, n_tasks, seed, n_query=None) -> dict:
+def evaluate(run: Run, k_shots=(None,), steps: int | None = None, n_tasks: int | None = None,
+             seed: int = DEFAULT_SEED, chunk: int = 500, n_query=None,
+             lr="validated") -> pd.DataFrame:
+    """Metric after 0..steps adaptation steps, per K (None: the run's k_shot; RL: ignored, the
+    family's trajectories per step). lr: "validated" (the protocol: step size chosen on
+    validation tasks, see the module doc), "trained" (m = 1), or a multiplier m > 0.
+
+    Returns a DataFrame (algo, k_shot, step, mean, ci95, median, diverged, tasks, lr_scale, lr,
+    metric) with .attrs['protocol']. steps/n_tasks None: the family's protocol defaults."""
+    fam, cfg = run.family, run.config
+    steps = fam.eval_steps if steps is None else steps
+    n_tasks = fam.eval_tasks if n_tasks is None else n_tasks
+    if lr == "trained":
+        lr = 1.0
+    if lr != "validated" and (isinstance(lr, bool) or not isinstance(lr, (int, float))
+                              or not math.isfinite(lr) or lr <= 0):
+        raise ConfigError("lr", f"must be 'validated', 'trained' or a multiplier > 0 (got {lr!r})")
+    ks = _shots(fam, run, k_shots)
+    rows = []
+    for k in ks:
+        def scores(m, purpose):
+            return _task_scores(fam, run, k, steps, n_tasks, seed, m, purpose, chunk, n_query)
+
+        if lr == "validated":
+            chosen = choose_scales({m: scores(m, "val") for m in LR_GRID}, fam.higher_is_better)
+        else:
+            chosen = [float(lr)] * (steps + 1)
+        test = {m: scores(m, "eval") for m in sorted(set(chosen))}
+        for step, m in enumerate(chosen):
+            s = test[m]
+            rows.append({"algo": cfg.algo, "k_shot": k, "step": step,
+                         **task_stats(s[:, step], s[:, 0], fam.higher_is_better),
+                         "lr_scale": m, "lr": _lr_label(run, m), "metric": fam.metric})
+    df = pd.DataFrame(rows)
+    proto = _protocol(fam, run, ks, steps, n_tasks, seed, n_query)
+    proto["version"] = PROTOCOL_VERSION
+    proto["step_size"] = (
+        f"chosen per K and number of steps on {n_tasks} validation tasks (a random stream "
+        f"disjoint from the test tasks): the run's own step size times m, m in "
+        f"{{{', '.join(f'{m:g}' for m in LR_GRID)}}}, best validation mean; the trained one "
+        f"(m = 1) unless another is strictly better" if lr == "validated"
+        else f"the run's own step size times {float(lr):g}, fixed")
+    proto["diverged"] = (f"a task whose metric is not finite" +
+                         ("" if fam.higher_is_better else
+                          f" or above {DIVERGED_FACTOR:g}x its value before adapting"))
+    df.attrs["protocol"] = proto
+    return df
+
+
+def choose_scales(val: dict, higher_is_better: bool) -> list:
+    """{m: validation scores [tasks, S+1]} -> the chosen m for each step 0..S: the best
+    validation mean (a non-finite mean never wins); m = 1 unless another is strictly better;
+    step 0 does not depend on m (1)."""
+    n_steps = next(iter(val.values())).shape[1]
+    sign = -1.0 if higher_is_better else 1.0
+    chosen = [1.0]
+    for step in range(1, n_steps):
+        best_m, best = 1.0, math.inf
+        if 1.0 in val:
+            v = sign * float(val[1.0][:, step].mean())
+            best = v if math.isfinite(v) else math.inf
+        for m in sorted(val):
+            v = sign * float(val[m][:, step].mean())
+            if math.isfinite(v) and v < best:
+                best_m, best = m, v
+        chosen.append(best_m)
+    return chosen
+
+
+def task_stats(s: torch.Tensor, before: torch.Tensor, higher_is_better: bool) -> dict:
+    """Per-task scores of one (K, step) -> mean, ci95, median, diverged (count), tasks."""
+    s = s.double()
+    n = s.numel()
+    bad = ~torch.isfinite(s)
+    if not higher_is_better:
+        bad |= s > DIVERGED_FACTOR * before.double().abs().clamp_min(1e-12)
+    mean = float(s.mean())
+    sd = float(s.std(unbiased=True)) if n > 1 else float("nan")
+    finite = s[torch.isfinite(s)]
+    if len(finite) == n:
+        median = float(s.median()) if n % 2 else float(s.sort().values[n // 2 - 1:n // 2 + 1].mean())
+    else:   # non-finite tasks count as the worst
+        worst = -math.inf if higher_is_better else math.inf
+        filled = torch.where(torch.isfinite(s), s, torch.full_like(s, worst)).sort().values
+        median = float(filled[n // 2]) if n % 2 else float(filled[n // 2 - 1:n // 2 + 1].mean())
+    return {"mean": mean, "ci95": 1.96 * sd / math.sqrt(n) if n > 1 else float("nan"),
+            "median": median, "diverged": int(bad.sum()), "tasks": n}
+
+
+def _lr_label(run: Run, m: float):
+    lr = run.algorithm.adapt_spec(run.params, run.config, run.model)[1]
+    if isinstance(lr, dict):
+        return "learned" if m == 1.0 else f"learned x {m:g}"
+    return lr * m
+
+
+# ------------------------------------------------------------------ per family type
+@functools.singledispatch
+def _task_scores(family, run, k, steps, n_tasks, seed, scale, purpose, chunk, n_query):
+    """Per-task metric [tasks, steps+1] at step size scale x the run's own."""
+    raise NotImplementedError(f"no evaluation protocol for {type(family).__name__}")
+
+
+@_task_scores.register
+def _(family: RLFamily, run, k, steps, n_tasks, seed, scale, purpose, chunk, n_query):
+    return rl.task_scores(run, steps, n_tasks, seed, n_traj=k, scale=scale, purpose=purpose)
+
+
+@_task_scores.register
+@torch.no_grad()
+def _(family: SupervisedFamily, run, k, steps, n_tasks, seed, scale, purpose, chunk, n_query):
+    fam, model, algo, cfg = family, run.model, run.algorithm, run.config
+    n_query = n_query or fam.query_points
+    device = next(iter(run.params.values())).device
+    lr = algo.adapt_spec(run.params, cfg, model)[1]
+    lr = {key: v * scale for key, v in lr.items()} if isinstance(lr, dict) else lr * scale
+    gen = torch.Generator(device).manual_seed(stream_seed(purpose, seed))
+    scores = []
+    for start in range(0, n_tasks, chunk):
+        n = min(chunk, n_tasks - start)
+        tasks = fam.sample_tasks(n, gen)
+        xs, ys = fam.sample_points(tasks, k, gen)
+        xq, yq = fam.eval_points(tasks, n_query, gen)
+        traj = algo.adapt(model, fam, run.params, xs, ys, steps, cfg, trajectory=True, lr=lr)
+        scores.append(torch.stack([fam.score(model(p, xq), yq) for p in traj], 1))
+    return torch.cat(scores).double().cpu()            # [tasks, steps+1]
+
+
+@functools.singledispatch
+def _shots(family, run, k_shots) -> list:
+    return [run.config.k_shot if k is None else int(k) for k in k_shots]
+
+
+@_shots.register
+def _(family: RLFamily, run, k_shots) -> list:
+    return [family.query_points]            # trajectories per adaptation step
+
+
+@functools.singledispatch
+def _protocol(family, run, k_shots, steps, n_tasks, seed, n_query) -> dict:
     fam = run.family
     n_query = n_query or fam.query_points
     return {
@@ -34,63 +192,30 @@ def protocol(run: Run, k_shots, steps, n_tasks, seed, n_query=None) -> dict:
     }
 
 
-def evaluate(run: Run, k_shots=(None,), steps: int | None = None, n_tasks: int | None = None,
-             seed: int = DEFAULT_SEED, chunk: int = 500, n_query=None) -> pd.DataFrame:
-    """Metric after 0..steps adaptation steps, per K. K=None means the run's k_shot.
-    Returns a DataFrame (algo, k_shot, step, mean, ci95, metric) with .attrs['protocol'].
-    steps/n_tasks None: the family's protocol defaults. RL families use their own protocol
-    (rl.evaluate: held-out goals, return)."""
-    return _evaluate(run.family, run, k_shots, steps, n_tasks, seed, chunk, n_query)
+@_protocol.register
+def _(family: RLFamily, run, k_shots, steps, n_tasks, seed, n_query) -> dict:
+    return rl.protocol(run, steps, n_tasks, k_shots[0], seed)
 
 
-@functools.singledispatch
-def _evaluate(family, run, k_shots, steps, n_tasks, seed, chunk, n_query):
-    raise NotImplementedError(f"no evaluation protocol for {type(family).__name__}")
-
-
-@_evaluate.register
-def _(family: RLFamily, run, k_shots, steps, n_tasks, seed, chunk, n_query):
-    return rl.evaluate(run, steps=steps, n_tasks=n_tasks, seed=seed)
-
-
-@_evaluate.register
-@torch.no_grad()
-def _(family: SupervisedFamily, run, k_shots, steps, n_tasks, seed, chunk, n_query):
-    fam, model, algo, cfg = family, run.model, run.algorithm, run.config
-    steps = fam.eval_steps if steps is None else steps
-    n_tasks = fam.eval_tasks if n_tasks is None else n_tasks
-    k_shots = [cfg.k_shot if k is None else int(k) for k in k_shots]
-    n_query = n_query or fam.query_points
-    device = next(iter(run.params.values())).device
-    rows = []
-    for k in k_shots:
-        gen = torch.Generator(device).manual_seed(stream_seed("eval", seed))
-        scores = []
-        for start in range(0, n_tasks, chunk):
-            n = min(chunk, n_tasks - start)
-            tasks = fam.sample_tasks(n, gen)
-            xs, ys = fam.sample_points(tasks, k, gen)
-            xq, yq = fam.eval_points(tasks, n_query, gen)
-            traj = algo.adapt(model, fam, run.params, xs, ys, steps, cfg, trajectory=True)
-            scores.append(torch.stack([fam.score(model(p, xq), yq) for p in traj], 1))
-        s = torch.cat(scores).double().cpu()            # [tasks, steps+1]
-        mean, sd = s.mean(0), s.std(0, unbiased=True)
-        for step in range(steps + 1):
-            rows.append({"algo": cfg.algo, "k_shot": k, "step": step, "mean": float(mean[step]),
-                         "ci95": float(1.96 * sd[step] / math.sqrt(n_tasks)), "metric": fam.metric})
-    df = pd.DataFrame(rows)
-    df.attrs["protocol"] = protocol(run, k_shots, steps, n_tasks, seed, n_query)
-    return df
-
-
+# ------------------------------------------------------------------ JSON
 def to_json(df: pd.DataFrame) -> dict:
-    """Strict JSON: a non-finite mean (the adaptation diverged) becomes null with diverged=true."""
+    """Strict JSON: a non-finite mean (the adaptation diverged) becomes null with diverged=true
+    (older runs' results have no median/diverged count; newer ones carry them)."""
     results = []
-    for r in df[["k_shot", "step", "mean", "ci95"]].to_dict(orient="records"):
+    for r in df.to_dict(orient="records"):
         ok = math.isfinite(r["mean"]) and math.isfinite(r["ci95"])
-        results.append({"k_shot": int(r["k_shot"]), "step": int(r["step"]),
-                        "mean": r["mean"] if ok else None, "ci95": r["ci95"] if ok else None,
-                        **({} if ok else {"diverged": True})})
+        row = {"k_shot": int(r["k_shot"]), "step": int(r["step"]),
+               "mean": r["mean"] if ok else None, "ci95": r["ci95"] if ok else None}
+        if not ok:
+            row["diverged"] = True
+        if "median" in r:
+            med = r["median"]
+            row["median"] = med if math.isfinite(med) else None
+            row["diverged_tasks"] = int(r["diverged"])
+            row["tasks"] = int(r["tasks"])
+            row["lr_scale"] = float(r["lr_scale"])
+            row["lr"] = r["lr"] if isinstance(r["lr"], str) else float(r["lr"])
+        results.append(row)
     return {"protocol": df.attrs.get("protocol", {}), "results": results}
 
 
@@ -98,5 +223,12 @@ def from_json(d: dict) -> pd.DataFrame:
     df = pd.DataFrame(d["results"])
     df["mean"] = df["mean"].astype(float)
     df["ci95"] = df["ci95"].astype(float)
+    if "median" in df.columns:
+        df["median"] = df["median"].astype(float)
+    if "diverged_tasks" in df.columns:
+        df = df.drop(columns=["diverged"], errors="ignore").rename(
+            columns={"diverged_tasks": "diverged"})
+    elif "diverged" in df.columns:       # older results: a flag on non-finite means only
+        df = df.drop(columns=["diverged"])
     df.attrs["protocol"] = d.get("protocol", {})
     return df

@@ -19,9 +19,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-from . import figures, rl, uploads
+from . import figures, rl, seeds, uploads
 from .config import stream_seed
 from .algorithms import get_algorithm
+from .evaluate import PROTOCOL_VERSION, evaluate, from_json
 from .tasks import (ClassificationFamily, RegressionFamily, RLFamily, SupervisedFamily,
                     make_family)
 from .train import Run
@@ -478,6 +479,76 @@ def summary_table(df: pd.DataFrame, runs: dict, labels: dict, metric: str, steps
                     "stopped early": "yes" if info.get("partial") else "no"})
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+# ----------------------------------------------------------------------------- training seeds
+def evaluation(run: Run, k: int, steps: int, n_tasks: int = 500) -> pd.DataFrame:
+    """A run's error-against-steps curve at K = k: its stored evaluation when that one followed
+    the current protocol at this K and number of steps, else a fresh one on n_tasks held-out
+    tasks, so that every curve a page shows follows the same rule (step size chosen on
+    validation tasks)."""
+    m = run.metrics or {}
+    p = m.get("protocol") or {}
+    if (p.get("version", 1) >= PROTOCOL_VERSION and k in (p.get("k_shot") or [])
+            and p.get("steps") == steps):
+        df = from_json(m)
+        out = df[df["k_shot"] == k].reset_index(drop=True)
+        out.attrs = df.attrs
+        return out
+    return evaluate(run, k_shots=(k,), steps=steps, n_tasks=n_tasks)
+
+
+def seed_groups(runs: dict, entries) -> dict:
+    """{run key: [configs of every stored training seed of that run's config, by seed]} for the
+    runs a page shows. entries: the store's listing (dicts with 'config' and 'training'); runs
+    stopped early do not count as seeds (the run itself always does). A config picked twice
+    (two seeds of it) is listed once, under the first of its runs."""
+    out, seen = {}, set()
+    for key, run in runs.items():
+        g = seeds.group_key(run.config)
+        if g in seen:
+            continue
+        seen.add(g)
+        found = {run.config.seed: run.config}
+        for e in entries:
+            c = e.get("config")
+            if c is not None and not (e.get("training") or {}).get("partial") \
+                    and seeds.group_key(c) == g:
+                found.setdefault(c.seed, c)
+        out[key] = [found[s] for s in sorted(found)]
+    return out
+
+
+SEEDS_NOTE = ("curves: the mean over training seeds (how many: in the legend) · shaded: 95% "
+              "t-interval over seeds, t(0.975, n−1)·sd/√n, each seed counting with its mean over "
+              "the tasks (none with one seed)")
+
+
+def seed_curves(frames: dict, labels: dict, metric: str, steps=(0, 1)) -> tuple:
+    """frames {run key: {seed: evaluation frame at one K}} -> (curves, legend, table, per_seed):
+    curves: the mean over seeds per run and step with the between-seed 95% t-interval (columns
+    algo = run = run key, step, mean, ci95, n_seeds, ...: what figures.error_vs_steps reads);
+    legend: {run key: label with the number of seeds}; table: one row per run (seeds, the metric
+    after the given steps and the last one as mean ± between-seed CI); per_seed: one row per run,
+    seed and step (mean and CI over tasks, median, diverged tasks, step size): the CSV."""
+    curves, per_seed = seeds.compare(frames)
+    curves["run"] = curves["algo"]
+    n = {k: len(v) for k, v in frames.items()}
+    legend = {k: f"{labels[k]} · {n[k]} seed{'s' if n[k] != 1 else ''}" for k in frames}
+    last = int(curves["step"].max()) if len(curves) else 0
+    rows = []
+    for k in frames:
+        g = curves[curves["run"] == k].set_index("step")
+        row = {"run": labels[k], "seeds": ", ".join(map(str, sorted(frames[k])))}
+        for s in dict.fromkeys([*steps, last]):
+            if s in g.index:
+                row[f"{metric} after {s} step{'s' if s != 1 else ''}"] = fmt(g.loc[s, "mean"],
+                                                                         g.loc[s, "ci95"])
+        rows.append(row)
+    per_seed = per_seed.rename(columns={"algo": "run"})
+    per_seed["run"] = per_seed["run"].map(labels)
+    per_seed = per_seed.rename(columns={"ci95": "ci95 over tasks"})
+    return curves, legend, pd.DataFrame(rows), per_seed
 
 
 def validation_histories(runs: dict) -> dict:

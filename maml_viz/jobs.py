@@ -197,6 +197,22 @@ class JobManager:
                 self._worker.start()
         return job
 
+    def submit_many(self, cfgs, owner: str | None = None) -> tuple:
+        """Queue several configs in order (a sweep: algorithms x seeds), under the same rules as
+        `submit`; stops at the first one refused. Returns (jobs, refusal): the jobs queued or
+        already covering a config (trained, waiting or running), and None or one line saying
+        which config was refused and why. Submitting the same list again later resumes it:
+        what is stored or queued is not repeated."""
+        jobs = []
+        for cfg in cfgs:
+            try:
+                jobs.append(self.submit(cfg, owner))
+            except JobRefused as e:
+                rest = len(cfgs) - len(jobs)
+                return jobs, (f"{rest} of {len(cfgs)} trainings not queued, from "
+                              f"{run_label(cfg)}: {e}")
+        return jobs, None
+
     def _trim(self):
         done = sorted((j for j in self._jobs.values() if not j.active), key=lambda j: j.created)
         for j in done[:max(0, len(done) - self.keep_finished)]:

@@ -13,17 +13,17 @@ task, advantages normalised per task) written as a Loaded-DiCE surrogate (Farquh
 (a mean over all valid time steps, as in rllab's VPG). For every λ its gradient is exactly the
 REINFORCE estimator mean ∇log π(a_t|s_t) A_t. Differentiating it a second time (MAML through the
 inner update) adds the score-function terms of the inner trajectories' dependence on θ: all of
-them with λ = 1 (DiCE: the unbiased meta-gradient, but its variance grows with the horizon), none
-across time steps with λ = 0 (ProMP's low-variance curvature estimator, biased); λ between trades
-the two (the family option `dice_lambda`).
+them with λ = 1 (DiCE: an unbiased Hessian term, its variance growing with the horizon; the
+meta-gradient is still biased to first order in α, since the outer surrogate lacks the pre-update
+trajectories' score term, a bias that shrinks with the number of trajectories), none across time
+steps with λ = 0 (ProMP's low-variance biased estimator); λ between trades the two (the family
+option `dice_lambda`).
 """
 from __future__ import annotations
 
 import functools
-import math
 
 import numpy as np
-import pandas as pd
 import torch
 
 from . import cancel
@@ -399,36 +399,35 @@ def trpo_step(algo, policy, family, params, goals, cfg, gen, max_kl: float, cg_i
 
 # ----------------------------------------------------------------------------- evaluation
 @torch.no_grad()
-def evaluate(run, steps: int | None = None, n_tasks: int | None = None, seed: int = 1234,
-             n_traj: int | None = None) -> pd.DataFrame:
-    """Average return over n_traj trajectories per held-out goal after 0..steps policy-gradient
-    steps (α as trained for the first, α/2 after, each on those n_traj trajectories); mean and
-    95% CI over goals. None: the family's protocol defaults (3 steps, 40 goals, 40 trajectories)."""
+def task_scores(run, steps: int, n_tasks: int, seed: int, n_traj: int | None = None,
+                scale: float = 1.0, purpose: str = "eval") -> torch.Tensor:
+    """Average return of n_traj trajectories per goal after 0..steps policy-gradient steps
+    (scale·α for the first, scale·α/2 after, each on that step's n_traj trajectories), for
+    n_tasks goals drawn from the random stream (purpose, seed): a tensor [goals, steps+1].
+    evaluate.py builds the protocol (validation of the step size, statistics) on top."""
     fam, policy, algo, cfg = run.family, run.model, run.algorithm, run.config
-    steps = fam.eval_steps if steps is None else steps
-    n_tasks = fam.eval_tasks if n_tasks is None else n_tasks
     n_traj = fam.query_points if n_traj is None else n_traj
     device = next(iter(run.params.values())).device
-    gen = torch.Generator(device).manual_seed(stream_seed("eval", seed))
+    gen = torch.Generator(device).manual_seed(stream_seed(purpose, seed))
     goals = fam.sample_tasks(n_tasks, gen)
-    scale = [1.0] + [0.5] * max(0, steps - 1)
+    lr_scale = [scale] + [scale * 0.5] * max(0, steps - 1)
     final, rolls, _ = adapt_policy(algo, policy, fam, run.params, goals, cfg, gen, steps, n_traj,
-                                   lr_scale=scale)
+                                   lr_scale=lr_scale)
     rolls.append(rollout(policy, final, goals, n_traj, fam, gen,
                          goal_input=getattr(algo, "goal_conditioned", False)))
-    scores = torch.stack([returns(r).mean(1) for r in rolls], 1).double().cpu()   # [goals, S+1]
-    mean, sd = scores.mean(0), scores.std(0, unbiased=True)
-    df = pd.DataFrame([{"algo": cfg.algo, "k_shot": n_traj, "step": s, "mean": float(mean[s]),
-                        "ci95": float(1.96 * sd[s] / math.sqrt(n_tasks)), "metric": "return"}
-                       for s in range(steps + 1)])
-    df.attrs["protocol"] = {
+    return torch.stack([returns(r).mean(1) for r in rolls], 1).double().cpu()
+
+
+def protocol(run, steps: int, n_tasks: int, n_traj: int, seed: int) -> dict:
+    """The RL protocol's description (evaluate.py adds how the step size was chosen)."""
+    fam, cfg = run.family, run.config
+    return {
         "family": cfg.family, "algo": cfg.algo, "metric": "return", "tasks": n_tasks,
         "k_shot": [n_traj], "steps": steps, "query_points": fam.query_label(n_traj),
-        "inner_lr": f"{cfg.inner_lr} for the first step, {cfg.inner_lr / 2} after",
+        "inner_lr": f"{cfg.inner_lr} for the first step, {cfg.inner_lr / 2} after (as trained)",
         "seed": seed, "ci": "95% normal approximation over goals, 1.96·sd/√goals",
         "iterations": cfg.iterations, "horizon": fam.horizon,
     }
-    return df
 
 
 @torch.no_grad()

@@ -312,9 +312,12 @@ def history_csv(history: dict) -> str:
 
 def rank(info: dict, metrics) -> tuple:
     """Which of two copies of one config is worth keeping: finished > partial, then more
-    iterations, then evaluated."""
+    iterations, then evaluated, then evaluated under a newer protocol (evaluate.py's
+    PROTOCOL_VERSION, stored in the evaluation: a run evaluated again replaces its old copy)."""
+    proto = metrics.get("protocol") if isinstance(metrics, dict) else None
+    version = proto.get("version", 1) if isinstance(proto, dict) else 0
     return (not info.get("partial", False), int(info.get("iterations_done") or 0),
-            metrics is not None)
+            metrics is not None, version if isinstance(version, int) else 0)
 
 
 @dataclass

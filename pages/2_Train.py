@@ -6,7 +6,7 @@ import streamlit as st
 from maml_viz import explore
 from maml_viz.budget import human_time
 from maml_viz.config import ConfigError, parse_hidden
-from maml_viz.jobs import JobRefused, run_label, run_rows
+from maml_viz.jobs import run_label, run_rows
 from pages._shared import runs_ui, ui
 
 b = ui.setup("Train", "🏋️")
@@ -23,7 +23,7 @@ d = ui.config_for(family, "maml")                     # the family's default set
 with st.form(f"train_form_{family}"):
     chosen = st.multiselect("Algorithms", ui.algos(family=family), default=["maml"],
                             format_func=ui.label, help="Each one is trained as its own job.")
-    c1, c2, c3, c4 = st.columns(4)
+    c1, c2, c3, c4, c5 = st.columns(5)
     iterations = c1.number_input("Meta-iterations", 1, 1_000_000, d.iterations, step=100,
                                  help="How many batches of tasks to learn from. More takes longer.")
     k_shot = c2.number_input("Examples per task (K)", 1, 1000, d.k_shot,
@@ -34,6 +34,10 @@ with st.form(f"train_form_{family}"):
     seed = c4.number_input("Seed", 0, 2**31 - 1, 0,
                            help="Picks the random tasks and starting weights: the same seed and "
                                 "settings give the same run.")
+    n_seeds = c5.number_input("Seeds (a sweep)", 1, 10, 1,
+                              help="Train each algorithm this many times, with seeds Seed, Seed+1, "
+                                   "…: each one is its own job. Compare then shows the mean over "
+                                   "the seeds with a between-seed 95% interval.")
     c1, c2, c3, c4 = st.columns(4)
     inner_steps = c1.number_input("Inner steps", 0, 100, None, placeholder="algorithm's default",
                                   help="Gradient steps taken on each task while learning (blank: "
@@ -48,28 +52,30 @@ with st.form(f"train_form_{family}"):
                            help="Sizes of the network's hidden layers, e.g. 40,40. Empty: a "
                                 "linear model.")
     start = st.form_submit_button("Start training", type="primary",
-                                  help="Queue one training job per algorithm picked above.")
+                                  help="Queue one training job per algorithm and seed.")
 
 if start and not chosen:
     st.error("Pick at least one algorithm to train.")
 elif start:
     try:
         cfgs = [ui.config_for(family, a, iterations=int(iterations), k_shot=int(k_shot),
-                              meta_batch=int(meta_batch), seed=int(seed), inner_lr=inner_lr,
+                              meta_batch=int(meta_batch), seed=int(seed) + i, inner_lr=inner_lr,
                               inner_steps=None if inner_steps is None else int(inner_steps),
-                              outer_lr=outer_lr, hidden=parse_hidden(hidden)) for a in chosen]
-        queued = []
-        for c in cfgs:
-            queued.append(b.jobs.submit(c, owner=me))
+                              outer_lr=outer_lr, hidden=parse_hidden(hidden))
+                for a in chosen for i in range(int(n_seeds))]
+        queued, refused = b.jobs.submit_many(cfgs, owner=me)
     except ConfigError as e:
         ui.config_error(e)
-    except JobRefused as e:
-        st.error(f"Could not start {run_label(c)}: {e}")
     else:
-        st.toast("Queued: " + "; ".join(f"{ui.label(j.config.algo)}, about "
-                                        f"{human_time(j.estimate.seconds)}" if j.estimate else
-                                        f"{ui.label(j.config.algo)} (already trained)"
-                                        for j in queued))
+        if refused:
+            st.error(f"{refused}. Press Start again later to queue the rest: what is trained or "
+                     f"waiting already is not repeated.")
+        if queued:
+            st.toast("Queued: " + "; ".join(
+                f"{ui.label(j.config.algo)} seed {j.config.seed}, about "
+                f"{human_time(j.estimate.seconds)}" if j.estimate else
+                f"{ui.label(j.config.algo)} seed {j.config.seed} (already trained)"
+                for j in queued))
 
 
 @st.fragment(run_every=1.0)
@@ -95,7 +101,7 @@ def live():
                     and x.status in ("done", "stopped")]
             runs_ui.open_links([j.key] + [k for k in same if k != j.key], st.container())
     finished = sorted(j.key for j in jobs if not j.active)
-    if ss.get("train_finished") != finished:            # refresh the stored runs below
+    if ss.setdefault("train_finished", finished) != finished:   # a job ended: refresh the runs
         ss.train_finished = finished
         st.rerun()
     with st.expander("Advanced: speed and estimates"):

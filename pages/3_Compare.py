@@ -1,11 +1,11 @@
 """Compare: 2-5 stored runs of one family on the same new task, moved by one step slider in the
-browser; error against steps with 95% CI bands on held-out tasks; the common validation measure
-during training; a table. Settings live in the URL (runs=<key>,<key>)."""
+browser; error against steps on held-out tasks, with 95% CI bands over tasks, or, where several
+training seeds of a config are stored, the mean over seeds with a between-seed interval; the
+common validation measure during training; a table. Settings live in the URL (runs=<key>,...)."""
 import pandas as pd
 import streamlit as st
 
 from maml_viz import explore, figures
-from maml_viz.evaluate import evaluate, from_json
 from pages._shared import ui
 
 ui.setup("Compare", "⚖️")
@@ -69,14 +69,20 @@ view.publish(family=family, runs=list(runs), k=int(k), steps=int(steps), step=mi
              task=task)
 
 
+groups = explore.seed_groups(runs, ui.stored_runs(family))
+most = max(len(v) for v in groups.values())
+by_seed = ctl.toggle("Mean over training seeds", value=most > 1, disabled=most < 2, key="cmp_seeds",
+                     help="Where a run's settings were also trained with other seeds (Train page: "
+                          "Seeds), draw the mean over those seeds with a 95% interval over seeds "
+                          "(how much another training would differ); off: each run alone, with a "
+                          "95% interval over the held-out tasks.")
+pool = {**runs, **{c.key(): r for cs in groups.values() for c in cs if by_seed
+                   and c.key() not in runs and (r := ui.get_run(c)) is not None}}
+
+
 @st.cache_data(show_spinner="Evaluating on held-out tasks…", max_entries=256)
-def curve(run_key: str, k: int, steps: int, n_tasks: int = 500) -> pd.DataFrame:
-    run = runs[run_key]
-    stored = run.metrics
-    if stored and stored.get("protocol", {}).get("k_shot") == [k] and \
-            stored["protocol"].get("steps") == steps:
-        return from_json(stored)
-    return evaluate(run, k_shots=(k,), steps=steps, n_tasks=n_tasks)
+def curve(run_key: str, k: int, steps: int) -> pd.DataFrame:
+    return explore.evaluation(pool[run_key], k, steps)
 
 
 # ----------------------------------------------------------------------------- averages
@@ -86,9 +92,16 @@ df = pd.concat([d.assign(algo=key, run=key) for key, d in parts.items()], ignore
 proto = next(iter(parts.values())).attrs.get("protocol", {})
 n_used = sorted({d.attrs.get("protocol", {}).get("tasks", 500) for d in parts.values()})
 protocol = (f"{'/'.join(map(str, n_used))} held-out tasks · K = {int(k)} · "
-            f"{proto.get('query_points', '')} query points · steps 0–{int(steps)} of plain SGD with "
-            f"each run's trained α · shaded: 95% CI")
-st.plotly_chart(figures.error_vs_steps(df, metric, labels=names, colors=colors, dashes=dashes,
+            f"{proto.get('query_points', '')} query points · steps 0–{int(steps)} of plain SGD, "
+            f"each run's step size chosen on validation tasks (the same rule for every run) · "
+            f"shaded: 95% CI over tasks")
+if by_seed:
+    frames = {key: {c.seed: curve(c.key(), int(k), int(steps)) for c in cs if c.key() in pool}
+              for key, cs in groups.items()}
+    df, legend, table, per_seed = explore.seed_curves(frames, names, metric)
+    protocol = protocol.replace("shaded: 95% CI over tasks", explore.SEEDS_NOTE)
+st.plotly_chart(figures.error_vs_steps(df, metric, labels=legend if by_seed else names,
+                                       colors=colors, dashes=dashes,
                                        y_range=explore.metric_range(fam, averaged=True),
                                        higher_is_better=fam.higher_is_better),
                 key="cmp_curves")
@@ -124,10 +137,12 @@ if hist:
 
 # ----------------------------------------------------------------------------- table
 st.subheader("Numbers")
-table = explore.summary_table(df, runs, names, metric)
+table = table if by_seed else explore.summary_table(df, runs, names, metric)
 st.dataframe(table, hide_index=True, width="stretch")
 st.caption(f"Mean ± 95% CI; “diverged” means the adaptation produced NaN or infinity. "
            f"Protocol: {protocol}.")
-st.download_button("Download table (CSV)", table.to_csv(index=False).encode(),
-                   file_name=f"compare-{family}-K{int(k)}.csv", mime="text/csv",
-                   help="The table above as a CSV file")
+st.download_button("Download " + ("every seed's numbers" if by_seed else "table") + " (CSV)",
+                   (per_seed if by_seed else table).to_csv(index=False).encode(),
+                   file_name=f"compare-{family}-K{int(k)}{'-seeds' * by_seed}.csv",
+                   mime="text/csv", help="As a CSV file: with seeds, one row per run, seed and "
+                                         "step (each seed's mean and 95% CI over the tasks)")

@@ -25,9 +25,9 @@ LAYERS = [
     ["store"],
     ["evaluate"],
     ["figures"],
-    ["explore", "uploads"],
+    ["explore", "uploads", "seeds"],
     ["learn"],
-    ["jobs", "budget", "bench"],
+    ["jobs", "budget", "bench", "sweep"],
     ["cli"],
     ["__main__"],
 ]

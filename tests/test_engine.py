@@ -58,7 +58,8 @@ def test_short_training_beats_random_init_after_one_step(algo):
 def test_evaluation_protocol_and_confidence_intervals():
     run = train(quick("maml", iterations=50), "cpu")
     df = evaluate(run, k_shots=(5, 10), steps=3, n_tasks=200)
-    assert list(df.columns) == ["algo", "k_shot", "step", "mean", "ci95", "metric"]
+    assert list(df.columns) == ["algo", "k_shot", "step", "mean", "ci95", "median", "diverged",
+                                "tasks", "lr_scale", "lr", "metric"]
     assert len(df) == 2 * 4 and (df["ci95"] > 0).all()
     p = df.attrs["protocol"]
     assert p["tasks"] == 200 and p["query_points"] == 100 and p["steps"] == 3

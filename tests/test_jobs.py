@@ -64,3 +64,22 @@ def test_metasgd_step_sizes_change_during_meta_training():
     for k, v in run.params.items():
         if k.startswith("lr."):
             assert not torch.allclose(v, torch.full_like(v, 0.01)), k
+
+
+def test_a_sweep_queues_what_the_limits_allow_and_resumes_where_it_stopped(tmp_path):
+    """The Train page's sweep (algorithms x seeds) goes through the same queue and limits."""
+    jobs = JobManager(RunStore(tmp_path), chunk=50, eval_tasks=20, per_session=2)
+    cfgs = [make_config(family="linear", algo=a, iterations=20, seed=s)
+            for a in ("maml", "fomaml") for s in (0, 1)]
+    queued, refused = jobs.submit_many(cfgs, owner="me")
+    assert [j.config for j in queued] == cfgs[:2]
+    assert refused.startswith("2 of 4 trainings not queued, from FOMAML on") and \
+        "limit is 2 per session" in refused
+    for j in queued:
+        wait(j)
+    again, refused = jobs.submit_many(cfgs, owner="me")      # the same sweep, later
+    assert refused is None and [j.config for j in again] == cfgs
+    assert again[:2] == queued and {j.status for j in again[:2]} == {"done"}
+    for j in again[2:]:
+        wait(j)
+        assert j.status == "done" and j.run.config.seed in (0, 1)

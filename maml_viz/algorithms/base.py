@@ -14,10 +14,22 @@ class Algorithm:
     description = ""
     defaults: dict = {}        # config defaults that override the task family's
     weak_defaults: dict = {}   # config defaults that the task family's override
+    # {family type: defaults} for settings that define the algorithm on that kind of family
+    # (Reptile's several inner steps): they win over the family's defaults
+    family_defaults: dict = {}
     trains = True          # False for the random-init baseline
     is_baseline = False
     family_types = None    # the task-family types it applies to (None: all)
     goal_conditioned = False   # RL oracle: the policy also observes the goal
+
+    def defaults_for(self, family_cls) -> dict:
+        """The family-type-specific defaults that apply to family_cls (a class or instance)."""
+        cls = family_cls if isinstance(family_cls, type) else type(family_cls)
+        out = {}
+        for typ, d in self.family_defaults.items():
+            if issubclass(cls, typ):
+                out.update(d)
+        return out
 
     def supports(self, family_cls) -> bool:
         """Whether it applies to a task family (its class or an instance)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from ..tasks import RLFamily
 from .base import Algorithm
 
 
@@ -16,6 +17,11 @@ class Reptile(Algorithm):
     # α = 0.02 (OpenAI's demo) diverged on 1 seed in 3 at ε = 1, 0.5 and 0.3 (sinusoid, 20,000
     # iterations: a few tasks' inner SGD blows up); 0.01 trained on all 6 seeds tried, and better
     weak_defaults = {"inner_steps": 5, "inner_lr": 0.01}
+    # on RL families the family's defaults (MAML's one inner step) would make Reptile one SGD step
+    # of joint training at ε = 1: several inner steps are what make it Reptile. 5 policy-gradient
+    # steps at α = 0.5 or 0.25 (navigation, seed 0) threw the policy off the plane for good
+    # (return −715 before and after adapting); α = 0.1 trained (−14.7 / −7.1 after 1 / 2 steps)
+    family_defaults = {RLFamily: {"inner_steps": 5, "inner_lr": 0.1}}
 
     def make_optimizer(self, params, cfg, lr_scale=None):
         return None

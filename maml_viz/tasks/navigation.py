@@ -30,7 +30,7 @@ class Navigation(RLFamily):
     horizon: int = 100
     goal_radius: float = 0.01
     discount: float = 0.99
-    dice_lambda: float = 0.0    # 1: unbiased DiCE meta-gradient; 0: low-variance (ProMP); see rl.py
+    dice_lambda: float = 0.0    # 1: DiCE (unbiased Hessian term); 0: ProMP's low variance; rl.py
     # the outer (Adam) learning rate follows a cosine from outer_lr down to (1 − lr_decay)·outer_lr:
     # a policy-gradient meta-gradient is noisy, and a constant rate keeps θ wandering around the
     # optimum (measured: README, "2D navigation")

@@ -1,0 +1,559 @@
+"""Seed sweeps on Ray: many ordinary trainings in parallel, on one machine or a cluster.
+
+A sweep is a list of configs (algorithms × seeds × grid values). Each *trial* is an ordinary CPU
+training of one config followed by the standard evaluation, exactly what `python -m maml_viz
+train` does, so a trial's meta-parameters are the same bytes as a sequential training's.
+
+What runs where (the only thing nodes share is Ray itself):
+- **Workers** train and evaluate, and send the result back as plain data (arrays, lists, JSON);
+  they never touch the runs directory. The `maml_viz` package travels with the job (Ray's
+  `py_modules`): workers run the code as it was when the sweep started, and cluster nodes need
+  no checkout, only the same Python packages (requirements.txt; the same torch build gives the
+  same bytes).
+- **The driver** (the machine running `sweep`) decides what to train (a config already stored is
+  skipped, so a sweep resumes where it stopped), writes each result to its runs directory with the
+  store's atomic write, retries a failed trial once, and on Ctrl-C (or SIGTERM) cancels what is
+  running: a run is on disk complete or not at all. A stored run whose evaluation predates the
+  current protocol is evaluated again (no training), so a summary never mixes protocols.
+
+`run_sweep` does the work; `expand` builds the configs; `summary` turns stored runs into the
+between-seed table (maml_viz.seeds). Ray is imported lazily (it takes a second or two).
+"""
+from __future__ import annotations
+
+import logging
+import math
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from itertools import product
+
+import numpy as np
+import pandas as pd
+import torch
+from tqdm import tqdm
+
+from . import stepper
+from .algorithms import get_algorithm
+from .config import ConfigError, TrainConfig
+from .evaluate import PROTOCOL_VERSION, evaluate, from_json, to_json
+from .registry import algorithms_for, config_from_dict, make_config
+from .seeds import across_seeds, group_key
+from .store import RunStore, StoreError, save_run
+from .tasks import make_family
+from .train import Run, Trainer, TrainingDiverged, batched
+
+# settings a --grid may vary (family options are allowed too); the rest have their own flags
+GRID_FIELDS = ("k_shot", "k_query", "meta_batch", "inner_steps", "inner_lr", "outer_lr",
+               "iterations")
+TRIAL_NAME = "train_trial"      # the worker's process title while it trains: ray::train_trial
+
+
+class SweepError(RuntimeError):
+    """Ray could not be started or joined; the message says what to do."""
+
+
+class SweepInterrupted(Exception):
+    """Ctrl-C: running trials were cancelled; `report` says what was finished and stored."""
+
+    def __init__(self, report):
+        self.report = report
+        super().__init__("interrupted")
+
+
+# ------------------------------------------------------------------ parsing and expansion
+def parse_seeds(text: str) -> list:
+    """'0-4' -> [0..4]; '0,2,5' and '0-2,7' work too."""
+    seeds = []
+    try:
+        for part in str(text).split(","):
+            part = part.strip()
+            if not part:
+                continue
+            if "-" in part:
+                a, b = part.split("-", 1)
+                a, b = int(a), int(b)
+                if b < a:
+                    raise ValueError
+                seeds.extend(range(a, b + 1))
+            else:
+                seeds.append(int(part))
+    except ValueError:
+        raise ConfigError("seeds", f"must look like 0-4 or 0,1,2 (got {text!r})")
+    if not seeds or any(s < 0 for s in seeds):
+        raise ConfigError("seeds", f"must be integers >= 0, like 0-4 (got {text!r})")
+    if len(set(seeds)) != len(seeds):
+        raise ConfigError("seeds", f"lists a seed twice (got {text!r})")
+    if len(seeds) > 10_000:
+        raise ConfigError("seeds", f"at most 10000 seeds (got {len(seeds)})")
+    return seeds
+
+
+def _number(text: str):
+    try:
+        v = float(text)
+    except ValueError:
+        raise ValueError(text)
+    return int(v) if v.is_integer() and "." not in text and "e" not in text.lower() else v
+
+
+def parse_grid(text: str) -> tuple:
+    """'inner_lr=0.005,0.01' -> ('inner_lr', [0.005, 0.01])."""
+    if "=" not in str(text):
+        raise ConfigError("grid", f"must look like NAME=V1,V2 e.g. inner_lr=0.005,0.01 (got {text!r})")
+    name, vals = str(text).split("=", 1)
+    name = name.strip().replace("-", "_")
+    if name in ("family", "algo", "seed", "hidden"):
+        flag = {"family": "--family", "algo": "--algos", "seed": "--seeds",
+                "hidden": "train --hidden"}[name]
+        raise ConfigError("grid", f"{name} cannot be a grid axis here (use {flag})")
+    try:
+        values = [_number(v.strip()) for v in vals.split(",") if v.strip()]
+    except ValueError as e:
+        raise ConfigError("grid", f"values of {name} must be numbers (got {e.args[0]!r})")
+    if not values:
+        raise ConfigError("grid", f"{name} needs at least one value (got {text!r})")
+    return name, values
+
+
+def expand(family: str, algos, seeds, *, iterations=None, options=None, grid=()) -> list:
+    """All configs of a sweep (algorithm-major, then grid point, then seed), validated.
+    algos: names or ['all'] (every algorithm that applies to the family). grid: [(name, values)];
+    a name that is not a config setting is a family option."""
+    algos = [a.strip() for a in algos if a and a.strip()]
+    if algos == ["all"]:
+        algos = algorithms_for(family)
+    if not algos:
+        raise ConfigError("algos", "name at least one algorithm, e.g. maml,fomaml (or all)")
+    if len(set(algos)) != len(algos):
+        raise ConfigError("algos", f"lists an algorithm twice ({','.join(algos)})")
+    names = [n for n, _ in grid]
+    if len(set(names)) != len(names):
+        raise ConfigError("grid", "names a setting twice")
+    configs = []
+    for algo in algos:
+        for point in product(*[v for _, v in grid]):
+            settings, opts = {}, dict(options or {})
+            for name, value in zip(names, point):
+                (settings if name in GRID_FIELDS else opts)[name] = value
+            if iterations is not None and "iterations" not in settings:
+                settings["iterations"] = iterations
+            for seed in seeds:
+                configs.append(make_config(family=family, algo=algo, seed=seed,
+                                           family_options=opts or None, **settings))
+    return configs
+
+
+# ------------------------------------------------------------------ one trial (runs on a worker)
+def cpu_path(cfg: TrainConfig) -> bool | None:
+    """Whether `python -m maml_viz train` of cfg on THIS machine's CPU would run the compiled
+    step (True) or the eager one (False); None where there is no choice (RL families, untrained
+    baselines). The Trainer's own rule (stepper.choose: run length, a step compiled here before,
+    a C compiler). Compiled and eager steps agree to float32 rounding, not bit for bit, so the
+    driver decides this once per config and every worker follows it: a trial's bytes are those of
+    a `train` on the driver, whatever the workers' compile caches hold."""
+    family, algo = make_family(cfg.family, cfg.family_options), get_algorithm(cfg.algo)
+    if not batched(family) or not algo.trains or cfg.iterations <= 0:
+        return None
+    cpu = torch.device("cpu")
+    mode, _ = stepper.choose(cpu, cfg.iterations,
+                             warm=stepper.is_warm(stepper.signature(cfg, cpu)))
+    return mode.startswith("compiled")
+
+
+def train_trial(config: dict, threads: int = 1, compiled: bool | None = None) -> dict:
+    """Train one config on this machine's CPU and evaluate it: what `train` does, as plain data.
+    compiled: the path the driver chose (cpu_path); None lets this machine choose.
+    Returns {'config', 'params' (numpy float32), 'history', 'info', 'metrics', 'notices'} or
+    {'config', 'diverged': message}."""
+    torch.set_num_threads(threads)
+    cfg = config_from_dict(config)
+    try:
+        tr = Trainer(cfg, torch.device("cpu"), compiled=compiled)
+        while not tr.done:
+            tr.run(200)
+        run = tr.result()
+    except TrainingDiverged as e:
+        return {"config": config, "diverged": str(e)}
+    run.metrics = to_json(evaluate(run))
+    return {"config": config, "node": _node(),
+            "params": {k: v.detach().cpu().numpy() for k, v in run.params.items()},
+            "history": run.history, "info": run.info, "metrics": run.metrics,
+            "notices": list(tr.notices)}
+
+
+def evaluate_trial(config: dict, params: dict, threads: int = 1) -> dict:
+    """Evaluate stored meta-parameters under the current protocol (a run whose stored evaluation
+    predates it): no training. Returns {'config', 'metrics'}."""
+    torch.set_num_threads(threads)
+    run = run_from_payload({"config": config, "params": params, "history": {}, "info": {},
+                            "metrics": None})
+    return {"config": config, "node": _node(), "metrics": to_json(evaluate(run))}
+
+
+def _node():
+    ray = sys.modules.get("ray")                  # set when this runs as a Ray task
+    return (ray.get_runtime_context().get_node_id()
+            if ray is not None and ray.is_initialized() else None)
+
+
+def stale(run: Run) -> bool:
+    """Whether a stored run's evaluation predates the current protocol (or is missing)."""
+    proto = (run.metrics or {}).get("protocol") or {}
+    return not run.metrics or proto.get("version", 1) < PROTOCOL_VERSION
+
+
+def run_from_payload(payload: dict) -> Run:
+    cfg = config_from_dict(payload["config"])
+    params = {k: torch.from_numpy(np.array(v, dtype=np.float32))
+              for k, v in payload["params"].items()}
+    return Run(cfg, params, payload["history"], dict(payload["info"]), payload["metrics"])
+
+
+# ------------------------------------------------------------------ the driver
+@dataclass
+class Report:
+    total: int = 0
+    skipped: list = field(default_factory=list)     # keys already stored
+    trained: list = field(default_factory=list)     # keys trained and stored now
+    diverged: list = field(default_factory=list)    # (key, message)
+    failed: list = field(default_factory=list)      # (key, message) after the retry
+    retried: list = field(default_factory=list)     # (key, message of the first failure)
+    invalid: list = field(default_factory=list)     # (key, message): stored but unreadable
+    reevaluated: list = field(default_factory=list)  # keys stored, evaluated again (protocol)
+    nodes: dict = field(default_factory=dict)       # node id -> trials finished there
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not (self.failed or self.diverged or self.invalid)
+
+
+def describe(cfg: TrainConfig) -> str:
+    """A config on one line, for messages."""
+    d = cfg.to_dict()
+    opts = d.pop("family_options")
+    main = " ".join(f"{k}={v}" for k, v in d.items())
+    return main + (" " + " ".join(f"{k}={v}" for k, v in opts.items()) if opts else "")
+
+
+def check_address(address: str) -> tuple:
+    """'HOST:PORT' -> (host, port); ConfigError if malformed or nothing listens there."""
+    host, sep, port = str(address).rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError("address", f"must look like HOST:PORT, e.g. 127.0.0.1:6379 (got {address!r})")
+    try:
+        socket.create_connection((host, int(port)), timeout=5).close()
+    except OSError as e:
+        raise ConfigError("address", f"no Ray cluster answers at {address} ({e.strerror or e}); "
+                                     f"start one with `ray start --head --port {port}` or drop "
+                                     f"--address to run on this machine only")
+    return host, int(port)
+
+
+def _is_loopback(host: str) -> bool:
+    return host in ("localhost", "::1") or host.startswith("127.")
+
+
+def connect(address: str | None = None, num_cpus: int | None = None):
+    """Start a local Ray instance (all cores, bound to 127.0.0.1, no dashboard) or join the
+    cluster at address. Returns the ray module. (If this process is already connected to Ray,
+    run_sweep uses that connection instead and leaves it open.)"""
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")     # no usage reports leave the machine
+    host = check_address(address)[0] if address else "127.0.0.1"
+    if not address:
+        # a local instance protects itself with a token (~/.ray/auth_token); saying so
+        # explicitly keeps it on and silences Ray's notice about the default
+        os.environ.setdefault("RAY_AUTH_MODE", "token")
+        # Ray runs its workers 15 nice levels below the driver by default: on a busy machine the
+        # trials would starve. Here they are the work: they run at the driver's niceness
+        # (`nice -n 10 python -m maml_viz sweep …` makes them nice 10, like a sequential train)
+        os.environ.setdefault("RAY_worker_niceness", "0")
+    if _is_loopback(host):
+        # otherwise Ray replaces 127.0.0.1 by this machine's network address (must be set
+        # before ray is imported: it reads it once)
+        os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+    import ray
+
+    quiet = dict(logging_level=logging.WARNING, log_to_driver=False, configure_logging=True)
+    # the package travels with the job: workers run the code as it was when the sweep started
+    # (editing the checkout meanwhile changes nothing), and cluster nodes need no checkout
+    code = {"py_modules": [sys.modules[__package__]], "excludes": ["__pycache__"]}
+    try:
+        if address:
+            ray.init(address=address, runtime_env=code, **quiet)
+        else:
+            # address="local": always a new instance, never one that `ray start` left running
+            ray.init(address="local", num_cpus=num_cpus or os.cpu_count(), include_dashboard=False,
+                     _node_ip_address="127.0.0.1", object_store_memory=128 * 1024 ** 2,
+                     runtime_env=code, **quiet)
+    except (ConnectionError, RuntimeError, ValueError, OSError, ray.exceptions.RayError) as e:
+        if ray.is_initialized():
+            ray.shutdown()
+        detail = _error_line(e.__cause__ or e)
+        if not address:
+            raise SweepError(f"could not start a local Ray instance ({detail})")
+        auth = "" if os.environ.get("RAY_AUTH_MODE") == "token" else (
+            "; if the cluster uses token authentication, run with RAY_AUTH_MODE=token and the "
+            "cluster's token in ~/.ray/auth_token (or RAY_AUTH_TOKEN)")
+        raise SweepError(f"could not join the Ray cluster at {address} ({detail}){auth}")
+    return ray
+
+
+def run_sweep(configs, runs_dir, *, address: str | None = None, cpus_per_trial: int = 1,
+              retries: int = 1, progress: bool = True, log=None, reevaluate: bool = True,
+              compiled: bool | None = None) -> Report:
+    """Train every config not stored yet under runs_dir, cpus_per_trial cores each (that many
+    intra-op threads), on a local Ray instance or the cluster at address. Writes each result as it
+    arrives. A stored run whose evaluation predates the current protocol is evaluated again (not
+    retrained) when reevaluate. compiled: force the compiled (True) or eager (False) step of
+    supervised trainings, like `train --compile/--no-compile`; None: `train`'s rule on this
+    machine (cpu_path), decided here for every worker. Raises SweepInterrupted on Ctrl-C (after cancelling the running
+    trials)."""
+    log = log or (lambda msg: tqdm.write(msg, file=sys.stderr))
+    if isinstance(cpus_per_trial, bool) or not isinstance(cpus_per_trial, int) or cpus_per_trial < 1:
+        raise ConfigError("cpus_per_trial", f"must be an integer >= 1 (got {cpus_per_trial!r})")
+    t0 = time.perf_counter()
+    unique = list({c.key(): c for c in configs}.values())
+    report = Report(total=len(unique))
+    store = RunStore(runs_dir)
+    todo, stored_stale = [], {}
+    for cfg in unique:
+        try:
+            run = store.get(cfg)
+        except StoreError as e:
+            report.invalid.append((cfg.key(), str(e)))
+            log(f"not trained: a stored run with this config is unreadable: {e}")
+            continue
+        if run is None or run.info.get("partial"):
+            todo.append(cfg)
+        elif reevaluate and stale(run):
+            stored_stale[cfg.key()] = run
+            todo.append(cfg)
+        else:
+            report.skipped.append(cfg.key())
+    bar = tqdm(total=report.total, unit="trial", disable=not progress, dynamic_ncols=True,
+               desc="sweep", file=sys.stderr, initial=len(report.skipped) + len(report.invalid))
+    if report.skipped:
+        log(f"{len(report.skipped)} of {report.total} configs already stored: skipped")
+    if stored_stale:
+        log(f"{len(stored_stale)} stored runs were evaluated under an older protocol: evaluating "
+            f"them again (no training)")
+    if not todo:
+        bar.close()
+        report.seconds = time.perf_counter() - t0
+        return report
+    ray, owned, previous_term = None, False, None
+    pending: dict = {}
+    try:
+        ray = sys.modules.get("ray")
+        if ray is None or not ray.is_initialized():
+            owned = True                   # shut down in `finally`, even if init is interrupted
+            ray = connect(address)
+        # the CPU path (compiled or eager step) of each training, decided here with `train`'s
+        # rule so that workers give the bytes a `train` on this machine gives
+        paths = {cfg.key(): (p if compiled is None or p is None else bool(compiled))
+                 for cfg in todo for p in [cpu_path(cfg)]}
+        opts = dict(num_cpus=cpus_per_trial, max_retries=0, scheduling_strategy="SPREAD")
+        remote = ray.remote(train_trial).options(name=TRIAL_NAME, **opts)
+        remote_eval = ray.remote(evaluate_trial).options(name="evaluate_trial", **opts)
+
+        def submit(cfg, attempt):
+            old = stored_stale.get(cfg.key())
+            if old is None:
+                ref = remote.remote(cfg.to_dict(), cpus_per_trial, paths[cfg.key()])
+            else:
+                ref = remote_eval.remote(cfg.to_dict(), {k: v.detach().cpu().numpy()
+                                                         for k, v in old.params.items()},
+                                         cpus_per_trial)
+            pending[ref] = (cfg, attempt)
+
+        # Ray's own SIGTERM handler kills the driver on the spot: make `kill` cancel cleanly
+        # like Ctrl-C instead (restored in `finally`)
+        if threading.current_thread() is threading.main_thread():
+            previous_term = signal.signal(signal.SIGTERM, _interrupt)
+        for cfg in todo:
+            submit(cfg, 0)
+        while pending:
+            done, _ = ray.wait(list(pending), num_returns=1, timeout=0.5)
+            for ref in done:
+                cfg, attempt = pending.pop(ref)
+                try:
+                    payload = ray.get(ref)
+                except Exception as e:  # a crash, a lost node, an exception in the trial
+                    msg = _error_line(e)
+                    if attempt < retries:
+                        report.retried.append((cfg.key(), msg))
+                        log(f"trial failed, retrying ({attempt + 1} of {retries}): {describe(cfg)}"
+                            f"\n  {msg}")
+                        submit(cfg, attempt + 1)
+                        continue
+                    report.failed.append((cfg.key(), msg))
+                    log(f"trial failed again, giving up: {describe(cfg)}\n  {msg}")
+                    bar.update(1)
+                    continue
+                if "diverged" in payload:
+                    report.diverged.append((cfg.key(), payload["diverged"]))
+                    log(f"trial diverged (deterministic, not retried; nothing stored): "
+                        f"{describe(cfg)}\n  {payload['diverged']}")
+                elif cfg.key() in stored_stale:
+                    old = stored_stale[cfg.key()]
+                    old.metrics = payload["metrics"]
+                    save_run(old, runs_dir)            # the same parameters, a new evaluation
+                    report.reevaluated.append(cfg.key())
+                else:
+                    for note in payload.get("notices") or []:   # e.g. no C compiler on a node
+                        log(f"note from the trial {describe(cfg)}: {note}")
+                    save_run(run_from_payload(payload), runs_dir)
+                    report.trained.append(cfg.key())
+                if "diverged" not in payload:
+                    node = payload.get("node")
+                    if node:
+                        report.nodes[node] = report.nodes.get(node, 0) + 1
+                bar.update(1)
+    except KeyboardInterrupt:
+        if ray is not None:
+            for ref in list(pending):
+                try:
+                    ray.cancel(ref, force=True)
+                except Exception:
+                    pass
+        bar.close()
+        report.seconds = time.perf_counter() - t0
+        raise SweepInterrupted(report) from None
+    finally:
+        bar.close()
+        if previous_term is not None:
+            signal.signal(signal.SIGTERM, previous_term)
+        ray = sys.modules.get("ray")
+        if owned and ray is not None and ray.is_initialized():
+            ray.shutdown()
+    report.seconds = time.perf_counter() - t0
+    return report
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def _error_line(e: BaseException) -> str:
+    """The useful last line of a Ray error (the trial's own exception when there is one)."""
+    cause = getattr(e, "cause", None)
+    if isinstance(cause, BaseException):
+        e = cause
+    text = str(e).strip().splitlines()
+    last = next((ln for ln in reversed(text) if ln.strip()), "")
+    return f"{type(e).__name__}: {last}"[:500]
+
+
+# ------------------------------------------------------------------ the summary
+def load_results(configs, runs_dir) -> dict:
+    """{group_key: {'config': first config, 'protocol': its evaluation protocol,
+    'frames': {seed: evaluation frame}}} for the configs stored under runs_dir (configs not
+    stored, or unreadable, are left out)."""
+    store = RunStore(runs_dir)
+    groups: dict = {}
+    for cfg in configs:
+        try:
+            run = store.get(cfg)
+        except StoreError:
+            continue
+        if run is None or not run.metrics:
+            continue
+        g = groups.setdefault(group_key(cfg), {"config": cfg, "frames": {},
+                                               "protocol": run.metrics.get("protocol", {})})
+        g["frames"][cfg.seed] = from_json(run.metrics)
+    return groups
+
+
+def summary(configs, runs_dir, max_steps_shown: int = 5) -> tuple:
+    """(text table, long frame) of mean ± between-seed 95% t-interval per config group and step,
+    at each run's own K. The frame has one row per (group, k_shot, step)."""
+    groups = load_results(configs, runs_dir)
+    if not groups:
+        return "no stored results to summarise", pd.DataFrame()
+    varying = _varying_fields([g["config"] for g in groups.values()])
+    rows, table, all_steps = [], [], set()
+    for g in groups.values():
+        cfg = g["config"]
+        s = across_seeds(g["frames"])
+        s = s[s["k_shot"] == evaluated_k(cfg, s["k_shot"])]
+        label = cfg.algo + "".join(f" {k}={v}" for k, v in _fields(cfg, varying))
+        for r in s.to_dict(orient="records"):
+            rows.append({"group": label, "algo": cfg.algo, **r})
+        all_steps |= set(int(x) for x in s["step"])
+        table.append((label, s))
+    steps = sorted(all_steps)
+    if len(steps) > max_steps_shown:
+        keep = {steps[0], steps[-1], 1, 2, 5}
+        steps = [s for s in steps if s in keep]
+    proto = next(iter(groups.values()))["protocol"]
+    lines = [f"{proto.get('metric', 'metric')} on {proto.get('tasks', '?')} held-out tasks, "
+             f"{k_label(next(iter(groups.values()))['config'], proto)}: mean ± 95% t-interval "
+             f"over training seeds (each seed = its mean over the tasks)",
+             f"{'algorithm':<24}{'seeds':>6}" + "".join(f"{'step ' + str(s):>20}" for s in steps)]
+    for label, s in table:
+        by_step = {int(r["step"]): r for r in s.to_dict(orient="records")}
+        n = max((r["n_seeds"] for r in by_step.values()), default=0)
+        lines.append(f"{label:<24}{n:>6}" + "".join(f"{_cell(by_step.get(st)):>20}" for st in steps))
+    notes = [f"{r['group']} step {r['step']}: {int(r['diverged_tasks'])} of {int(r['tasks'])}"
+             for r in rows if (r.get("diverged_tasks") or 0) > 0]   # NaN > 0 is False
+    if notes:
+        lines.append("tasks whose adaptation diverged (all seeds): " + "; ".join(notes))
+    return "\n".join(lines), pd.DataFrame(rows)
+
+
+def evaluated_k(cfg, ks) -> int:
+    """The K a run's summary row shows: its own k_shot where it was evaluated at it; otherwise
+    (RL: the protocol's trajectories per adaptation step, not the training's k_shot) the first K
+    of its evaluation."""
+    ks = [int(k) for k in dict.fromkeys(ks)]
+    return cfg.k_shot if cfg.k_shot in ks else ks[0]
+
+
+def k_label(cfg, protocol: dict) -> str:
+    """'K = 10' for a supervised run; where the protocol's K is not the config's own (RL) it says
+    what it counts, e.g. 'K = 40 trajectories per goal at each step (trained with 20)'."""
+    ks = protocol.get("k_shot") or ["?"]
+    k = evaluated_k(cfg, ks) if ks != ["?"] else "?"
+    if k == cfg.k_shot or k == "?":
+        return f"K = {k}"
+    what = protocol.get("query_points")
+    what = what if isinstance(what, str) else f"{k} per task"
+    return f"K = {what} at each step (trained with {cfg.k_shot})"
+
+
+def _cell(r) -> str:
+    if r is None:
+        return "-"
+    if r["n_diverged"]:
+        return f"diverged {r['n_diverged']}/{r['n_seeds']}"
+    if math.isnan(r["ci95"]):                      # one seed: no between-seed spread
+        return f"{r['mean']:.3f}"
+    return f"{r['mean']:.3f} ± {r['ci95']:.3f}"
+
+
+def _varying_fields(configs) -> list:
+    """Settings that differ between config groups of the same algorithm (the grid's axes);
+    what differs between algorithms only (their own defaults) is not repeated in labels."""
+    by_algo: dict = {}
+    for c in configs:
+        d = c.to_dict()
+        by_algo.setdefault(c.algo, []).append(
+            {**{k: v for k, v in d.items() if k not in ("family_options", "algo", "seed")},
+             **c.family_options})
+    names = set()
+    for flat in by_algo.values():
+        for k in {k for f in flat for k in f}:
+            if len({str(f.get(k)) for f in flat}) > 1:
+                names.add(k)
+    return sorted(names)
+
+
+def _fields(cfg, names) -> list:
+    d = {**cfg.to_dict(), **cfg.family_options}
+    return [(k, d.get(k)) for k in names]
