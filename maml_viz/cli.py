@@ -81,6 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--seed", type=int, default=1234)
     e.add_argument("--device", default="auto")
     e.add_argument("--json", action="store_true")
+    e.add_argument("--benchmark", help="a fixed benchmark of the run's family instead of "
+                                       "sampled tasks (omniglot: lake20)")
 
     r = sub.add_parser("runs", help="list stored runs")
     r.add_argument("--runs-dir", default="runs")
@@ -178,13 +180,23 @@ def cmd_evaluate(a) -> int:
         run = load_run(a.run_dir, device)
     except StoreError as err:
         raise CLIError(str(err))
-    df = evaluate(run, k_shots=a.k_shot or (None,), steps=a.steps, n_tasks=a.tasks, seed=a.seed)
+    if a.benchmark:
+        from .evaluate import benchmark
+        df = benchmark(run, a.benchmark, steps=a.steps)
+    else:
+        df = evaluate(run, k_shots=a.k_shot or (None,), steps=a.steps, n_tasks=a.tasks,
+                      seed=a.seed)
     if a.json:
         print(json.dumps(to_json(df)))
         return 0
     proto = df.attrs["protocol"]
-    print(f"{run.config.algo} on {run.config.family}: {proto['metric']} on {proto['query_points']} "
-          f"query points, {proto['tasks']} held-out tasks (seed {proto['seed']}), mean ± 95% CI")
+    if a.benchmark:
+        print(f"{run.config.algo} on {proto['description']}: {proto['metric']}, mean ± 95% CI "
+              f"over the {proto['tasks']} runs")
+    else:
+        print(f"{run.config.algo} on {run.config.family}: {proto['metric']} on "
+              f"{proto['query_points']} query points, {proto['tasks']} held-out tasks "
+              f"(seed {proto['seed']}), mean ± 95% CI")
     table = df.pivot(index="step", columns="k_shot", values="mean")
     ci = df.pivot(index="step", columns="k_shot", values="ci95")
     print("step " + "".join(f"{'K=' + str(k):>18}" for k in table.columns))

@@ -105,3 +105,249 @@ def test_area_average_is_exact():
     full = np.ones((105, 105), bool)
     assert (build.convert(_png(full)) == 255).all()
     assert (build.convert(_png(~full)) == 0).all()
+
+
+# ----------------------------------------------------------------------------- the network
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+from maml_viz.algorithms import get_algorithm  # noqa: E402
+from maml_viz.config import TrainConfig  # noqa: E402
+from maml_viz.metagrad import meta_gradient  # noqa: E402
+from maml_viz.nets import ConvNet, make_model  # noqa: E402
+from maml_viz.tasks import make_family  # noqa: E402
+
+
+def ref_conv(p, x, side=16):
+    """Textbook per-task network: nn.functional conv2d / batch_norm (batch statistics) /
+    relu / max_pool2d on one task's images [M, side*side]."""
+    h = x.view(-1, 1, side, side)
+    i = 0
+    while f"c{i}.w" in p:
+        h = F.conv2d(h, p[f"c{i}.w"], padding=1)
+        h = F.batch_norm(h, None, None, p[f"bn{i}.g"], p[f"bn{i}.b"], training=True, eps=1e-5)
+        h = F.max_pool2d(F.relu(h), 2)
+        i += 1
+    return F.linear(h.flatten(1), p["head.w"].t(), p["head.b"])
+
+
+def ref_meta_loss(theta, batch, steps, lr, first_order=False, keys=None):
+    total, T = 0.0, batch["xs"].shape[0]
+    keys = list(theta) if keys is None else list(keys)
+    for i in range(T):
+        fast = dict(theta)
+        for _ in range(steps):
+            loss = F.cross_entropy(ref_conv(fast, batch["xs"][i]), batch["ys"][i])
+            gs = torch.autograd.grad(loss, [fast[k] for k in keys], create_graph=not first_order)
+            fast = dict(fast)
+            for k, g in zip(keys, gs):
+                fast[k] = fast[k] - (lr[k] if isinstance(lr, dict) else lr) * g
+        total = total + F.cross_entropy(ref_conv(fast, batch["xq"][i]), batch["yq"][i])
+    return total / T
+
+
+def conv_setup(algo, T=3, K=2, Q=2, steps=2, seed=0):
+    cfg = TrainConfig.create(family="omniglot", algo=algo, hidden=(4, 5, 6, 3), k_shot=K,
+                             k_query=Q, inner_steps=steps, inner_lr=0.3,
+                             family_options={"n_way": 3, "image_size": 16})
+    fam = make_family("omniglot", cfg.family_options)
+    model = make_model(fam, cfg.hidden, get_algorithm(algo))
+    gen = torch.Generator().manual_seed(seed)
+    alg = get_algorithm(algo)
+    params = {k: (v.double() + 0.05 * torch.randn(v.shape, generator=gen, dtype=torch.double))
+              .requires_grad_(True) for k, v in alg.init_params(model, cfg, gen).items()}
+    b = fam.sample_batch(T, K, Q, gen)
+    batch = {k: (v.double() if v.is_floating_point() else v) for k, v in b.items()}
+    return cfg, fam, model, alg, params, batch
+
+
+def close(ga, gb, rtol=1e-8):
+    for a, b in zip(ga, gb):
+        err = ((a - b).abs().max() / b.abs().max().clamp_min(1e-12)).item()
+        assert err < rtol, err
+
+
+def test_convnet_forward_and_backward_match_per_task_reference():
+    cfg, fam, model, alg, params, batch = conv_setup("maml", T=3, K=3)
+    assert isinstance(model, ConvNet)
+    theta = {k: v.detach() for k, v in params.items()}
+    x = batch["xs"]
+    T = x.shape[0]
+    per_task = {k: v + 0.1 * torch.randn((T, *v.shape), dtype=v.dtype) for k, v in theta.items()}
+    for p, get in ((theta, lambda v, i: v), (per_task, lambda v, i: v[i])):
+        out, acts = model.forward_cache(p, x)
+        dout = torch.randn_like(out)
+        grads = model.backward(p, acts, dout)
+        for i in range(T):
+            pi = {k: get(v, i).clone().requires_grad_(True) for k, v in p.items()}
+            ref = ref_conv(pi, x[i])
+            assert torch.allclose(out[i], ref, atol=1e-10)
+            g = torch.autograd.grad((ref * dout[i]).sum(), list(pi.values()))
+            for (k, _), gk in zip(pi.items(), g):
+                assert torch.allclose(grads[k][i], gk, atol=1e-9), k
+
+
+@pytest.mark.parametrize("algo", ["maml", "fomaml", "anil", "metasgd"])
+def test_conv_meta_gradients_match_float64_reference(algo):
+    cfg, fam, model, alg, params, batch = conv_setup(algo)
+    theta = {k: v for k, v in params.items() if not k.startswith("lr.")}
+    lrs = {k[3:]: v for k, v in params.items() if k.startswith("lr.")} or cfg.inner_lr
+    keys = model.head_keys() if algo == "anil" else None
+    ref_loss = ref_meta_loss(theta, batch, cfg.inner_steps, lrs, first_order=(algo == "fomaml"),
+                             keys=keys)
+    ref = torch.autograd.grad(ref_loss, list(params.values()))
+    # what training runs: autograd through outer_loss (second order), or the hand-written
+    # first-order meta-gradient (FOMAML)
+    ours = torch.autograd.grad(alg.outer_loss(model, fam, params, batch, cfg), list(params.values()))
+    close(ours, ref)
+    if algo == "fomaml":
+        loss, g, _ = meta_gradient(model, fam, {k: v.detach() for k, v in params.items()}, batch,
+                                   cfg.inner_steps, cfg.inner_lr, first_order=True)
+        assert abs(loss.item() - ref_loss.item()) < 1e-10
+        close([g[k] for k in params], ref)
+    if algo == "maml":   # and it is really second order
+        fo = ref_meta_loss(theta, batch, cfg.inner_steps, lrs, first_order=True)
+        g_fo = torch.autograd.grad(fo, list(params.values()))
+        assert max(((a - b).abs().max() / b.abs().max()).item() for a, b in zip(ours, g_fo)) > 1e-3
+
+
+def test_conv_training_steps_move_params_along_the_reference_gradient():
+    """One step of each algorithm as training runs it, against the reference direction."""
+    for algo in ("maml", "fomaml"):
+        cfg, fam, model, alg, params, batch = conv_setup(algo, steps=1)
+        theta = {k: v.detach().clone() for k, v in params.items()}
+        ref = torch.autograd.grad(ref_meta_loss(params, batch, 1, cfg.inner_lr,
+                                                first_order=algo == "fomaml"), list(params.values()))
+        opt = alg.make_optimizer(params, cfg)
+        alg.step(model, fam, params, opt, batch, cfg)
+        # Adam's first step moves every coordinate by -lr * sign(gradient)
+        for (k, v), g in zip(params.items(), ref):
+            moved = (v.detach() - theta[k])
+            mask = g.abs() > 1e-6 * g.abs().max()
+            assert torch.equal(torch.sign(moved[mask]), -torch.sign(g[mask])), (algo, k)
+
+
+def test_conv_reptile_direction_matches_per_task_sgd():
+    cfg, fam, model, alg, params, batch = conv_setup("reptile", steps=3)
+    theta = {k: v.detach().clone() for k, v in params.items()}
+    disp = {k: torch.zeros_like(v) for k, v in theta.items()}
+    T = batch["xs"].shape[0]
+    for i in range(T):
+        fast = {k: v.clone().requires_grad_(True) for k, v in theta.items()}
+        for _ in range(cfg.inner_steps):
+            loss = F.cross_entropy(ref_conv(fast, batch["xs"][i]), batch["ys"][i])
+            gs = torch.autograd.grad(loss, list(fast.values()))
+            fast = {k: (v - cfg.inner_lr * g).detach().requires_grad_(True)
+                    for (k, v), g in zip(fast.items(), gs)}
+        for k in disp:
+            disp[k] += (fast[k].detach() - theta[k]) / T
+    alg.step(model, fam, params, None, batch, cfg)
+    for k in theta:
+        assert torch.allclose(params[k].detach(), theta[k] + cfg.outer_lr * disp[k],
+                              rtol=1e-9, atol=1e-11), k
+
+
+def test_convnet_forward_in_slices_equals_one_batch(monkeypatch):
+    cfg, fam, model, alg, params, batch = conv_setup("maml", T=5, K=2)
+    theta = {k: v.detach() for k, v in params.items()}
+    per_task = {k: v + 0.1 * torch.randn((5, *v.shape), dtype=v.dtype) for k, v in theta.items()}
+    for p in (theta, per_task):
+        whole = model.forward_cache(p, batch["xq"])[0]
+        monkeypatch.setattr(ConvNet, "MAX_IMAGES", 2 * batch["xq"].shape[1])   # 2 tasks a slice
+        assert torch.allclose(model(p, batch["xq"]), whole, atol=1e-12)
+        monkeypatch.undo()
+
+
+# ----------------------------------------------------------------------------- the task family
+from maml_viz.tasks import omniglot as og  # noqa: E402
+
+
+def test_training_never_samples_held_out_alphabets_and_evaluation_only_them():
+    fam = make_family("omniglot", {"n_way": 20})
+    gen = torch.Generator().manual_seed(0)
+    train = fam.sample_batch(200, 1, 1, gen)["tasks"].unique()
+    # 200 tasks x 20 classes cover nearly all 740 training classes: none is held out
+    assert len(train) > 700
+    assert {og.alphabet_of(c) for c in train.tolist()}.isdisjoint(og.HELD_OUT)
+    assert set(train.remainder(4).tolist()) == {0, 1, 2, 3}         # rotations are classes
+    ev = fam.eval_batch(100, 1, 1, gen)["tasks"].unique()
+    assert {og.alphabet_of(c) for c in ev.tolist()} == set(og.HELD_OUT)
+    assert len(ev) == 57 and set(ev.remainder(4).tolist()) == {0}  # upright only
+    norot = make_family("omniglot", {"rotations": 0}).sample_tasks(300, gen).unique()
+    assert set(norot.remainder(4).tolist()) == {0} and len(norot) == 185
+
+
+def test_images_match_labels_and_labels_are_shuffled_per_task():
+    fam = make_family("omniglot")
+    gen = torch.Generator().manual_seed(1)
+    b = fam.sample_batch(400, 2, 3, gen)
+    pool = og.image_pool(28)
+    for t in range(3):                       # every image is a drawing of its label's class
+        for x, y in ((b["xs"][t], b["ys"][t]), (b["xq"][t], b["yq"][t])):
+            for img, label in zip(x, y):
+                cls = int(b["tasks"][t, label])
+                assert ((pool[cls].float() / 255 - img).abs().sum(-1) < 1e-6).any()
+    # support and query never share a drawing
+    s = b["xs"].view(400, 5, 2, -1)
+    q = b["xq"].view(400, 5, 3, -1)
+    assert not (s.unsqueeze(3) - q.unsqueeze(2)).abs().sum(-1).eq(0).any()
+    # the same character gets different labels in different tasks: label order is random
+    labels_of = {}
+    for t in range(400):
+        for label, c in enumerate(b["tasks"][t].tolist()):
+            labels_of.setdefault(c, set()).add(label)
+    assert sum(len(v) > 1 for v in labels_of.values()) > 0.5 * len(labels_of)
+
+
+def test_family_options_are_checked_and_image_size_changes_the_model():
+    from maml_viz.config import ConfigError
+    for bad in ({"n_way": 1}, {"n_way": 21}, {"rotations": 2}, {"image_size": 12},
+                {"image_size": 28.5}):
+        with pytest.raises(ConfigError):
+            make_family("omniglot", bad)
+    small = make_family("omniglot", {"image_size": 20, "n_way": 3})
+    b = small.sample_batch(2, 1, 1, torch.Generator().manual_seed(0))
+    assert b["xs"].shape == (2, 3, 400)
+    model = small.make_model((8, 8, 8, 8))
+    assert model(model.init(torch.Generator()), b["xs"]).shape == (2, 3, 3)
+    with pytest.raises(ConfigError, match="at most 20"):
+        make_family("omniglot").sample_batch(1, 10, 15, torch.Generator())
+
+
+# ----------------------------------------------------------------------------- lake20
+from maml_viz.evaluate import benchmark, to_json  # noqa: E402
+from maml_viz.train import Trainer  # noqa: E402
+
+
+def _small_run(algo="scratch"):
+    cfg = TrainConfig.create(family="omniglot", algo=algo, hidden=(8, 8, 8, 8), iterations=0)
+    return Trainer(cfg, "cpu").result()
+
+
+def test_lake20_scores_an_oracle_at_one_and_guessing_near_chance():
+    run = _small_run()
+    tasks = run.family.benchmark_tasks("lake20")
+    oracle = lambda xs, ys, xq, steps: tasks["yq"].expand(steps + 1, -1, -1)
+    df = benchmark(run, "lake20", steps=2, predict=oracle)
+    assert list(df["mean"]) == [1.0, 1.0, 1.0] and list(df["ci95"]) == [0.0] * 3
+    gen = torch.Generator().manual_seed(0)
+    guess = lambda xs, ys, xq, steps: torch.randint(0, 20, (steps + 1, 20, 20), generator=gen)
+    df = benchmark(run, "lake20", steps=9, predict=guess)
+    assert abs(df["mean"].mean() - 0.05) < 0.015        # 4000 guesses: sd 0.0034
+    # the real thing: a 5-way network on Lake's 20-way runs, before adapting = chance
+    real = benchmark(run, "lake20", steps=1)
+    assert real.attrs["protocol"]["tasks"] == 20 and real.attrs["protocol"]["n_way"] == 20
+    assert real.loc[0, "mean"] == pytest.approx(0.05)   # all 20 outputs equal: picks class 0
+
+
+def test_cli_evaluate_lake20_json(tmp_path, capsys):
+    from maml_viz.cli import main
+    from maml_viz.store import save_run
+    path = save_run(_small_run(), tmp_path)
+    assert main(["evaluate", str(path), "--benchmark", "lake20", "--steps", "2", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [r["step"] for r in out["results"]] == [0, 1, 2]
+    assert set(out["results"][0]) == {"k_shot", "step", "mean", "ci95"}
+    assert out["protocol"]["benchmark"] == "lake20"
+    assert main(["evaluate", str(path), "--benchmark", "nope"]) == 2
+    assert "allowed: lake20" in capsys.readouterr().err

@@ -27,11 +27,18 @@ class MAML(Algorithm):
                              cfg, create_graph=not self.first_order)
         return family.loss(model(adapted, batch["xq"]), batch["yq"]).mean()
 
-    @torch.no_grad()
     def step(self, model, family, params, opt, batch, cfg, compiled=False):
         """One meta-iteration with the hand-written meta-gradient (metagrad.py): the same
         gradient as autograd through outer_loss, without building a graph. compiled=True runs
-        it through torch.compile, falling back to eager (with a warning) if that fails."""
+        it through torch.compile, falling back to eager (with a warning) if that fails.
+        A model without a hand-written Hessian-vector product (the ConvNet) takes second-order
+        steps by autograd through outer_loss instead."""
+        if not self.first_order and not hasattr(model, "hvp"):
+            return super().step(model, family, params, opt, batch, cfg).detach()
+        return self._hand_step(model, family, params, opt, batch, cfg, compiled)
+
+    @torch.no_grad()
+    def _hand_step(self, model, family, params, opt, batch, cfg, compiled):
         theta, lr, keys = self.adapt_spec(params, cfg, model)
         args = (model, family, theta, batch, cfg.inner_steps, lr)
         kw = dict(first_order=self.first_order, keys=keys)
