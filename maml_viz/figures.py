@@ -465,3 +465,102 @@ def training_animation(its, thetas, x, true_y, before, after, support, errors, o
                              for it in its])])
     fig.frames = frames
     return fig
+
+
+# ----------------------------------------------------------------------------- handwriting (Omniglot)
+RIGHT, WRONG = "#009E73", "#D55E00"
+
+
+def _step_slider(n_steps: int, prefix="after ", suffix=" steps", y=-0.02):
+    """A Plotly slider over frames "0".."S": the browser switches frames, no server rerun."""
+    return [dict(active=0, y=y, len=1.0, x=0, pad=dict(t=10, b=0),
+                 currentvalue=dict(prefix=prefix, suffix=suffix, font=dict(size=13)),
+                 steps=[dict(label=str(s), method="animate",
+                             args=[[str(s)], dict(mode="immediate", frame=dict(duration=0, redraw=True),
+                                                  transition=dict(duration=0))])
+                        for s in range(n_steps)])]
+
+
+def handwriting_grid(support, query, true, guess, letters="ABCDEFGHIJKLMNOPQRST", title=None,
+                     subtitle=None, height=520) -> go.Figure:
+    """The drawings to learn from (top row, one per character, lettered) and the drawings to
+    recognise (below, one column per character), each with the network's guess after each
+    adaptation step: a frame per step, switched by a slider in the browser. A wrong guess is
+    marked ✗ in red, a right one ✓ in green. support [N, H, W], query [Q, H, W] (Q = N·q,
+    grouped by character), true [Q], guess [S+1, Q] (class indices)."""
+    support, query = np.asarray(support, float), np.asarray(query, float)
+    guess, true = np.asarray(guess, int), np.asarray(true, int)
+    n, h, w = support.shape
+    q = len(query) // n
+    gap, band = 4, 10                                   # pixels between images; label band
+    cw, rh = w + gap, h + band + gap
+    top = h + 3 * gap + band                            # support row + separator
+    canvas = np.full((top + q * rh, n * cw), np.nan)
+    for j in range(n):
+        canvas[:h, j * cw:j * cw + w] = support[j]
+    pos = []                                            # (x, y) of each query's label
+    for idx in range(len(query)):
+        j, i = true[idx], idx % q
+        r, c = top + i * rh, j * cw
+        canvas[r:r + h, c:c + w] = query[idx]
+        pos.append((c + w / 2, r + h + band / 2 + 1))
+    fig = go.Figure()
+    fig.add_trace(go.Heatmap(z=canvas, colorscale=[[0, "#FFFFFF"], [1, "#111111"]], zmin=0,
+                             zmax=255, showscale=False, hoverinfo="skip", name="drawings"))
+    fig.add_trace(go.Scatter(x=[j * cw + w / 2 for j in range(n)], y=[h + band / 2 + 2] * n,
+                             mode="text", text=[f"<b>{letters[j]}</b>" for j in range(n)],
+                             textfont=dict(size=15, color=[CLASS_COLORS[j % 10] for j in range(n)]),
+                             hoverinfo="skip", showlegend=False, name="characters"))
+    px, py = [p[0] for p in pos], [p[1] for p in pos]
+
+    def marks(s):
+        ok = guess[s] == true
+        text = [f"{letters[g]} {'✓' if o else '✗'}" for g, o in zip(guess[s], ok)]
+        return go.Scatter(x=px, y=py, mode="text", text=text, hoverinfo="skip", showlegend=False,
+                          textfont=dict(size=13, color=[RIGHT if o else WRONG for o in ok]),
+                          name=f"guesses after {s} steps")
+
+    def score(s):
+        right = int((guess[s] == true).sum())
+        return go.Scatter(x=[n * cw / 2], y=[top - gap - 2], mode="text", hoverinfo="skip",
+                          text=[f"after {s} step{'s' if s != 1 else ''}: {right} of {len(true)} right"],
+                          textfont=dict(size=13), showlegend=False, name="score")
+
+    fig.add_trace(marks(0))
+    fig.add_trace(score(0))
+    fig.frames = [go.Frame(data=[marks(s), score(s)], traces=[2, 3], name=str(s))
+                  for s in range(len(guess))]
+    fig = _layout(fig, title, subtitle, height=height, legend=False)
+    fig.update_xaxes(visible=False, range=[-gap, n * cw], fixedrange=True)
+    fig.update_yaxes(visible=False, autorange=False, range=[top + q * rh, -gap], scaleanchor="x",
+                     fixedrange=True)
+    fig.update_layout(margin=dict(l=10, r=10, t=80 if subtitle else 50, b=10),
+                      sliders=_step_slider(len(guess)))
+    return fig
+
+
+def class_probabilities(series: dict, true: int, letters="ABCDEFGHIJKLMNOPQRST", title=None,
+                        subtitle=None, height=380) -> go.Figure:
+    """How sure each network is of each character for one drawing, after each step (a frame per
+    step, slider in the browser). series: algo -> (label, probs [S+1, N]); true: the drawing's
+    character (outlined)."""
+    items = list(series.items())
+    n_steps, n = np.asarray(items[0][1][1]).shape
+    cats = [f"{letters[j]}{' (right answer)' if j == true else ''}" for j in range(n)]
+
+    def bars(s):
+        return [go.Bar(x=cats, y=np.asarray(p, float)[s], name=label, marker_color=color(algo),
+                       marker_line=dict(color=["black" if j == true else "rgba(0,0,0,0)"
+                                               for j in range(n)], width=2),
+                       hovertemplate="%{x}: %{y:.0%}<extra>" + label + "</extra>")
+                for algo, (label, p) in items]
+
+    fig = go.Figure(data=bars(0))
+    fig.frames = [go.Frame(data=bars(s), traces=list(range(len(items))), name=str(s))
+                  for s in range(n_steps)]
+    fig = _layout(fig, title, subtitle, "character", "probability", height=height)
+    fig.update_yaxes(range=[0, 1], tickformat=".0%")
+    fig.update_layout(barmode="group", legend=dict(orientation="h", y=1.02, x=0, yanchor="bottom"),
+                      sliders=_step_slider(n_steps, y=-0.25),
+                      margin=dict(l=60, r=20, t=80 if subtitle else 50, b=110))
+    return fig

@@ -25,7 +25,7 @@ LAYERS = [
     ["store"],
     ["evaluate"],
     ["figures"],
-    ["explore"],
+    ["explore", "handwriting"],
     ["learn"],
     ["jobs", "bench"],
     ["cli"],

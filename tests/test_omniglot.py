@@ -112,9 +112,9 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 from maml_viz.algorithms import get_algorithm  # noqa: E402
-from maml_viz.config import TrainConfig  # noqa: E402
+from maml_viz.registry import make_config  # noqa: E402
 from maml_viz.metagrad import meta_gradient  # noqa: E402
-from maml_viz.nets import ConvNet, make_model  # noqa: E402
+from maml_viz.nets import ConvNet  # noqa: E402
 from maml_viz.tasks import make_family  # noqa: E402
 
 
@@ -147,11 +147,11 @@ def ref_meta_loss(theta, batch, steps, lr, first_order=False, keys=None):
 
 
 def conv_setup(algo, T=3, K=2, Q=2, steps=2, seed=0):
-    cfg = TrainConfig.create(family="omniglot", algo=algo, hidden=(4, 5, 6, 3), k_shot=K,
+    cfg = make_config(family="omniglot", algo=algo, hidden=(4, 5, 6, 3), k_shot=K,
                              k_query=Q, inner_steps=steps, inner_lr=0.3,
                              family_options={"n_way": 3, "image_size": 16})
     fam = make_family("omniglot", cfg.family_options)
-    model = make_model(fam, cfg.hidden, get_algorithm(algo))
+    model = fam.make_model(cfg.hidden)
     gen = torch.Generator().manual_seed(seed)
     alg = get_algorithm(algo)
     params = {k: (v.double() + 0.05 * torch.randn(v.shape, generator=gen, dtype=torch.double))
@@ -320,7 +320,7 @@ from maml_viz.train import Trainer  # noqa: E402
 
 
 def _small_run(algo="scratch"):
-    cfg = TrainConfig.create(family="omniglot", algo=algo, hidden=(8, 8, 8, 8), iterations=0)
+    cfg = make_config(family="omniglot", algo=algo, hidden=(8, 8, 8, 8), iterations=0)
     return Trainer(cfg, "cpu").result()
 
 
@@ -351,3 +351,49 @@ def test_cli_evaluate_lake20_json(tmp_path, capsys):
     assert out["protocol"]["benchmark"] == "lake20"
     assert main(["evaluate", str(path), "--benchmark", "nope"]) == 2
     assert "allowed: lake20" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------------------- the Handwriting page's data
+from maml_viz import figures  # noqa: E402
+from maml_viz import handwriting as hw  # noqa: E402
+
+
+def test_handwriting_episode_and_guesses():
+    assert hw.alphabets() == ["Korean", "Tagalog"]
+    chars = hw.pick_characters("Tagalog", 5, seed=3)
+    assert chars == hw.pick_characters("Tagalog", 5, seed=3) and len(set(chars)) == 5
+    assert all(og.alphabet_of(c) == "Tagalog" for c in chars)
+    ep = hw.episode(chars, seed=0, n_query=3)
+    assert ep["xs"].shape == (1, 5, 784) and ep["xq"].shape == (1, 15, 784)
+    assert ep["yq"][0].tolist() == [0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4]
+    imgs = og.load_asset()["images"]
+    for j, c in enumerate(chars):         # each drawing is one of its character's 20, no repeats
+        drawn = [ep["support_img"][j]] + [ep["query_img"][3 * j + i] for i in range(3)]
+        idx = [next(d for d in range(20) if (imgs[c // 4, d] == x).all()) for x in drawn]
+        assert len(set(idx)) == 4
+    assert hw.episode(chars, 1)["query_img"].tolist() != ep["query_img"].tolist()
+    with pytest.raises(ValueError):
+        hw.episode([chars[0]] * 2, 0)
+    with pytest.raises(ValueError, match="unknown alphabet"):
+        hw.characters("Klingon")
+    g = hw.guesses(_small_run("scratch"), ep, steps=3)
+    assert g["probs"].shape == (4, 15, 5)
+    assert np.allclose(g["probs"].sum(-1), 1, atol=1e-5)
+    assert (g["accuracy"] == (g["guess"] == ep["yq"][0].numpy()).mean(1)).all()
+
+
+def test_handwriting_figures_have_a_frame_per_step_and_mark_wrong_guesses():
+    support = np.zeros((5, 28, 28)); query = np.zeros((15, 28, 28))
+    true = np.repeat(np.arange(5), 3)
+    guess = np.stack([np.zeros(15, int), true])                       # step 0: class A for all
+    fig = figures.handwriting_grid(support, query, true, guess)
+    assert [f.name for f in fig.frames] == ["0", "1"]
+    assert [s.label for s in fig.layout.sliders[0].steps] == ["0", "1"]
+    assert all(s.method == "animate" for s in fig.layout.sliders[0].steps)
+    marks0, marks1 = fig.frames[0].data[0].text, fig.frames[1].data[0].text
+    assert sum("✗" in t for t in marks0) == 12 and sum("✓" in t for t in marks1) == 15
+    assert "3 of 15" in fig.frames[0].data[1].text[0] and "15 of 15" in fig.frames[1].data[1].text[0]
+    probs = np.full((3, 5), 0.2)
+    bars = figures.class_probabilities({"maml": ("MAML", probs), "pretrained": ("Pre", probs)}, 2)
+    assert len(bars.frames) == 3 and len(bars.frames[0].data) == 2
+    assert bars.data[0].x[2].startswith("C (right")

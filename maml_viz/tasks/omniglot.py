@@ -94,6 +94,8 @@ class Omniglot(ClassificationFamily):
     config_defaults = {"k_shot": 1, "k_query": 1, "inner_lr": 0.4, "inner_steps": 1,
                        "meta_batch": 32, "outer_lr": 0.001, "iterations": 3000,
                        "hidden": (32, 32, 32, 32)}
+    point_inputs = False    # images: the Playground/Compare pages (points on a line or in the
+                            # plane) do not list it; the Handwriting page shows it
     eval_steps = 5          # trained with 1 step; the MAML paper tests Omniglot with 3
     eval_chunk = 100        # evaluation adapts this many tasks at a time (memory of a conv net)
 
