@@ -560,7 +560,8 @@ def class_probabilities(series: dict, true: int, letters="ABCDEFGHIJKLMNOPQRST",
                   for s in range(n_steps)]
     fig = _layout(fig, title, subtitle, "character", "probability", height=height)
     fig.update_yaxes(range=[0, 1], tickformat=".0%")
-    fig.update_layout(barmode="group", legend=dict(orientation="h", y=1.02, x=0, yanchor="bottom"),
+    fig.update_layout(barmode="group", legend=dict(orientation="h", y=1, x=1, xanchor="right",
+                                                   yanchor="top", bgcolor="rgba(255,255,255,0.8)"),
                       sliders=_step_slider(n_steps, y=-0.25),
                       margin=dict(l=60, r=20, t=80 if subtitle else 50, b=110))
     return fig

@@ -20,7 +20,8 @@ from .tasks import FAMILIES, SupervisedFamily, get_family
 def make_config(**kwargs) -> TrainConfig:
     """Build a config, filling unset (None) values from the algorithm's and family's defaults.
 
-    Precedence: the algorithm's weak defaults < the family's < the algorithm's strong defaults
+    Precedence: the algorithm's weak defaults < the family's < the family's for this algorithm
+    (`algo_defaults`, e.g. Reptile's inner steps on Omniglot) < the algorithm's strong defaults
     (what its settings mean, e.g. Reptile's outer step ε) < what the caller gave."""
     given = {k: v for k, v in kwargs.items() if v is not None}
     unknown = set(given) - {f.name for f in dataclasses.fields(TrainConfig)}
@@ -28,7 +29,8 @@ def make_config(**kwargs) -> TrainConfig:
         raise ConfigError(sorted(unknown)[0], "unknown setting")
     fam = get_family(given.get("family", TrainConfig.family))   # ConfigError for unknown names
     alg = get_algorithm(given.get("algo", TrainConfig.algo))
-    merged = {**alg.weak_defaults, **fam.config_defaults, **alg.defaults, **given}
+    merged = {**alg.weak_defaults, **fam.config_defaults,
+              **getattr(fam, "algo_defaults", {}).get(alg.name, {}), **alg.defaults, **given}
     return check_config(TrainConfig(**merged))
 
 

@@ -50,15 +50,14 @@ steps = runs["maml"].family.eval_steps
 out = {a: hw.guesses(runs[a], ep, steps) for a in ALGOS}
 true = ep["yq"][0].numpy()
 alpha = runs["maml"].config.inner_lr
-proto = (f"{len(true)} new drawings · 1 example per character · SGD steps α = {alpha:g} · "
-         f"slider: steps on the five examples")
+proto = f"{len(true)} new drawings · 1 example each · SGD, α = {alpha:g}"
 
 cols = st.columns(2)
 for col, a in zip(cols, ALGOS):
     acc = out[a]["accuracy"]
     col.plotly_chart(figures.handwriting_grid(
         ep["support_img"], ep["query_img"], true, out[a]["guess"],
-        title=f"{ui.label(a)}: {acc[0]:.0%} right before adapting, {acc[-1]:.0%} after {steps} steps",
+        title=f"{ui.label(a)}: {acc[0]:.0%} → {acc[-1]:.0%} right in {steps} steps",
         subtitle=proto, height=560), key=f"hw_grid_{a}")
 cols[0].caption("Top row: the one drawing of each character the network learns from (A–E). "
                 "Below: other people's drawings, one column per character, with the network's "
@@ -78,9 +77,9 @@ st.plotly_chart(figures.class_probabilities(
     title=f"Probabilities for a drawing of {hw.LETTERS[true[pick]]}",
     subtitle=f"after 0..{steps} steps on the five examples · bars outlined: the right answer"),
     key="hw_probs")
-st.caption("Before adapting, every character is equally likely: the labels A–E are new to the "
-           "network. Each step on the five examples shifts the probability; a meta-learned "
-           "network becomes sure of the right answer within a step or two.")
+st.caption("Before adapting, the network cannot know which label is which (A–E are new to "
+           "it), so it is at chance. Each step on the five examples shifts the probabilities; a "
+           "meta-learned network becomes sure of the right answer within a step or two.")
 
 with st.expander("How good is it over many tasks?"):
     rows = []

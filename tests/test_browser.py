@@ -9,7 +9,8 @@ import pytest
 from browser import SHOTS, browser, open_chart_page, plot_data, server, wait_for_trace, wait_idle
 
 PAGES = [("", "Learning to learn"), ("Playground", "Playground"), ("Train", "Train"),
-         ("Compare", "Compare algorithms"), ("Navigation", "Navigation: learning to reach")]
+         ("Compare", "Compare algorithms"), ("Navigation", "Navigation: learning to reach"),
+         ("Handwriting", "Handwriting: new letters")]
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +36,7 @@ def test_deep_link_first_visit_renders(chromium, tmp_path, path, heading):
         nav = page.locator('[data-testid="stSidebar"] [data-testid="stPageLink"]')
         texts = nav.all_inner_texts()
         assert [t.strip().split()[-1] for t in texts] == ["Learn", "Playground", "Train", "Compare",
-                                                         "(RL)"], texts
+                                                         "(RL)", "Handwriting"], texts
         if path != "Train":
             data = plot_data(page)
             assert data and any(t["n"] > 0 for t in data)
@@ -136,3 +137,37 @@ def test_playground_classification_labelled_clicks(chromium, tmp_path):
         assert page.locator('[data-testid="stException"]').count() == 0
         page.screenshot(path=os.path.join(SHOTS, "Playground-blobs.png"), full_page=True)
         page.close()
+
+
+def test_handwriting_step_slider_changes_guesses_in_the_browser_without_a_rerun(chromium, tmp_path):
+    with server(tmp_path / "runs") as (url, _):
+        for w, h in ((1400, 900), (390, 844)):
+            page = chromium.new_page(viewport={"width": w, "height": h})
+            page.goto(f"{url}/Handwriting")
+            page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
+            wait_idle(page)
+            page.screenshot(path=os.path.join(SHOTS, f"Handwriting-{w}.png"))
+            assert page.locator('[data-testid="stException"]').count() == 0
+            # watch for any server rerun from now on
+            page.evaluate("""() => { window.__reruns = 0;
+                const app = document.querySelector('[data-testid="stApp"]');
+                new MutationObserver(() => { if (app.getAttribute('data-test-script-state')
+                    === 'running') window.__reruns++; }).observe(app, {attributes: true}); }""")
+            texts = lambda: page.evaluate("""() => { const p = document.querySelectorAll(
+                '.js-plotly-plot')[0]; const t = p._fullData.find(d => (d.name || '')
+                .startsWith('guesses')); return [t.name, Array.from(t.text)]; }""")
+            name0, before = texts()
+            assert name0 == "guesses after 0 steps"
+            chart = page.locator(".js-plotly-plot").first
+            chart.scroll_into_view_if_needed()
+            rail = chart.locator(".slider-rail-rect").first
+            box = rail.bounding_box()
+            page.mouse.click(box["x"] + box["width"] - 2, box["y"] + box["height"] / 2)
+            page.wait_for_function("""() => { const p = document.querySelectorAll(
+                '.js-plotly-plot')[0]; return p._fullData.some(d => d.name ===
+                'guesses after 5 steps'); }""", timeout=10_000)
+            name1, after = texts()
+            assert after != before and len(after) == len(before) == 15
+            assert page.evaluate("window.__reruns") == 0, "the step slider reran the script"
+            page.screenshot(path=os.path.join(SHOTS, f"Handwriting-{w}-step5.png"))
+            page.close()
