@@ -565,3 +565,28 @@ def class_probabilities(series: dict, true: int, letters="ABCDEFGHIJKLMNOPQRST",
                       sliders=_step_slider(n_steps, y=-0.25),
                       margin=dict(l=60, r=20, t=80 if subtitle else 50, b=110))
     return fig
+
+
+def drawing_canvas(strokes, title=None, subtitle=None, height=360) -> go.Figure:
+    """A square to draw a character in with Plotly's lasso (each drag is one pen stroke; the app
+    reads the lasso's path). strokes: lists of (x, y) in [0, 1], y downwards, drawn in black.
+    An invisible grid of points lies under it: Plotly reports a lasso that encloses points."""
+    g = np.linspace(0.005, 0.995, 100)   # dense: a thin stroke's lasso must enclose a point
+    gx, gy = np.meshgrid(g, g)
+    fig = go.Figure(go.Scattergl(x=gx.ravel(), y=gy.ravel(), mode="markers", hoverinfo="none",
+                                 marker=dict(size=2, color="rgba(0,0,0,0)"), showlegend=False,
+                                 name="canvas"))
+    xs, ys = [], []
+    for s in strokes:
+        pts = np.asarray(s, float).reshape(-1, 2)
+        xs += list(pts[:, 0]) + [None]
+        ys += list(pts[:, 1]) + [None]
+    fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", hoverinfo="skip", showlegend=False,
+                             line=dict(color="#111111", width=9), name="your strokes"))
+    fig = _layout(fig, title, subtitle, height=height, legend=False)
+    fig.update_xaxes(range=[0, 1], visible=False, fixedrange=True)
+    fig.update_yaxes(range=[1, 0], visible=False, fixedrange=True, scaleanchor="x")
+    fig.update_layout(dragmode="lasso", margin=dict(l=10, r=10, t=60 if subtitle else 40, b=10),
+                      shapes=[dict(type="rect", x0=0, y0=0, x1=1, y1=1,
+                                   line=dict(color="#999999", width=1))])
+    return fig

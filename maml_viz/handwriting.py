@@ -90,3 +90,48 @@ def guesses(run: Run, ep: dict, steps: int) -> dict:
     guess = probs.argmax(-1)
     correct = guess == ep["yq"][0].numpy()[None]
     return {"probs": probs, "guess": guess, "correct": correct, "accuracy": correct.mean(1)}
+
+
+# ----------------------------------------------------------------------------- your own drawing
+SCAN = 105            # Omniglot's drawings were scanned at 105x105
+PEN = 2.5             # pen radius in scan pixels: strokes about as wide as the dataset's
+
+
+def _area_matrix(src: int = SCAN, dst: int = 28) -> np.ndarray:
+    """[dst, src] weights of an exact area average (the asset's conversion, build.py)."""
+    q = np.zeros((dst, src))
+    for i in range(dst):
+        lo, hi = i * src / dst, (i + 1) * src / dst
+        for j in range(src):
+            q[i, j] = max(0.0, min(hi, j + 1) - max(lo, j))
+    return q / (src / dst)
+
+
+def rasterize(strokes, size: int = 28) -> np.ndarray:
+    """A drawing from pen strokes, as the dataset stores one: uint8 [size, size], ink 255.
+    strokes: lists of (x, y) points in [0, 1] (y downwards), each a polyline drawn with a round
+    pen on the 105x105 scan grid, then area-averaged down."""
+    c = (np.arange(SCAN) + 0.5) / SCAN
+    px, py = np.meshgrid(c, c)                                   # pixel centres, [row=y, col=x]
+    ink = np.zeros((SCAN, SCAN), bool)
+    r = PEN / SCAN
+    for stroke in strokes:
+        pts = np.clip(np.asarray(stroke, float).reshape(-1, 2), 0.0, 1.0)
+        if len(pts) == 1:
+            pts = np.concatenate([pts, pts])
+        for (x0, y0), (x1, y1) in zip(pts[:-1], pts[1:]):
+            dx, dy = x1 - x0, y1 - y0
+            t = ((px - x0) * dx + (py - y0) * dy) / max(dx * dx + dy * dy, 1e-12)
+            t = np.clip(t, 0.0, 1.0)
+            ink |= (px - x0 - t * dx) ** 2 + (py - y0 - t * dy) ** 2 <= r * r
+    q = _area_matrix(SCAN, size)
+    return np.round(255 * (q @ ink.astype(float) @ q.T)).astype(np.uint8)
+
+
+def with_drawing(ep: dict, drawing: np.ndarray, image_size: int = 28) -> dict:
+    """The episode with the user's drawing (uint8 [28, 28]) as one more query, last. It is
+    classified together with the other queries: batch norm uses the batch's statistics, as
+    in training, and a batch of one drawing would have none to speak of."""
+    x = og.resize(np.asarray(drawing, np.uint8)[None], image_size)[None]
+    return {**ep, "xq": torch.cat([ep["xq"], x], 1),
+            "yq": torch.cat([ep["yq"], torch.full((1, 1), -1)], 1)}

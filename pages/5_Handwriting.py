@@ -81,6 +81,33 @@ st.caption("Before adapting, the network cannot know which label is which (A–E
            "it), so it is at chance. Each step on the five examples shifts the probabilities; a "
            "meta-learned network becomes sure of the right answer within a step or two.")
 
+st.subheader("Your turn: draw one of the five")
+ss.setdefault("hw_strokes", [])
+d1, d2 = st.columns([1, 1.6])
+ev = d1.plotly_chart(figures.drawing_canvas(ss.hw_strokes, title="Draw here",
+                                            subtitle="drag to draw a stroke; repeat"),
+                     key=f"hw_canvas_{len(ss.hw_strokes)}", on_select="rerun",
+                     selection_mode="lasso", config={"displayModeBar": False})
+lasso = ((ev or {}).get("selection") or {}).get("lasso") or []
+if lasso and len(lasso[-1].get("x", [])) > 1:
+    ss.hw_strokes.append([[float(x), float(y)] for x, y in zip(lasso[-1]["x"], lasso[-1]["y"])])
+    st.rerun()
+meant = d2.radio("Which character did you draw?", range(len(chars)), horizontal=True,
+                 format_func=lambda j: hw.LETTERS[j], key="hw_meant",
+                 help="The right answer for your drawing: its bar is outlined below.")
+if d2.button("Clear my drawing", disabled=not ss.hw_strokes):
+    ss.hw_strokes = []
+    st.rerun()
+if ss.hw_strokes:
+    mine = hw.with_drawing(ep, hw.rasterize(ss.hw_strokes))
+    yours = {a: hw.guesses(runs[a], mine, steps)["probs"][:, -1] for a in ALGOS}
+    d2.plotly_chart(figures.class_probabilities(
+        {a: (ui.label(a), yours[a]) for a in ALGOS}, meant, title="Your drawing",
+        subtitle=f"probabilities after 0..{steps} steps on the five examples", height=340),
+        key="hw_yours")
+d1.caption("Each drag of the mouse (or finger) is one pen stroke. Your drawing is shrunk to "
+           "28×28 pixels, like the dataset's, and classified with the drawings above.")
+
 with st.expander("How good is it over many tasks?"):
     rows = []
     for a in ui.algos(family="omniglot"):

@@ -397,3 +397,18 @@ def test_handwriting_figures_have_a_frame_per_step_and_mark_wrong_guesses():
     bars = figures.class_probabilities({"maml": ("MAML", probs), "pretrained": ("Pre", probs)}, 2)
     assert len(bars.frames) == 3 and len(bars.frames[0].data) == 2
     assert bars.data[0].x[2].startswith("C (right")
+
+
+def test_a_drawing_is_rasterized_like_the_dataset_and_joins_the_queries():
+    assert (hw.rasterize([]) == 0).all()
+    line = hw.rasterize([[(0.1, 0.5), (0.9, 0.5)]])              # a horizontal stroke
+    rows = line.sum(1)
+    assert rows[:11].sum() == 0 and rows[17:].sum() == 0 and rows[13:15].min() > 0
+    # stroke width about the dataset's: 5 scan pixels = 5/105 of the image height
+    assert abs(line.sum() / 255 / 28 - 0.8 * 5 / 105 * 28) < 0.3
+    assert (hw.rasterize([[(-3, 0.5), (9, 0.5)]]) == hw.rasterize([[(0, 0.5), (1, 0.5)]])).all()
+    ep = hw.episode(hw.pick_characters("Korean", 5, 0), 0)
+    mine = hw.with_drawing(ep, line)
+    assert mine["xq"].shape == (1, 16, 784) and mine["yq"][0, -1] == -1
+    assert torch.equal(mine["xq"][0, :15], ep["xq"][0])
+    assert torch.allclose(mine["xq"][0, -1], torch.from_numpy(line).float().view(-1) / 255)
