@@ -412,3 +412,12 @@ def test_a_drawing_is_rasterized_like_the_dataset_and_joins_the_queries():
     assert mine["xq"].shape == (1, 16, 784) and mine["yq"][0, -1] == -1
     assert torch.equal(mine["xq"][0, :15], ep["xq"][0])
     assert torch.allclose(mine["xq"][0, -1], torch.from_numpy(line).float().view(-1) / 255)
+
+
+def test_reptile_gets_omniglot_defaults_without_changing_other_families():
+    rep = make_config(family="omniglot", algo="reptile")
+    assert (rep.inner_steps, rep.inner_lr, rep.outer_lr) == (5, 0.1, 1.0)
+    assert make_config(family="omniglot", algo="maml").inner_steps == 1
+    assert make_config(family="sinusoid", algo="reptile").inner_steps == 5
+    assert make_config(family="navigation", algo="reptile").inner_steps == 1
+    assert make_config(family="omniglot", algo="reptile", inner_steps=2).inner_steps == 2
