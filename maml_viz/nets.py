@@ -314,11 +314,12 @@ class ConvNet:
     (groups=T) and each (task, channel) pair is one channel for the batch statistics.
 
     `forward_cache`/`backward` give per-task gradients from an explicit backward pass made of
-    differentiable ops (conv2d_input/conv2d_weight, max_unpool2d, the batch-norm formula), so
+    aten's fused, differentiable backward kernels (convolution, batch norm, max-pool, ReLU), so
     `adapt` runs on it unchanged and autograd through `adapt` gives the exact second-order
-    meta-gradient. There is no `hvp`: second-order algorithms fall back to autograd through
-    `outer_loss` (measured as fast as a hand-written Hessian-vector product could be here,
-    since convolutions, not autograd's bookkeeping, dominate: see the README).
+    meta-gradient. There is no `hvp`: second-order algorithms take their steps by autograd
+    through `outer_loss` (MAML.step checks for one). Measured in the README ("Handwritten
+    characters"): a MAML step costs 2.5x a first-order one; a hand-written R-operator could at
+    best save part of that.
     """
 
     EPS = 1e-5

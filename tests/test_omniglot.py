@@ -421,3 +421,10 @@ def test_reptile_gets_omniglot_defaults_without_changing_other_families():
     assert make_config(family="sinusoid", algo="reptile").inner_steps == 5
     assert make_config(family="navigation", algo="reptile").inner_steps == 1
     assert make_config(family="omniglot", algo="reptile", inner_steps=2).inner_steps == 2
+
+
+def test_pages_for_points_do_not_offer_omniglot_but_training_does():
+    from pages._shared import ui
+    assert "omniglot" not in ui.families(supervised=True)     # Playground, Compare
+    assert "blobs" in ui.families(supervised=True)
+    assert "omniglot" in ui.families()                         # Train
