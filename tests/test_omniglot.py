@@ -310,6 +310,9 @@ def test_family_options_are_checked_and_image_size_changes_the_model():
     assert b["xs"].shape == (2, 3, 400)
     model = small.make_model((8, 8, 8, 8))
     assert model(model.init(torch.Generator()), b["xs"]).shape == (2, 3, 3)
+    for hidden in ((), (8,) * 5):
+        with pytest.raises(ConfigError, match="hidden"):
+            make_config(family="omniglot", hidden=hidden)
     with pytest.raises(ConfigError, match="at most 20"):
         make_family("omniglot").sample_batch(1, 10, 15, torch.Generator())
 

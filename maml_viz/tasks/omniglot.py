@@ -16,6 +16,7 @@ with which character is random per task, so nothing can be guessed before adapti
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -121,7 +122,13 @@ class Omniglot(ClassificationFamily):
         return self.n_way
 
     def make_model(self, hidden, goal_conditioned=False):
-        return ConvNet(self.in_dim, self.out_dim, tuple(hidden))
+        """The conv net: one block of 3x3 convolutions per entry of hidden (its filters)."""
+        blocks = int(math.log2(self.image_size))
+        try:
+            return ConvNet(self.in_dim, self.out_dim, tuple(hidden))
+        except ValueError as e:
+            raise ConfigError("hidden", f"{e}: give 1 to {blocks} numbers of filters, one per "
+                                        f"convolution block (default 32,32,32,32)") from None
 
     # ------------------------------------------------------------------ sampling
     def _tasks(self, n: int, gen: torch.Generator, split: str) -> torch.Tensor:
