@@ -62,9 +62,9 @@ for col, a in zip(cols, ALGOS):
 cols[0].caption("Top row: the one drawing of each character the network learns from (A–E). "
                 "Below: other people's drawings, one column per character, with the network's "
                 "guess (✓ right, ✗ wrong). Move the slider to see the guesses after each step.")
-cols[1].caption("The same task for a network trained the usual way on the same alphabets "
-                "(all tasks pooled), then fine-tuned with the same steps: without "
-                "meta-learning, a few steps on five drawings do not teach it much.")
+cols[1].caption("The same task for a network trained on the same alphabets without "
+                "meta-learning (every task's drawings pooled, each with its task's labels), then "
+                "fine-tuned with the same steps: a few steps on five drawings teach it little.")
 
 st.subheader("How sure is it? One drawing, step by step")
 q = len(true) // len(chars)
