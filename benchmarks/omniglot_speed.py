@@ -60,7 +60,7 @@ def main():
     for name, (algo, kw) in cases.items():
         kw = dict(kw)
         tut = kw.pop("tutorial", False)
-        tr = Trainer(make_config(family="omniglot", algo=algo, **kw), "cpu")
+        tr = Trainer(make_config(family="omniglot", algo=algo, **kw), "cpu", validate_every=0)
         step = (lambda t=tr: tutorial_step(t)) if tut else (lambda t=tr: t.run(1))
         step()                                                     # warm-up
         trainers[name] = step

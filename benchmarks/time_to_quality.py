@@ -19,14 +19,15 @@ from maml_viz.train import Trainer  # noqa: E402
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--compile", action="store_true")
+    ap.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None,
+                    help="default: as `train` decides (compiled for runs this long on a CPU)")
     ap.add_argument("--target", type=float, default=0.45)
     ap.add_argument("--chunk", type=int, default=500)
     a = ap.parse_args()
     torch.set_num_threads(1)
     cfg = make_config()
     tr = Trainer(cfg, "cpu", compiled=a.compile)
-    print(f"default MAML on {tr.device} ({'compiled' if a.compile else 'eager'}), target K=10 "
+    print(f"default MAML on {tr.device} ({tr.mode}), target K=10 "
           f"1-step MSE <= {a.target}")
     while not tr.done:
         t0 = time.perf_counter()

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import torch
 
+from . import cancel
+
 
 def adapt(model, family, params: dict, x: torch.Tensor, y: torch.Tensor, steps: int, lr,
           *, create_graph: bool = False, keys=None, trajectory: bool = False, tape=None):
@@ -28,6 +30,7 @@ def adapt(model, family, params: dict, x: torch.Tensor, y: torch.Tensor, steps: 
     cur = dict(params)
     out = [cur] if trajectory else None
     for _ in range(steps):
+        cancel.check()                      # a Stop request takes effect between steps
         pred, acts = model.forward_cache(cur, x)
         dout = family.loss_grad(pred, y)
         grads = model.backward(cur, acts, dout, keys)

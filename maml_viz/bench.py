@@ -10,6 +10,7 @@ import time
 import torch
 import torch.nn.functional as F
 
+from . import stepper
 from .algorithms import get_algorithm
 from .config import stream_seed
 from .registry import make_config
@@ -106,8 +107,11 @@ def compare(algo, seconds=3.0, rounds=3, compiled=False, device="cpu"):
     opt_ours = alg.make_optimizer(p_ours, cfg)
     opt_loop = torch.optim.Adam(list(p_loop.values()), lr=cfg.outer_lr) if algo != "reptile" else None
     batches = _batches(fam, cfg, 50, device)
-    ours = lambda b: alg.step(model, fam, p_ours, opt_ours, b, cfg, compiled=compiled)
+    ours = lambda b: alg.step(model, fam, p_ours, opt_ours, b, cfg)
     if compiled:
+        if opt_ours is not None:
+            opt_ours.capturable()
+        ours = stepper.Compiled(ours)
         t0 = time.perf_counter()
         ours(batches[0])
         print(f"  ({algo}: torch.compile took {time.perf_counter() - t0:.1f} s, once per process)")
@@ -131,11 +135,11 @@ def ours_only(algo, seconds=2.0, threads=None, device="cpu"):
     return _rate(lambda b: alg.step(model, fam, params, opt, b, cfg), batches, seconds, device)
 
 
-def trainer_rate(algo="maml", iterations=3000, device="cpu", compiled=False):
+def trainer_rate(algo="maml", iterations=3000, device="cpu", compiled=False, cuda_graph=None):
     """End to end, as `train` runs: task sampling, meta-step, optimiser and logging, it/s over
-    `iterations` after a 100-iteration warm-up (compilation included in the warm-up)."""
+    `iterations` after a 100-iteration warm-up (compilation / graph capture in the warm-up)."""
     cfg = make_config(algo=algo, iterations=iterations + 100)
-    tr = Trainer(cfg, device=device, compiled=compiled)
+    tr = Trainer(cfg, device=device, compiled=compiled, cuda_graph=cuda_graph)
     tr.run(100)
     _sync(device)
     t0 = time.perf_counter()
@@ -166,6 +170,11 @@ def main(seconds=3.0, quick=False, compiled=False, device="cpu"):
             print(f"{algo + ' (compiled)':<12}{o:>12.1f}{l:>12.1f}{o / l:>8.1f}x")
     for algo in ("anil", "metasgd", "pretrained"):
         print(f"{algo:<12}{ours_only(algo, seconds / 2):>12.1f}{'-':>12}{'-':>9}")
+    its = 300 if quick else 2000
+    for c in (False, True) if compiled else (False,):
+        print(f"{'train maml' + (' (compiled)' if c else ''):<12}"
+              f"{trainer_rate('maml', its, compiled=c):>12.1f}{'-':>12}{'-':>9}"
+              f"   (end to end: sampling, step, Adam, logging)")
     one = ours_only("maml", seconds / 2, threads=1)
     many = ours_only("maml", seconds / 2, threads=default_threads)
     torch.set_num_threads(1)
@@ -187,8 +196,11 @@ def main_gpu(seconds=3.0, compiled=False, device="cuda"):
             o, l = compare(algo, seconds, compiled=True, device=device)
             print(f"{algo + ' (compiled)':<22}{o:>12.1f}{l:>12.1f}{o / l:>8.1f}x")
     for algo in ("maml", "fomaml"):
-        print(f"{'train ' + algo:<22}{trainer_rate(algo, device=device):>12.1f}"
-              f"{'-':>12}{'-':>9}   (end to end: sampling, step, optimiser, logging)")
+        for graph in (False, True):
+            print(f"{'train ' + algo + (' (CUDA graph)' if graph else ''):<22}"
+                  f"{trainer_rate(algo, device=device, cuda_graph=graph):>12.1f}"
+                  f"{'-':>12}{'-':>9}   (end to end: sampling, step, optimiser, logging)")
     if compiled:
-        print(f"{'train maml (compiled)':<22}"
-              f"{trainer_rate('maml', device=device, compiled=True):>12.1f}{'-':>12}{'-':>9}")
+        print(f"{'train maml (compiled + graph)':<22}"
+              f"{trainer_rate('maml', device=device, compiled=True, cuda_graph=True):>12.1f}"
+              f"{'-':>12}{'-':>9}")

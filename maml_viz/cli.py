@@ -1,17 +1,26 @@
 """Command line: `python -m maml_viz train | evaluate | bench | runs`.
 
-Bad arguments print one line, `error: <field>: <what is allowed>`, and exit with code 2.
+Bad arguments print one line, `error: <field>: <what is allowed>`, and exit with code 2: every
+number is range-checked, and what would not fit in the memory available now is refused with the
+estimate and the limit. Ctrl-C exits with code 130 and one line; a finished training is saved
+before it is evaluated, so an interrupted evaluation keeps it.
 Each subcommand imports the engine (lower layers) when it runs, so that `--help` and argument
 errors answer before torch has loaded."""
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from .config import ConfigError, parse_hidden
 
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+MAX_EVAL_TASKS = 100_000
+MAX_EVAL_STEPS = 1000
+MAX_K = 1000
+MAX_SEED = 2**63 - 1
 
 
 class CLIError(Exception):
@@ -19,10 +28,28 @@ class CLIError(Exception):
 
 
 class Parser(argparse.ArgumentParser):
-    def error(self, message):  # one line, no usage block, exit 2
-        print(f"error: {message} (see `python -m maml_viz {self.prog.split()[-1]} --help`)",
-              file=sys.stderr)
+    def error(self, message):  # one line, no usage block, exit 2; the hint names this command
+        print(f"error: {message} (see `{self.prog} --help`)", file=sys.stderr)
         sys.exit(EXIT_USAGE)
+
+
+def ranged(kind, lo, hi=None, what=None):
+    """An argparse type: a number of `kind` (int or float) in [lo, hi] (hi None: no bound; a
+    callable: computed when parsing), with a one-line message otherwise."""
+    def parse(text):
+        top = hi() if callable(hi) else hi
+        allowed = what or (f"an integer in [{lo}, {top}]" if kind is int and top is not None else
+                           f"an integer >= {lo}" if kind is int else
+                           f"a number in [{lo}, {top}]" if top is not None else f"a number >= {lo}")
+        try:
+            v = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {allowed} (got {text!r})")
+        if v != v or v in (float("inf"), float("-inf")) or v < lo or (top is not None and v > top):
+            raise argparse.ArgumentTypeError(f"must be {allowed} (got {text!r})")
+        return v
+    parse.__name__ = kind.__name__
+    return parse
 
 
 def _int_list(text):
@@ -30,9 +57,13 @@ def _int_list(text):
         vals = [int(v) for v in str(text).split(",") if v.strip()]
     except ValueError:
         raise argparse.ArgumentTypeError(f"must be comma-separated integers like 5,10,20 (got {text!r})")
-    if not vals or any(v < 1 for v in vals):
-        raise argparse.ArgumentTypeError(f"must be integers >= 1 (got {text!r})")
+    if not vals or any(v < 1 or v > MAX_K for v in vals):
+        raise argparse.ArgumentTypeError(f"must be integers in [1, {MAX_K}] (got {text!r})")
     return vals
+
+
+def _cpus() -> int:
+    return os.cpu_count() or 1
 
 
 def _option(text):
@@ -49,6 +80,7 @@ def _option(text):
 def build_parser() -> argparse.ArgumentParser:
     p = Parser(prog="python -m maml_viz", description=__doc__)
     sub = p.add_subparsers(dest="command", parser_class=Parser, required=True)
+    p.commands = sub.choices                     # for errors that name the subcommand
 
     t = sub.add_parser("train", help="meta-train one algorithm on one task family")
     t.add_argument("--family", default="sinusoid")
@@ -66,33 +98,44 @@ def build_parser() -> argparse.ArgumentParser:
                    help="family option NAME=VALUE, e.g. n_way=5 (repeatable)")
     t.add_argument("--device", default="auto", help="auto, cpu or cuda")
     t.add_argument("--runs-dir", default="runs")
-    t.add_argument("--threads", type=int, help="CPU intra-op threads (default 1: fastest for small nets)")
-    t.add_argument("--eval-tasks", type=int, help="held-out tasks (default: the family's protocol)")
-    t.add_argument("--compile", action="store_true",
-                   help="torch.compile the meta-gradient: ~2x faster after a ~10 s compile "
-                        "(needs a C++ compiler; falls back to eager)")
+    t.add_argument("--threads", type=ranged(int, 1, _cpus),
+                   help="CPU intra-op threads, 1 to the number of cores (default 1: fastest for "
+                        "small nets)")
+    t.add_argument("--eval-tasks", type=ranged(int, 1, MAX_EVAL_TASKS),
+                   help="held-out tasks (default: the family's protocol)")
+    t.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None,
+                   help="torch.compile the meta-iteration (about 3x faster on a CPU after a "
+                        "compile of ~10 s, cached for later runs; needs a C++ compiler). Default: "
+                        "on for runs long enough to repay it on the CPU, off on a GPU")
+    t.add_argument("--cuda-graph", action=argparse.BooleanOptionalAction, default=None,
+                   help="replay the meta-iteration from a CUDA graph (default: on with a GPU)")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
 
     e = sub.add_parser("evaluate", help="evaluate a stored run under the standard protocol")
     e.add_argument("run_dir")
     e.add_argument("--k-shot", type=_int_list, help="comma-separated, default: the run's K")
-    e.add_argument("--steps", type=int, help="adaptation steps (default: 10; RL: 3)")
-    e.add_argument("--tasks", type=int, help="held-out tasks (default: 1000; RL: 40 goals)")
-    e.add_argument("--seed", type=int, default=1234)
+    e.add_argument("--steps", type=ranged(int, 0, MAX_EVAL_STEPS),
+                   help="adaptation steps (default: 10; RL: 3)")
+    e.add_argument("--tasks", type=ranged(int, 1, MAX_EVAL_TASKS),
+                   help="held-out tasks (default: 1000; RL: 40 goals)")
+    e.add_argument("--seed", type=ranged(int, 0, MAX_SEED), default=1234)
     e.add_argument("--device", default="auto")
     e.add_argument("--json", action="store_true")
     e.add_argument("--benchmark", help="a fixed benchmark of the run's family instead of "
                                        "sampled tasks (omniglot: lake20)")
 
-    r = sub.add_parser("runs", help="list stored runs")
+    r = sub.add_parser("runs", help="list stored runs and their health")
     r.add_argument("--runs-dir", default="runs")
+    r.add_argument("--trash", action="store_true", help="list deleted runs that can be restored")
+    r.add_argument("--restore", metavar="ENTRY", help="restore a deleted run (a name from --trash)")
 
     ld = sub.add_parser("learn-data", help="precompute the Learn page's pictures from bundled runs")
     ld.add_argument("--runs-dir", default="assets/runs")
     ld.add_argument("--out", default="assets/learn.json")
 
     b = sub.add_parser("bench", help="throughput: vectorised meta-step vs a per-task loop")
-    b.add_argument("--seconds", type=float, default=3.0, help="timing budget per measurement")
+    b.add_argument("--seconds", type=ranged(float, 0.1, 600), default=3.0,
+                   help="timing budget per measurement, 0.1 to 600 s")
     b.add_argument("--quick", action="store_true")
     b.add_argument("--compile", action="store_true", help="also time the torch.compile'd step")
     b.add_argument("--device", default="cpu", help="cpu or cuda (on a GPU: also end-to-end training)")
@@ -100,13 +143,41 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _flag(field: str) -> str:
-    return "--" + field.split(".")[0].replace("_", "-") if "." not in field else field
+    if field.startswith("--") or "." in field:
+        return field
+    return "--" + field.replace("_", "-")
+
+
+MEMORY_HINT = {"training": "use fewer tasks per iteration (--meta-batch), fewer examples per task "
+                           "(--k-shot, --k-query) or smaller layers (--hidden)",
+               "evaluation": "use fewer tasks (--tasks / --eval-tasks), steps (--steps) or "
+                             "examples (--k-shot)"}
+
+
+def check_budget(est, device, fields: str) -> None:
+    """Refuse (ConfigError, exit 2) what cannot fit in memory; say how long a long job takes."""
+    from .budget import human_time, too_big
+
+    why = too_big(est, device)
+    if why:
+        raise ConfigError(fields, f"{why}; {MEMORY_HINT[est.what]}")
+    if est.seconds > 300:
+        print(f"note: the {est.what} will take about {human_time(est.seconds)} on {device} "
+              f"(Ctrl-C stops it)", file=sys.stderr)
+
+
+def summary(run) -> str:
+    res = {r["step"]: r["mean"] for r in run.metrics["results"]}
+    fmt = lambda v: "diverged" if v is None else f"{v:.3f}"
+    return (f"{run.family.metric} at K={run.config.k_shot}: {fmt(res[0])} before, "
+            f"{fmt(res.get(1))} after 1 step, {fmt(res[max(res)])} after {max(res)}")
 
 
 def cmd_train(a) -> int:
     import torch
     from tqdm import tqdm
 
+    from .budget import eval_estimate, train_estimate
     from .evaluate import evaluate, to_json
     from .registry import make_config
     from .store import RunStore
@@ -114,65 +185,87 @@ def cmd_train(a) -> int:
 
     hidden = parse_hidden(a.hidden) if a.hidden is not None else None
     cfg = make_config(family=a.family, algo=a.algo, k_shot=a.k_shot, k_query=a.k_query,
-                             meta_batch=a.meta_batch, inner_steps=a.inner_steps,
-                             inner_lr=a.inner_lr, outer_lr=a.outer_lr, iterations=a.iterations,
-                             hidden=hidden, seed=a.seed,
-                             family_options=dict(a.option) if a.option else None)
-    if a.eval_tasks is not None and a.eval_tasks < 1:
-        raise ConfigError("eval_tasks", f"must be an integer >= 1 (got {a.eval_tasks})")
+                      meta_batch=a.meta_batch, inner_steps=a.inner_steps,
+                      inner_lr=a.inner_lr, outer_lr=a.outer_lr, iterations=a.iterations,
+                      hidden=hidden, seed=a.seed,
+                      family_options=dict(a.option) if a.option else None)
     device = resolve_device(a.device)
     if device.type == "cpu":
         torch.set_num_threads(a.threads or 1)
+    writable_runs_dir(a.runs_dir)
     store = RunStore(a.runs_dir, device)
-    found = store.find(cfg)
-    if found is not None:
-        run = store.get(cfg)
-        if not run.info.get("partial"):
-            print(f"reusing stored run with an identical config (no training): {found}")
-            print(found)
+    for line in store.recovered:
+        print(f"note: {line}", file=sys.stderr)
+    run = store.get(cfg)
+    if run is not None and not run.info.get("partial"):
+        if run.metrics is not None:
+            print(f"reusing stored run with an identical config (no training): {run.path}")
+            print(run.path)
             return 0
-        print(f"a partial run with this config exists; training it again: {found}")
-    tr = Trainer(cfg, device, compiled=a.compile)
-    bar = tqdm(total=tr.total, unit="it", disable=a.quiet, dynamic_ncols=True,
-               desc=f"{cfg.algo} on {cfg.family}")
+        print(f"reusing stored run with an identical config (no training); it has no evaluation "
+              f"yet: evaluating it: {run.path}")
+    else:
+        check_budget(train_estimate(cfg, device), device,
+                     "--meta-batch/--k-shot/--k-query/--hidden")
+        for path, why in store.damage(cfg):
+            print(f"note: the stored copy {path} is damaged ({why}); training replaces it",
+                  file=sys.stderr)
+        if run is not None:
+            print(f"a partial run with this config exists; training it again: {run.path}")
+        run = None
+    check_budget(eval_estimate(cfg, n_tasks=a.eval_tasks, device=device), device, "--eval-tasks")
+    if run is None:
+        tr = Trainer(cfg, device, compiled=a.compile, cuda_graph=a.cuda_graph)
+        bar = tqdm(total=tr.total, unit="it", disable=a.quiet, dynamic_ncols=True,
+                   desc=f"{cfg.algo} on {cfg.family} ({tr.mode})")
+        shown = 0
+        try:
+            while not tr.done:
+                p = tr.run(200, max_seconds=1.0)
+                bar.update(p.iteration - bar.n)
+                bar.set_postfix(loss=f"{p.loss:.3f}", refresh=False)
+                for note in tr.notices[shown:]:     # e.g. a compile that could not be used
+                    bar.write(f"note: {note}", file=sys.stderr)
+                shown = len(tr.notices)
+        except TrainingDiverged as err:
+            bar.close()
+            print(f"error: {err}", file=sys.stderr)
+            return 1
+        except KeyboardInterrupt:
+            bar.close()
+            print("interrupted during training: nothing was saved", file=sys.stderr)
+            return EXIT_INTERRUPTED
+        bar.close()
+        run, saved = store.save(tr.result())        # kept even if the evaluation is interrupted
+        if saved.note:
+            print(f"note: {saved.note}", file=sys.stderr)
+        print(f"trained {cfg.iterations} iterations in {run.info['train_seconds']:.1f} s "
+              f"({run.info['its_per_s'] or '-'} it/s on {run.info['device']}); saved to "
+              f"{run.path}; evaluating…", file=sys.stderr)
     try:
-        while not tr.done:
-            p = tr.run(200)
-            bar.update(p.iteration - bar.n)
-            bar.set_postfix(loss=f"{p.loss:.3f}", refresh=False)
-    except TrainingDiverged as err:
-        bar.close()
-        print(f"error: {err}", file=sys.stderr)
-        return 1
+        metrics = to_json(evaluate(run, n_tasks=a.eval_tasks))
     except KeyboardInterrupt:
-        bar.close()
-        print("interrupted: nothing was saved", file=sys.stderr)
-        return 130
-    bar.close()
-    run = tr.result()
-    run.metrics = to_json(evaluate(run, n_tasks=a.eval_tasks))
-    path = store.put(run).path
-    res = {r["step"]: r["mean"] for r in run.metrics["results"]}
-    fmt = lambda v: "diverged" if v is None else f"{v:.3f}"
+        print(f"interrupted during the evaluation: the trained run is saved at {run.path} without "
+              f"its evaluation (`python -m maml_viz evaluate {run.path}` evaluates it)",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
+    run = type(run)(run.config, run.params, run.history, dict(run.info), metrics, run.path)
+    run, _ = store.save(run)
     print(f"trained {cfg.iterations} iterations in {run.info['train_seconds']:.1f} s "
-          f"({run.info['its_per_s'] or '-'} it/s on {run.info['device']}); "
-          f"{run.family.metric} at K={cfg.k_shot}: {fmt(res[0])} before, {fmt(res[1])} after 1 step, "
-          f"{fmt(res[max(res)])} after {max(res)}")
-    print(path)
+          f"({run.info['its_per_s'] or '-'} it/s on {run.info['device']}, "
+          f"{run.info.get('step', 'eager')}); {summary(run)}")
+    print(run.path)
     return 0
 
 
 def cmd_evaluate(a) -> int:
     import torch
 
-    from .evaluate import evaluate, to_json
+    from .budget import eval_estimate
+    from .evaluate import benchmark, evaluate, to_json
     from .store import StoreError, load_run
     from .train import resolve_device
 
-    for name in ("steps", "tasks", "seed"):
-        v = getattr(a, name)
-        if v is not None and v < (0 if name != "tasks" else 1):
-            raise ConfigError(name, f"must be an integer >= {0 if name != 'tasks' else 1} (got {v})")
     device = resolve_device(a.device)
     if device.type == "cpu":
         torch.set_num_threads(1)
@@ -181,9 +274,10 @@ def cmd_evaluate(a) -> int:
     except StoreError as err:
         raise CLIError(str(err))
     if a.benchmark:
-        from .evaluate import benchmark
         df = benchmark(run, a.benchmark, steps=a.steps)
     else:
+        check_budget(eval_estimate(run.config, a.k_shot or (None,), a.steps, a.tasks, device),
+                     device, "--tasks/--steps/--k-shot")
         df = evaluate(run, k_shots=a.k_shot or (None,), steps=a.steps, n_tasks=a.tasks,
                       seed=a.seed)
     if a.json:
@@ -207,23 +301,42 @@ def cmd_evaluate(a) -> int:
 
 
 def cmd_runs(a) -> int:
-    from .store import list_runs
+    from .store import RunStore, StoreError
 
-    runs = list_runs(a.runs_dir)
+    store = RunStore(a.runs_dir, housekeeping=os.path.isdir(a.runs_dir))
+    if a.restore:
+        try:
+            print(f"restored {store.restore(a.restore)}")
+        except StoreError as e:
+            raise CLIError(str(e))
+        return 0
+    if a.trash:
+        entries = store.trash()
+        if not entries:
+            print(f"the trash of {a.runs_dir} is empty")
+        for e in entries:
+            print(f"{e['entry']}  (restore with `python -m maml_viz runs --runs-dir {a.runs_dir} "
+                  f"--restore {e['entry']}`)")
+        return 0
+    runs = store.list()
     if not runs:
         print(f"no runs in {a.runs_dir}")
-        return 0
     for r in runs:
         if r["error"]:
-            print(f"{r['key']}  INVALID: {r['error']}")
+            print(f"{r['key']}  DAMAGED: {r['error']}")
             continue
         c, t = r["config"], r["training"]
         ev = r["evaluation"] or {}
         one = next((x["mean"] for x in ev.get("results", []) if x["step"] == 1), None)
-        print(f"{r['key']}  K={c.k_shot} it={c.iterations} {t.get('train_seconds', '?')}s "
+        print(f"{r['key']}  OK  K={c.k_shot} it={c.iterations} {t.get('train_seconds', '?')}s "
               f"{t.get('device', '?')}{' PARTIAL' if t.get('partial') else ''}"
               f"  1-step {ev.get('protocol', {}).get('metric', '')}: "
               f"{'%.3f' % one if one is not None else '-'}")
+    other = store.foreign()
+    if other:
+        print(f"(left alone: {len(other)} entr{'y' if len(other) == 1 else 'ies'} that "
+              f"{'is' if len(other) == 1 else 'are'} not a run: {', '.join(other[:5])}"
+              f"{', …' if len(other) > 5 else ''})")
     return 0
 
 
@@ -249,9 +362,28 @@ def cmd_bench(a) -> int:
     return 0
 
 
-def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+def parse(argv=None):
+    """parse_args, but an unknown flag is reported with the subcommand's own --help hint."""
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        parser.commands[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
+    return args
+
+
+def writable_runs_dir(path: str) -> None:
+    """Fail before any work if runs cannot be saved there."""
     try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as e:
+        raise ConfigError("--runs-dir", f"cannot create the folder {path} ({e.strerror})")
+    if not os.path.isdir(path) or not os.access(path, os.W_OK | os.X_OK):
+        raise ConfigError("--runs-dir", f"{path} is not a folder this user can write to")
+
+
+def main(argv=None) -> int:
+    try:
+        args = parse(argv)
         return {"train": cmd_train, "evaluate": cmd_evaluate, "runs": cmd_runs,
                 "bench": cmd_bench, "learn-data": cmd_learn_data}[args.command](args)
     except ConfigError as err:
@@ -260,3 +392,10 @@ def main(argv=None) -> int:
     except CLIError as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except OSError as err:           # a runs folder that cannot be written, a full disk, ...
+        where = f": {err.filename}" if err.filename else ""
+        print(f"error: {err.strerror or err}{where}", file=sys.stderr)
+        return 1

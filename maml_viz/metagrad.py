@@ -11,12 +11,15 @@ loop, `adapt`, run with a tape). Reverse mode through the inner loop:
 First order (FOMAML) drops the H_s terms: v_s = v_S. H_s·u comes from the network's R-operator
 (`MLP.hvp`). This is mathematically the same gradient as autograd through `MAML.outer_loss`
 (tests/test_gradients.py checks both against plain references in float64) and runs in about
-half the time on small networks, since it needs no autograd graph.
+half the time on small networks, since it needs no autograd graph. It is a fixed sequence of
+tensor operations with no host synchronisation, so the trainer can compile it or replay it from a
+CUDA graph as part of the whole meta-iteration (stepper.py).
 """
 from __future__ import annotations
 
 import torch
 
+from . import cancel
 from .adapt import adapt
 
 
@@ -34,6 +37,7 @@ def meta_gradient(model, family, theta: dict, batch: dict, steps: int, lr, *, fi
     per_lr = isinstance(lr, dict)
     lr_grads = {k: torch.zeros_like(lr[k]) for k in lr} if per_lr else None
     for params, s_acts, s_pred, s_dout, s_grads in reversed(tape):
+        cancel.check()
         if per_lr:
             for k in keys:
                 lr_grads[k] -= (s_grads[k] * v[k]).sum(0)
@@ -47,13 +51,3 @@ def meta_gradient(model, family, theta: dict, batch: dict, steps: int, lr, *, fi
     grads = {k: (g.sum(0) if g.dim() > len(shapes[k]) else g) for k, g in v.items()}
     return loss, grads, lr_grads
 
-
-_COMPILED = {}
-
-
-def compiled_meta_gradient():
-    """meta_gradient through torch.compile (Inductor): about twice the throughput on small CPU
-    models after a one-off compile of ~10 s per process and shape. Opt-in (--compile)."""
-    if "fn" not in _COMPILED:
-        _COMPILED["fn"] = torch.compile(meta_gradient, dynamic=False)
-    return _COMPILED["fn"]

@@ -46,7 +46,7 @@ def check_config(cfg: TrainConfig) -> TrainConfig:
         raise ConfigError("algo", f"{cfg.algo} applies only to: {allowed}")
     fam = fam_cls.make(cfg.family_options)
     fam.make_model(cfg.hidden, alg.goal_conditioned)   # a family may refuse a network (ConfigError)
-    resolved = dataclasses.asdict(fam)
+    resolved = fam.resolved_options()
     if resolved == cfg.family_options:
         return cfg
     return dataclasses.replace(cfg, family_options=resolved)

@@ -26,8 +26,10 @@ import numpy as np
 import pandas as pd
 import torch
 
+from . import cancel
 from .algorithms import MAML, Pretrained, Reptile
-from .config import stream_seed
+from .config import ConfigError, stream_seed
+from .nets import LOG2PI
 
 
 # ----------------------------------------------------------------------------- environment
@@ -49,6 +51,7 @@ def rollout(policy, params, goals, n: int, family, gen, goal_input=False, determ
     obs_l, act_l, rew_l, mask_l, pos_l = [], [], [], [], [pos]
     g = goals[:, None, :]
     for _ in range(H):
+        cancel.check()                      # a Stop request takes effect between moves
         o = observe(pos, goals, goal_input)
         mean = policy(params, o)
         act = mean if deterministic else mean + std * torch.randn(mean.shape, generator=gen,
@@ -135,6 +138,35 @@ def ascend(policy, family, params, roll, opt) -> torch.Tensor:
 
 
 # ----------------------------------------------------------------------------- the inner loop
+def pg_step(policy, family, cur, roll, adv, lr, keys, *, create_graph=False, differentiable=True,
+            scale=1.0):
+    """One policy-gradient step per goal from `cur` on the rollouts `roll` (advantages `adv`):
+    cur + scale·lr·∇ surrogate. differentiable: keep the result a function of `cur` (the
+    meta-parameters); create_graph: also differentiate through the gradient (second order)."""
+    shapes = policy.param_shapes()
+    T = roll["mask"].shape[0]
+    with torch.enable_grad():
+        wrt = {}
+        for k in keys:
+            v = cur[k]
+            if v.dim() == len(shapes[k]):
+                v = v.unsqueeze(0).expand(T, *v.shape)
+            if not differentiable:
+                v = v.detach().requires_grad_(True)
+            wrt[k] = v
+        inp = {**cur, **wrt}
+        obj = surrogate(policy, inp, roll, adv, dice=create_graph, lam=family.dice_lambda).sum()
+        grads = torch.autograd.grad(obj, [wrt[k] for k in keys],
+                                    create_graph=create_graph and differentiable)
+    nxt = dict(cur)
+    for k, g in zip(keys, grads):
+        if not create_graph:
+            g = g.detach()
+        step = (lr[k] if isinstance(lr, dict) else lr) * scale
+        nxt[k] = wrt[k] + step * g if differentiable else (wrt[k] + step * g).detach()
+    return nxt
+
+
 def adapt_policy(algo, policy, family, params, goals, cfg, gen, steps: int, n: int, *,
                  create_graph=False, lr_scale=None):
     # the surrogate's λ only matters for second order (create_graph): see the module doc
@@ -143,8 +175,6 @@ def adapt_policy(algo, policy, family, params, goals, cfg, gen, steps: int, n: i
     lr_scale: a multiplier per step (evaluation uses α, then α/2)."""
     theta, lr, keys = algo.adapt_spec(params, cfg, policy)
     keys = tuple(policy.param_shapes()) if keys is None else tuple(keys)
-    shapes = policy.param_shapes()
-    T = goals.shape[0]
     differentiable = torch.is_grad_enabled() and any(v.requires_grad for v in theta.values())
     cur = dict(theta)
     rolls, traj = [], [cur]
@@ -155,29 +185,9 @@ def adapt_policy(algo, policy, family, params, goals, cfg, gen, steps: int, n: i
         if not keys:                        # nothing adapts (the oracle)
             traj.append(cur)
             continue
-        adv = advantages(family, roll)
-        scale = 1.0 if lr_scale is None else lr_scale[s]
-        with torch.enable_grad():
-            wrt = {}
-            for k in keys:
-                v = cur[k]
-                if v.dim() == len(shapes[k]):
-                    v = v.unsqueeze(0).expand(T, *v.shape)
-                if not differentiable:
-                    v = v.detach().requires_grad_(True)
-                wrt[k] = v
-            inp = {**cur, **wrt}
-            obj = surrogate(policy, inp, roll, adv, dice=create_graph,
-                            lam=family.dice_lambda).sum()
-            grads = torch.autograd.grad(obj, [wrt[k] for k in keys],
-                                        create_graph=create_graph and differentiable)
-        nxt = dict(cur)
-        for k, g in zip(keys, grads):
-            if not create_graph:
-                g = g.detach()
-            step = (lr[k] if isinstance(lr, dict) else lr) * scale
-            nxt[k] = wrt[k] + step * g if differentiable else (wrt[k] + step * g).detach()
-        cur = nxt
+        cur = pg_step(policy, family, cur, roll, advantages(family, roll), lr, keys,
+                      create_graph=create_graph, differentiable=differentiable,
+                      scale=1.0 if lr_scale is None else lr_scale[s])
         traj.append(cur)
     return cur, rolls, traj
 
@@ -194,8 +204,11 @@ def meta_step(algo, policy, family, params, opt, batch, cfg, gen) -> torch.Tenso
 def _(algo: MAML, policy, family, params, opt, batch, cfg, gen):
     """MAML, FOMAML, ANIL, Meta-SGD: policy-gradient inner step(s) on k_shot trajectories per
     goal (Loaded-DiCE surrogate, differentiated through for second order), then the
-    policy-gradient surrogate on k_query fresh trajectories of the adapted policy; Adam on it."""
+    policy-gradient surrogate on k_query fresh trajectories of the adapted policy; Adam on it
+    (or, with the family option trpo_kl > 0, the paper's TRPO step: trpo_step)."""
     goals = batch["tasks"]
+    if family.trpo_kl > 0:
+        return trpo_step(algo, policy, family, params, goals, cfg, gen, family.trpo_kl)
     adapted, _, _ = adapt_policy(algo, policy, family, params, goals, cfg, gen, cfg.inner_steps,
                                  cfg.k_shot, create_graph=not algo.first_order)
     post = rollout(policy, adapted, goals, cfg.k_query, family, gen)
@@ -205,6 +218,7 @@ def _(algo: MAML, policy, family, params, opt, batch, cfg, gen):
 @meta_step.register
 def _(algo: Reptile, policy, family, params, opt, batch, cfg, gen):
     """Reptile: policy-gradient steps per goal, then θ moves toward the adapted policies."""
+    _no_trpo(algo, family)
     theta = {k: v.detach() for k, v in params.items()}
     adapted, rolls, _ = adapt_policy(algo, policy, family, theta, batch["tasks"], cfg, gen,
                                      max(1, cfg.inner_steps), cfg.k_shot)
@@ -219,10 +233,168 @@ def _(algo: Reptile, policy, family, params, opt, batch, cfg, gen):
 def _(algo: Pretrained, policy, family, params, opt, batch, cfg, gen):
     """Pretrained (and the oracle): one policy trained on all goals at once (policy gradient,
     no adaptation)."""
+    _no_trpo(algo, family)
     goals = batch["tasks"]
     roll = rollout(policy, params, goals, cfg.k_shot + cfg.k_query, family, gen,
                    goal_input=algo.goal_conditioned)
     return ascend(policy, family, params, roll, opt)
+
+
+def _no_trpo(algo, family):
+    if family.trpo_kl > 0:
+        raise ConfigError("family_options.trpo_kl", f"the TRPO outer update applies to MAML, "
+                          f"FOMAML, ANIL and Meta-SGD, not {algo.name}; leave trpo_kl at 0")
+
+
+# ----------------------------------------------------------------------------- TRPO
+# The MAML paper's outer update for RL (Finn et al. 2017, as in the authors' maml_rl code, after
+# rllab's ConjugateGradientOptimizer): maximise the importance-sampled surrogate of the adapted
+# policies' trajectories subject to mean KL(π'_old || π'_θ) <= δ, where π'_θ is the policy adapted
+# from θ by the inner policy-gradient step(s) on the pre-update trajectories (kept fixed).
+# The natural-gradient direction solves F s = g by conjugate gradient on Fisher-vector
+# products F v = Jᵀ M J v (J: Jacobian of the adapted policy's mean action and log-std on the
+# post-update states with respect to θ, through the inner update; M: the Gaussian's Fisher in
+# those outputs). At θ_old this is exactly the Hessian of the KL (its first derivative vanishes
+# there), and costs two backward passes per product instead of a third-order derivative.
+# Then a backtracking line search on the step sqrt(2δ / sᵀFs)·s.
+
+def gaussian_kl(mean_old, ls_old, mean, ls):
+    """KL(N(mean_old, exp(ls_old)²) || N(mean, exp(ls)²)) per state, summed over action dims."""
+    return (ls - ls_old + (torch.exp(2 * ls_old) + (mean_old - mean) ** 2)
+            / (2 * torch.exp(2 * ls)) - 0.5).sum(-1)
+
+
+def conjugate_gradient(mvp, b, iters: int = 10, tol: float = 1e-10):
+    """Approximately solve A x = b for a symmetric positive definite A given by x -> A x."""
+    x, r = torch.zeros_like(b), b.clone()
+    p, rr = r.clone(), r @ r
+    for _ in range(iters):
+        ap = mvp(p)
+        alpha = rr / (p @ ap)
+        x, r = x + alpha * p, r - alpha * ap
+        new = r @ r
+        if new < tol:
+            break
+        p, rr = r + (new / rr) * p, new
+    return x
+
+
+def _flat(tensors, like):
+    return torch.cat([(t if t is not None else torch.zeros_like(l)).reshape(-1)
+                      for t, l in zip(tensors, like)])
+
+
+def replay_inner(algo, policy, family, params, cfg, pre, differentiable: bool):
+    """The adapted policies as a function of `params`: the inner policy-gradient step(s) replayed
+    on fixed rollouts `pre` [(rollout, advantages), ...] (second order if differentiable)."""
+    theta, lr, keys = algo.adapt_spec(params, cfg, policy)
+    keys = tuple(policy.param_shapes()) if keys is None else tuple(keys)
+    cur = dict(theta)
+    for roll, adv in pre:
+        cur = pg_step(policy, family, cur, roll, adv, lr, keys,
+                      create_graph=differentiable and not algo.first_order,
+                      differentiable=differentiable)
+    return cur
+
+
+class TrpoObjective:
+    """The TRPO problem of one meta-iteration: the adapted policies as a function of θ (the inner
+    update replayed on fixed pre-update rollouts), the surrogate, its gradient, the
+    Fisher-vector product and the KL, on fixed post-update rollouts."""
+
+    def __init__(self, algo, policy, family, params, cfg, pre_rolls, post):
+        self.algo, self.policy, self.family, self.params, self.cfg = algo, policy, family, params, cfg
+        self.pre = [(r, advantages(family, r)) for r in pre_rolls]   # as adapt_policy had them
+        T, n, H = post["mask"].shape
+        self.obs = post["obs"].reshape(T, n * H, -1)
+        self.act = post["act"].reshape(T, n * H, -1)
+        mask = post["mask"].reshape(T, n * H)
+        self.w = mask / mask.sum(1, keepdim=True).clamp_min(1) / T        # sums to 1
+        self.adv = advantages(family, post).reshape(T, n * H)
+        self.leaves = list(params.values())
+        with torch.enable_grad():
+            self.mean, self.ls = self.outputs(differentiable=True)
+        self.mean_old, self.ls_old = self.mean.detach(), self.ls.detach()
+        self.logp_old = self.log_prob(self.mean_old, self.ls_old)
+        self.m_mean = (self.w[..., None] / torch.exp(2 * self.ls_old)).expand_as(self.mean)
+        self.m_ls = (2 * self.w[..., None].expand_as(self.mean)).sum_to_size(self.ls.shape)
+        self._jt = None
+
+    def outputs(self, differentiable: bool):
+        p = replay_inner(self.algo, self.policy, self.family, self.params, self.cfg, self.pre,
+                         differentiable)
+        return self.policy(p, self.obs), self.policy.log_std(p)
+
+    def log_prob(self, mean, ls):
+        z = (self.act - mean) * torch.exp(-ls)
+        return (-0.5 * z * z - ls - 0.5 * LOG2PI).sum(-1)
+
+    def surrogate(self, mean, ls):
+        return (self.w * torch.exp(self.log_prob(mean, ls) - self.logp_old) * self.adv).sum()
+
+    def kl(self, mean, ls):
+        return (self.w * gaussian_kl(self.mean_old, self.ls_old, mean, ls)).sum()
+
+    def gradient(self):
+        with torch.enable_grad():
+            g = torch.autograd.grad(self.surrogate(self.mean, self.ls), self.leaves,
+                                    retain_graph=True, allow_unused=True)
+        return _flat(g, self.leaves)
+
+    def fvp(self, v, damping: float = 0.0):
+        """F v (+ damping·v): J v by the double-vjp trick, then Jᵀ (M J v)."""
+        with torch.enable_grad():
+            if self._jt is None:            # Jᵀu as a (linear) function of u, built once
+                self._u = (torch.zeros_like(self.mean, requires_grad=True),
+                           torch.zeros_like(self.ls, requires_grad=True))
+                jt = torch.autograd.grad((self.mean * self._u[0]).sum() + (self.ls * self._u[1]).sum(),
+                                         self.leaves, create_graph=True, allow_unused=True)
+                self._jt = [t for t in jt if t is not None]
+                self._jt_idx = [i for i, t in enumerate(jt) if t is not None]
+            vs = torch.split(v, [t.numel() for t in self.leaves])
+            dot = sum((t * vs[i].view_as(t)).sum() for t, i in zip(self._jt, self._jt_idx))
+            jv = torch.autograd.grad(dot, self._u, retain_graph=True, allow_unused=True)
+            jv = [torch.zeros_like(u) if j is None else j for j, u in zip(jv, self._u)]
+            fv = torch.autograd.grad((self.mean * (self.m_mean * jv[0])).sum() +
+                                     (self.ls * (self.m_ls * jv[1])).sum(),
+                                     self.leaves, retain_graph=True, allow_unused=True)
+        return _flat(fv, self.leaves) + damping * v
+
+    @torch.no_grad()
+    def evaluate(self):
+        """(surrogate, KL) of the adapted policies at the current θ."""
+        mean, ls = self.outputs(differentiable=False)
+        return self.surrogate(mean, ls), self.kl(mean, ls)
+
+
+@torch.no_grad()
+def trpo_step(algo, policy, family, params, goals, cfg, gen, max_kl: float, cg_iters: int = 10,
+              damping: float = 1e-5, backtrack: float = 0.8, max_backtracks: int = 15):
+    """One TRPO meta-iteration (see above); updates `params` in place and returns the post-update
+    trajectories' average return. The step is rejected (θ unchanged) when no point on the line
+    improves the surrogate within the KL limit, as in rllab."""
+    adapted, pre, _ = adapt_policy(algo, policy, family, params, goals, cfg, gen,
+                                   cfg.inner_steps, cfg.k_shot)
+    post = rollout(policy, adapted, goals, cfg.k_query, family, gen)
+    obj = TrpoObjective(algo, policy, family, params, cfg, pre, post)
+    g = obj.gradient()
+    s = conjugate_gradient(lambda v: obj.fvp(v, damping), g, cg_iters)
+    shs = s @ obj.fvp(s, damping)
+    full = torch.sqrt(2 * max_kl / shs.clamp_min(1e-12)) * s
+    old = [p.detach().clone() for p in obj.leaves]
+    before = obj.surrogate(obj.mean_old, obj.ls_old)
+    chunks = torch.split(full, [p.numel() for p in obj.leaves])
+    for i in range(max_backtracks):
+        frac = backtrack ** i
+        for p, o, c in zip(obj.leaves, old, chunks):
+            p.copy_(o + frac * c.view_as(p))
+        sur, kl = obj.evaluate()
+        if bool(sur > before) and bool(kl <= max_kl):
+            break
+    else:
+        for p, o in zip(obj.leaves, old):
+            p.copy_(o)
+    return returns(post).mean()
 
 
 # ----------------------------------------------------------------------------- evaluation

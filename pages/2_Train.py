@@ -1,147 +1,138 @@
 """Train: meta-train one or several algorithms with your settings, in the background, with live
-progress; browse, download and delete stored runs."""
-import io
-import zipfile
-from pathlib import Path
-
+progress and a queue everyone can see; browse, open, download, delete and restore stored runs."""
 import pandas as pd
 import streamlit as st
 
-from maml_viz import figures
+from maml_viz import explore
+from maml_viz.budget import human_time
 from maml_viz.config import ConfigError, parse_hidden
-from pages._shared import ui
+from maml_viz.jobs import JobRefused, run_label, run_rows
+from pages._shared import runs_ui, ui
 
 b = ui.setup("Train", "🏋️")
+me, ss = ui.session_id(), st.session_state
 st.title("Train")
-st.markdown("Meta-train with your own settings. Training runs in the background: you can move "
-            "widgets or visit other pages meanwhile, and come back here to watch it.")
+st.markdown("Meta-train with your own settings. Training runs in the background, one job at a "
+            "time for everyone using this app: you can move widgets or visit other pages "
+            "meanwhile, and come back here to watch it.")
 
-with st.form("train_form"):
-    c1, c2 = st.columns(2)
-    family = c1.selectbox("Task family", ui.families(), format_func=ui.family_label)
-    chosen = c2.multiselect("Algorithms", ui.algos(), default=["maml"], format_func=ui.label)
-    d = ui.family_class(family).config_defaults
+family = st.selectbox("Task family", ui.families(), format_func=ui.family_label, key="tr_family",
+                      help="The kind of tasks to learn from; the settings below start from this "
+                           "family's defaults.")
+d = ui.config_for(family, "maml")                     # the family's default settings
+with st.form(f"train_form_{family}"):
+    chosen = st.multiselect("Algorithms", ui.algos(family=family), default=["maml"],
+                            format_func=ui.label, help="Each one is trained as its own job.")
     c1, c2, c3, c4 = st.columns(4)
-    iterations = c1.number_input("Meta-iterations", 1, 200_000, 2000, step=500)
-    k_shot = c2.number_input("Examples per task (K)", 1, 100, d.get("k_shot", 10))
-    meta_batch = c3.number_input("Tasks per iteration", 1, 500, d.get("meta_batch", 25))
-    seed = c4.number_input("Seed", 0, 2**31 - 1, 0)
+    iterations = c1.number_input("Meta-iterations", 1, 1_000_000, d.iterations, step=100,
+                                 help="How many batches of tasks to learn from. More takes longer.")
+    k_shot = c2.number_input("Examples per task (K)", 1, 1000, d.k_shot,
+                             help="How many examples of a new task the model gets to adapt to it"
+                                  " (per class for classification; trajectories for navigation).")
+    meta_batch = c3.number_input("Tasks per iteration", 1, 10_000, d.meta_batch,
+                                 help="How many tasks are averaged in each learning step.")
+    seed = c4.number_input("Seed", 0, 2**31 - 1, 0,
+                           help="Picks the random tasks and starting weights: the same seed and "
+                                "settings give the same run.")
     c1, c2, c3, c4 = st.columns(4)
-    inner_steps = c1.number_input("Inner steps (blank: algorithm's default)", 0, 50, None)
-    inner_lr = c2.number_input("Inner step size α (blank: default)", 0.0, 10.0, None, format="%.4f")
-    outer_lr = c3.number_input("Outer step size (blank: default)", 0.0, 10.0, None, format="%.4f")
-    hidden = c4.text_input("Hidden layers", ",".join(map(str, d.get("hidden", (40, 40)))),
-                           help="Comma-separated sizes, e.g. 40,40. Empty: a linear model.")
-    start = st.form_submit_button("Start training", type="primary")
+    inner_steps = c1.number_input("Inner steps", 0, 100, None, placeholder="algorithm's default",
+                                  help="Gradient steps taken on each task while learning (blank: "
+                                       "each algorithm's own default).")
+    inner_lr = c2.number_input("Inner step size α", 0.0, 10.0, None, format="%.4f",
+                               placeholder="default", help="How big those steps are (blank: "
+                                                           "default).")
+    outer_lr = c3.number_input("Outer step size", 0.0, 10.0, None, format="%.4f",
+                               placeholder="default", help="How fast the shared starting point "
+                                                           "moves (blank: default).")
+    hidden = c4.text_input("Hidden layers", ",".join(map(str, d.hidden)),
+                           help="Sizes of the network's hidden layers, e.g. 40,40. Empty: a "
+                                "linear model.")
+    start = st.form_submit_button("Start training", type="primary",
+                                  help="Queue one training job per algorithm picked above.")
 
-if start:
-    if not chosen:
-        st.error("Pick at least one algorithm to train.")
+if start and not chosen:
+    st.error("Pick at least one algorithm to train.")
+elif start:
+    try:
+        cfgs = [ui.config_for(family, a, iterations=int(iterations), k_shot=int(k_shot),
+                              meta_batch=int(meta_batch), seed=int(seed), inner_lr=inner_lr,
+                              inner_steps=None if inner_steps is None else int(inner_steps),
+                              outer_lr=outer_lr, hidden=parse_hidden(hidden)) for a in chosen]
+        queued = []
+        for c in cfgs:
+            queued.append(b.jobs.submit(c, owner=me))
+    except ConfigError as e:
+        ui.config_error(e)
+    except JobRefused as e:
+        st.error(f"Could not start {run_label(c)}: {e}")
     else:
-        try:
-            cfgs = [ui.config_for(family, a, iterations=int(iterations), k_shot=int(k_shot),
-                                  meta_batch=int(meta_batch), seed=int(seed),
-                                  inner_steps=None if inner_steps is None else int(inner_steps),
-                                  inner_lr=inner_lr, outer_lr=outer_lr, hidden=parse_hidden(hidden))
-                    for a in chosen]
-        except ConfigError as e:
-            ui.config_error(e)
-        else:
-            for c in cfgs:
-                b.jobs.submit(c)
-            st.session_state.setdefault("train_keys", [])
-            st.session_state.train_keys = list(dict.fromkeys(
-                st.session_state.train_keys + [c.key() for c in cfgs]))
-            st.toast(f"Started {len(cfgs)} training job(s)")
+        st.toast("Queued: " + "; ".join(f"{ui.label(j.config.algo)}, about "
+                                        f"{human_time(j.estimate.seconds)}" if j.estimate else
+                                        f"{ui.label(j.config.algo)} (already trained)"
+                                        for j in queued))
 
 
 @st.fragment(run_every=1.0)
 def live():
-    keys = st.session_state.get("train_keys", []) + [j.key for j in b.jobs.active()]
-    jobs = [b.jobs.get(k) for k in dict.fromkeys(keys)]
-    jobs = [j for j in jobs if j is not None]
+    jobs = b.jobs.jobs()
     if not jobs:
-        st.caption("No training in this session yet.")
+        st.caption("No training yet: start one above.")
         return
-    st.subheader("Training")
-    for j in jobs:
-        c = j.config
-        p = j.progress
-        name = f"{ui.label(c.algo)} on {ui.family_label(c.family)} (K={c.k_shot}, seed {c.seed})"
-        cols = st.columns([5, 1])
+    st.subheader("Trainings (everyone's)")
+    for j in reversed(jobs):
+        cols = st.columns([6, 1])
+        text = b.jobs.describe(j, me)
         if j.status == "failed":
-            cols[0].error(f"{name}: {j.error}")
-            continue
-        if p is not None and p.its_per_s:
-            eta = f" · about {p.eta:.0f} s left" if j.active else ""
-            text = (f"{name}: {j.status} · {p.iteration:,}/{p.total:,} · {p.its_per_s:.0f} it/s"
-                    f"{eta} · meta-loss {p.loss:.3f}")
+            cols[0].error(text)
         else:
-            text = f"{name}: {j.status}" + (" (was already trained)" if j.status == "done" else "")
-        cols[0].progress(min(max(j.fraction, 0.0), 1.0), text=text)
-        if j.active and cols[1].button("Stop", key=f"stop-{j.key}",
-                                      help="Stop now and keep what was learned so far"):
-            j.stop()
+            cols[0].progress(j.fraction, text=text)
+        if b.jobs.can_stop(j, me):
+            cols[1].button("Stop" if j.status == "running" else "Cancel", key=f"stop-{j.key}",
+                           on_click=b.jobs.stop, args=(j.key, me), help="Stop now and keep what "
+                           "was learned so far (a waiting job is cancelled).")
+        if j.status in ("done", "stopped") and j.run is not None:
+            same = [x.key for x in jobs if x.run is not None and x.config.family == j.config.family
+                    and x.status in ("done", "stopped")]
+            runs_ui.open_links([j.key] + [k for k in same if k != j.key], st.container())
     finished = sorted(j.key for j in jobs if not j.active)
-    if st.session_state.get("train_finished") != finished:   # refresh the run list below
-        st.session_state.train_finished = finished
+    if ss.get("train_finished") != finished:            # refresh the stored runs below
+        ss.train_finished = finished
         st.rerun()
-    for metric in ("mse", "accuracy", "return"):   # one chart per measure (the family's metric)
-        hist = {j.config.algo: (j.history["iteration"], j.history["meta_loss"]) for j in jobs
-                if j.history["iteration"] and ui.family_class(j.config.family).metric == metric}
-        if not hist:
-            continue
-        rl = metric == "return"
-        st.plotly_chart(figures.loss_histories(
-            hist, title="Meta-loss while training" if not rl else "Return while training",
-            labels={a: ui.label(a) for a in hist}, metric="return" if rl else "mse"),
-            key=f"train_live_chart_{metric}")
-        st.caption("The error after adaptation, averaged over each batch of tasks: it should go "
-                   "down as the starting point gets better. (Log scale.)" if not rl else
-                   "The average return after adaptation per meta-iteration: it should go up.")
-
+    with st.expander("Advanced: speed and estimates"):
+        st.dataframe(pd.DataFrame([{"run": j.key, "status": j.status,
+                                    "it/s": j.progress.its_per_s if j.progress else None,
+                                    "seconds": j.progress.elapsed if j.progress else None,
+                                    "estimate": j.estimate.describe() if j.estimate else None}
+                                   for j in jobs]), hide_index=True)
+    for key, fig, caption in explore.live_training_charts([j for j in jobs if j.active]):
+        st.plotly_chart(fig, key=key)
+        st.caption(caption)
 
 live()
 
 # ----------------------------------------------------------------------------- stored runs
 st.subheader("Stored runs")
 runs = b.store.list()
+main, tech = run_rows(runs)
+damaged = [r for r in runs if r["error"]]
+if damaged:
+    st.warning(f"{len(damaged)} stored run(s) are damaged and not used: " + "; ".join(
+        f"{r['key']}: {r['error']}" for r in damaged[:3]) + ". Training the same settings "
+        "again replaces a damaged run; or delete it below.")
 if not runs:
     st.caption("No stored runs yet.")
 else:
-    rows = []
-    for r in runs:
-        c, t, ev = r["config"], r["training"], r["evaluation"] or {}
-        own = [x for x in ev.get("results", []) if c is None or x.get("k_shot") in (c.k_shot, None)]
-        res = {x["step"]: x["mean"] for x in own or ev.get("results", [])}
-        metric = (ev.get("protocol") or {}).get("metric")
-        rows.append({
-            "run": r["key"], "family": c.family if c else "?", "algorithm": ui.label(c.algo) if c else "?",
-            "K": c.k_shot if c else None, "iterations": t.get("iterations_done"),
-            "partial": bool(t.get("partial")), "device": t.get("device"),
-            "train s": t.get("train_seconds"), "it/s": t.get("its_per_s"),
-            "metric": metric, "before": res.get(0), "after 1 step": res.get(1),
-            "bundled": r.get("read_only", False), "problem": r["error"] or "",
-        })
-    df = pd.DataFrame(rows)
-    st.dataframe(df, hide_index=True, width="stretch")
-    st.caption("Every run stored on disk: its settings, where and how fast it trained, and its "
-               "score on new tasks (MSE, accuracy or return) before and after one step (the "
-               "protocol is in metrics.json).")
-    pick = st.selectbox("Run", [r["key"] for r in runs], key="train_pick")
-    r = next(x for x in runs if x["key"] == pick)
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        for f in sorted(Path(r["path"]).iterdir()):
-            if f.is_file():
-                z.write(f, arcname=f"{pick}/{f.name}")
-    c1, c2 = st.columns(2)
-    c1.download_button("Download (zip)", buf.getvalue(), file_name=f"{pick}.zip",
-                       mime="application/zip", width="stretch")
-    if r.get("read_only"):
-        c2.button("Delete", disabled=True, help="Bundled runs are read-only",
-                  width="stretch")
-    elif c2.button("Delete", key="train_delete", width="stretch"):
-        b.store.delete(pick)
-        b.jobs.forget(pick)
-        st.rerun()
+    st.dataframe(pd.DataFrame(main), hide_index=True, width="stretch")
+    st.caption("Every run stored on disk: its settings, and its score on new tasks (MSE, accuracy "
+               "or return) before and after one step of adaptation (the protocol is in "
+               "metrics.json). Bundled runs come with the app and are read-only.")
+    with st.expander("Advanced: run folders, devices and speed"):
+        st.dataframe(pd.DataFrame(tech), hide_index=True, width="stretch")
+    names = {r["path"]: ("⚠ damaged: " if r["error"] else "") + (run_label(r["config"]) if
+             r["config"] else r["key"]) + (" · bundled" if r["read_only"] else "") for r in runs}
+    pick = st.selectbox("Run", list(names), format_func=names.get, key="train_pick",
+                        help="Pick a stored run to open, download or delete.")
+    runs_ui.actions(b, next(x for x in runs if x["path"] == pick), names[pick])
+runs_ui.trash(b)
+if b.store.foreign():
+    st.caption(f"Left alone (not runs): {', '.join(b.store.foreign()[:10])}")

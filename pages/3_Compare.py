@@ -1,133 +1,133 @@
-"""Compare: 2-5 algorithms on the same family, K and seed: the same new task adapted by each,
-error against steps with 95% CI bands, training curves, and a table of final numbers."""
-import numpy as np
+"""Compare: 2-5 stored runs of one family on the same new task, moved by one step slider in the
+browser; error against steps with 95% CI bands on held-out tasks; the common validation measure
+during training; a table. Settings live in the URL (runs=<key>,<key>)."""
 import pandas as pd
 import streamlit as st
-import torch
 
 from maml_viz import explore, figures
 from maml_viz.evaluate import evaluate, from_json
 from pages._shared import ui
 
-b = ui.setup("Compare", "⚖️")
+ui.setup("Compare", "⚖️")
 st.title("Compare algorithms")
+FAMILIES = ui.families(supervised=True)
+view = ui.View("cmp", {"family": explore.one_of(FAMILIES), "runs": explore.key_list,
+                       "k": explore.int_in(1, 50), "steps": explore.int_in(1, 50),
+                       "step": explore.int_in(0, 50), "task": explore.int_in(0, 10**9)})
+if "runs" in view.fresh:                       # runs given by the link decide the family
+    found = [r for k in view.fresh["runs"] if (r := ui.find_run(k)) is not None]
+    if len(found) < len(view.fresh["runs"]):
+        st.warning("Some of the link's runs are not stored here (deleted, or trained elsewhere).")
+    if found:
+        view.fresh["family"] = found[0]["config"].family
+chart_col, ctl = st.columns([3, 1], gap="medium")     # on a phone the chart comes first
 
-c1, c2, c3, c4 = st.columns([1.2, 2.5, 1, 1])
-family = c1.selectbox("Task family", ui.families(supervised=True), format_func=ui.family_label, key="cmp_family")
-fam_cls = ui.family_class(family)
-chosen = c2.multiselect("Algorithms (2 to 5)", ui.algos(family=family),
-                        default=["maml", "fomaml", "reptile", "pretrained", "scratch"],
-                        format_func=ui.label, key="cmp_algos")
-k = c3.number_input("K (examples per task" + (" per class" if fam_cls.metric == "accuracy" else "") + ")",
-                    1, 50, fam_cls.config_defaults.get("k_shot", 10), key=f"cmp_k_{family}")
-seed = c4.number_input("Training seed", 0, 2**31 - 1, 0, key="cmp_seed")
+with ctl:
+    family = st.selectbox("Task family", FAMILIES, format_func=ui.family_label,
+                          key=view.seed("family", FAMILIES[0], FAMILIES),
+                          help="The kind of task all the runs were trained on")
+    algos = ui.algos(family=family)
+    labels, cfgs = ui.run_choices(family, algos)
+    meta = ui.algos(include_baselines=False, family=family)[:3]
+    default = [ui.config_for(family, a).key() for a in meta + [a for a in algos if a not in
+                                                                 ui.algos(False, family)]][:5]
+    chosen = st.multiselect("Runs to compare (2 to 5)", list(labels), format_func=labels.get,
+                            key=view.seed("runs", default, list(labels)), max_selections=5,
+                            help="Any stored run of this family: bundled ones and those you "
+                                 "trained on the Train page (K, iterations, seed, when)")
+    fam_cls = ui.family_class(family)
+    k = st.number_input("K (examples per task)", 1, 50, key=view.seed(
+        "k", fam_cls.config_defaults.get("k_shot", 10), scope=family),
+        help="How many points (per class for classes) every run adapts to")
+    steps = st.number_input("Steps the slider offers", 1, 50,
+                            key=view.seed("steps", fam_cls.eval_steps),
+                            help=f"Gradient steps from 0 to this (the protocol uses "
+                                 f"{fam_cls.eval_steps}); the averaged chart uses as many")
+    task = view.take("task", 0)
+    if st.button("Another task", width="stretch", help="Draw another new task for the top chart"):
+        task += 1
+    ui.share_link()
 
-if len(chosen) < 2:
-    st.warning("Pick at least two algorithms to compare.")
-    st.stop()
-if len(chosen) > 5:
-    st.warning(f"You picked {len(chosen)} algorithms; the charts stay readable with at most 5. "
-               f"Showing the first 5.")
-    chosen = chosen[:5]
-
-cfgs = [ui.config_for(family, a, seed=int(seed)) for a in chosen]
-runs = ui.runs_or_train(cfgs, f"cmp-{family}-{seed}")
-runs = {a: runs[a] for a in chosen if a in runs}
+runs = ui.open_runs([cfgs[c] for c in chosen], f"cmp-{family}")
 if len(runs) < 2:
+    chart_col.warning("Pick at least two runs to compare.")
     st.stop()
-labels = {a: ui.label(a) for a in runs}
-metric = fam_cls.metric
-N_TASKS = 500
+names, colors, dashes = explore.styles(runs, ui.label)
+first = next(iter(runs.values()))
+fam, metric, step = first.family, first.family.metric, view.take("step", 1)
+
+with chart_col:
+    sup = explore.support(first, task, int(k))
+    chart = explore.compare_task(runs, sup, int(steps), min(step, int(steps)), names, colors, dashes)
+    st.markdown(f"**The same new task, adapted by each** · {fam.describe_task(sup.task[0])} · "
+                f"K = {int(k)}")
+    for note in chart.notes:
+        st.warning(note)
+    st.plotly_chart(chart.figure, key="cmp_task_chart", config={"displayModeBar": False})
+    st.caption(chart.caption)
+view.publish(family=family, runs=list(runs), k=int(k), steps=int(steps), step=min(step, chart.steps),
+             task=task)
 
 
 @st.cache_data(show_spinner="Evaluating on held-out tasks…", max_entries=256)
-def curve(run_key: str, k: int, steps: int, n_tasks: int) -> pd.DataFrame:
-    run = next(r for r in runs.values() if r.key == run_key)
+def curve(run_key: str, k: int, steps: int, n_tasks: int = 500) -> pd.DataFrame:
+    run = runs[run_key]
     stored = run.metrics
     if stored and stored.get("protocol", {}).get("k_shot") == [k] and \
             stored["protocol"].get("steps") == steps:
-        return from_json(stored).assign(algo=run.config.algo)
+        return from_json(stored)
     return evaluate(run, k_shots=(k,), steps=steps, n_tasks=n_tasks)
 
 
-# ----------------------------------------------------------------------------- (a) one task
-st.subheader("The same new task, adapted by each")
-step = st.slider("Gradient steps on the new task", 0, 10, 1, key="cmp_step")
-first = next(iter(runs.values()))
-task, xs, ys = explore.sample_task(first, st.session_state.get("cmp_task", 0), int(k))
-if st.button("Another task", key="cmp_new"):
-    st.session_state.cmp_task = st.session_state.get("cmp_task", 0) + 1
-    st.rerun()
-if fam_cls.metric == "mse":
-    xg = explore.grid(first, 200)
-    curves, true = [], None
-    for a, run in runs.items():
-        tr = explore.trajectory(run, xs, ys, step, x_grid=xg, task=task)
-        true = tr["true"]
-        curves.append((f"{labels[a]} (error {tr['grid_error'][step]:.2f})", tr["preds"][step, :, 0], a, "solid"))
-    y_lim = (-6, 6) if family == "sinusoid" else (-15, 15)
-    st.plotly_chart(figures.adaptation(xg.reshape(-1), true, curves, (xs.reshape(-1), ys.reshape(-1)),
-                                       title=f"After {step} step{'s' if step != 1 else ''} on {int(k)} points",
-                                       subtitle=first.family.describe_task(task[0]), y_range=y_lim),
-                    key="cmp_task_chart")
-    st.caption("Each coloured curve is one algorithm's network after the same number of steps on "
-               "the same black points; the closest to the dashed truth wins.")
-else:
-    n = 50
-    g = torch.linspace(*first.family.x_range(), n)
-    xg = explore.grid(first, n)
-    cols = st.columns(len(runs))
-    for col, (a, run) in zip(cols, runs.items()):
-        tr = explore.trajectory(run, xs, ys, step, x_grid=xg)
-        col.plotly_chart(figures.decision_regions(g.numpy(), g.numpy(),
-                                                  tr["preds"][step].argmax(-1).reshape(n, n),
-                                                  xs[0].numpy(), ys[0].numpy(), first.family.n_way,
-                                                  title=labels[a], height=300, click=False),
-                         key=f"cmp_regions_{a}")
-    st.caption("Predicted class over the plane for each algorithm after the same steps on the "
-               "same labelled examples (big dots).")
-
-# ----------------------------------------------------------------------------- (b) error vs steps
+# ----------------------------------------------------------------------------- averages
 st.subheader("Error against adaptation steps, averaged over new tasks")
-frames = [curve(run.key, int(k), 10, N_TASKS) for run in runs.values()]
-df = pd.concat(frames, ignore_index=True)
-proto = frames[0].attrs.get("protocol", {})
-n_used = sorted({f.attrs.get("protocol", {}).get("tasks", N_TASKS) for f in frames})
-subtitle = (f"{'/'.join(map(str, n_used))} held-out tasks · K = {int(k)} · "
-            f"{proto.get('query_points', '')} query points · SGD with each run's trained α · "
-            f"shaded: 95% CI")
-st.plotly_chart(figures.error_vs_steps(df, metric, title="The MAML paper's Figure 3 view",
-                                       subtitle=subtitle, labels=labels), key="cmp_curves")
-st.caption(("Lower is better. " if metric == "mse" else "Higher is better. ") +
-           "Meta-learned starting points should win after one step and stay ahead; the bands "
-           "show how sure we are of each average.")
+parts = {key: curve(key, int(k), int(steps)) for key in runs}
+df = pd.concat([d.assign(algo=key, run=key) for key, d in parts.items()], ignore_index=True)
+proto = next(iter(parts.values())).attrs.get("protocol", {})
+n_used = sorted({d.attrs.get("protocol", {}).get("tasks", 500) for d in parts.values()})
+protocol = (f"{'/'.join(map(str, n_used))} held-out tasks · K = {int(k)} · "
+            f"{proto.get('query_points', '')} query points · steps 0–{int(steps)} of plain SGD with "
+            f"each run's trained α · shaded: 95% CI")
+st.plotly_chart(figures.error_vs_steps(df, metric, labels=names, colors=colors, dashes=dashes,
+                                       y_range=explore.metric_range(fam, averaged=True),
+                                       higher_is_better=fam.higher_is_better),
+                key="cmp_curves")
+st.caption(("Lower is better. " if not fam.higher_is_better else "Higher is better. ") +
+           "Meta-learned starting points should win after one step and stay ahead; the bands show "
+           "how sure we are of each average. Every run is on the same fixed axis: a curve that "
+           "leaves it is marked on the edge, a diverged one with a cross. " + protocol)
 
-# ----------------------------------------------------------------------------- (c) histories
-hist = {a: (r.history["iteration"], r.history["meta_loss"]) for a, r in runs.items()
+# ----------------------------------------------------------------------------- training
+val = explore.validation_histories(runs)
+st.subheader("During training: the same measure for every run")
+if val:
+    st.plotly_chart(figures.validation_curves(
+        val, explore.metric_range(fam, averaged=True), metric, names, colors, dashes,
+        higher_is_better=fam.higher_is_better), key="cmp_val")
+    st.caption(f"Every few iterations the trainer measured each run the same way: {metric} on "
+               f"fixed held-out validation tasks after {explore.validation_steps(fam)} plain "
+               f"step(s) with the run's α. Runs without a curve were trained before this was "
+               f"recorded: " + (", ".join(names[k] for k in runs if k not in val) or "none") + ".")
+else:
+    st.info("None of these runs recorded the common validation measure (they were trained "
+            "before it existed); train them again on the Train page to see it.")
+hist = {key: (r.history["iteration"], r.history["meta_loss"]) for key, r in runs.items()
         if r.history["iteration"]}
 if hist:
-    st.subheader("Meta-training")
-    st.plotly_chart(figures.loss_histories(hist, title="Meta-loss during training", labels=labels,
-                                           subtitle="error after adaptation on each batch of training tasks"),
-                    key="cmp_hist")
-    st.caption("How the training error of each algorithm fell over the iterations (log scale). "
-               "The random init has no curve: it is never trained.")
+    with st.expander("Raw meta-loss (not comparable between algorithms)"):
+        st.plotly_chart(figures.loss_histories(
+            hist, labels={key: explore.loss_label(names[key], runs[key]) for key in hist},
+            colors=colors), key="cmp_hist")
+        st.caption("Each algorithm's own training loss on its batches, measured after its own "
+                   "number of inner steps (in the legend): Reptile's after 5 steps looks lower "
+                   "than MAML's after 1 without being better. Use the chart above to compare.")
 
-# ----------------------------------------------------------------------------- (d) table
+# ----------------------------------------------------------------------------- table
 st.subheader("Numbers")
-rows = []
-for a, run in runs.items():
-    g = df[df["algo"] == a].set_index("step")
-    rows.append({"algorithm": labels[a], f"{metric} step 0": g.loc[0, "mean"],
-                 f"{metric} step 1": g.loc[1, "mean"], "± (95% CI, step 1)": g.loc[1, "ci95"],
-                 f"{metric} step 10": g.loc[10, "mean"],
-                 "iterations": run.info.get("iterations_done"),
-                 "train s": run.info.get("train_seconds"), "it/s": run.info.get("its_per_s"),
-                 "device": run.info.get("device"), "partial": bool(run.info.get("partial"))})
-table = pd.DataFrame(rows)
-st.dataframe(table, hide_index=True, width="stretch",
-             column_config={c: st.column_config.NumberColumn(format="%.3f")
-                            for c in table.columns if metric in c or "CI" in c})
-st.caption(f"Protocol: {subtitle}.")
+table = explore.summary_table(df, runs, names, metric)
+st.dataframe(table, hide_index=True, width="stretch")
+st.caption(f"Mean ± 95% CI; “diverged” means the adaptation produced NaN or infinity. "
+           f"Protocol: {protocol}.")
 st.download_button("Download table (CSV)", table.to_csv(index=False).encode(),
-                   file_name=f"compare-{family}-K{int(k)}.csv", mime="text/csv")
+                   file_name=f"compare-{family}-K{int(k)}.csv", mime="text/csv",
+                   help="The table above as a CSV file")

@@ -1,15 +1,15 @@
-"""Navigation (RL): a point robot learns to reach a hidden goal. Place the goal, watch the
-meta-learned policy wander before adapting and head for the goal after one or two
-policy-gradient steps; compare algorithms by return."""
+"""Navigation (RL): a point robot learns to reach a hidden goal. Place the goal, move the chart's
+own step slider (it repaints in the browser) to watch the meta-learned policy wander before
+adapting and head for the goal after policy-gradient steps; compare algorithms by return."""
 import numpy as np
 import pandas as pd
 import streamlit as st
 
-from maml_viz import figures
+from maml_viz import explore, figures
 from maml_viz.evaluate import from_json
 from pages._shared import ui
 
-b = ui.setup("Navigation (RL)", "🧭")
+ui.setup("Navigation (RL)", "🧭")
 st.title("Navigation: learning to reach a hidden goal")
 st.markdown(
     "A point robot starts in the middle of the plane and must reach a goal it cannot see; each "
@@ -17,67 +17,69 @@ st.markdown(
     "meta-learned policy has never seen *this* goal: it explores first, then one policy-gradient "
     "step on its own 20 tries (reinforcement learning: no correct answers, only rewards) "
     "points it at the goal.")
-ss = st.session_state
-ss.setdefault("nav_goal", (0.3, -0.25))
-ss.setdefault("nav_seed", 0)
+FAMILIES = ui.families(supervised=False)
+view = ui.View("nav", {"family": explore.one_of(FAMILIES), "algo": str, "run": str,
+                       "goal": explore.goal_cast, "steps": explore.int_in(1, 5),
+                       "step": explore.int_in(0, 5), "seed": explore.int_in(0, 10**9)})
+chart_col, ctl = st.columns([3, 1], gap="medium")     # on a phone the chart comes first
 
-c1, c2, c3 = st.columns([1.3, 1.5, 1])
-algo = c1.selectbox("Algorithm", ui.algos(family="navigation"), format_func=ui.label, key="nav_algo")
-step = c2.slider("Policy-gradient steps on this goal", 0, 3, 1, key="nav_step")
-if c3.button("Random goal", width="stretch"):
-    rng = np.random.default_rng(ss.nav_seed + 1)
-    ss.nav_seed += 1
-    ss.nav_goal = tuple(float(v) for v in rng.uniform(-0.5, 0.5, 2))
+with ctl:
+    family = st.selectbox("Task family", FAMILIES, format_func=ui.family_label,
+                          key=view.seed("family", FAMILIES[0], FAMILIES),
+                          help="Reinforcement-learning task families")
+    algos = ui.algos(family=family)
+    algo = st.selectbox("Algorithm", algos, format_func=ui.label, key=view.seed("algo", algos[0], algos),
+                        help="How the starting policy was meta-trained (or a baseline; the oracle "
+                             "is told the goal)")
+    labels, cfgs = ui.run_choices(family, [algo])
+    keys = list(labels)
+    run_key = st.selectbox("Run", keys, format_func=labels.get, key=view.seed("run", keys[0], keys),
+                           help="Which trained policy: the bundled one or one you trained")
+    fam_cls = ui.family_class(family)
+    steps = st.number_input("Steps the slider offers", 1, 5, key=view.seed("steps", fam_cls.eval_steps),
+                            help=f"Policy-gradient steps from 0 to this (the protocol uses "
+                                 f"{fam_cls.eval_steps}); each costs 20 more rollouts")
+    goal, seed = view.take("goal", (0.3, -0.25)), view.take("seed", 0)
+    if st.button("Random goal", width="stretch", help="Put the goal somewhere else at random"):
+        seed += 1
+        goal = tuple(round(float(v), 3) for v in np.random.default_rng(seed).uniform(-0.5, 0.5, 2))
+    ui.share_link()
 
-cfg = ui.config_for("navigation", algo)
-runs = ui.runs_or_train([cfg], f"nav-{cfg.key()}")
-run = runs.get(algo)
+cfg = cfgs[run_key]
+run = ui.open_runs([cfg], f"nav-{run_key}").get(run_key)
 if run is None:
     st.stop()
-ui.partial_warning(run)
 
 
 @st.cache_data(show_spinner="Rolling out the policy…", max_entries=64)
-def rollouts(run_key: str, goal: tuple, seed: int):
-    from maml_viz import rl
-    r = ui.backend().store.get(run.config)
-    return rl.goal_trajectories(r, goal, steps=3, n=20, seed=seed)
+def chart_for(run_key: str, goal: tuple, seed: int, steps: int, active: int, label: str):
+    return explore.navigation(run, goal, steps, seed, active, label)
 
 
-goal = ss.nav_goal
-pos, ret = rollouts(run.key, goal, ss.nav_seed)
-left, right = st.columns([3, 2])
-fig = figures.trajectories(pos[step], goal, algo, before=pos[0] if step > 0 else None,
-                           title=f"{ui.label(algo)} after {step} step{'s' if step != 1 else ''}: "
-                                 f"average return {ret[step]:.1f}",
-                           subtitle=f"5 of 20 rollouts · goal ({goal[0]:.2f}, {goal[1]:.2f}) · "
-                                    f"α = {cfg.inner_lr:g}, then {cfg.inner_lr / 2:g}")
-sel = left.plotly_chart(fig, key="nav_chart", on_select="rerun", selection_mode="points")
-left.caption("Grey: the policy before it adapts to this goal. Coloured: after the chosen number "
-             "of policy-gradient steps. Click anywhere to move the goal (the red star).")
-right.plotly_chart(figures.loss_vs_steps({"average return on this goal": (ret, algo)}, current=step,
-                                         metric="return", title="Return after each step",
-                                         height=380), key="nav_ret")
-right.caption("Return = minus the summed distance to the goal over the 100 moves (closer to 0 is "
-              "better; reaching the goal ends the episode).")
-
-points = ((sel or {}).get("selection") or {}).get("points") or []
-click = next((p for p in points if "x" in p and "y" in p), None)
-if click is not None:
-    g = (round(float(click["x"]), 3), round(float(click["y"]), 3))
-    if max(abs(g[0]), abs(g[1])) > 0.5:
-        st.warning("Goals of this family lie within ±0.5 on each axis; the policy was never "
-                   "trained beyond that, so expect it to do worse there.")
-    if ss.get("nav_last_click") != g:
-        ss.nav_last_click = g
-        ss.nav_goal = g
-        st.rerun()
+step = view.take("step", 1)
+chart = chart_for(run_key, tuple(goal), seed, int(steps), min(step, int(steps)), ui.label(algo))
+with chart_col:
+    ui.partial_warning(run)
+    st.markdown(f"**{ui.label(algo)} toward the goal ({goal[0]:.2f}, {goal[1]:.2f})**")
+    for note in chart.notes:
+        st.warning(note)
+    sel = st.plotly_chart(chart.figure, key="nav_chart", on_select="rerun",
+                          selection_mode="points", config={"displayModeBar": False})
+    st.caption(chart.caption)
+view.publish(family=family, algo=algo, run=run_key, goal=goal, steps=int(steps),
+             step=min(step, chart.steps), seed=seed)
+pt = explore.clicked(run.family, sel, chart.click_trace)
+if pt is not None and st.session_state.get("nav_last_click") != pt:
+    st.session_state.nav_last_click = pt
+    view.publish(family=family, algo=algo, run=run_key, goal=pt, steps=int(steps),
+                 step=min(step, chart.steps), seed=seed)
+    st.rerun()
 
 # ----------------------------------------------------------------------------- all algorithms
 st.subheader("All algorithms on held-out goals")
 frames, hist = [], {}
-for a in ui.algos(family="navigation"):
-    r = ui.get_run(ui.config_for("navigation", a))
+for a in algos:
+    r = ui.get_run(ui.config_for(family, a))
     if r is None or not r.metrics:
         continue
     frames.append(from_json(r.metrics).assign(algo=a))
@@ -86,20 +88,21 @@ for a in ui.algos(family="navigation"):
 if frames:
     df = pd.concat(frames, ignore_index=True)
     proto = frames[0].attrs.get("protocol", {})
-    labels = {a: ui.label(a) for a in df["algo"].unique()}
-    st.plotly_chart(figures.error_vs_steps(
-        df, "return", title="Average return against policy-gradient steps",
-        subtitle=f"{proto.get('tasks', 40)} held-out goals · {proto.get('query_points', '')} · "
-                 f"α then α/2 · shaded: 95% CI", labels=labels), key="nav_curves")
-    st.caption("Higher is better. The oracle is told the goal and never adapts: the ceiling. "
-               "MAML climbs toward it within a step or two. A random policy climbs slowly, and "
-               "one pretrained on all goals was never shaped for a step this big: it overshoots "
-               "and drifts off the plane (its curve leaves the chart at the bottom).")
+    names = {a: ui.label(a) for a in df["algo"].unique()}
+    st.plotly_chart(figures.error_vs_steps(df, "return", labels=names,
+                                           y_range=explore.metric_range(run.family, averaged=True)),
+                    key="nav_curves")
+    st.caption(f"Average return against policy-gradient steps: {proto.get('tasks', 40)} held-out "
+               f"goals · {proto.get('query_points', '')} · α then α/2 · shaded: 95% CI. Higher is "
+               f"better. The oracle is told the goal and never adapts: the ceiling. MAML climbs "
+               f"toward it within a step or two. A random policy climbs slowly, and one pretrained "
+               f"on all goals was never shaped for a step this big: it overshoots and drifts off "
+               f"the plane (marked at the bottom edge with its value).")
     if hist:
-        st.plotly_chart(figures.loss_histories(hist, metric="return", labels=labels,
-                                               title="Meta-training: return after adaptation"),
+        st.plotly_chart(figures.loss_histories(hist, metric="return", labels=names),
                         key="nav_hist")
-        st.caption("The average return after the inner policy-gradient step, per meta-iteration: "
-                   "it should rise as the meta-policy learns to adapt.")
+        st.caption("Meta-training: the average return after the inner policy-gradient step, per "
+                   "meta-iteration, the same measure for every algorithm: it should rise as the "
+                   "meta-policy learns to adapt.")
 else:
     st.info("No stored navigation runs with metrics yet: train some on the Train page.")

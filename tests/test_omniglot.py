@@ -227,6 +227,33 @@ def test_conv_training_steps_move_params_along_the_reference_gradient():
             assert torch.equal(torch.sign(moved[mask]), -torch.sign(g[mask])), (algo, k)
 
 
+def test_trainer_runs_omniglot_through_the_stepper_second_order_eagerly():
+    """The trainer's stepper (under no_grad) runs the ConvNet's autograd MAML step exactly as a
+    direct call would; asked to compile or capture it, it says why not and runs eagerly."""
+    from maml_viz.config import stream_seed
+    from maml_viz.stepper import choose
+    cfg = make_config(family="omniglot", algo="maml", hidden=(4, 4), meta_batch=2, iterations=2)
+    t = Trainer(cfg, "cpu", compiled=True, cuda_graph=True, validate_every=1)
+    assert t.mode == "eager" and any("autograd" in n for n in t.notices), t.notices
+    params = {k: v.detach().clone().requires_grad_(True) for k, v in t.params.items()}
+    init = {k: v.detach().clone() for k, v in params.items()}
+    gen = torch.Generator().manual_seed(stream_seed("train", cfg.seed))
+    batches = t.family.sample_batches(2, cfg.meta_batch, cfg.k_shot, cfg.k_query, gen)
+    t.run(2)
+    opt = t.algo.make_optimizer(params, cfg)
+    for i in range(2):
+        t.algo.step(t.model, t.family, params, opt, {k: v[i] for k, v in batches.items()}, cfg)
+    for k, v in params.items():
+        assert torch.equal(v, t.params[k]) and not torch.equal(v, init[k]), k
+    assert len(t.history["val_metric"]) == 2 and 0 <= t.history["val_metric"][-1] <= 1
+    # which steps may be compiled: the hand-written ones, not autograd's second order
+    static = {a: get_algorithm(a).static_step(t.model)
+              for a in ("maml", "fomaml", "anil", "metasgd", "reptile", "pretrained")}
+    assert static == {"maml": False, "fomaml": True, "anil": False, "metasgd": False,
+                      "reptile": True, "pretrained": True}
+    assert choose(torch.device("cpu"), 10**6, static=False) == ("eager", None)
+
+
 def test_conv_reptile_direction_matches_per_task_sgd():
     cfg, fam, model, alg, params, batch = conv_setup("reptile", steps=3)
     theta = {k: v.detach().clone() for k, v in params.items()}
@@ -431,3 +458,4 @@ def test_pages_for_points_do_not_offer_omniglot_but_training_does():
     assert "omniglot" not in ui.families(supervised=True)     # Playground, Compare
     assert "blobs" in ui.families(supervised=True)
     assert "omniglot" in ui.families()                         # Train
+

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import torch
 
+from ..metagrad import meta_gradient
 from ..tasks import RLFamily
 from .base import Algorithm
 
@@ -21,6 +22,20 @@ class Pretrained(Algorithm):
         x = torch.cat([batch["xs"], batch["xq"]], 1)
         y = torch.cat([batch["ys"], batch["yq"]], 1)
         return family.loss(model(params, x), y).mean()
+
+    def static_step(self, model) -> bool:
+        return True
+
+    @torch.no_grad()
+    def step(self, model, family, params, opt, batch, cfg):
+        """Adam on outer_loss, its gradient by the network's explicit backward pass (the
+        meta-gradient of zero inner steps on the pooled points): no autograd graph."""
+        pooled = {"xs": batch["xs"], "ys": batch["ys"],
+                  "xq": torch.cat([batch["xs"], batch["xq"]], 1),
+                  "yq": torch.cat([batch["ys"], batch["yq"]], 1)}
+        loss, grads, _ = meta_gradient(model, family, params, pooled, 0, cfg.inner_lr)
+        opt.step([grads[k] for k in params])
+        return loss
 
 
 class Oracle(Pretrained):
@@ -46,5 +61,5 @@ class Scratch(Algorithm):
     def make_optimizer(self, params, cfg, lr_scale=None):
         return None
 
-    def step(self, model, family, params, opt, batch, cfg, compiled=False):  # pragma: no cover
+    def step(self, model, family, params, opt, batch, cfg):  # pragma: no cover
         raise RuntimeError("the random-init baseline is not trained")

@@ -5,11 +5,9 @@ Second order: the outer gradient flows through the inner gradients (create_graph
 First order: the inner gradients are treated as constants, so ∇θ meta-loss = mean ∇L_query(θ')."""
 from __future__ import annotations
 
-import warnings
-
 import torch
 
-from ..metagrad import compiled_meta_gradient, meta_gradient
+from ..metagrad import meta_gradient
 from .base import Algorithm
 
 
@@ -27,33 +25,26 @@ class MAML(Algorithm):
                              cfg, create_graph=not self.first_order)
         return family.loss(model(adapted, batch["xq"]), batch["yq"]).mean()
 
-    def step(self, model, family, params, opt, batch, cfg, compiled=False):
+    def static_step(self, model) -> bool:
+        """The hand-written meta-gradient is a fixed sequence of kernels; a second-order step on
+        a model without a hand-written Hessian-vector product (the ConvNet) is autograd's."""
+        return self.first_order or hasattr(model, "hvp")
+
+    def step(self, model, family, params, opt, batch, cfg):
         """One meta-iteration with the hand-written meta-gradient (metagrad.py): the same
-        gradient as autograd through outer_loss, without building a graph. compiled=True runs
-        it through torch.compile, falling back to eager (with a warning) if that fails.
+        gradient as autograd through outer_loss, without building a graph; then Adam.
         A model without a hand-written Hessian-vector product (the ConvNet) takes second-order
-        steps by autograd through outer_loss instead."""
-        if not self.first_order and not hasattr(model, "hvp"):
-            return super().step(model, family, params, opt, batch, cfg).detach()
-        return self._hand_step(model, family, params, opt, batch, cfg, compiled)
+        steps by autograd through outer_loss instead (Algorithm.step)."""
+        if not self.static_step(model):
+            return super().step(model, family, params, opt, batch, cfg)
+        return self._hand_step(model, family, params, opt, batch, cfg)
 
     @torch.no_grad()
-    def _hand_step(self, model, family, params, opt, batch, cfg, compiled):
+    def _hand_step(self, model, family, params, opt, batch, cfg):
         theta, lr, keys = self.adapt_spec(params, cfg, model)
-        args = (model, family, theta, batch, cfg.inner_steps, lr)
-        kw = dict(first_order=self.first_order, keys=keys)
-        if compiled and not getattr(self, "compile_failed", False):
-            try:
-                loss, grads, lr_grads = compiled_meta_gradient()(*args, **kw)
-            except Exception as e:  # no C++ compiler, unsupported backend, ...
-                warnings.warn(f"torch.compile failed ({type(e).__name__}); training eagerly")
-                self.compile_failed = True
-                loss, grads, lr_grads = meta_gradient(*args, **kw)
-        else:
-            loss, grads, lr_grads = meta_gradient(*args, **kw)
-        for k, p in params.items():
-            p.grad = grads[k] if k in grads else lr_grads[k[3:]]
-        opt.step()
+        loss, grads, lr_grads = meta_gradient(model, family, theta, batch, cfg.inner_steps, lr,
+                                              first_order=self.first_order, keys=keys)
+        opt.step([grads[k] if k in grads else lr_grads[k[3:]] for k in params])
         return loss
 
 

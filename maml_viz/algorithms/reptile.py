@@ -20,10 +20,13 @@ class Reptile(Algorithm):
     def make_optimizer(self, params, cfg, lr_scale=None):
         return None
 
-    def step(self, model, family, params, opt, batch, cfg, compiled=False):
+    def static_step(self, model) -> bool:
+        return True
+
+    @torch.no_grad()
+    def step(self, model, family, params, opt, batch, cfg):
         theta = {k: v.detach() for k, v in params.items()}
         adapted = self.adapt(model, family, theta, batch["xs"], batch["ys"], cfg.inner_steps, cfg)
-        with torch.no_grad():
-            for k, v in params.items():
-                v.add_(cfg.outer_lr * (adapted[k] - theta[k]).mean(0))
-            return family.loss(model(adapted, batch["xq"]), batch["yq"]).mean()
+        for k, v in params.items():
+            v.add_(cfg.outer_lr * (adapted[k] - theta[k]).mean(0))
+        return family.loss(model(adapted, batch["xq"]), batch["yq"]).mean()

@@ -45,6 +45,9 @@ class TaskFamily:
     in_dim = 1
     config_defaults = {}           # TrainConfig defaults for this family
     description = ""
+    # options added after runs were stored: a config leaves them out while they are at their
+    # default, so that the stored runs' keys (content hashes) stay valid
+    unkeyed_defaults = ()
     # the evaluation protocol's defaults (evaluate.py)
     eval_steps = 10                # adaptation steps 0..S
     eval_tasks = 1000              # held-out tasks
@@ -65,6 +68,12 @@ class TaskFamily:
             raise ConfigError("family_options", str(e))
         fam.check()
         return fam
+
+    def resolved_options(self) -> dict:
+        """Every option with its value, as a config stores them (see unkeyed_defaults)."""
+        defaults = {f.name: f.default for f in dataclasses.fields(self)}
+        return {k: v for k, v in dataclasses.asdict(self).items()
+                if not (k in self.unkeyed_defaults and v == defaults[k])}
 
     def check(self) -> None:
         for f in dataclasses.fields(self):
@@ -87,6 +96,14 @@ class TaskFamily:
     def sample_batch(self, n_tasks: int, k_support: int, k_query: int, gen: torch.Generator):
         """One meta-iteration's data: {"tasks": [T, P], ...what the family's step needs}."""
         raise NotImplementedError
+
+    def sample_batches(self, n_iters: int, n_tasks: int, k_support: int, k_query: int,
+                       gen: torch.Generator) -> dict:
+        """n_iters meta-iterations' data at once, each tensor with a leading iteration dimension:
+        the same numbers as n_iters calls of sample_batch in a row (the trainer draws a chunk of
+        iterations at a time, however it is chunked). A family may override it with one draw."""
+        bs = [self.sample_batch(n_tasks, k_support, k_query, gen) for _ in range(n_iters)]
+        return {k: torch.stack([b[k] for b in bs]) for k in bs[0]}
 
     # ------------------------------------------------------------------ protocol, plotting
     def query_label(self, n: int) -> str | int:
@@ -127,6 +144,15 @@ class SupervisedFamily(TaskFamily):
         xq, yq = self.eval_points(tasks, n_query, gen)
         return {"tasks": tasks, "xs": xs, "ys": ys, "xq": xq, "yq": yq}
 
+    def validation_batch(self, n_tasks: int, k_support: int, n_query: int,
+                         gen: torch.Generator) -> tuple:
+        """(xs, ys, xq, yq) of the common validation measure (validation.py): tasks of the
+        training distribution, n_query query points (per class) from eval_points."""
+        tasks = self.sample_tasks(n_tasks, gen)
+        xs, ys = self.sample_points(tasks, k_support, gen)
+        xq, yq = self.eval_points(tasks, n_query, gen)
+        return xs, ys, xq, yq
+
     def eval_points(self, tasks: torch.Tensor, n: int, gen: torch.Generator):
         """Query points of the evaluation protocol (default: like sample_points)."""
         return self.sample_points(tasks, n, gen)
@@ -156,8 +182,35 @@ class RegressionFamily(SupervisedFamily):
     kind = "regression"
     metric = "mse"
 
-    def target(self, tasks: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    def task_ranges(self) -> tuple:
+        """(low, high) of each task parameter, each drawn uniformly, one after the other."""
         raise NotImplementedError
+
+    def target(self, tasks: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """The true function: tasks [..., T, P], x [..., T, M, D] -> y [..., T, M, 1]."""
+        raise NotImplementedError
+
+    def sample_tasks(self, n, gen):
+        return torch.stack([uniform((n,), lo, hi, gen) for lo, hi in self.task_ranges()], dim=1)
+
+    def sample_points(self, tasks, n, gen):
+        lo, hi = self.x_range()
+        x = uniform((tasks.shape[0], n, self.in_dim), lo, hi, gen).to(tasks.dtype)
+        return x, self.target(tasks, x)
+
+    def sample_batches(self, n_iters, n_tasks, k_support, k_query, gen):
+        """One draw of uniform numbers for all n_iters iterations, laid out as sample_batch
+        consumes them (task parameters, support x, query x, per iteration): the same batches."""
+        ranges, d = self.task_ranges(), self.in_dim
+        sizes = [n_tasks] * len(ranges) + [n_tasks * k_support * d, n_tasks * k_query * d]
+        u = torch.split(torch.rand((n_iters, sum(sizes)), generator=gen, device=gen.device),
+                        sizes, dim=1)
+        tasks = torch.stack([lo + (hi - lo) * p for (lo, hi), p in zip(ranges, u)], dim=-1)
+        lo, hi = self.x_range()
+        xs = (lo + (hi - lo) * u[-2]).reshape(n_iters, n_tasks, k_support, d)
+        xq = (lo + (hi - lo) * u[-1]).reshape(n_iters, n_tasks, k_query, d)
+        return {"tasks": tasks, "xs": xs, "ys": self.target(tasks, xs),
+                "xq": xq, "yq": self.target(tasks, xq)}
 
     def loss(self, pred, y):
         return ((pred - y) ** 2).mean(dim=(-2, -1))

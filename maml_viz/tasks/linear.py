@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import torch
-
 from ..config import ConfigError
-from .base import RegressionFamily, uniform
+from .base import RegressionFamily
 
 
 @dataclass(frozen=True)
@@ -31,17 +29,11 @@ class Linear(RegressionFamily):
             if getattr(self, lo) >= getattr(self, hi):
                 raise ConfigError(f"family_options.{lo}", f"must be below {hi}")
 
-    def sample_tasks(self, n, gen):
-        a = uniform((n,), self.slope_min, self.slope_max, gen)
-        b = uniform((n,), self.intercept_min, self.intercept_max, gen)
-        return torch.stack([a, b], dim=1)
-
-    def sample_points(self, tasks, n, gen):
-        x = uniform((tasks.shape[0], n, 1), self.x_min, self.x_max, gen).to(tasks.dtype)
-        return x, self.target(tasks, x)
+    def task_ranges(self):
+        return ((self.slope_min, self.slope_max), (self.intercept_min, self.intercept_max))
 
     def target(self, tasks, x):
-        return tasks[:, 0, None, None] * x + tasks[:, 1, None, None]
+        return tasks[..., 0, None, None] * x + tasks[..., 1, None, None]
 
     def x_range(self):
         return (self.x_min, self.x_max)

@@ -35,6 +35,14 @@ class Navigation(RLFamily):
     # a policy-gradient meta-gradient is noisy, and a constant rate keeps θ wandering around the
     # optimum (measured: README, "2D navigation")
     lr_decay: float = 1.0
+    # the outer update: 0 = Adam (the default), > 0 = the paper's TRPO with this KL step (0.01 in
+    # the paper): conjugate gradient on Fisher-vector products through the inner update, then a
+    # backtracking line search (rl.trpo_step)
+    trpo_kl: float = 0.0
+
+    # options added after runs were stored: left out of a config while at their default, so
+    # that the stored runs keep their keys (registry.check_config)
+    unkeyed_defaults = ("trpo_kl",)
 
     name = "navigation"
     label = "2D navigation (RL)"
@@ -60,6 +68,9 @@ class Navigation(RLFamily):
             raise ConfigError("family_options.lr_decay", "must be in [0, 1]")
         if not 0.0 <= self.dice_lambda <= 1.0:
             raise ConfigError("family_options.dice_lambda", "must be in [0, 1]")
+        if not 0.0 <= self.trpo_kl <= 1.0:
+            raise ConfigError("family_options.trpo_kl", "must be in [0, 1] (0: Adam; the paper's "
+                                                        "TRPO step is 0.01)")
         if not isinstance(self.horizon, int) or not 1 <= self.horizon <= 1000:
             raise ConfigError("family_options.horizon", "must be an integer in [1, 1000]")
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import torch
 
 from ..config import ConfigError
-from .base import RegressionFamily, uniform
+from .base import RegressionFamily
 
 
 @dataclass(frozen=True)
@@ -30,17 +30,11 @@ class Sinusoid(RegressionFamily):
             if getattr(self, lo) >= getattr(self, hi):
                 raise ConfigError(f"family_options.{lo}", f"must be below {hi}")
 
-    def sample_tasks(self, n, gen):
-        amp = uniform((n,), self.amp_min, self.amp_max, gen)
-        phase = uniform((n,), self.phase_min, self.phase_max, gen)
-        return torch.stack([amp, phase], dim=1)
-
-    def sample_points(self, tasks, n, gen):
-        x = uniform((tasks.shape[0], n, 1), self.x_min, self.x_max, gen).to(tasks.dtype)
-        return x, self.target(tasks, x)
+    def task_ranges(self):
+        return ((self.amp_min, self.amp_max), (self.phase_min, self.phase_max))
 
     def target(self, tasks, x):
-        amp, phase = tasks[:, 0, None, None], tasks[:, 1, None, None]
+        amp, phase = tasks[..., 0, None, None], tasks[..., 1, None, None]
         return amp * torch.sin(x - phase)
 
     def x_range(self):

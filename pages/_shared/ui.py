@@ -1,12 +1,15 @@
 """Streamlit helpers shared by the pages: the process-wide store and job manager, the sidebar,
-run lookup with a "train it now" fallback, and a polling progress panel. (This folder is not a
-page: Streamlit only lists .py files directly inside pages/.) torch and the engine are imported
-lazily, so that the home page can draw from precomputed data before torch has loaded."""
+run lookup with a "train it now" fallback, a polling progress panel, a page's settings kept in
+the session and mirrored in the URL (`View`), the run picker and the "copy link" button. (This
+folder is not a page: Streamlit only lists .py files directly inside pages/.) torch and the
+engine are imported lazily, so that the home page can draw from precomputed data before torch
+has loaded."""
 from __future__ import annotations
 
 import os
 import threading
 from pathlib import Path
+from urllib.parse import quote
 
 import streamlit as st
 
@@ -55,10 +58,30 @@ def setup(title: str, icon: str = "🧭", light: bool = False):
             return None
         st.markdown(f"**Device:** {b.device_name}")
         st.markdown(f"**Runs in memory:** {len(b.store)}")
-        active = b.jobs.active()
-        if active:
-            st.markdown(f"**Training now:** {', '.join(label(j.config.algo) for j in active)}")
+        (training_now_live if b.jobs.active() else training_now)()
     return b
+
+
+def session_id() -> str:
+    """This browser session's id: jobs remember who started them (only they can stop them)."""
+    import uuid
+    return st.session_state.setdefault("_session_id", uuid.uuid4().hex)
+
+
+def training_now():
+    """The sidebar's line about training, from the job list itself (all sessions)."""
+    jobs = backend().jobs
+    running, waiting = jobs.running(), jobs.waiting()
+    if running:
+        st.markdown(f"**Training now:** {', '.join(label(j.config.algo) for j in running)}"
+                    + (f" ({len(waiting)} waiting)" if waiting else ""))
+    if st.session_state.get("_sidebar_training") and not running and not waiting:
+        st.session_state._sidebar_training = False
+        st.rerun()                              # redraw the page: it may show the new runs
+    st.session_state._sidebar_training = bool(running or waiting)
+
+
+training_now_live = st.fragment(run_every=2.0)(training_now)
 
 
 def label(algo: str) -> str:
@@ -109,7 +132,6 @@ def get_run(cfg):
 def runs_or_train(cfgs: list, key: str):
     """Runs for every config; for missing ones, offer to train them (in the background) and
     show live progress. Returns {algo: run} for those available now."""
-    b = backend()
     have, missing = {}, []
     for cfg in cfgs:
         run = get_run(cfg)
@@ -119,19 +141,33 @@ def runs_or_train(cfgs: list, key: str):
             missing.append(cfg)
             if run is not None:
                 have[cfg.algo] = run
-    if missing:
-        jobs = [b.jobs.get(c.key()) for c in missing]
-        running = [j for j in jobs if j is not None and j.active]
-        if not running:
-            names = ", ".join(f"{label(c.algo)} ({c.iterations:,} iterations)" for c in missing)
-            st.info(f"Not trained yet: {names}. Training runs in the background; you can keep "
-                    f"using the app meanwhile.")
-            if st.button("Train now", key=f"train-{key}", type="primary"):
-                for c in missing:
-                    b.jobs.submit(c)
-                st.rerun()
-        progress_panel([c.key() for c in missing], key)
+    offer_training(missing, key)
     return have
+
+
+def offer_training(missing: list, key: str):
+    """For configs that are not trained: a "Train now" button and, while they train, progress."""
+    if not missing:
+        return
+    b = backend()
+    jobs = [b.jobs.get(c.key()) for c in missing]
+    if not any(j is not None and j.active for j in jobs):
+        names = ", ".join(f"{label(c.algo)} ({c.iterations:,} iterations)" for c in missing)
+        st.info(f"Not trained yet: {names}. Training runs in the background; you can keep "
+                f"using the app meanwhile.")
+        for path, why in (d for c in missing for d in b.store.damage(c)):
+            st.warning(f"The stored copy {path} is damaged ({why}); training replaces it.")
+        if st.button("Train now", key=f"train-{key}", type="primary",
+                     help="Start training these settings in the background"):
+            from maml_viz.jobs import JobRefused
+            try:
+                for c in missing:
+                    b.jobs.submit(c, owner=session_id())
+            except JobRefused as e:
+                st.error(f"Could not start the training: {e}")
+            else:
+                st.rerun()
+    progress_panel([c.key() for c in missing], key)
 
 
 @st.fragment(run_every=1.0)
@@ -168,3 +204,147 @@ def partial_warning(run):
 
 def config_error(e):
     st.error(f"Invalid setting {e.field}: {str(e).split(': ', 1)[-1]}")
+
+
+# ----------------------------------------------------------------------------- settings and links
+class View:
+    """A page's settings, kept across page visits and mirrored in the URL's query string.
+
+    A setting comes from the link when the link's value is new (a shared link opened in a fresh
+    browser, an "Open in Playground" button), else from what this session last chose on the
+    page, else from the default. Widgets are created with key=view.seed(name, default, options)
+    and no value of their own; publish() writes the settings back to the URL at the end."""
+
+    def __init__(self, page: str, casts: dict):
+        from maml_viz import explore
+        ss = st.session_state
+        self.page = page
+        self.kept = ss.setdefault(f"_view_{page}", {})            # not a widget key: survives
+        written = ss.get(f"_view_{page}_url", {})                  # what this page last wrote
+        params = st.query_params.to_dict()
+        values, self.problems = explore.read_query(params, casts)
+        self.fresh = {k: v for k, v in values.items() if params.get(k) != written.get(k)}
+        self.scopes = {}
+        for p in self.problems:
+            st.warning(p)
+
+    def key(self, name: str, scope: str = "") -> str:
+        return f"{self.page}_{name}" + (f"_{scope}" if scope else "")
+
+    def get(self, name: str, default=None, scope: str = ""):
+        return self.kept.get(f"{name}@{scope}" if scope else name, default)
+
+    def seed(self, name: str, default, options=None, scope: str = "") -> str:
+        """Put the setting into the widget's state before the widget is created; returns the
+        widget's key. scope: a setting kept separately per scope (e.g. α per run)."""
+        k, ss = self.key(name, scope), st.session_state
+        kept = f"{name}@{scope}" if scope else name
+        self.scopes[name] = kept
+        forced = name in self.fresh
+        if forced:                      # the link's value applies to the current scope
+            self.kept[kept] = self.fresh.pop(name)
+        value = self.kept.get(kept, default)
+        if isinstance(value, list):                         # a multiselect: keep what exists
+            value = [v for v in value if options is None or v in options]
+            bad = k in ss and not all(v in options for v in ss[k])
+        else:
+            if options is not None and value not in options:
+                value = default if default in options else options[0]
+            bad = options is not None and k in ss and ss[k] not in options
+        if forced or k not in ss or bad:
+            ss[k] = value
+        return k
+
+    def take(self, name: str, default):
+        """A setting that is not a widget (the step, a task number): the link's, else kept."""
+        if name in self.fresh:
+            self.kept[name] = self.fresh.pop(name)
+        return self.kept.get(name, default)
+
+    def publish(self, **values):
+        """Remember the settings and write them into the URL (None: left out)."""
+        for k, v in values.items():
+            if v is not None:
+                self.kept[self.scopes.get(k, k)] = v
+        text = {k: _text(v) for k, v in values.items() if v is not None}
+        st.session_state[f"_view_{self.page}_url"] = text
+        if st.query_params.to_dict() != text:
+            st.query_params.from_dict(text)
+
+
+def _text(v) -> str:
+    if isinstance(v, (list, tuple)):
+        return ",".join(_text(x) for x in v)
+    if isinstance(v, float):
+        return f"{v:g}"
+    return str(v)
+
+
+def share_link():
+    """The "copy link" button (the URL already holds the page's settings and the chart's step),
+    and the script that keeps the step in the URL (pages/_shared/stepsync.js)."""
+    js = (Path(__file__).parent / "stepsync.js").read_text()
+    st.html(f"""<script>{js}</script>
+<button data-maviz-copy="1" title="Copies this page's address: it opens the same
+ chart, with the same settings and step, in any browser" style="width:100%;padding:0.4rem;
+ border:1px solid rgba(49,51,63,0.2);border-radius:0.5rem;background:white;cursor:pointer;
+ font:inherit">Copy link to this view</button>""", unsafe_allow_javascript=True)
+
+
+def run_link(page: str, **params) -> str:
+    """A relative link that opens `page` with these settings (e.g. run=<key>)."""
+    return page + "?" + "&".join(f"{k}={quote(_text(v))}" for k, v in params.items())
+
+
+# ----------------------------------------------------------------------------- the run picker
+def _listing_signature() -> tuple:
+    sig = []
+    for root in backend().store.roots:
+        try:
+            sig += [(e.path, e.stat().st_mtime_ns) for e in os.scandir(root) if e.is_dir()]
+        except OSError:
+            pass
+    return tuple(sorted(sig))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _listing(signature: tuple) -> list:
+    return [dict(r, when=os.path.getmtime(r["path"])) for r in backend().store.list()
+            if r["config"] is not None]
+
+
+def find_run(key: str):
+    """The stored run summary with this key (any family), or None."""
+    return next((r for r in _listing(_listing_signature()) if r["key"] == key), None)
+
+
+def stored_runs(family: str, algo: str | None = None) -> list:
+    """Summaries of every stored run of the family (and algorithm), bundled and the user's."""
+    return [r for r in _listing(_listing_signature()) if r["config"].family == family
+            and (algo is None or r["config"].algo == algo)]
+
+
+def run_choices(family: str, algos: list) -> tuple[dict, dict]:
+    """({key: label}, {key: config}) for every stored run of the family with one of `algos`,
+    the default configs first (trained or not: an untrained one offers to train)."""
+    from maml_viz import explore
+    labels, cfgs = {}, {}
+    for a in algos:
+        d = config_for(family, a)
+        labels[d.key()], cfgs[d.key()] = f"{label(a)} · default settings, not trained yet", d
+    for r in sorted(stored_runs(family), key=lambda r: -r["when"]):
+        c = r["config"]
+        if c.algo not in algos:
+            continue
+        labels[r["key"]] = explore.run_label(c, r["training"], config_for(family, c.algo),
+                                             r.get("read_only"), r["when"], label(c.algo))
+        cfgs[r["key"]] = c
+    return labels, cfgs
+
+
+def open_runs(cfgs: list, key: str) -> dict:
+    """{run key: run} for the picked configs that are stored (a run stopped early included: the
+    page says so); offers to train the others."""
+    have = {c.key(): r for c in cfgs if (r := get_run(c)) is not None}
+    offer_training([c for c in cfgs if c.key() not in have], key)
+    return have

@@ -1,0 +1,292 @@
+"""Soak test: N simulated users share one app for a while, exploring every page and training
+small runs on the Train page (several users sometimes asking for the same settings, some
+stopping their job); then the store is checked. Prints: requests served, latency (median, p95,
+max), errors, and runs lost or duplicated.
+
+    nice -n 10 python benchmarks/soak.py --users 8 --minutes 5            # AppTest sessions
+    nice -n 10 python benchmarks/soak.py --users 8 --minutes 5 --browser  # Chromium contexts
+
+Default: N AppTest sessions in one process sharing the app's cached backend (one store, one job
+queue whose trainings run in child processes, as on a server), taking turns: a request is one
+run of a page script caused by a user action (opening a page, pressing a button, submitting the
+form), timed server-side. --browser: N browser contexts in one headless Chromium against a real
+server, timed from the action until the page is idle again (this needs far more CPU than a 2-core
+machine shared with other work has). Errors: an exception on a page or a request that does not
+finish (120 s). Lost: a training that finished (done, or stopped and kept) whose run is not in
+the store, healthy, at the end. Duplicated: a config trained again after it was done (the job
+log) or stored in more than one folder.
+"""
+import argparse
+import asyncio
+import os
+import random
+import re
+import statistics
+import sys
+import tempfile
+import time
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+
+IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+RUNNING = '[data-testid="stApp"][data-test-script-state="running"]'
+PAGES = {"": "Learning to learn", "Playground": "Playground", "Train": "Train",
+         "Compare": "Compare algorithms", "Navigation": "Navigation"}
+BUTTONS = {"": "Try another task", "Playground": "New task", "Compare": "Another task",
+           "Navigation": "Random goal"}
+SEEDS = range(101, 141)           # a small pool: users often ask for the same settings
+ITERATIONS = (2000, 20_000)       # straight lines: a few seconds, or long enough to be stopped
+
+
+class Stats:
+    def __init__(self):
+        self.latency, self.errors, self.seen_done, self.submitted = [], [], set(), set()
+
+
+WATCH = """
+window.__st = [];
+new MutationObserver(() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  if (app) window.__st.push([performance.now(), app.getAttribute('data-test-script-state')]);
+}).observe(document, {attributes: true, subtree: true, attributeFilter: ['data-test-script-state']});
+"""
+RERUN_DONE = """(t0) => { const ev = (window.__st || []).filter(e => e[0] > t0);
+  const r = ev.findIndex(e => e[1] === 'running');
+  const d = r < 0 ? null : ev.slice(r).find(e => e[1] === 'notRunning');
+  return d ? d[0] : (r < 0 && performance.now() - t0 > 2000 ? -1 : false); }"""
+
+
+def key_of(seed, iterations=None):
+    from maml_viz.registry import make_config
+    return make_config(family="linear", algo="maml", seed=seed, iterations=iterations).key()
+
+
+async def settle(page, timeout=90_000):
+    await page.wait_for_selector(IDLE, timeout=timeout)
+
+
+async def act(stats, page, what, action, heading=None):
+    """Do `action` (a page open if heading is given, else a click) and time the server's
+    answer: until the heading is shown and the script idle, or until the rerun it caused ends."""
+    t_wall = time.perf_counter()
+    try:
+        if heading is not None:
+            await action()
+            await page.get_by_role("heading", name=heading).first.wait_for(timeout=90_000)
+            await settle(page)
+            stats.latency.append(time.perf_counter() - t_wall)
+        else:
+            t0 = await page.evaluate("performance.now()")
+            await action()
+            done = await (await page.wait_for_function(RERUN_DONE, arg=t0, timeout=90_000,
+                                                       polling=50)).json_value()
+            if done > 0:                         # (-1: the action caused no rerun)
+                stats.latency.append((done - t0) / 1000)
+        if await page.locator('[data-testid="stException"]').count():
+            stats.errors.append(f"{what}: exception shown")
+    except Exception as e:
+        stats.errors.append(f"{what}: {type(e).__name__}: {str(e).splitlines()[0][:120]}")
+
+
+async def user(i, browser, url, stats, deadline):
+    rng = random.Random(i)
+    ctx = await browser.new_context(viewport={"width": 1400, "height": 900} if i % 4 else
+                                    {"width": 390, "height": 844})
+    await ctx.add_init_script(WATCH)
+    page = await ctx.new_page()
+    page.set_default_timeout(90_000)
+    mine = None
+    while time.time() < deadline:
+        try:
+            mine = await visit(i, rng, page, url, stats, mine)
+        except Exception as e:                 # a step that timed out outside a timed action
+            stats.errors.append(f"user {i}: {type(e).__name__}: {str(e).splitlines()[0][:120]}")
+        await page.wait_for_timeout(rng.randint(500, 3000))            # reading
+    await ctx.close()
+
+
+async def visit(i, rng, page, url, stats, mine):
+    """One page visit of user i: open a page, maybe press its button, maybe train or stop."""
+    path = rng.choice(list(PAGES) + ["Train", "Train"])
+    n_err = len(stats.errors)
+    await act(stats, page, f"user {i} opens /{path}", lambda: page.goto(f"{url}/{path}"),
+              heading=PAGES[path])
+    if len(stats.errors) > n_err:
+        return mine
+    if path in BUTTONS and rng.random() < 0.7:
+        b = page.get_by_role("button", name=BUTTONS[path])
+        if await b.count():
+            await act(stats, page, f"user {i} presses {BUTTONS[path]}", b.first.click)
+    if path == "Train":
+        texts = await page.locator('[data-testid="stProgress"]').all_inner_texts()
+        for t in texts:
+            m = re.search(r"seed (\d+)\): (done|stopped at)", t)
+            if m:
+                stats.seen_done.add(key_of(int(m.group(1))))
+        busy = any("yours" in t and ("training" in t or "waiting" in t or "starting" in t)
+                   for t in texts)
+        if not busy and rng.random() < 0.6:
+            seed = rng.choice(SEEDS)
+            await page.get_by_role("combobox", name="Task family").first.click()
+            await act(stats, page, f"user {i} picks a family",
+                      page.get_by_role("option", name="Straight lines").click)
+            await page.get_by_role("spinbutton", name="Seed").fill(str(seed))
+            await act(stats, page, f"user {i} starts seed {seed}",
+                      page.get_by_role("button", name="Start training").click)
+            stats.submitted.add(key_of(seed))
+            mine = seed
+        elif busy and mine is not None and rng.random() < 0.15:
+            stop = page.get_by_role("button", name="Stop")
+            if await stop.count():
+                await act(stats, page, f"user {i} stops", stop.first.click)
+    return mine
+
+
+async def main_async(a, url):
+    from playwright.async_api import async_playwright
+    from browser import ARGS, CHROMIUM
+    stats = Stats()
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            deadline = time.time() + 60 * a.minutes
+            await asyncio.gather(*(user(i, browser, url, stats, deadline) for i in range(a.users)))
+            # let the queue drain, then read the final state from a fresh session
+            page = await browser.new_page()
+            t0 = time.time()
+            while time.time() - t0 < 600:
+                await page.goto(f"{url}/Train")
+                await page.get_by_role("heading", name="Train").first.wait_for(timeout=60_000)
+                await settle(page)
+                texts = await page.locator('[data-testid="stProgress"]').all_inner_texts()
+                for t in texts:
+                    m = re.search(r"seed (\d+)\): (done|stopped at)", t)
+                    if m:
+                        stats.seen_done.add(key_of(int(m.group(1))))
+                if not any(w in t for t in texts for w in ("training", "waiting", "starting",
+                                                           "stopping", "saving")):
+                    break
+                await page.wait_for_timeout(3000)
+        finally:
+            await browser.close()
+    return stats
+
+
+PAGE_FILES = {"": "app.py", "Playground": "pages/1_Playground.py", "Train": "pages/2_Train.py",
+              "Compare": "pages/3_Compare.py", "Navigation": "pages/4_Navigation.py"}
+
+
+def apptest_soak(a) -> Stats:
+    from streamlit.testing.v1 import AppTest
+    import pages._shared.ui as ui
+    stats, rng = Stats(), random.Random(0)
+    users = [AppTest.from_file(os.path.join(ROOT, "app.py"), default_timeout=120)
+             for _ in range(a.users)]
+    mine = [None] * a.users
+
+    def request(what, at, fn):
+        t0 = time.perf_counter()
+        try:
+            fn()
+            stats.latency.append(time.perf_counter() - t0)
+            if at.exception:
+                stats.errors.append(f"{what}: {at.exception[0].value[:120]}")
+        except Exception as e:
+            stats.errors.append(f"{what}: {type(e).__name__}: {str(e)[:120]}")
+
+    deadline = time.time() + 60 * a.minutes
+    while time.time() < deadline:
+        for i, at in enumerate(users):
+            path = rng.choice(list(PAGES) + ["Train", "Train"])
+            request(f"user {i} opens /{path}", at,
+                    lambda: (at.switch_page(PAGE_FILES[path]), at.run()))
+            label = BUTTONS.get(path)
+            b = next((x for x in at.button if x.label == label), None) if label else None
+            if b is not None and rng.random() < 0.7:
+                request(f"user {i} presses {label}", at, lambda: b.click().run())
+            if path == "Train" and not at.exception:
+                jobs = ui.backend().jobs
+                busy = [j for j in jobs.active() if j.owner == at.session_state["_session_id"]]
+                stop = next((x for x in at.button if x.label == "Stop"), None)
+                if not busy and rng.random() < 0.6:
+                    seed, its = rng.choice(SEEDS), rng.choice(ITERATIONS)
+                    request(f"user {i} picks a family", at,
+                            lambda: at.selectbox(key="tr_family").set_value("linear").run())
+                    next(w for w in at.number_input if w.label == "Seed").set_value(seed)
+                    next(w for w in at.number_input if w.label == "Meta-iterations").set_value(its)
+                    request(f"user {i} starts seed {seed}", at, lambda: at.button(
+                        key="FormSubmitter:train_form_linear-Start training").click().run())
+                    stats.submitted.add(key_of(seed, its))
+                    mine[i] = seed
+                elif busy and stop is not None and rng.random() < 0.3:
+                    request(f"user {i} stops", at, lambda: stop.click().run())
+            time.sleep(rng.uniform(0.05, 0.3))                   # between users' requests
+    jobs = ui.backend().jobs
+    t0 = time.time()
+    while jobs.active() and time.time() - t0 < 600:             # let the queue drain
+        time.sleep(1)
+    for j in jobs.jobs():
+        if j.status in ("done", "stopped") and j.run is not None:
+            stats.seen_done.add(j.key)
+    jobs.shutdown()
+    return stats
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--users", type=int, default=8)
+    ap.add_argument("--minutes", type=float, default=5.0)
+    ap.add_argument("--browser", action="store_true", help="Chromium contexts, a real server")
+    a = ap.parse_args()
+    from maml_viz.registry import make_config
+    from maml_viz.store import RunStore, check_run, scan
+
+    runs = tempfile.mkdtemp(prefix="soak-runs-")
+    log = runs + ".jobs.log"
+    os.environ["MAML_VIZ_JOB_LOG"] = log                  # the server records what it trains
+    os.environ["MAML_VIZ_RUNS"] = runs
+    t_start = time.time()
+    if a.browser:
+        from browser import server
+        with server(runs) as (url, _):
+            stats = asyncio.run(main_async(a, url))
+    else:
+        stats = apptest_soak(a)
+    elapsed = time.time() - t_start
+    folders = [d.name for d in scan(runs)[0]]
+    debris = [p for p in os.listdir(runs) if p.startswith((".tmp-", ".old-"))]
+    lost = [k for k in sorted(stats.seen_done)
+            if k not in folders or check_run(os.path.join(runs, k)) is not None]
+    keys = stats.submitted
+    dup = [k for k in set(folders) if folders.count(k) > 1]
+    finished, started, stopped = set(), 0, 0
+    for line in open(log) if os.path.exists(log) else []:
+        _, event, key, detail = line.split(maxsplit=3)
+        started += event == "start"
+        if event == "start" and key in finished:
+            dup.append(key)                                  # trained again after it was done
+        if event == "end" and detail.strip() == "done":
+            finished.add(key)
+        stopped += event == "end" and detail.strip() in ("stopped", "cancelled")
+    unhealthy = [e["key"] for e in RunStore(runs).list() if e["error"]]
+    lat = sorted(stats.latency)
+    p95 = lat[int(0.95 * (len(lat) - 1))] if lat else float("nan")
+    print(f"soak: {a.users} users, {elapsed / 60:.1f} min (including draining the queue), "
+          f"{'headless Chromium, one server' if a.browser else 'AppTest sessions, one backend'}")
+    print("| requests served | median latency | p95 latency | max latency | errors | distinct "
+          "settings asked | trainings run (stopped or cancelled) | runs lost | runs duplicated | damaged runs | debris |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print(f"| {len(lat)} | {statistics.median(lat):.2f} s | {p95:.2f} s | {lat[-1]:.2f} s | "
+          f"{len(stats.errors)} | {len(keys)} | {started} ({stopped}) | {len(lost)} | {len(dup)} | "
+          f"{len(unhealthy)} | {len(debris)} |")
+    print(f"  (job log: {log}; runs: {runs})")
+    for e in stats.errors[:20]:
+        print("  error:", e)
+    if lost:
+        print("  lost:", lost)
+
+
+if __name__ == "__main__":
+    main()
