@@ -355,6 +355,17 @@ class ConvNet:
     def head_keys(self) -> tuple:
         return ("head.w", "head.b")
 
+    def point_cost(self) -> tuple:
+        """(multiply-adds, activations, layers) per image, for budget.py's estimates (an MLP's
+        follow from its weight shapes; a convolution's depend on the image size too)."""
+        macs, width, side, cin = 0, self.in_dim, self.side, 1
+        for c in self.hidden:
+            macs += side * side * c * cin * 9
+            width += side * side * c * 3 + (side // 2) ** 2 * c   # conv, norm, ReLU; pooled
+            side, cin = side // 2, c
+        macs += self.feat_dim * self.out_dim
+        return macs, width + self.out_dim, 4 * len(self.hidden) + 1
+
     def init(self, gen: torch.Generator, dtype=torch.float32) -> dict:
         """Convolutions: Glorot-uniform (as the MAML authors' code); batch norm: scale 1,
         shift 0; head: nn.Linear's uniform ±1/sqrt(fan_in), from `gen`."""

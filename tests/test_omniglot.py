@@ -459,3 +459,19 @@ def test_pages_for_points_do_not_offer_omniglot_but_training_does():
     assert "blobs" in ui.families(supervised=True)
     assert "omniglot" in ui.families()                         # Train
 
+
+def test_memory_and_time_estimates_count_the_convolutions():
+    """budget.py's estimates see the conv net's real work (its multiply-adds per image, as torch's
+    flop counter counts them), and an evaluation is not refused for the activations of queries
+    the conv net never holds at once (measured peaks: benchmarks/budget_check.py --family omniglot)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from maml_viz.budget import eval_estimate, model_shape, train_estimate
+    cfg = make_config(family="omniglot", algo="maml", family_options={"image_size": 20})
+    model = make_family("omniglot", {"image_size": 20}).make_model(cfg.hidden)
+    with FlopCounterMode(display=False) as fc:
+        model(model.init(torch.Generator().manual_seed(0)), torch.rand(1, 1, 400))
+    assert 2 * model_shape(cfg).macs == fc.get_total_flops()
+    cfg = make_config(family="omniglot", algo="maml")
+    assert train_estimate(cfg).work[0] > 32 * 10 * 2.5e6          # > one forward per image
+    assert 300e6 < eval_estimate(cfg).bytes < 4e9
