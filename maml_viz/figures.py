@@ -824,9 +824,9 @@ def training_animation(its, thetas, x, true_y, before, after, support, errors, o
 RIGHT, WRONG = "#009E73", "#D55E00"
 
 
-def _step_slider(n_steps: int, prefix="after ", suffix=" steps", y=-0.02):
+def _step_slider(n_steps: int, prefix="steps on this task: ", suffix="", y=-0.02, active=0):
     """A Plotly slider over frames "0".."S": the browser switches frames, no server rerun."""
-    return [dict(active=0, y=y, len=1.0, x=0, pad=dict(t=10, b=0),
+    return [dict(active=int(active), y=y, len=1.0, x=0, pad=dict(t=10, b=0),
                  currentvalue=dict(prefix=prefix, suffix=suffix, font=dict(size=13)),
                  steps=[dict(label=str(s), method="animate",
                              args=[[str(s)], dict(mode="immediate", frame=dict(duration=0, redraw=True),
@@ -835,12 +835,13 @@ def _step_slider(n_steps: int, prefix="after ", suffix=" steps", y=-0.02):
 
 
 def handwriting_grid(support, query, true, guess, letters="ABCDEFGHIJKLMNOPQRST", title=None,
-                     subtitle=None, height=520) -> go.Figure:
+                     subtitle=None, height=520, active=1) -> go.Figure:
     """The drawings to learn from (top row, one per character, lettered) and the drawings to
     recognise (below, one column per character), each with the network's guess after each
     adaptation step: a frame per step, switched by a slider in the browser. A wrong guess is
     marked ✗ in red, a right one ✓ in green. support [N, H, W], query [Q, H, W] (Q = N·q,
-    grouped by character), true [Q], guess [S+1, Q] (class indices)."""
+    grouped by character), true [Q], guess [S+1, Q] (class indices); the figure opens at step
+    `active`."""
     support, query = np.asarray(support, float), np.asarray(query, float)
     guess, true = np.asarray(guess, int), np.asarray(true, int)
     n, h, w = support.shape
@@ -879,8 +880,9 @@ def handwriting_grid(support, query, true, guess, letters="ABCDEFGHIJKLMNOPQRST"
                           text=[f"after {s} step{'s' if s != 1 else ''}: {right} of {len(true)} right"],
                           textfont=dict(size=13), showlegend=False, name="score")
 
-    fig.add_trace(marks(0))
-    fig.add_trace(score(0))
+    active = int(min(max(active, 0), len(guess) - 1))
+    fig.add_trace(marks(active))
+    fig.add_trace(score(active))
     fig.frames = [go.Frame(data=[marks(s), score(s)], traces=[2, 3], name=str(s))
                   for s in range(len(guess))]
     fig = _layout(fig, title, subtitle, height=height, legend=False)
@@ -888,15 +890,15 @@ def handwriting_grid(support, query, true, guess, letters="ABCDEFGHIJKLMNOPQRST"
     fig.update_yaxes(visible=False, autorange=False, range=[top + q * rh, -gap], scaleanchor="x",
                      fixedrange=True)
     fig.update_layout(margin=dict(l=10, r=10, t=80 if subtitle else 50, b=10),
-                      sliders=_step_slider(len(guess)))
+                      sliders=_step_slider(len(guess), active=active))
     return fig
 
 
 def class_probabilities(series: dict, true: int, letters="ABCDEFGHIJKLMNOPQRST", title=None,
-                        subtitle=None, height=380) -> go.Figure:
+                        subtitle=None, height=380, active=1) -> go.Figure:
     """How sure each network is of each character for one drawing, after each step (a frame per
-    step, slider in the browser). series: algo -> (label, probs [S+1, N]); true: the drawing's
-    character (outlined)."""
+    step, slider in the browser, opening at step `active`). series: algo -> (label, probs
+    [S+1, N]); true: the drawing's character (outlined; none if out of range)."""
     items = list(series.items())
     n_steps, n = np.asarray(items[0][1][1]).shape
     cats = [f"{letters[j]}{' (right answer)' if j == true else ''}" for j in range(n)]
@@ -908,14 +910,15 @@ def class_probabilities(series: dict, true: int, letters="ABCDEFGHIJKLMNOPQRST",
                        hovertemplate="%{x}: %{y:.0%}<extra>" + label + "</extra>")
                 for algo, (label, p) in items]
 
-    fig = go.Figure(data=bars(0))
+    active = int(min(max(active, 0), n_steps - 1))
+    fig = go.Figure(data=bars(active))
     fig.frames = [go.Frame(data=bars(s), traces=list(range(len(items))), name=str(s))
                   for s in range(n_steps)]
     fig = _layout(fig, title, subtitle, "character", "probability", height=height)
     fig.update_yaxes(range=[0, 1], tickformat=".0%")
     fig.update_layout(barmode="group", legend=dict(orientation="h", y=1, x=1, xanchor="right",
                                                    yanchor="top", bgcolor="rgba(255,255,255,0.8)"),
-                      sliders=_step_slider(n_steps, y=-0.25),
+                      sliders=_step_slider(n_steps, y=-0.25, active=active),
                       margin=dict(l=60, r=20, t=80 if subtitle else 50, b=110))
     return fig
 

@@ -10,11 +10,10 @@ from pages._shared import ui
 b = ui.setup("Handwriting", "✍️")
 st.title("Handwriting: new letters from one example")
 st.markdown(
-    "People can learn a new letter from a single example and then recognise it in anyone's "
-    "handwriting. Here a small network tries the same. It was meta-trained on six alphabets "
-    "(Omniglot: characters drawn by 20 different people); the alphabets below, **Korean** and "
-    "**Tagalog**, it has **never seen**. It gets one drawing of each of five characters (the "
-    "top row), takes a few gradient steps on them, and guesses what the drawings below are.")
+    "People learn a new letter from one example and then read it in anyone's handwriting. Can "
+    "a network? This one was meta-trained on six alphabets of handwritten characters (Omniglot); "
+    "**Korean** and **Tagalog** it has **never seen**. It gets one drawing of each of five "
+    "characters (top row), takes a few gradient steps on them, and guesses the drawings below.")
 ss = st.session_state
 ss.setdefault("hw_seed", 0)
 ss.setdefault("hw_draw", 0)
@@ -61,7 +60,8 @@ for col, a in zip(cols, ALGOS):
         subtitle=proto, height=560), key=f"hw_grid_{a}")
 cols[0].caption("Top row: the one drawing of each character the network learns from (A–E). "
                 "Below: other people's drawings, one column per character, with the network's "
-                "guess (✓ right, ✗ wrong). Move the slider to see the guesses after each step.")
+                "guess (✓ right, ✗ wrong) after one step. Move the slider: at 0 it has not "
+                f"learned anything yet (chance), then step by step to {steps}.")
 cols[1].caption("The same task for a network trained on the same alphabets without "
                 "meta-learning (every task's drawings pooled, each with its task's labels), then "
                 "fine-tuned with the same steps: a few steps on five drawings teach it little.")
@@ -81,8 +81,10 @@ st.caption("Before adapting, the network cannot know which label is which (A–E
            "it), so it is at chance. Each step on the five examples shifts the probabilities; a "
            "meta-learned network becomes sure of the right answer within a step or two.")
 
-st.subheader("Your turn: draw one of the five")
+st.subheader("Your turn: copy one of the five characters")
 ss.setdefault("hw_strokes", [])
+st.image([255 - im for im in ep["support_img"]], width=56,
+         caption=[hw.LETTERS[j] for j in range(len(chars))])
 d1, d2 = st.columns([1, 1.6])
 ev = d1.plotly_chart(figures.drawing_canvas(ss.hw_strokes, title="Draw here",
                                             subtitle="drag to draw a stroke; repeat"),
@@ -92,9 +94,10 @@ lasso = ((ev or {}).get("selection") or {}).get("lasso") or []
 if lasso and len(lasso[-1].get("x", [])) > 1:
     ss.hw_strokes.append([[float(x), float(y)] for x, y in zip(lasso[-1]["x"], lasso[-1]["y"])])
     st.rerun()
-meant = d2.radio("Which character did you draw?", range(len(chars)), horizontal=True,
+meant = d2.radio("Which of them did you copy?", range(len(chars)), horizontal=True,
                  format_func=lambda j: hw.LETTERS[j], key="hw_meant",
-                 help="The right answer for your drawing: its bar is outlined below.")
+                 help="The right answer for your drawing (one of the five characters above, not "
+                      "the Latin letter): its bar is outlined below.")
 if d2.button("Clear my drawing", disabled=not ss.hw_strokes):
     ss.hw_strokes = []
     st.rerun()
@@ -105,7 +108,8 @@ if ss.hw_strokes:
         {a: (ui.label(a), yours[a]) for a in ALGOS}, meant, title="Your drawing",
         subtitle=f"probabilities after 0..{steps} steps on the five examples", height=340),
         key="hw_yours")
-d1.caption("Each drag of the mouse (or finger) is one pen stroke. Your drawing is shrunk to "
+d1.caption("Copy one of the five characters above (A–E are only their names). "
+           "Each drag of the mouse (or finger) is one pen stroke. Your drawing is shrunk to "
            "28×28 pixels, like the dataset's, and classified with the drawings above.")
 
 with st.expander("How good is it over many tasks?"):

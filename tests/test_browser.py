@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from browser import (SHOTS, browser, count_sent, open_chart_page, plot_data, scrub, server,
-                     slider_active, wait_for_trace, wait_idle, watch_trace)
+                     slider_active, slider_ticks, wait_for_trace, wait_idle, watch_trace)
 
 PAGES = [("", "Learning to learn"), ("Playground", "Playground"), ("Train", "Train"),
          ("Compare", "Compare algorithms"), ("Navigation", "Navigation: learning to reach"),
@@ -281,16 +281,16 @@ def test_handwriting_step_slider_changes_guesses_in_the_browser_without_a_rerun(
         no_exception(page)
         page.screenshot(path=os.path.join(SHOTS, f"Handwriting-{w}.png"))
         name0, before = page.evaluate(GUESSES)
-        assert name0 == "guesses after 0 steps"
+        assert name0 == "guesses after 1 steps"          # it opens after one step
         n_sent = len(sent)
-        chart = page.locator(".js-plotly-plot").first
-        chart.scroll_into_view_if_needed()
-        box = chart.locator(".slider-rail-rect").first.bounding_box()
-        page.mouse.click(box["x"] + box["width"] - 2, box["y"] + box["height"] / 2)
-        page.wait_for_function("""() => document.querySelectorAll('.js-plotly-plot')[0]
-            ._fullData.some(d => d.name === 'guesses after 5 steps')""", timeout=10_000)
-        _, after = page.evaluate(GUESSES)
-        assert after != before and len(after) == len(before) == 15
+        seen = {}
+        for step in (0, 5):                               # before learning, and the last step
+            x, y = slider_ticks(page, 0)[step]
+            page.mouse.click(x, y)
+            page.wait_for_function(f"""() => document.querySelectorAll('.js-plotly-plot')[0]
+                ._fullData.some(d => d.name === 'guesses after {step} steps')""", timeout=10_000)
+            seen[step] = page.evaluate(GUESSES)[1]
+        assert seen[0] != before and len(seen[0]) == len(before) == len(seen[5]) == 15
         assert len(sent) == n_sent, "moving the step slider sent messages to the server"
         page.screenshot(path=os.path.join(SHOTS, f"Handwriting-{w}-step5.png"))
         page.close()

@@ -423,6 +423,8 @@ def test_handwriting_figures_have_a_frame_per_step_and_mark_wrong_guesses():
     marks0, marks1 = fig.frames[0].data[0].text, fig.frames[1].data[0].text
     assert sum("✗" in t for t in marks0) == 12 and sum("✓" in t for t in marks1) == 15
     assert "3 of 15" in fig.frames[0].data[1].text[0] and "15 of 15" in fig.frames[1].data[1].text[0]
+    # it opens after one step (as the other pages' charts), slider and drawn data alike
+    assert fig.layout.sliders[0].active == 1 and fig.data[2].text == fig.frames[1].data[0].text
     probs = np.full((3, 5), 0.2)
     bars = figures.class_probabilities({"maml": ("MAML", probs), "pretrained": ("Pre", probs)}, 2)
     assert len(bars.frames) == 3 and len(bars.frames[0].data) == 2
