@@ -98,7 +98,8 @@ meant = d2.radio("Which of them did you copy?", range(len(chars)), horizontal=Tr
                  format_func=lambda j: hw.LETTERS[j], key="hw_meant",
                  help="The right answer for your drawing (one of the five characters above, not "
                       "the Latin letter): its bar is outlined below.")
-if d2.button("Clear my drawing", disabled=not ss.hw_strokes):
+if d2.button("Clear my drawing", disabled=not ss.hw_strokes,
+             help="Remove your strokes and start a new drawing"):
     ss.hw_strokes = []
     st.rerun()
 if ss.hw_strokes:

@@ -344,3 +344,18 @@ def test_handwriting_page_pickers_change_the_task():
     chars = at.multiselect[0]
     chars.unselect(chars.value[0]).run()        # four characters: a clear message, no chart
     assert at.warning and "Pick five" in at.warning[0].value
+
+
+WIDGETS = ["button", "selectbox", "multiselect", "slider", "select_slider", "number_input",
+           "text_input", "text_area", "radio", "toggle", "checkbox"]
+
+
+@pytest.mark.parametrize("page,query", [(p, {}) for p in PAGES] +
+                         [("pages/1_Playground.py", {"family": "blobs"})])
+def test_every_widget_explains_itself(page, query):
+    at = app(page, **query)
+    no_problems(at)
+    seen = [(kind, el.label) for kind in WIDGETS for el in at.get(kind)]
+    assert seen, "the page shows no widget at all?"
+    bare = [(kind, el.label) for kind in WIDGETS for el in at.get(kind) if not el.help]
+    assert not bare, f"widgets without help text: {bare}"

@@ -58,6 +58,12 @@ def test_deep_link_first_visit_renders(chromium, tmp_path, path, heading):
         if path != "Train":
             data = plot_data(page)
             assert data and any(t["n"] > 0 for t in data)
+        # every labelled input widget in the page's body shows a help icon beside its label
+        unhelped = page.evaluate("""() => Array.from(document.querySelectorAll(
+                '[data-testid="stMain"] [data-testid="stWidgetLabel"]'))
+            .filter(l => l.innerText.trim() && !l.querySelector('[data-testid="stTooltipIcon"]'))
+            .map(l => l.innerText.trim())""")
+        assert unhelped == [], f"input widgets without a help icon: {unhelped}"
         shot(page, path or "Learn")
         print(f"{path or 'Learn'}: ready {ready:.1f} s after server start")
         page.close()

@@ -54,11 +54,11 @@ def setup(title: str, icon: str = "🧭", light: bool = False):
         st.page_link("pages/5_Handwriting.py", label="Handwriting", icon=":material/draw:")
         st.divider()
         if b is None:
-            st.caption("The compute device is shown once a page loads a model.")
             return None
-        st.markdown(f"**Device:** {b.device_name}")
-        st.markdown(f"**Runs in memory:** {len(b.store)}")
         (training_now_live if b.jobs.active() else training_now)()
+        with st.expander("Advanced"):
+            st.caption(f"Computing on: {b.device_name}. Trained networks kept in memory for quick "
+                       f"reuse: {len(b.store)}.")
     return b
 
 
