@@ -4,6 +4,7 @@ training alphabets), evaluated on the held-out alphabets (Korean + Tagalog: 5-wa
 MAML paper's and Lake's numbers. Runs come from --runs-dir (trained there first if missing):
 
     python benchmarks/omniglot.py --runs-dir assets/runs [--tasks 1000] [--algos maml,pretrained]
+                                  [--hidden 64,64,64,64]   (another network than the default)
 """
 import argparse
 import dataclasses
@@ -14,6 +15,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 import torch  # noqa: E402
 
+from maml_viz.config import parse_hidden  # noqa: E402
 from maml_viz.evaluate import benchmark, evaluate, from_json, to_json  # noqa: E402
 from maml_viz.nets import widen_head  # noqa: E402
 from maml_viz.registry import check_config, make_config  # noqa: E402
@@ -72,6 +74,8 @@ def main():
     ap.add_argument("--algos", default="maml,fomaml,reptile,anil,pretrained,scratch")
     ap.add_argument("--tasks", type=int, default=1000)
     ap.add_argument("--steps", type=int, default=5)
+    ap.add_argument("--hidden", type=parse_hidden,
+                    help="conv filters per block for every listed algorithm (default: the family's)")
     ap.add_argument("--twenty", action="store_true",
                     help="also 20-way 1-shot on the held-out alphabets (4x the time of 5-way)")
     a = ap.parse_args()
@@ -79,7 +83,8 @@ def main():
     store = RunStore(a.runs_dir)
     rows = []
     for algo in a.algos.split(","):
-        cfg = make_config(family="omniglot", algo=algo)
+        cfg = make_config(family="omniglot", algo=algo,
+                          **({"hidden": a.hidden} if a.hidden else {}))
         run = get_run(store, cfg)
         t0 = time.time()
         one = stored(run, a.steps, a.tasks)
@@ -101,7 +106,8 @@ def main():
           f"Lake 20 runs, {s} steps |")
     print("|---|---|---|---|---|---|---|---|---|")
     for algo, run, d1, d5, d20, lake in rows:
-        print(f"| {algo} | {run.config.iterations} | {run.info.get('train_seconds', 0):.0f} | "
+        name = algo + (f" ({run.config.hidden[0]} filters)" if a.hidden else "")
+        print(f"| {name} | {run.config.iterations} | {run.info.get('train_seconds', 0):.0f} | "
               f"{cell(d1, 1)} | {cell(d1, s)} | {cell(d5, s)} | {cell(d20, s)} | "
               f"{cell(lake, 1)} | {cell(lake, s)} |")
     for algo, p in PAPER.items():
