@@ -60,12 +60,20 @@ CASES = [
     ("evaluation", {"family": "sinusoid", "algo": "maml", "hidden": [256, 256]}),
     ("evaluation", {"family": "blobs", "algo": "maml", "hidden": [128, 128]}),
     ("evaluation", {"family": "navigation", "algo": "maml"}),
+    ("training", {"family": "omniglot", "algo": "maml"}),
+    ("training", {"family": "omniglot", "algo": "fomaml"}),
+    ("training", {"family": "omniglot", "algo": "reptile"}),
+    ("training", {"family": "omniglot", "algo": "pretrained"}),
+    ("training", {"family": "omniglot", "algo": "maml", "hidden": [64, 64, 64, 64]}),
+    ("evaluation", {"family": "omniglot", "algo": "maml"}, 200),
+    ("evaluation", {"family": "omniglot", "algo": "maml", "family_options": {"n_way": 20}}, 100),
 ]
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="only the first few cases")
+    ap.add_argument("--family", help="only the cases of this task family")
     a = ap.parse_args()
     sys.path.insert(0, ROOT)
     import torch
@@ -76,10 +84,13 @@ def main():
     print(f"{'what':<10} {'settings':<66} {'peak MB':>8} {'est MB':>8} {'ratio':>6} "
           f"{'s':>7} {'est s':>7} {'ratio':>6}")
     worst_mem, times = 0.0, []
-    for what, kw in (CASES[:4] if a.quick else CASES):
+    cases = [c for c in CASES if a.family in (None, c[1]["family"])]
+    for what, kw, *tasks in (cases[:4] if a.quick else cases):
+        tasks = tasks[0] if tasks else None            # evaluation: held-out tasks (None: default)
         cfg = make_config(**{k: tuple(v) if k == "hidden" else v for k, v in kw.items()})
-        est = train_estimate(cfg) if what == "training" else eval_estimate(cfg)
-        r = subprocess.run([sys.executable, "-c", CHILD, ROOT, json.dumps({"what": what, "cfg": kw})],
+        est = train_estimate(cfg) if what == "training" else eval_estimate(cfg, n_tasks=tasks)
+        spec = {"what": what, "cfg": kw, "tasks": tasks}
+        r = subprocess.run([sys.executable, "-c", CHILD, ROOT, json.dumps(spec)],
                            capture_output=True, text=True, timeout=1200)
         if r.returncode:
             print(what, kw, "FAILED", r.stderr[-500:])
@@ -89,7 +100,7 @@ def main():
         mem_ratio = got["peak"] / est.bytes
         worst_mem = max(worst_mem, mem_ratio)
         times.append(est_s / max(got["seconds"], 1e-9))
-        label = ", ".join(f"{k}={v}" for k, v in kw.items())
+        label = ", ".join(f"{k}={v}" for k, v in kw.items()) + (f", tasks={tasks}" if tasks else "")
         print(f"{what:<10} {label[:66]:<66} {got['peak'] / 1e6:>8.1f} {est.bytes / 1e6:>8.1f} "
               f"{mem_ratio:>6.2f} {got['seconds']:>7.3f} {est_s:>7.3f} {times[-1]:>6.2f}")
     print(f"\nmeasured/estimated memory: at most {worst_mem:.2f} (must be <= 1); "

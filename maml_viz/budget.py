@@ -21,7 +21,8 @@ import torch
 from .config import TrainConfig
 from .evaluate import LR_GRID
 from .store import expected_shapes
-from .tasks import RLFamily, SupervisedFamily
+from .nets import ConvNet
+from .tasks import Omniglot, RLFamily, SupervisedFamily
 from .train import Run
 
 FLOAT = 4                                # bytes: everything trains in float32
@@ -140,10 +141,14 @@ def model_shape(cfg: TrainConfig) -> Shape:
     theta = {k: s for k, s in shapes.items() if not k.startswith("lr.")}
     weights = [s for k, s in theta.items() if k.endswith(".w") and len(s) == 2]
     n = lambda s: math.prod(s) if s else 1
+    macs, width = sum(a * b for a, b in weights), (weights[0][0] if weights else 1) + sum(
+        b for _, b in weights)
+    layers = max(1, len(weights))
+    model = Run(cfg, {}).model
+    if hasattr(model, "point_cost"):        # a conv net: its cost depends on the image size
+        macs, width, layers = model.point_cost()
     return Shape(params=sum(n(s) for s in shapes.values()), theta=sum(n(s) for s in theta.values()),
-                 macs=sum(a * b for a, b in weights),
-                 width=(weights[0][0] if weights else 1) + sum(b for _, b in weights),
-                 layers=max(1, len(weights)))
+                 macs=macs, width=width, layers=layers)
 
 
 def _points(family, k: int) -> int:
@@ -247,6 +252,21 @@ def _(fam: SupervisedFamily, cfg, m, S, N, k_shots):
     touched = len(ks) * N * (S + 1) * (m.theta * 4 + M * m.width * 3)
     flops = sum(N * (S + 1) * (_points(fam, k) * 6 + nq * 2) * m.macs for k in ks)
     kernels = len(ks) * math.ceil(N / C) * (S + 1) * m.layers * 14
+    return floats, flops, touched, kernels
+
+
+@_eval_work.register
+def _(fam: Omniglot, cfg, m, S, N, k_shots):
+    """As for other supervised families, but the conv net adapts fam.eval_chunk tasks at a time
+    and scores their queries in slices of ConvNet.MAX_IMAGES images, keeping no activations."""
+    _, flops, touched, kernels = _eval_work.dispatch(SupervisedFamily)(fam, cfg, m, S, N, k_shots)
+    C = min(fam.eval_chunk, N)
+    ms = max(_points(fam, cfg.k_shot if k is None else int(k)) for k in k_shots)
+    mq = _points(fam, fam.query_points)
+    floats = (C * m.theta * ((S + 1) * (2 if N > C else 1) + 2)     # per-task θ trajectory
+              + 2 * C * ms * m.width                                 # support pass and its grads
+              + 2 * min(C * mq, ConvNet.MAX_IMAGES) * m.width        # one slice of queries
+              + 4 * m.params)
     return floats, flops, touched, kernels
 
 

@@ -124,6 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "multiple of the trained step size, e.g. 0.5")
     e.add_argument("--device", default="auto")
     e.add_argument("--json", action="store_true")
+    e.add_argument("--benchmark", help="a fixed benchmark of the run's family instead of "
+                                       "sampled tasks (omniglot: lake20)")
 
     r = sub.add_parser("runs", help="list stored runs and their health")
     r.add_argument("--runs-dir", default="runs")
@@ -331,7 +333,7 @@ def cmd_evaluate(a) -> int:
     import torch
 
     from .budget import eval_estimate
-    from .evaluate import evaluate, to_json
+    from .evaluate import benchmark, evaluate, to_json
     from .store import StoreError, load_run
     from .train import resolve_device
 
@@ -351,15 +353,24 @@ def cmd_evaluate(a) -> int:
         if lr is None or not lr > 0 or lr == float("inf"):
             raise ConfigError("step_size", f"must be validated, trained or a number > 0 "
                                            f"(got {a.step_size!r})")
-    check_budget(eval_estimate(run.config, a.k_shot or (None,), a.steps, a.tasks, device,
-                               lr="validated" if lr == "validated" else "fixed"),
-                 device, "--tasks/--steps/--k-shot")
-    df = evaluate(run, k_shots=a.k_shot or (None,), steps=a.steps, n_tasks=a.tasks, seed=a.seed,
-                  lr=lr)
+    if a.benchmark:
+        df = benchmark(run, a.benchmark, steps=a.steps)
+    else:
+        check_budget(eval_estimate(run.config, a.k_shot or (None,), a.steps, a.tasks, device,
+                                   lr="validated" if lr == "validated" else "fixed"),
+                     device, "--tasks/--steps/--k-shot")
+        df = evaluate(run, k_shots=a.k_shot or (None,), steps=a.steps, n_tasks=a.tasks,
+                      seed=a.seed, lr=lr)
     if a.json:
         print(json.dumps(to_json(df)))
         return 0
     proto = df.attrs["protocol"]
+    if a.benchmark:
+        print(f"{run.config.algo} on {proto['description']}: {proto['metric']}, mean ± 95% CI "
+              f"over the {proto['tasks']} runs; step size {proto['step_size']}")
+        for r in df.itertuples():
+            print(f"step {r.step:>3} {r.mean:>10.3f} ± {r.ci95:.3f}")
+        return 0
     print(f"{run.config.algo} on {run.config.family}: {proto['metric']} on {proto['query_points']} "
           f"query points, {proto['tasks']} held-out tasks (seed {proto['seed']}), mean ± 95% CI; "
           f"step size {proto['step_size']}")

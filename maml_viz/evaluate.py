@@ -26,6 +26,7 @@ import torch
 
 from . import rl
 from .config import ConfigError, stream_seed
+from .nets import widen_head
 from .tasks import RLFamily, SupervisedFamily
 from .train import Run
 
@@ -157,12 +158,12 @@ def _(family: SupervisedFamily, run, k, steps, n_tasks, seed, scale, purpose, ch
     lr = algo.adapt_spec(run.params, cfg, model)[1]
     lr = {key: v * scale for key, v in lr.items()} if isinstance(lr, dict) else lr * scale
     gen = torch.Generator(device).manual_seed(stream_seed(purpose, seed))
+    chunk = min(chunk, getattr(fam, "eval_chunk", chunk))   # tasks at a time (memory)
     scores = []
     for start in range(0, n_tasks, chunk):
         n = min(chunk, n_tasks - start)
-        tasks = fam.sample_tasks(n, gen)
-        xs, ys = fam.sample_points(tasks, k, gen)
-        xq, yq = fam.eval_points(tasks, n_query, gen)
+        b = fam.eval_batch(n, k, n_query, gen)
+        xs, ys, xq, yq = b["xs"], b["ys"], b["xq"], b["yq"]
         traj = algo.adapt(model, fam, run.params, xs, ys, steps, cfg, trajectory=True, lr=lr)
         scores.append(torch.stack([fam.score(model(p, xq), yq) for p in traj], 1))
     return torch.cat(scores).double().cpu()            # [tasks, steps+1]
@@ -195,6 +196,48 @@ def _protocol(family, run, k_shots, steps, n_tasks, seed, n_query) -> dict:
 @_protocol.register
 def _(family: RLFamily, run, k_shots, steps, n_tasks, seed, n_query) -> dict:
     return rl.protocol(run, steps, n_tasks, k_shots[0], seed)
+
+
+@torch.no_grad()
+def benchmark(run: Run, name: str, steps: int | None = None, predict=None) -> pd.DataFrame:
+    """A fixed benchmark of the run's family (Omniglot: "lake20", Lake's 20 one-shot runs):
+    its tasks' support sets, accuracy on their queries after 0..steps adaptation steps, mean and
+    95% CI over the tasks; the same DataFrame as `evaluate` (one K). A network trained for fewer
+    classes gets the averaged head of `nets.widen_head`. `predict(xs, ys, xq, steps)` ->
+    predicted labels [steps+1, tasks, queries] replaces the run's adaptation (for tests)."""
+    fam, cfg, algo = run.family, run.config, run.algorithm
+    tasks_for = getattr(fam, "benchmark_tasks", None)
+    if tasks_for is None:
+        raise ConfigError("benchmark", f"the {fam.name} family has no fixed benchmark")
+    b = tasks_for(name)
+    steps = fam.eval_steps if steps is None else steps
+    device = next(iter(run.params.values())).device
+    xs, ys, xq, yq = (b[k].to(device) for k in ("xs", "ys", "xq", "yq"))
+    if predict is None:
+        wide = fam.make(dict(cfg.family_options, n_way=b["n_way"]))
+        model = wide.make_model(cfg.hidden)
+        params = widen_head(run.model, run.params, b["n_way"])
+        traj = algo.adapt(model, wide, params, xs, ys, steps, cfg, trajectory=True)
+        labels = torch.stack([model(p, xq).argmax(-1) for p in traj])
+    else:
+        labels = predict(xs, ys, xq, steps)
+    s = (labels == yq).double().mean(-1).T.cpu()                     # [tasks, steps+1]
+    n = s.shape[0]
+    mean, sd = s.mean(0), s.std(0, unbiased=True)
+    df = pd.DataFrame([{"algo": cfg.algo, "k_shot": b["k_shot"], "step": st,
+                        "mean": float(mean[st]), "ci95": float(1.96 * sd[st] / math.sqrt(n)),
+                        "metric": "accuracy"} for st in range(steps + 1)])
+    df.attrs["protocol"] = {
+        "family": cfg.family, "algo": cfg.algo, "metric": "accuracy", "benchmark": name,
+        "description": b["description"], "tasks": n, "n_way": b["n_way"], "k_shot": [b["k_shot"]],
+        "steps": steps, "query_points": f"{yq.shape[1]} per task",
+        "inner_lr": cfg.inner_lr if cfg.algo != "metasgd" else "learned",
+        "step_size": "the run's own step size (as trained), fixed",
+        "ci": "95% normal approximation, 1.96·sd/√tasks", "iterations": cfg.iterations,
+        "head": ("as trained" if b["n_way"] == fam.out_dim else
+                 f"{fam.out_dim}-way head averaged into {b['n_way']} outputs"),
+    }
+    return df
 
 
 # ------------------------------------------------------------------ JSON

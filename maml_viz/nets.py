@@ -287,3 +287,218 @@ class SineModel:
 
     def check_params(self, params: dict) -> None:
         MLP.check_params(self, params)
+
+
+# =============================================================================================
+# ConvNet: the MAML paper's few-shot image classifier (Omniglot), over a params dict
+# =============================================================================================
+import torch.nn.functional as F  # noqa: E402
+from torch.nn.grad import conv2d_input, conv2d_weight  # noqa: E402
+
+
+class ConvNet:
+    """The MAML paper's Omniglot network (Vinyals et al.'s embedding): `len(hidden)` blocks of
+    3x3 convolution (padding 1, no bias: batch norm's shift makes it redundant) -> batch norm
+    -> ReLU -> 2x2 max-pool, then a linear head on the flattened features.
+
+    Batch norm works as in MAML: the statistics are those of the current batch *of each task*
+    (mean and variance over that task's images and pixels, per channel; no running averages, the
+    same in training and evaluation), with a learned scale `bn{i}.g` and shift `bn{i}.b` that
+    are ordinary parameters: meta-learned, and adapted in the inner loop like every other one
+    (ANIL adapts only the head).
+
+    Inputs are flat images x [T, M, side*side] (one channel). Parameters may be shared
+    (c{i}.w [out, in, 3, 3]) or per task (a leading task dimension, like `MLP.forward`). All
+    tasks run at once without a Python loop over tasks: images are laid out as
+    [M, T*channels, H, W], so that task t's channels form group t of a grouped convolution
+    (groups=T) and each (task, channel) pair is one channel for the batch statistics.
+
+    `forward_cache`/`backward` give per-task gradients from an explicit backward pass made of
+    aten's fused, differentiable backward kernels (convolution, batch norm, max-pool, ReLU), so
+    `adapt` runs on it unchanged and autograd through `adapt` gives the exact second-order
+    meta-gradient. There is no `hvp`: second-order algorithms take their steps by autograd
+    through `outer_loss` (MAML.step checks for one). Measured in the README ("Handwritten
+    characters"): a MAML step costs 2.5x a first-order one; a hand-written R-operator could at
+    best save part of that.
+    """
+
+    EPS = 1e-5
+
+    def __init__(self, in_dim: int, out_dim: int, hidden: tuple = (32, 32, 32, 32)):
+        side = math.isqrt(in_dim)
+        if side * side != in_dim:
+            raise ValueError(f"ConvNet needs square one-channel images (in_dim {in_dim})")
+        self.in_dim, self.out_dim, self.hidden, self.side = in_dim, out_dim, tuple(hidden), side
+        if not self.hidden:
+            raise ValueError("ConvNet needs at least one convolution block")
+        self.feat_side = side
+        for _ in self.hidden:
+            self.feat_side //= 2
+        if self.feat_side < 1:
+            raise ValueError(f"{side}x{side} images are too small for {len(self.hidden)} "
+                             f"2x2 poolings")
+        self.feat_dim = self.hidden[-1] * self.feat_side ** 2
+        self._shapes = self.param_shapes()
+
+    # names and shapes ------------------------------------------------------------
+    def param_shapes(self) -> dict:
+        shapes, cin = {}, 1
+        for i, c in enumerate(self.hidden):
+            shapes[f"c{i}.w"] = (c, cin, 3, 3)
+            shapes[f"bn{i}.g"] = (c,)
+            shapes[f"bn{i}.b"] = (c,)
+            cin = c
+        shapes["head.w"] = (self.feat_dim, self.out_dim)
+        shapes["head.b"] = (self.out_dim,)
+        return shapes
+
+    def head_keys(self) -> tuple:
+        return ("head.w", "head.b")
+
+    def point_cost(self) -> tuple:
+        """(multiply-adds, activations, layers) per image, for budget.py's estimates (an MLP's
+        follow from its weight shapes; a convolution's depend on the image size too)."""
+        macs, width, side, cin = 0, self.in_dim, self.side, 1
+        for c in self.hidden:
+            macs += side * side * c * cin * 9
+            width += side * side * c * 3 + (side // 2) ** 2 * c   # conv, norm, ReLU; pooled
+            side, cin = side // 2, c
+        macs += self.feat_dim * self.out_dim
+        return macs, width + self.out_dim, 4 * len(self.hidden) + 1
+
+    def init(self, gen: torch.Generator, dtype=torch.float32) -> dict:
+        """Convolutions: Glorot-uniform (as the MAML authors' code); batch norm: scale 1,
+        shift 0; head: nn.Linear's uniform ±1/sqrt(fan_in), from `gen`."""
+        params = {}
+
+        def u(shape, bound):
+            r = torch.rand(shape, generator=gen, device=gen.device, dtype=dtype)
+            return (2 * r - 1) * bound
+
+        for k, shape in self.param_shapes().items():
+            if k.endswith(".g"):
+                params[k] = torch.ones(shape, device=gen.device, dtype=dtype)
+            elif k.startswith("bn"):
+                params[k] = torch.zeros(shape, device=gen.device, dtype=dtype)
+            elif k.startswith("c"):
+                fan_in, fan_out = shape[1] * 9, shape[0] * 9
+                params[k] = u(shape, math.sqrt(6.0 / (fan_in + fan_out)))
+            else:
+                params[k] = u(shape, 1.0 / math.sqrt(self.feat_dim))
+        return params
+
+    check_params = MLP.check_params
+
+    # forward ----------------------------------------------------------------------
+    @staticmethod
+    def _grouped(p: torch.Tensor, t: int) -> torch.Tensor:
+        """A conv weight or BN vector as T groups: shared [C, ...] is repeated, per task
+        [T, C, ...] is folded: -> [T*C, ...]."""
+        if p.dim() == 1 or p.dim() == 4:
+            return p.repeat(t, *([1] * (p.dim() - 1)))
+        return p.reshape(t * p.shape[1], *p.shape[2:])
+
+    MAX_IMAGES = 2048          # forward() runs larger task batches in slices (memory)
+
+    def forward(self, params: dict, x: torch.Tensor) -> torch.Tensor:
+        """x: [T, M, side*side] -> logits [T, M, out]. Keeps no intermediate results, and runs
+        at most MAX_IMAGES images at a time (whole tasks: batch statistics stay per task)."""
+        t, m, _ = x.shape
+        step = max(1, self.MAX_IMAGES // max(m, 1))
+        if t <= step:
+            return self._forward(params, x)
+        outs = []
+        for s in range(0, t, step):
+            part = {k: (v[s:s + step] if v.dim() > len(self._shapes[k]) else v)
+                    for k, v in params.items()}
+            outs.append(self._forward(part, x[s:s + step]))
+        return torch.cat(outs)
+
+    def _forward(self, params, x):
+        t, m, _ = x.shape
+        h = x.reshape(t, m, self.side, self.side).transpose(0, 1)
+        for i in range(len(self.hidden)):
+            z = F.conv2d(h, self._grouped(params[f"c{i}.w"], t), padding=1, groups=t)
+            z = F.batch_norm(z, None, None, self._grouped(params[f"bn{i}.g"], t),
+                             self._grouped(params[f"bn{i}.b"], t), training=True, eps=self.EPS)
+            h = F.max_pool2d(torch.relu(z), 2)
+        feat = h.reshape(m, t, self.feat_dim).transpose(0, 1)
+        return MLP.affine(feat, params["head.w"], params["head.b"])
+
+    __call__ = forward
+
+    def forward_cache(self, params: dict, x: torch.Tensor):
+        t, m, _ = x.shape
+        h = x.reshape(t, m, self.side, self.side).transpose(0, 1)      # [M, T, H, W]
+        cache = []
+        for i in range(len(self.hidden)):
+            w = self._grouped(params[f"c{i}.w"], t)
+            z = F.conv2d(h, w, padding=1, groups=t)                    # [M, T*C, H, W]
+            g = self._grouped(params[f"bn{i}.g"], t)
+            y, mean, invstd = torch.ops.aten.native_batch_norm(
+                z, g, self._grouped(params[f"bn{i}.b"], t), None, None, True, 0.0, self.EPS)
+            y = torch.relu(y)
+            p, idx = F.max_pool2d(y, 2, return_indices=True)
+            cache.append((h, z, g, mean, invstd, y, idx))
+            h = p
+        feat = h.reshape(m, t, self.feat_dim).transpose(0, 1)          # [T, M, F]
+        out = MLP.affine(feat, params["head.w"], params["head.b"])
+        return out, (cache, feat)
+
+    def backward(self, params: dict, acts, dout: torch.Tensor, keys=None) -> dict:
+        """Per-task gradients of sum_i L_i given dout = dL_i/d(logits_i) [T, M, out], with a
+        leading task dimension; only `keys` (default all) are computed. Differentiable ops only
+        (ReLU masks and pooling indices are piecewise constant, as in autograd's own rules)."""
+        cache, feat = acts
+        keys = set(self.param_shapes()) if keys is None else set(keys)
+        t, m, _ = dout.shape
+        grads = {}
+        if "head.w" in keys:
+            grads["head.w"] = torch.matmul(feat.transpose(1, 2), dout)
+        if "head.b" in keys:
+            grads["head.b"] = dout.sum(1)
+        body = [i for i in range(len(self.hidden))
+                if {f"c{i}.w", f"bn{i}.g", f"bn{i}.b"} & keys]
+        if not body:
+            return grads
+        lowest = min(body)
+        d = torch.matmul(dout, params["head.w"].transpose(-1, -2))     # [T, M, F]
+        d = d.transpose(0, 1).reshape(m, t * self.hidden[-1], self.feat_side, self.feat_side)
+        for i in reversed(range(lowest, len(self.hidden))):
+            h, z, g, mean, invstd, y, idx = cache[i]
+            c = self.hidden[i]
+            d = torch.ops.aten.max_pool2d_with_indices_backward(d, y, [2, 2], [2, 2], [0, 0],
+                                                                [1, 1], False, idx)
+            d = torch.ops.aten.threshold_backward(d, y, 0.0)              # ReLU
+            need_w, need_in = f"c{i}.w" in keys, i > lowest
+            dz, dg, db = torch.ops.aten.native_batch_norm_backward(
+                d, z, g, None, None, mean, invstd, True, self.EPS,
+                [need_w or need_in, f"bn{i}.g" in keys, f"bn{i}.b" in keys])
+            if dg is not None:
+                grads[f"bn{i}.g"] = dg.view(t, c)
+            if db is not None:
+                grads[f"bn{i}.b"] = db.view(t, c)
+            w = params[f"c{i}.w"]
+            if need_w:
+                cin = w.shape[-3]
+                gw = conv2d_weight(h, (t * c, cin, 3, 3), dz, padding=1, groups=t)
+                grads[f"c{i}.w"] = gw.view(t, c, cin, 3, 3)
+            if need_in:
+                d = conv2d_input(h.shape, self._grouped(w, t), dz, padding=1, groups=t)
+        return grads
+
+
+def widen_head(model, params: dict, n_out: int) -> dict:
+    """θ for a classifier with n_out outputs instead of model.out_dim: every output unit of the
+    head (and its Meta-SGD step size) becomes the average of the learned ones. Labels are
+    shuffled per task during meta-training, so the learned units are interchangeable and their
+    average is the natural start for any number of classes (a 5-way network on 20-way tasks)."""
+    if n_out == model.out_dim:
+        return dict(params)
+    out = dict(params)
+    for k in model.head_keys():
+        for name in (k, f"lr.{k}"):
+            if name in params:
+                v = params[name]
+                out[name] = v.mean(-1, keepdim=True).expand(*v.shape[:-1], n_out).contiguous()
+    return out

@@ -23,7 +23,8 @@ def make_config(**kwargs) -> TrainConfig:
     Precedence: the algorithm's weak defaults < the family's < the algorithm's strong defaults
     (what its settings mean, e.g. Reptile's outer step ε) < the algorithm's defaults for that
     type of family (settings that define it there, e.g. Reptile's inner steps on RL families)
-    < what the caller gave."""
+    < the family's own defaults for this algorithm (`algo_defaults`, e.g. Reptile's inner steps
+    on Omniglot) < what the caller gave."""
     given = {k: v for k, v in kwargs.items() if v is not None}
     unknown = set(given) - {f.name for f in dataclasses.fields(TrainConfig)}
     if unknown:
@@ -31,7 +32,7 @@ def make_config(**kwargs) -> TrainConfig:
     fam = get_family(given.get("family", TrainConfig.family))   # ConfigError for unknown names
     alg = get_algorithm(given.get("algo", TrainConfig.algo))
     merged = {**alg.weak_defaults, **fam.config_defaults, **alg.defaults, **alg.defaults_for(fam),
-              **given}
+              **getattr(fam, "algo_defaults", {}).get(alg.name, {}), **given}
     return check_config(TrainConfig(**merged))
 
 

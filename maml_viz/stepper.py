@@ -93,11 +93,18 @@ def mark_warm(sig: str) -> None:
 
 
 def choose(device: torch.device, iterations: int, compiled: bool | None = None,
-           cuda_graph: bool | None = None, warm: bool = False) -> tuple:
+           cuda_graph: bool | None = None, warm: bool = False, static: bool = True) -> tuple:
     """(mode, notice): mode is 'eager', 'compiled', 'cuda-graph' or 'compiled+cuda-graph';
     notice is a one-line message when a request cannot be met (else None).
     compiled / cuda_graph: True or False to decide, None to let the device and run length do;
-    warm: the step was compiled here before (is_warm), so compiling costs less."""
+    warm: the step was compiled here before (is_warm), so compiling costs less;
+    static: the step is a fixed sequence of kernels (Algorithm.static_step); one that builds an
+    autograd graph each iteration (second-order MAML on the conv net) always runs eagerly."""
+    if not static:
+        asked = [n for n, v in (("torch.compile", compiled), ("CUDA graphs", cuda_graph)) if v]
+        notice = (f"{' and '.join(asked)} do not apply to this step (autograd builds its "
+                  f"second-order graph each iteration): training eagerly") if asked else None
+        return "eager", notice
     notice = None
     graph = device.type == "cuda" and cuda_graph is not False
     if compiled is None:

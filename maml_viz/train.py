@@ -158,7 +158,8 @@ class Trainer:
         if batched(self.family) and self.total > 0:
             self.signature = stepper.signature(cfg, self.device)
             self.mode, notice = stepper.choose(self.device, self.total, compiled, cuda_graph,
-                                               warm=stepper.is_warm(self.signature))
+                                               warm=stepper.is_warm(self.signature),
+                                               static=self.algo.static_step(self.model))
             if notice:
                 self.notices.append(notice)
             if self.mode != "eager" and self.opt is not None:

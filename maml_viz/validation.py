@@ -38,10 +38,7 @@ def validation_batch(family, k: int, device):
 @validation_batch.register
 def _(family: SupervisedFamily, k: int, device):
     gen = torch.Generator(device).manual_seed(stream_seed("validation", 0))
-    tasks = family.sample_tasks(VAL_TASKS, gen)
-    xs, ys = family.sample_points(tasks, k, gen)
-    xq, yq = family.eval_points(tasks, VAL_QUERY, gen)
-    return xs, ys, xq, yq
+    return family.validation_batch(VAL_TASKS, k, VAL_QUERY, gen)
 
 
 class Validator:

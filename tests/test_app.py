@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PAGES = ["app.py", "pages/1_Playground.py", "pages/2_Train.py", "pages/3_Compare.py",
-         "pages/4_Navigation.py"]
+         "pages/4_Navigation.py", "pages/5_Handwriting.py"]
 
 
 @pytest.fixture(autouse=True)
@@ -327,6 +327,23 @@ def test_stored_runs_table_shows_each_familys_own_score():
         assert rows["before"].notna().all() and rows["after 1 step"].notna().all(), family
     nav = table[(table["family"] == labels["navigation"]) & (table["algorithm"] == "MAML")].iloc[0]
     assert nav["after 1 step"] > nav["before"]                  # a return: higher is better
+
+
+def test_handwriting_page_pickers_change_the_task():
+    at = app("pages/5_Handwriting.py")
+    no_problems(at)
+    grid = charts(at)[0]
+    assert len(grid["frames"]) == 6 and grid["layout"]["sliders"][0]["steps"][5]["label"] == "5"
+    before = grid["data"][0]["z"]
+    at.button[1].click().run()                 # other drawings of the same characters
+    no_problems(at)
+    assert charts(at)[0]["data"][0]["z"] != before
+    at.selectbox(key="hw_alphabet").select("Tagalog").run()
+    no_problems(at)
+    assert "Tagalog" in at.multiselect[0].options[0] or at.multiselect[0].value
+    chars = at.multiselect[0]
+    chars.unselect(chars.value[0]).run()        # four characters: a clear message, no chart
+    assert at.warning and "Pick five" in at.warning[0].value
 
 
 WIDGETS = ["button", "selectbox", "multiselect", "slider", "select_slider", "number_input",

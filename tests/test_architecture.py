@@ -25,7 +25,7 @@ LAYERS = [
     ["store"],
     ["evaluate"],
     ["figures"],
-    ["explore", "uploads", "seeds"],
+    ["explore", "uploads", "seeds", "handwriting"],
     ["learn"],
     ["jobs", "budget", "bench", "sweep"],
     ["cli"],

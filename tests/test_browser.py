@@ -9,10 +9,11 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from browser import (SHOTS, browser, count_sent, open_chart_page, plot_data, scrub, server,
-                     slider_active, wait_for_trace, wait_idle, watch_trace)
+                     slider_active, slider_ticks, wait_for_trace, wait_idle, watch_trace)
 
 PAGES = [("", "Learning to learn"), ("Playground", "Playground"), ("Train", "Train"),
-         ("Compare", "Compare algorithms"), ("Navigation", "Navigation: learning to reach")]
+         ("Compare", "Compare algorithms"), ("Navigation", "Navigation: learning to reach"),
+         ("Handwriting", "Handwriting: new letters")]
 ADAPTED = "(t.name || '').endsWith('after adapting')"
 
 
@@ -53,7 +54,7 @@ def test_deep_link_first_visit_renders(chromium, tmp_path, path, heading):
         # the navigation offers every page (we are in the pages/ multipage app, not a lone script)
         nav = page.locator('[data-testid="stSidebar"] [data-testid="stPageLink"]')
         texts = [t.strip().split()[-1] for t in nav.all_inner_texts()]
-        assert {"Learn", "Playground", "Train", "Compare", "(RL)"} <= set(texts), texts
+        assert {"Learn", "Playground", "Train", "Compare", "(RL)", "Handwriting"} <= set(texts), texts
         if path != "Train":
             data = plot_data(page)
             assert data and any(t["n"] > 0 for t in data)
@@ -267,4 +268,66 @@ def test_playground_classification_labelled_clicks(chromium, app_url):
     wait_idle(page)
     no_exception(page)
     shot(page, "Playground-blobs")
+    page.close()
+
+
+GUESSES = """() => { const p = document.querySelectorAll('.js-plotly-plot')[0];
+    const t = p._fullData.find(d => (d.name || '').startsWith('guesses'));
+    return [t.name, Array.from(t.text)]; }"""
+
+
+def test_handwriting_step_slider_changes_guesses_in_the_browser_without_a_rerun(chromium, app_url):
+    for w, h in ((1400, 900), (390, 844)):
+        page = chromium.new_page(viewport={"width": w, "height": h})
+        sent = count_sent(page)
+        page.goto(f"{app_url}/Handwriting")
+        page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
+        wait_idle(page)
+        page.wait_for_timeout(500)
+        no_exception(page)
+        page.screenshot(path=os.path.join(SHOTS, f"Handwriting-{w}.png"))
+        name0, before = page.evaluate(GUESSES)
+        assert name0 == "guesses after 1 steps"          # it opens after one step
+        n_sent = len(sent)
+        seen = {}
+        for step in (0, 5):                               # before learning, and the last step
+            x, y = slider_ticks(page, 0)[step]
+            page.mouse.click(x, y)
+            page.wait_for_function(f"""() => document.querySelectorAll('.js-plotly-plot')[0]
+                ._fullData.some(d => d.name === 'guesses after {step} steps')""", timeout=10_000)
+            seen[step] = page.evaluate(GUESSES)[1]
+        assert seen[0] != before and len(seen[0]) == len(before) == len(seen[5]) == 15
+        assert len(sent) == n_sent, "moving the step slider sent messages to the server"
+        page.screenshot(path=os.path.join(SHOTS, f"Handwriting-{w}-step5.png"))
+        page.close()
+
+
+def test_handwriting_canvas_takes_strokes_and_classifies_the_drawing(chromium, app_url):
+    page = chromium.new_page(viewport={"width": 1400, "height": 2600})
+    page.goto(f"{app_url}/Handwriting")
+    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
+    wait_idle(page)
+    find = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).findIndex(
+              p => p._fullData && p._fullData.some(t => t.name === 'canvas'))"""
+    strokes = """() => { const p = Array.from(document.querySelectorAll('.js-plotly-plot')).find(
+              p => p._fullData && p._fullData.some(t => t.name === 'canvas'));
+              return p._fullData.find(t => t.name === 'your strokes').x.length; }"""
+    assert page.evaluate(strokes) == 0
+    for n, stroke in enumerate(([(0.2, 0.8), (0.35, 0.5), (0.5, 0.2), (0.65, 0.5), (0.8, 0.8)],
+                                [(0.3, 0.55), (0.4, 0.545), (0.5, 0.56), (0.7, 0.553)])):
+        box = page.locator(".js-plotly-plot").nth(page.evaluate(find)).locator(
+            ".nsewdrag").first.bounding_box()
+        at = lambda fx, fy: (box["x"] + fx * box["width"], box["y"] + fy * box["height"])
+        page.mouse.move(*at(*stroke[0]))
+        page.mouse.down()
+        for p in stroke[1:]:
+            page.mouse.move(*at(*p), steps=6)
+        page.mouse.up()
+        page.wait_for_function(f"() => ({strokes})() > {3 * n + 2}", timeout=30_000)
+        wait_idle(page)
+    page.get_by_text("Your drawing").first.wait_for(timeout=30_000)
+    no_exception(page)
+    shot(page, "Handwriting-drawing")
+    page.get_by_role("button", name="Clear my drawing").click()
+    page.wait_for_function(f"() => ({strokes})() === 0", timeout=30_000)
     page.close()

@@ -65,13 +65,22 @@ class Algorithm:
     def outer_loss(self, model, family, params, batch, cfg) -> torch.Tensor:
         raise NotImplementedError
 
+    def static_step(self, model) -> bool:
+        """Whether `step` is a fixed sequence of tensor operations (the same kernels every
+        iteration), which torch.compile or a CUDA graph can take over (stepper.py). The default
+        step builds an autograd graph each iteration: run eagerly."""
+        return False
+
     def step(self, model, family, params, opt, batch, cfg):
         """One meta-iteration on a supervised batch, updating `params` in place; returns the
         (detached) meta-loss. Subclasses write it as a fixed sequence of tensor operations with
         no host synchronisation (no .item(), no data-dependent Python branch), so that the
-        trainer can run it eagerly, compile it or replay it from a CUDA graph (stepper.py)."""
-        opt.zero_grad(set_to_none=True)
-        loss = self.outer_loss(model, family, params, batch, cfg)
-        loss.backward()
-        opt.step()
+        trainer can run it eagerly, compile it or replay it from a CUDA graph (stepper.py), and
+        say so with `static_step`. This default differentiates `outer_loss` by autograd (the
+        stepper runs it eagerly, under no_grad: the graph is enabled here)."""
+        keys = list(params)
+        with torch.enable_grad():
+            loss = self.outer_loss(model, family, params, batch, cfg)
+            grads = torch.autograd.grad(loss, [params[k] for k in keys], allow_unused=True)
+        opt.step([torch.zeros_like(params[k]) if g is None else g for k, g in zip(keys, grads)])
         return loss.detach()

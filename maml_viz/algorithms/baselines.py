@@ -23,6 +23,9 @@ class Pretrained(Algorithm):
         y = torch.cat([batch["ys"], batch["yq"]], 1)
         return family.loss(model(params, x), y).mean()
 
+    def static_step(self, model) -> bool:
+        return True
+
     @torch.no_grad()
     def step(self, model, family, params, opt, batch, cfg):
         """Adam on outer_loss, its gradient by the network's explicit backward pass (the

@@ -25,10 +25,22 @@ class MAML(Algorithm):
                              cfg, create_graph=not self.first_order)
         return family.loss(model(adapted, batch["xq"]), batch["yq"]).mean()
 
-    @torch.no_grad()
+    def static_step(self, model) -> bool:
+        """The hand-written meta-gradient is a fixed sequence of kernels; a second-order step on
+        a model without a hand-written Hessian-vector product (the ConvNet) is autograd's."""
+        return self.first_order or hasattr(model, "hvp")
+
     def step(self, model, family, params, opt, batch, cfg):
         """One meta-iteration with the hand-written meta-gradient (metagrad.py): the same
-        gradient as autograd through outer_loss, without building a graph; then Adam."""
+        gradient as autograd through outer_loss, without building a graph; then Adam.
+        A model without a hand-written Hessian-vector product (the ConvNet) takes second-order
+        steps by autograd through outer_loss instead (Algorithm.step)."""
+        if not self.static_step(model):
+            return super().step(model, family, params, opt, batch, cfg)
+        return self._hand_step(model, family, params, opt, batch, cfg)
+
+    @torch.no_grad()
+    def _hand_step(self, model, family, params, opt, batch, cfg):
         theta, lr, keys = self.adapt_spec(params, cfg, model)
         loss, grads, lr_grads = meta_gradient(model, family, theta, batch, cfg.inner_steps, lr,
                                               first_order=self.first_order, keys=keys)

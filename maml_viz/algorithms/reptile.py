@@ -26,6 +26,9 @@ class Reptile(Algorithm):
     def make_optimizer(self, params, cfg, lr_scale=None):
         return None
 
+    def static_step(self, model) -> bool:
+        return True
+
     @torch.no_grad()
     def step(self, model, family, params, opt, batch, cfg):
         theta = {k: v.detach() for k, v in params.items()}

@@ -5,10 +5,11 @@ from .base import (ClassificationFamily, RegressionFamily, RLFamily, SupervisedF
 from .classification import Blobs
 from .linear import Linear
 from .navigation import Navigation
+from .omniglot import Omniglot
 from .sinusoid import Sinusoid
 from .wave import Wave
 
-FAMILIES = {cls.name: cls for cls in (Sinusoid, Linear, Blobs, Navigation, Wave)}
+FAMILIES = {cls.name: cls for cls in (Sinusoid, Linear, Blobs, Navigation, Wave, Omniglot)}
 
 
 def get_family(name: str):

@@ -136,6 +136,23 @@ class SupervisedFamily(TaskFamily):
         xq, yq = self.sample_points(tasks, k_query, gen)
         return {"tasks": tasks, "xs": xs, "ys": ys, "xq": xq, "yq": yq}
 
+    def eval_batch(self, n_tasks: int, k_support: int, n_query: int, gen: torch.Generator):
+        """Tasks of the evaluation protocol with their support and query points (default: the
+        training distribution, query points from eval_points)."""
+        tasks = self.sample_tasks(n_tasks, gen)
+        xs, ys = self.sample_points(tasks, k_support, gen)
+        xq, yq = self.eval_points(tasks, n_query, gen)
+        return {"tasks": tasks, "xs": xs, "ys": ys, "xq": xq, "yq": yq}
+
+    def validation_batch(self, n_tasks: int, k_support: int, n_query: int,
+                         gen: torch.Generator) -> tuple:
+        """(xs, ys, xq, yq) of the common validation measure (validation.py): tasks of the
+        training distribution, n_query query points (per class) from eval_points."""
+        tasks = self.sample_tasks(n_tasks, gen)
+        xs, ys = self.sample_points(tasks, k_support, gen)
+        xq, yq = self.eval_points(tasks, n_query, gen)
+        return xs, ys, xq, yq
+
     def eval_points(self, tasks: torch.Tensor, n: int, gen: torch.Generator):
         """Query points of the evaluation protocol (default: like sample_points)."""
         return self.sample_points(tasks, n, gen)

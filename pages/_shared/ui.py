@@ -51,6 +51,7 @@ def setup(title: str, icon: str = "🧭", light: bool = False):
         st.page_link("pages/2_Train.py", label="Train", icon=":material/model_training:")
         st.page_link("pages/3_Compare.py", label="Compare", icon=":material/compare:")
         st.page_link("pages/4_Navigation.py", label="Navigation (RL)", icon=":material/explore:")
+        st.page_link("pages/5_Handwriting.py", label="Handwriting", icon=":material/draw:")
         st.divider()
         if b is None:
             return None
@@ -100,9 +101,13 @@ def family_class(name: str):
 
 
 def families(supervised=None) -> list:
-    """Registered task families (only the supervised ones, or only the others)."""
+    """Registered task families (only the supervised ones, or only the others). The supervised
+    ones are those the Playground and Compare pages can draw: inputs on a line or in the plane
+    (images, Omniglot's, have the Handwriting page instead)."""
     from maml_viz.registry import families as registered
-    return registered(supervised)
+    names = registered(supervised)
+    return [n for n in names if getattr(family_class(n), "point_inputs", True)] if supervised \
+        else names
 
 
 def family_label(name: str) -> str:
