@@ -13,7 +13,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 import torch  # noqa: E402
 
 from maml_viz.algorithms import ALGORITHMS  # noqa: E402
-from maml_viz.registry import make_config  # noqa: E402
+from maml_viz.registry import algorithms_for, make_config  # noqa: E402
 from maml_viz.evaluate import evaluate, to_json  # noqa: E402
 from maml_viz.store import RunStore  # noqa: E402
 from maml_viz.train import Trainer  # noqa: E402
@@ -24,12 +24,19 @@ PAPER_NAV = {"maml": (-40.4, -11.7, -3.3, -3.2), "pretrained": (-40.8, -19.7, -1
              "scratch": (-82.7, -58.0, -53.8, -46.8)}
 
 
+def div(row) -> str:
+    """' (n div.)' when n tasks of the row diverged."""
+    n = int(row.get("diverged", 0) or 0)
+    return f" ({n} div.)" if n else ""
+
+
 def navigation_table(rows):
     print("| algorithm | it | train s | step 0 | step 1 | step 2 | step 3 |")
     print("|---|---|---|---|---|---|---|")
     for algo, cfg, run, df in rows:
         g = df.set_index("step")
-        cells = "".join(f" {g.loc[s, 'mean']:.1f} ± {g.loc[s, 'ci95']:.1f} |" for s in range(4))
+        cells = "".join(f" {g.loc[s, 'mean']:.1f} ± {g.loc[s, 'ci95']:.1f}{div(g.loc[s])} |"
+                        for s in range(4))
         print(f"| {algo} | {cfg.iterations} | {run.info.get('train_seconds', 0):.0f} |{cells}")
         if algo in PAPER_NAV:
             print(f"| {algo} (MAML paper) | | |" + "".join(f" {v} |" for v in PAPER_NAV[algo]))
@@ -55,7 +62,12 @@ def main():
     ap.add_argument("--algos", default=",".join(ALGORITHMS))
     ap.add_argument("--k-shot-train", type=int, default=None, help="train with this K instead of the default")
     ap.add_argument("--tasks", type=int, default=1000)
+    ap.add_argument("--step-size", default="validated",
+                    help="validated (the protocol: chosen on validation tasks) or trained")
     a = ap.parse_args()
+    lr = a.step_size
+    how = ("step size chosen on validation tasks per K and step (the protocol)"
+           if lr == "validated" else "SGD with the trained step size")
     torch.set_num_threads(1)
     store = RunStore(a.runs_dir)
     if a.family == "navigation":
@@ -66,22 +78,25 @@ def main():
             except Exception:
                 continue
             run = get_run(store, cfg)
-            rows.append((algo, cfg, run, evaluate(run)))
+            rows.append((algo, cfg, run, evaluate(run, lr=lr)))
         print(f"# navigation: 40 held-out goals (eval seed 1234), 40 trajectories each, return after "
-              f"0..3 policy-gradient steps (α, then α/2), mean ± 95% CI; {os.cpu_count()}-core CPU")
+              f"0..3 policy-gradient steps (α, then α/2, {how}), mean ± 95% CI (tasks diverged, if any); "
+              f"{os.cpu_count()}-core CPU")
         navigation_table(rows)
         return
     ks = (5, 10) if a.family != "blobs" else (1, 5)
     print(f"# {a.family}: protocol = {a.tasks} held-out tasks (eval seed 1234), K in {ks}, "
           f"metric on {'100 query points' if a.family != 'blobs' else '15 query points per class'}, "
-          f"SGD with the trained step size, mean ± 95% CI; machine: {os.cpu_count()}-core CPU, "
+          f"{how}, mean ± 95% CI (tasks diverged, if any); machine: {os.cpu_count()}-core CPU, "
           f"torch {torch.__version__}")
     rows = []
     for algo in a.algos.split(","):
+        if algo not in algorithms_for(a.family):
+            continue
         cfg = make_config(family=a.family, algo=algo, k_shot=a.k_shot_train)
         t0 = time.time()
         run = get_run(store, cfg)
-        df = evaluate(run, k_shots=ks, steps=10, n_tasks=a.tasks)
+        df = evaluate(run, k_shots=ks, steps=10, n_tasks=a.tasks, lr=lr)
         rows.append((algo, cfg, run, df))
     head = f"| algorithm | train K | it | train s |" + "".join(
         f" K={k} step {s} |" for k in ks for s in (0, 1, 5, 10))
@@ -89,8 +104,8 @@ def main():
     print("|" + "---|" * (4 + 4 * len(ks)))
     for algo, cfg, run, df in rows:
         g = df.set_index(["k_shot", "step"])
-        cells = "".join(f" {g.loc[(k, s), 'mean']:.3f} ± {g.loc[(k, s), 'ci95']:.3f} |"
-                        for k in ks for s in (0, 1, 5, 10))
+        cells = "".join(f" {g.loc[(k, s), 'mean']:.3f} ± {g.loc[(k, s), 'ci95']:.3f}"
+                        f"{div(g.loc[(k, s)])} |" for k in ks for s in (0, 1, 5, 10))
         print(f"| {algo} | {cfg.k_shot} | {cfg.iterations} | {run.info.get('train_seconds', 0):.0f} |{cells}")
     if a.family == "sinusoid":
         print("\n| 5-shot sinusoid | step 1 | step 5 | step 10 |\n|---|---|---|---|")

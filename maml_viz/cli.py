@@ -238,9 +238,11 @@ def check_budget(est, device, fields: str) -> None:
 
 
 def summary(run) -> str:
-    res = {r["step"]: r["mean"] for r in run.metrics["results"]}
+    rows = run.metrics["results"]
+    res = {r["step"]: r["mean"] for r in rows}
     fmt = lambda v: "diverged" if v is None else f"{v:.3f}"
-    return (f"{run.family.metric} at K={run.config.k_shot}: {fmt(res[0])} before, "
+    k = rows[0]["k_shot"] if rows else run.config.k_shot      # the K it was evaluated at
+    return (f"{run.family.metric} at K={k}: {fmt(res[0])} before, "
             f"{fmt(res.get(1))} after 1 step, {fmt(res[max(res)])} after {max(res)}")
 
 

@@ -131,8 +131,12 @@ def _protocol_row(run, step: int) -> dict | None:
     ev = run.metrics or {}
     row = next((r for r in ev.get("results", []) if r["step"] == step
                 and r["k_shot"] == run.config.k_shot), None)
-    return None if row is None else {"mean": _r(row["mean"], 4), "ci95": _r(row["ci95"], 4),
-                                     "tasks": ev.get("protocol", {}).get("tasks")}
+    if row is None:
+        return None
+    lr = row.get("lr")          # the step size the protocol used (chosen on validation tasks)
+    return {"mean": _r(row["mean"], 4), "ci95": _r(row["ci95"], 4),
+            "tasks": ev.get("protocol", {}).get("tasks"),
+            "lr": lr if isinstance(lr, (int, float)) else None}
 
 
 def plane(store) -> dict:
@@ -332,6 +336,16 @@ def _num(v: float) -> str:
     return f"{v:.2f}" if abs(v) >= 0.01 else f"{v:.1g}"
 
 
+def _lr_note(pa: dict) -> str:
+    """', each with the step size chosen on validation tasks (MAML α = .., pretrained α = ..)'
+    when the stored evaluation says which step size it used."""
+    lrs = [pa[a]["after"].get("lr") for a in ("maml", "pretrained")]
+    if None in lrs:
+        return ""
+    return (f", each with the step size chosen on validation tasks (MAML α = {lrs[0]:g}, "
+            f"pretrained α = {lrs[1]:g})")
+
+
 def texts(data: dict) -> dict:
     """The page's sentences that state numbers, filled in from `data` (nothing written by hand
     that the data could contradict). Pure: json data in, strings out."""
@@ -366,7 +380,8 @@ def texts(data: dict) -> dict:
             f"one step slides each wave to its task's shift, error {ma['maml'][0]:.2f} ± "
             f"{ma['maml'][1]:.2f} (mean ± 95% CI over these {len(p['optima'])} tasks, K = "
             f"{p['k']} points, one step, α = {p['inner_lr']:g}). On "
-            f"{pa['maml']['after']['tasks']} new tasks: {pa['maml']['after']['mean']:.2f} ± "
+            f"{pa['maml']['after']['tasks']} new tasks{_lr_note(pa)}: "
+            f"{pa['maml']['after']['mean']:.2f} ± "
             f"{pa['maml']['after']['ci95']:.2f} against {pa['pretrained']['after']['mean']:.2f} ± "
             f"{pa['pretrained']['after']['ci95']:.2f}. Even with the step size that suits it best "
             f"(α = {tun['best_alpha']:g}), the pretrained start gets to {tun['best_pretrained']:.2f}, "

@@ -126,6 +126,8 @@ with st.expander("How good is it over many tasks?"):
         st.dataframe(rows, hide_index=True, column_config={
             k: st.column_config.NumberColumn(format="percent") for k in rows[0] if k != "algorithm"})
         st.caption("Accuracy on 1000 five-way one-shot tasks from the held-out alphabets (15 new "
-                   "drawings per character); chance is 20%.")
+                   "drawings per character), each network adapting with the step size it was "
+                   "trained with; chance is 20%. The README compares step sizes chosen on "
+                   "validation tasks.")
     else:
         st.info("No stored Omniglot runs with evaluation figures yet.")

@@ -451,7 +451,9 @@ def test_reptile_gets_omniglot_defaults_without_changing_other_families():
     assert (rep.inner_steps, rep.inner_lr, rep.outer_lr) == (5, 0.1, 1.0)
     assert make_config(family="omniglot", algo="maml").inner_steps == 1
     assert make_config(family="sinusoid", algo="reptile").inner_steps == 5
-    assert make_config(family="navigation", algo="reptile").inner_steps == 1
+    # RL families: Reptile's own type defaults (5 policy-gradient steps of 0.1), not Omniglot's
+    nav = make_config(family="navigation", algo="reptile")
+    assert (nav.inner_steps, nav.inner_lr) == (5, 0.1)
     assert make_config(family="omniglot", algo="reptile", inner_steps=2).inner_steps == 2
 
 
