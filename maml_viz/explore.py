@@ -313,15 +313,19 @@ def _(family: RegressionFamily, run, sup, steps, lr, active, label, seed):
         active=active, click_grid=(gx.ravel(), gy.ravel()))
     notes = list(sup.notes) + ([_blowup_note(label, b, _lr(run, lr))] if b is not None else [])
     n_pts = len(sup.xs[0])
-    what = (f"the task's {len(sup.task_points[0])} points" if sup.task is not None else "")
-    if len(sup.my_points[0]):
-        what = (what + " and " if what else "") + f"your {len(sup.my_points[0])}"
+    parts = ([f"the task's {len(sup.task_points[0])} points"] if sup.task is not None else []) \
+        + ([f"your {len(sup.my_points[0])}"] if len(sup.my_points[0]) else [])
+    what = " and ".join(parts) + (" points" if parts == [parts[-1]] and len(sup.my_points[0])
+                                  else "")
     caption = (f"Grey dotted: the meta-learned network before it sees anything of this task. "
                f"Coloured: after the steps chosen with the slider under the chart (▶ plays them), "
-               f"each a gradient step with α = {_lr(run, lr):g} on {what} ({n_pts} points). "
+               f"each step nudging the weights to fit {what}"
+               + (f" ({n_pts} points)" if len(parts) > 1 else "")
+               + f" a little better (a gradient step of size α = {_lr(run, lr):g}). "
                + ("Dashed: the true function. " if sup.task is not None else "")
                + "Right: the error after each step (log scale); if the error on the points falls "
-               "but the error on the curve rises, the network is over-fitting the few points. "
+               "but the error on the curve rises, the network is over-fitting: learning the few "
+               "points by heart instead of the curve. "
                "Click the chart to add a point.")
     return Chart(fig, caption, notes, 0, n - 1)
 

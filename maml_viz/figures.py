@@ -176,13 +176,16 @@ class _Canvas:
             height=height, font=FONT, margin=dict(l=55, r=15, t=60, b=120), hovermode="closest",
             legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
             # the figure's own step slider (named STEP_SLIDER) and play / pause buttons
-            sliders=[dict(name=STEP_SLIDER, active=int(self.active), x=0, len=0.88, y=slider_y,
+            sliders=[dict(name=STEP_SLIDER, active=int(self.active), x=0, len=0.84, y=slider_y,
                           yanchor="top", pad=dict(t=10, b=0),
                           currentvalue=dict(prefix="steps on this task: ", font=dict(size=13)),
                           steps=[dict(label=str(s), method="animate", args=[[str(s)], anim])
                                  for s in range(self.n)])],
-            updatemenus=[dict(type="buttons", direction="down", showactive=False, x=1, y=slider_y,
-                              xanchor="right", yanchor="top", pad=dict(t=0), buttons=[
+            # play / pause side by side at the slider's right end, level with its track (stacked
+            # they reached up into the x-axis title)
+            updatemenus=[dict(type="buttons", direction="left", showactive=False, x=1,
+                              y=slider_y - 0.02, xanchor="right", yanchor="top", pad=dict(t=0),
+                              buttons=[
                                   dict(label="▶", method="animate",
                                        args=[None, dict(frame=dict(duration=700, redraw=redraw),
                                                         fromcurrent=True, mode="immediate",
@@ -863,7 +866,8 @@ def handwriting_grid(support, query, true, guess, letters="ABCDEFGHIJKLMNOPQRST"
                              zmax=255, showscale=False, hoverinfo="skip", name="drawings"))
     fig.add_trace(go.Scatter(x=[j * cw + w / 2 for j in range(n)], y=[h + band / 2 + 2] * n,
                              mode="text", text=[f"<b>{letters[j]}</b>" for j in range(n)],
-                             textfont=dict(size=15, color=[CLASS_COLORS[j % 10] for j in range(n)]),
+                             # neutral: green and orange below mean right and wrong
+                             textfont=dict(size=15, color="#222222"),
                              hoverinfo="skip", showlegend=False, name="characters"))
     px, py = [p[0] for p in pos], [p[1] for p in pos]
 

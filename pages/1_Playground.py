@@ -53,7 +53,7 @@ with ctl:
     b1, b2 = st.columns(2)
     if b1.button("New task", help="Draw another task from the family", width="stretch"):
         task, points[:] = task + 1, []
-    if b2.button("Clear my points", width="stretch", disabled=not points,
+    if b2.button("Clear points", width="stretch", disabled=not points,
                  help="Remove the points you added"):
         points[:] = []
     if ss.pop("pg_only_next", False):           # a file was just loaded: use its points alone

@@ -49,14 +49,14 @@ steps = runs["maml"].family.eval_steps
 out = {a: hw.guesses(runs[a], ep, steps) for a in ALGOS}
 true = ep["yq"][0].numpy()
 alpha = runs["maml"].config.inner_lr
-proto = f"{len(true)} new drawings · 1 example each · SGD, α = {alpha:g}"
+proto = f"right of {len(true)} new drawings · 1 example each · step size α = {alpha:g}"
 
 cols = st.columns(2)
 for col, a in zip(cols, ALGOS):
     acc = out[a]["accuracy"]
     col.plotly_chart(figures.handwriting_grid(
         ep["support_img"], ep["query_img"], true, out[a]["guess"],
-        title=f"{ui.label(a)}: {acc[0]:.0%} → {acc[-1]:.0%} right in {steps} steps",
+        title=f"{ui.label(a)}: {acc[0]:.0%} → {acc[-1]:.0%} after {steps} steps",
         subtitle=proto, height=560), key=f"hw_grid_{a}")
 cols[0].caption("Top row: the one drawing of each character the network learns from (A–E). "
                 "Below: other people's drawings, one column per character, with the network's "
