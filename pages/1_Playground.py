@@ -37,7 +37,7 @@ with ctl:
                            help="Which trained network to use: the bundled one or one you trained "
                                 "on the Train page (K, iterations, seed, when)")
     cfg = cfgs[run_key]
-    k = st.slider("Examples the model sees (K)", 1, 50, key=view.seed("k", cfg.k_shot, scope=family),
+    k = st.slider("Examples per task (K)", 1, 50, key=view.seed("k", cfg.k_shot, scope=family),
                   help="How many points of the new task it adapts to (per class for classes)")
     lr = st.number_input("Step size α", 0.0, 10.0, step=cfg.inner_lr / 2, format="%.4f",
                          key=view.seed("lr", float(cfg.inner_lr), scope=run_key),
@@ -45,7 +45,7 @@ with ctl:
                               + (" (Meta-SGD learned its own: change it to override)"
                                  if algo == "metasgd" else ""))
     fam_default = ui.family_class(family).eval_steps
-    steps = st.number_input("Steps the slider offers", 1, 50, key=view.seed("steps", fam_default),
+    steps = st.number_input("Adaptation steps to show", 1, 50, key=view.seed("steps", fam_default),
                             help=f"The chart's step slider goes from 0 to this many gradient steps "
                                  f"(the evaluation protocol uses {fam_default})")
     task = view.take("task", 0)

@@ -36,10 +36,10 @@ with ctl:
                             help="Any stored run of this family: bundled ones and those you "
                                  "trained on the Train page (K, iterations, seed, when)")
     fam_cls = ui.family_class(family)
-    k = st.number_input("K (examples per task)", 1, 50, key=view.seed(
+    k = st.number_input("Examples per task (K)", 1, 50, key=view.seed(
         "k", fam_cls.config_defaults.get("k_shot", 10), scope=family),
         help="How many points (per class for classes) every run adapts to")
-    steps = st.number_input("Steps the slider offers", 1, 50,
+    steps = st.number_input("Adaptation steps to show", 1, 50,
                             key=view.seed("steps", fam_cls.eval_steps),
                             help=f"Gradient steps from 0 to this (the protocol uses "
                                  f"{fam_cls.eval_steps}); the averaged chart uses as many")

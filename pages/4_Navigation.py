@@ -36,7 +36,7 @@ with ctl:
     run_key = st.selectbox("Run", keys, format_func=labels.get, key=view.seed("run", keys[0], keys),
                            help="Which trained policy: the bundled one or one you trained")
     fam_cls = ui.family_class(family)
-    steps = st.number_input("Steps the slider offers", 1, 5, key=view.seed("steps", fam_cls.eval_steps),
+    steps = st.number_input("Adaptation steps to show", 1, 5, key=view.seed("steps", fam_cls.eval_steps),
                             help=f"Policy-gradient steps from 0 to this (the protocol uses "
                                  f"{fam_cls.eval_steps}); each costs 20 more rollouts")
     goal, seed = view.take("goal", (0.3, -0.25)), view.take("seed", 0)

@@ -83,7 +83,7 @@ def test_playground_one_chart_carries_every_step_and_the_algorithm_changes_it():
     assert len(figs) == 1                                 # one chart, one step control
     fig = figs[0]
     assert len(fig["frames"]) == 11 and fig["layout"]["sliders"][0]["name"] == "step"
-    assert [s.label for s in at.slider] == ["Examples the model sees (K)"]   # no step widget
+    assert [s.label for s in at.slider] == ["Examples per task (K)"]   # no step widget
     y1, y5 = frame_y(fig, 1, "MAML after adapting"), frame_y(fig, 5, "MAML after adapting")
     assert not np.allclose(y1, y5)
     at.selectbox(key="pg_algo").set_value("reptile").run()
