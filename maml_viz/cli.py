@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 
 from .config import ConfigError, parse_hidden
@@ -467,6 +468,11 @@ def writable_runs_dir(path: str) -> None:
 
 
 def main(argv=None) -> int:
+    # Ctrl-C (SIGINT) stops a command cleanly (exit 130) even when the process was started with
+    # SIGINT ignored, as a shell does for background jobs and their children: Python then keeps
+    # the inherited SIG_IGN and `kill -INT` would do nothing
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         args = parse(argv)
         return {"train": cmd_train, "evaluate": cmd_evaluate, "runs": cmd_runs,

@@ -341,10 +341,10 @@ def test_cli_out_of_range_arguments_exit_2_with_one_line(args, names, good, big,
     assert not [p for p in os.listdir(tmp_path) if not p.startswith(".")]
 
 
-def _interrupt(args, wait_for: str, after: float = 0.3):
+def _interrupt(args, wait_for: str, after: float = 0.3, preexec_fn=None):
     env = dict(os.environ, PYTHONPATH=ROOT, PYTHONUNBUFFERED="1")
     p = subprocess.Popen([sys.executable, "-m", "maml_viz", *args], stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True, env=env)
+                         stderr=subprocess.PIPE, text=True, env=env, preexec_fn=preexec_fn)
     seen, t0 = "", time.time()
     while wait_for not in seen and time.time() - t0 < 120:
         ch = p.stderr.read(1)
@@ -499,3 +499,16 @@ def test_a_job_whose_process_dies_fails_with_a_message_and_the_manager_goes_on(t
     nxt = jm.submit(make_config(**{**CFG, "seed": 9}), owner="a")
     wait_until(lambda: not nxt.active)
     assert nxt.status == "done" and nxt.run is not None
+
+
+def test_ctrl_c_works_when_started_with_sigint_ignored(tmp_path):
+    """A shell starts background jobs (and CI harnesses their children) with SIGINT ignored;
+    Python keeps that, so without the CLI's own reset `kill -INT` would do nothing."""
+    def ignore_sigint():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    code, _, err = _interrupt(["train", "--family", "linear", "--iterations", "1000000",
+                               "--no-compile", "--runs-dir", str(tmp_path / "runs")], "it/s",
+                              preexec_fn=ignore_sigint)
+    assert code == 130, err[-500:]
+    assert not (tmp_path / "runs").exists() or not any(
+        n.startswith(".tmp") for n in os.listdir(tmp_path / "runs"))
