@@ -223,10 +223,10 @@ def benchmark(run: Run, name: str, steps: int | None = None, predict=None) -> pd
         labels = predict(xs, ys, xq, steps)
     s = (labels == yq).double().mean(-1).T.cpu()                     # [tasks, steps+1]
     n = s.shape[0]
-    mean, sd = s.mean(0), s.std(0, unbiased=True)
     df = pd.DataFrame([{"algo": cfg.algo, "k_shot": b["k_shot"], "step": st,
-                        "mean": float(mean[st]), "ci95": float(1.96 * sd[st] / math.sqrt(n)),
-                        "metric": "accuracy"} for st in range(steps + 1)])
+                        **task_stats(s[:, st], s[:, 0], higher_is_better=True),
+                        "lr_scale": 1.0, "lr": _lr_label(run, 1.0), "metric": "accuracy"}
+                       for st in range(steps + 1)])
     df.attrs["protocol"] = {
         "family": cfg.family, "algo": cfg.algo, "metric": "accuracy", "benchmark": name,
         "description": b["description"], "tasks": n, "n_way": b["n_way"], "k_shot": [b["k_shot"]],

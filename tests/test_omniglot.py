@@ -377,7 +377,9 @@ def test_cli_evaluate_lake20_json(tmp_path, capsys):
     assert main(["evaluate", str(path), "--benchmark", "lake20", "--steps", "2", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert [r["step"] for r in out["results"]] == [0, 1, 2]
-    assert set(out["results"][0]) == {"k_shot", "step", "mean", "ci95"}
+    # the same shape as `evaluate --json` (protocol 3 rows)
+    assert set(out["results"][0]) == {"k_shot", "step", "mean", "ci95", "median",
+                                      "diverged_tasks", "tasks", "lr_scale", "lr"}
     assert out["protocol"]["benchmark"] == "lake20"
     assert main(["evaluate", str(path), "--benchmark", "nope"]) == 2
     assert "allowed: lake20" in capsys.readouterr().err
