@@ -1,3 +1,4 @@
+import contextlib
 import os
 import sys
 
@@ -12,3 +13,19 @@ torch.set_num_threads(1)
 @pytest.fixture
 def tmp_runs(tmp_path):
     return tmp_path / "runs"
+
+
+@contextlib.contextmanager
+def app_store(root, monkeypatch):
+    """Point the app (AppTest pages) at the runs store `root`: the cached backend is rebuilt
+    around it, and its job queue shut down afterwards."""
+    import pages._shared.ui as ui_mod
+    monkeypatch.setenv("MAML_VIZ_RUNS", str(root))
+    monkeypatch.setattr(ui_mod, "RUNS", root)
+    ui_mod.backend.clear()
+    try:
+        yield root
+    finally:
+        ui_mod.backend().jobs.shutdown()
+        monkeypatch.undo()
+        ui_mod.backend.clear()

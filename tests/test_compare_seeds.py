@@ -14,6 +14,8 @@ from maml_viz.evaluate import PROTOCOL_VERSION, evaluate, to_json
 from maml_viz.registry import make_config
 from maml_viz.seeds import t_quantile
 from maml_viz.store import save_run
+
+from conftest import app_store
 from maml_viz.train import train
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -44,16 +46,8 @@ def seed_runs(tmp_path_factory):
 
 @pytest.fixture
 def app_runs(seed_runs, monkeypatch):
-    import pages._shared.ui as ui_mod
-    monkeypatch.setenv("MAML_VIZ_RUNS", str(seed_runs))
-    monkeypatch.setattr(ui_mod, "RUNS", seed_runs)
-    ui_mod.backend.clear()
-    try:
+    with app_store(seed_runs, monkeypatch):
         yield seed_runs
-    finally:
-        ui_mod.backend().jobs.shutdown()
-        monkeypatch.undo()
-        ui_mod.backend.clear()
 
 
 def ok(at):

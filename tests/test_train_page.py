@@ -11,24 +11,18 @@ from maml_viz.registry import make_config
 from maml_viz.store import RunStore, save
 from maml_viz.train import train
 
+from conftest import app_store
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 @pytest.fixture
 def runs(tmp_path, monkeypatch):
     """A fresh user store for the app (the cached backend is rebuilt around it)."""
-    import pages._shared.ui as ui_mod
     root = tmp_path / "runs"
     root.mkdir()
-    monkeypatch.setenv("MAML_VIZ_RUNS", str(root))
-    monkeypatch.setattr(ui_mod, "RUNS", root)
-    ui_mod.backend.clear()
-    try:
+    with app_store(root, monkeypatch):
         yield root
-    finally:
-        ui_mod.backend().jobs.shutdown()
-        monkeypatch.undo()
-        ui_mod.backend.clear()
 
 
 def page():
