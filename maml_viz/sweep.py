@@ -51,6 +51,11 @@ from .train import Run, Trainer, TrainingDiverged, batched
 GRID_FIELDS = ("k_shot", "k_query", "meta_batch", "inner_steps", "inner_lr", "outer_lr",
                "iterations")
 TRIAL_NAME = "train_trial"      # the worker's process title while it trains: ray::train_trial
+# Fault injection for tests: where this names a folder on the driver, the first attempt of every
+# trial writes its pid there after its first chunk and waits (at most HOLD_SECONDS) to be killed,
+# so a test can kill a trial midway however fast or busy the machine is.
+HOLD_ENV = "MAML_VIZ_TEST_HOLD_TRIALS"
+HOLD_SECONDS = 120.0
 
 
 class SweepError(RuntimeError):
@@ -165,9 +170,12 @@ def cpu_path(cfg: TrainConfig) -> bool | None:
     return mode.startswith("compiled")
 
 
-def train_trial(config: dict, threads: int = 1, compiled: bool | None = None) -> dict:
+def train_trial(config: dict, threads: int = 1, compiled: bool | None = None,
+                hold: str | None = None) -> dict:
     """Train one config on this machine's CPU and evaluate it: what `train` does, as plain data.
     compiled: the path the driver chose (cpu_path); None lets this machine choose.
+    hold: a folder (tests only, see HOLD_ENV): after the first chunk, write this process's pid
+    there and wait to be killed.
     Returns {'config', 'params' (numpy float32), 'history', 'info', 'metrics', 'notices'} or
     {'config', 'diverged': message}."""
     torch.set_num_threads(threads)
@@ -176,6 +184,9 @@ def train_trial(config: dict, threads: int = 1, compiled: bool | None = None) ->
         tr = Trainer(cfg, torch.device("cpu"), compiled=compiled)
         while not tr.done:
             tr.run(200)
+            if hold:
+                _hold(hold)
+                hold = None
         run = tr.result()
     except TrainingDiverged as e:
         return {"config": config, "diverged": str(e)}
@@ -184,6 +195,17 @@ def train_trial(config: dict, threads: int = 1, compiled: bool | None = None) ->
             "params": {k: v.detach().cpu().numpy() for k, v in run.params.items()},
             "history": run.history, "info": run.info, "metrics": run.metrics,
             "notices": list(tr.notices)}
+
+
+def _hold(folder: str) -> None:
+    """Announce this trial (a file named by its pid) and wait to be killed (tests only)."""
+    path = os.path.join(folder, str(os.getpid()))
+    with open(path + ".tmp", "w") as f:
+        f.write(str(os.getpid()))
+    os.replace(path + ".tmp", path)
+    deadline = time.monotonic() + HOLD_SECONDS
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def evaluate_trial(config: dict, params: dict, threads: int = 1) -> dict:
@@ -362,10 +384,13 @@ def run_sweep(configs, runs_dir, *, address: str | None = None, cpus_per_trial: 
         remote = ray.remote(train_trial).options(name=TRIAL_NAME, **opts)
         remote_eval = ray.remote(evaluate_trial).options(name="evaluate_trial", **opts)
 
+        hold = os.environ.get(HOLD_ENV) or None      # fault injection (tests only)
+
         def submit(cfg, attempt):
             old = stored_stale.get(cfg.key())
             if old is None:
-                ref = remote.remote(cfg.to_dict(), cpus_per_trial, paths[cfg.key()])
+                ref = remote.remote(cfg.to_dict(), cpus_per_trial, paths[cfg.key()],
+                                    hold if attempt == 0 else None)
             else:
                 ref = remote_eval.remote(cfg.to_dict(), {k: v.detach().cpu().numpy()
                                                          for k, v in old.params.items()},
