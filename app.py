@@ -4,7 +4,7 @@ from bundled runs with no waiting: every number and curve comes from assets/lear
 torch unless the reader asks for another task. Other pages live in pages/."""
 import streamlit as st
 
-from maml_viz import learn
+from maml_viz.views import learn
 from pages._shared import ui
 
 ui.setup("Learn", "🎓", light=True)

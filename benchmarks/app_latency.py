@@ -99,7 +99,8 @@ def main():
     args = ap.parse_args()
     os.environ.setdefault("MAML_VIZ_RUNS", tempfile.mkdtemp())
     from browser import browser, server
-    from maml_viz.registry import make_config
+
+    from maml_viz.engine.registry import make_config
 
     print(f"load average at start: {os.getloadavg()[0]:.1f} ({os.cpu_count()} cores)\n")
     print("| measure | median ms | min | max | n | messages to the server |")

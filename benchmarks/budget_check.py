@@ -18,9 +18,9 @@ CHILD = r"""
 import json, sys, time, torch
 torch.set_num_threads(1)
 sys.path.insert(0, sys.argv[1])
-from maml_viz.registry import make_config
-from maml_viz.train import Trainer
-from maml_viz.evaluate import evaluate
+from maml_viz.engine.registry import make_config
+from maml_viz.engine.train import Trainer
+from maml_viz.runs.evaluate import evaluate
 spec = json.loads(sys.argv[2])
 def rss(field):
     for line in open("/proc/self/status"):
@@ -78,8 +78,8 @@ def main():
     sys.path.insert(0, ROOT)
     import torch
     torch.set_num_threads(1)
-    from maml_viz.budget import eval_estimate, train_estimate
-    from maml_viz.registry import make_config
+    from maml_viz.engine.registry import make_config
+    from maml_viz.runs.budget import eval_estimate, train_estimate
 
     print(f"{'what':<10} {'settings':<66} {'peak MB':>8} {'est MB':>8} {'ratio':>6} "
           f"{'s':>7} {'est s':>7} {'ratio':>6}")

@@ -19,9 +19,9 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from maml_viz.registry import config_from_dict  # noqa: E402
-from maml_viz.store import save_run  # noqa: E402
-from maml_viz.train import Trainer  # noqa: E402
+from maml_viz.engine.registry import config_from_dict  # noqa: E402
+from maml_viz.engine.train import Trainer  # noqa: E402
+from maml_viz.runs.saving import save_run  # noqa: E402
 
 CAPS = {"omniglot": 6, "navigation": 4}     # iterations these cost seconds each
 

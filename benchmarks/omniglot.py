@@ -15,12 +15,12 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 import torch  # noqa: E402
 
-from maml_viz.config import parse_hidden  # noqa: E402
-from maml_viz.evaluate import benchmark, evaluate, from_json, to_json  # noqa: E402
-from maml_viz.nets import widen_head  # noqa: E402
-from maml_viz.registry import check_config, make_config  # noqa: E402
-from maml_viz.store import RunStore  # noqa: E402
-from maml_viz.train import Run, Trainer  # noqa: E402
+from maml_viz.engine.config import parse_hidden  # noqa: E402
+from maml_viz.engine.nets import widen_head  # noqa: E402
+from maml_viz.engine.registry import check_config, make_config  # noqa: E402
+from maml_viz.engine.train import Run, Trainer  # noqa: E402
+from maml_viz.runs.evaluate import benchmark, evaluate, from_json, to_json  # noqa: E402
+from maml_viz.runs.store import RunStore  # noqa: E402
 
 # accuracy, %: the MAML paper (Finn et al. 2017, Table 1; standard split: 1200 training
 # characters of 30 alphabets, evaluation on 20 other alphabets, 3 test steps) and Lake et al.
@@ -57,7 +57,7 @@ def stored(run, steps, tasks):
     m = run.metrics or {}
     p = m.get("protocol", {})
     trained = p.get("version") is None or all(r.get("lr_scale") == 1.0
-                                               for r in m.get("results", []))
+                                              for r in m.get("results", []))
     if p.get("k_shot") == [1] and p.get("steps") == steps and p.get("tasks") == tasks \
             and p.get("seed") == 1234 and trained:
         return from_json(m)

@@ -20,8 +20,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-from maml_viz.registry import make_config  # noqa: E402
-from maml_viz.train import Trainer  # noqa: E402
+from maml_viz.engine.registry import make_config  # noqa: E402
+from maml_viz.engine.train import Trainer  # noqa: E402
 
 
 def tutorial_step(tr):

@@ -12,11 +12,11 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 import torch  # noqa: E402
 
-from maml_viz.algorithms import ALGORITHMS  # noqa: E402
-from maml_viz.registry import algorithms_for, make_config  # noqa: E402
-from maml_viz.evaluate import evaluate, to_json  # noqa: E402
-from maml_viz.store import RunStore  # noqa: E402
-from maml_viz.train import Trainer  # noqa: E402
+from maml_viz.engine.algorithms import ALGORITHMS  # noqa: E402
+from maml_viz.engine.registry import algorithms_for, make_config  # noqa: E402
+from maml_viz.engine.train import Trainer  # noqa: E402
+from maml_viz.runs.evaluate import evaluate, to_json  # noqa: E402
+from maml_viz.runs.store import RunStore  # noqa: E402
 
 PAPER_5SHOT = {"maml": (0.67, 0.38, 0.35), "pretrained": (2.41, 2.23, 2.19)}  # steps 1, 5, 10
 # MAML paper, 2D navigation (Table 4 / Figure 4, the authors' result files), return after 0..3 steps

@@ -59,7 +59,7 @@ RERUN_DONE = """(t0) => { const ev = (window.__st || []).filter(e => e[0] > t0);
 
 
 def key_of(seed, iterations=None):
-    from maml_viz.registry import make_config
+    from maml_viz.engine.registry import make_config
     return make_config(family="linear", algo="maml", seed=seed, iterations=iterations).key()
 
 
@@ -145,8 +145,8 @@ async def visit(i, rng, page, url, stats, mine):
 
 
 async def main_async(a, url):
-    from playwright.async_api import async_playwright
     from browser import ARGS, CHROMIUM
+    from playwright.async_api import async_playwright
     stats = Stats()
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
@@ -180,6 +180,7 @@ PAGE_FILES = {"": "app.py", "Playground": "pages/1_Playground.py", "Train": "pag
 
 def apptest_soak(a) -> Stats:
     from streamlit.testing.v1 import AppTest
+
     import pages._shared.ui as ui
     stats, rng = Stats(), random.Random(0)
     users = [AppTest.from_file(os.path.join(ROOT, "app.py"), default_timeout=120)
@@ -240,8 +241,9 @@ def main():
     ap.add_argument("--minutes", type=float, default=5.0)
     ap.add_argument("--browser", action="store_true", help="Chromium contexts, a real server")
     a = ap.parse_args()
-    from maml_viz.registry import make_config
-    from maml_viz.store import RunStore, check_run, scan
+    from maml_viz.engine.registry import make_config
+    from maml_viz.runs.files import check_run
+    from maml_viz.runs.store import RunStore, scan
 
     runs = tempfile.mkdtemp(prefix="soak-runs-")
     log = runs + ".jobs.log"

@@ -36,11 +36,13 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 sys.path.insert(0, ROOT)
 import torch  # noqa: E402
 
-from maml_viz import bench, rl, stepper  # noqa: E402
-from maml_viz.algorithms import get_algorithm  # noqa: E402
-from maml_viz.registry import make_config  # noqa: E402
-from maml_viz.tasks import make_family  # noqa: E402
-from maml_viz.train import Trainer, device_name  # noqa: E402
+from maml_viz.engine import stepper  # noqa: E402
+from maml_viz.engine import rl
+from maml_viz.engine.algorithms import get_algorithm  # noqa: E402
+from maml_viz.engine.registry import make_config  # noqa: E402
+from maml_viz.engine.tasks import make_family  # noqa: E402
+from maml_viz.engine.train import Trainer, device_name  # noqa: E402
+from maml_viz.services import bench
 
 T0 = time.perf_counter()
 
@@ -258,8 +260,8 @@ def scaling(device, quick, budget, sizes=(25, 100, 1000, 10000)):
 
 def peak_rss(mb) -> int:
     """Peak resident bytes of a fresh process that trains 3 iterations at meta-batch mb."""
-    code = ("import torch; from maml_viz.registry import make_config; "
-            "from maml_viz.train import Trainer; torch.set_num_threads(1); "
+    code = ("import torch; from maml_viz.engine.registry import make_config; "
+            "from maml_viz.engine.train import Trainer; torch.set_num_threads(1); "
             f"Trainer(make_config(meta_batch={mb}, iterations=3), 'cpu').run(3); "
             "print([l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1])")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)

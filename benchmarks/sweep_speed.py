@@ -1,7 +1,7 @@
 """Wall time of a seed sweep on Ray against the same trainings one after another.
 
 The sweep: 2 algorithms x 4 seeds on the sinusoid (default configs: 20,000 meta-iterations each)
-through `maml_viz.sweep.run_sweep` on a local Ray instance (all cores, one thread per training),
+through `maml_viz.services.sweep.run_sweep` on a local Ray instance (all cores, one thread per training),
 Ray's start-up included. Two baselines, the same 8 trainings (train + evaluate + store) one after
 another on one thread:
 - `train` commands: `python -m maml_viz train ...` eight times, what one does without `sweep`
@@ -33,8 +33,9 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 sys.path.insert(0, ROOT)
 import torch  # noqa: E402
 
-from maml_viz.store import save_run  # noqa: E402
-from maml_viz.sweep import cpu_path, expand, run_from_payload, run_sweep, train_trial  # noqa: E402
+from maml_viz.runs.saving import save_run  # noqa: E402
+from maml_viz.services.sweep import (cpu_path, expand, run_from_payload, run_sweep,  # noqa: E402
+                                     train_trial)
 
 
 def loop(configs, runs) -> float:
@@ -70,8 +71,8 @@ def warm(configs) -> None:
     if not seen:
         return
     code = ("import sys, json, dataclasses, torch; sys.path.insert(0, %r)\n"
-            "from maml_viz.registry import config_from_dict\n"
-            "from maml_viz.train import Trainer\n"
+            "from maml_viz.engine.registry import config_from_dict\n"
+            "from maml_viz.engine.train import Trainer\n"
             "for d in json.loads(sys.argv[1]):\n"
             "    c = dataclasses.replace(config_from_dict(d), iterations=10)\n"
             "    Trainer(c, torch.device('cpu'), compiled=True).run(10)\n" % ROOT)

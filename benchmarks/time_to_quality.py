@@ -12,9 +12,9 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 import torch  # noqa: E402
 
-from maml_viz.registry import make_config  # noqa: E402
-from maml_viz.evaluate import evaluate  # noqa: E402
-from maml_viz.train import Trainer  # noqa: E402
+from maml_viz.engine.registry import make_config  # noqa: E402
+from maml_viz.engine.train import Trainer  # noqa: E402
+from maml_viz.runs.evaluate import evaluate  # noqa: E402
 
 
 def main():

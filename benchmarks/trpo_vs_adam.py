@@ -14,10 +14,10 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 import torch  # noqa: E402
 
-from maml_viz.evaluate import evaluate, to_json  # noqa: E402
-from maml_viz.registry import make_config  # noqa: E402
-from maml_viz.store import RunStore  # noqa: E402
-from maml_viz.train import Trainer, device_name, resolve_device  # noqa: E402
+from maml_viz.engine.registry import make_config  # noqa: E402
+from maml_viz.engine.train import Trainer, device_name, resolve_device  # noqa: E402
+from maml_viz.runs.evaluate import evaluate, to_json  # noqa: E402
+from maml_viz.runs.store import RunStore  # noqa: E402
 
 ASSETS = os.path.join(os.path.dirname(__file__), "..", "assets", "runs")
 

@@ -3,7 +3,7 @@
 The backend knows nothing of Streamlit. Data flows config -> tasks -> algorithm -> run ->
 adaptation trajectory -> figure; see DESIGN.md for the map.
 """
-from .config import ConfigError, TrainConfig
+from .engine.config import ConfigError, TrainConfig
 
 __all__ = ["ConfigError", "TrainConfig"]
 __version__ = "0.1.0"

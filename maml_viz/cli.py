@@ -14,7 +14,7 @@ import os
 import signal
 import sys
 
-from .config import ConfigError, parse_hidden
+from .engine.config import ConfigError, parse_hidden
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -148,7 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-# ---------------------------------------------------------------- sweep (maml_viz.sweep)
+# ---------------------------------------------------------------- sweep (services.sweep)
 def add_sweep_parser(sub) -> None:
     s = sub.add_parser("sweep", help="train algorithms x seeds (x a grid) in parallel on Ray",
                        description="Train every combination of algorithms, seeds and grid values "
@@ -176,7 +176,7 @@ def add_sweep_parser(sub) -> None:
 
 
 def cmd_sweep(a) -> int:
-    from . import sweep
+    from .services import sweep
 
     seeds = sweep.parse_seeds(a.seeds)
     grid = [sweep.parse_grid(g) for g in a.grid]
@@ -228,7 +228,7 @@ MEMORY_HINT = {"training": "use fewer tasks per iteration (--meta-batch), fewer 
 
 def check_budget(est, device, fields: str) -> None:
     """Refuse (ConfigError, exit 2) what cannot fit in memory; say how long a long job takes."""
-    from .budget import human_time, too_big
+    from .runs.budget import human_time, too_big
 
     why = too_big(est, device)
     if why:
@@ -251,11 +251,11 @@ def cmd_train(a) -> int:
     import torch
     from tqdm import tqdm
 
-    from .budget import eval_estimate, train_estimate
-    from .evaluate import evaluate, to_json
-    from .registry import make_config
-    from .store import RunStore
-    from .train import Trainer, TrainingDiverged, resolve_device
+    from .engine.registry import make_config
+    from .engine.train import Trainer, TrainingDiverged, resolve_device
+    from .runs.budget import eval_estimate, train_estimate
+    from .runs.evaluate import evaluate, to_json
+    from .runs.store import RunStore
 
     hidden = parse_hidden(a.hidden) if a.hidden is not None else None
     cfg = make_config(family=a.family, algo=a.algo, k_shot=a.k_shot, k_query=a.k_query,
@@ -335,10 +335,10 @@ def cmd_train(a) -> int:
 def cmd_evaluate(a) -> int:
     import torch
 
-    from .budget import eval_estimate
-    from .evaluate import benchmark, evaluate, to_json
-    from .store import StoreError, load_run
-    from .train import resolve_device
+    from .engine.train import resolve_device
+    from .runs.budget import eval_estimate
+    from .runs.evaluate import benchmark, evaluate, to_json
+    from .runs.files import StoreError, load_run
 
     device = resolve_device(a.device)
     if device.type == "cpu":
@@ -387,7 +387,8 @@ def cmd_evaluate(a) -> int:
 
 
 def cmd_runs(a) -> int:
-    from .store import RunStore, StoreError
+    from .runs.files import StoreError
+    from .runs.store import RunStore
 
     store = RunStore(a.runs_dir, housekeeping=os.path.isdir(a.runs_dir))
     if a.restore:
@@ -429,8 +430,8 @@ def cmd_runs(a) -> int:
 def cmd_learn_data(a) -> int:
     import torch
 
-    from .learn import compute, save
-    from .store import RunStore
+    from .runs.store import RunStore
+    from .views.learn import compute, save
 
     torch.set_num_threads(1)
     try:
@@ -443,7 +444,7 @@ def cmd_learn_data(a) -> int:
 
 
 def cmd_bench(a) -> int:
-    from .bench import main as bench_main
+    from .services.bench import main as bench_main
     bench_main(seconds=a.seconds, quick=a.quick, compiled=a.compile, device=a.device)
     return 0
 

@@ -3,18 +3,22 @@ algorithm and run, K and the step size; move the chart's own step slider (it rep
 browser); click the chart to add your own points or upload a CSV. Settings live in the URL."""
 import streamlit as st
 
-from maml_viz import explore, figures
-from maml_viz.uploads import UploadError
+from maml_viz.views.figures.style import CLASS_NAMES
+from maml_viz.views.links import float_in, int_in, one_of
+from maml_viz.views.playground import playground
+from maml_viz.views.points import (MAX_POINTS, click_classes, clicked, point_columns,
+                                   points_from_upload, support)
+from maml_viz.views.uploads import UploadError
 from pages._shared import ui
 
 ui.setup("Playground", "🎛️")
 st.title("Playground")
 ss = st.session_state
 FAMILIES = ui.families(supervised=True)
-view = ui.View("pg", {"family": explore.one_of(FAMILIES), "algo": str, "run": str,
-                      "k": explore.int_in(1, 50), "lr": explore.float_in(0, 10),
-                      "steps": explore.int_in(1, 50), "step": explore.int_in(0, 50),
-                      "task": explore.int_in(0, 10**9)})
+view = ui.View("pg", {"family": one_of(FAMILIES), "algo": str, "run": str,
+                      "k": int_in(1, 50), "lr": float_in(0, 10),
+                      "steps": int_in(1, 50), "step": int_in(0, 50),
+                      "task": int_in(0, 10**9)})
 if "run" in view.fresh:                       # a run given by the link decides family and algorithm
     found = ui.find_run(view.fresh["run"])
     if found is None:
@@ -63,16 +67,16 @@ with ctl:
     run = ui.open_runs([cfg], f"pg-{run_key}").get(run_key)
     if run is None:
         st.stop()
-    classes = explore.click_classes(run.family)
+    classes = click_classes(run.family)
     if classes:
         cls = st.radio("Class of the points you add", classes, horizontal=True, key="pg_class",
-                       format_func=lambda c: f":{figures.CLASS_NAMES[c % 7]}[■] class {c}",
+                       format_func=lambda c: f":{CLASS_NAMES[c % 7]}[■] class {c}",
                        help="A click on the middle map adds an example of this class")
     ui.share_link()
     with st.expander("Use your own data (CSV)"):
-        cols = explore.point_columns(run.family)
+        cols = point_columns(run.family)
         st.markdown(f"A CSV file with a header line naming the columns **{', '.join(cols)}** "
-                    f"and one point per line, at most {explore.MAX_POINTS:,} points.")
+                    f"and one point per line, at most {MAX_POINTS:,} points.")
         up = st.file_uploader("CSV file", type=["csv", "txt"], key="pg_upload",
                               help="Your points replace the task's (“Use only my points”)")
         pasted = st.text_area("…or paste the points here", key="pg_paste", height=100,
@@ -84,7 +88,7 @@ source = (up.name, up.getvalue(), up.file_id) if up is not None else \
 if source is not None:
     name, raw, sig = source
     try:
-        new, notes = explore.points_from_upload(run.family, raw)
+        new, notes = points_from_upload(run.family, raw)
         if ss.get("pg_upload_sig") != sig:
             ss.pg_upload_sig, points[:], ss.pg_only_next = sig, new, True
             st.rerun()
@@ -102,10 +106,10 @@ with chart_col:
         st.error("The step size must be greater than 0: with 0 the network never changes. "
                  f"The value it was trained with is {cfg.inner_lr:g}.")
         st.stop()
-    sup = explore.support(run, task, k, points, only)
+    sup = support(run, task, k, points, only)
     step = view.take("step", min(max(1, cfg.inner_steps), steps))
-    chart = explore.playground(run, sup, int(steps), lr=override, active=step,
-                               label=ui.label(algo), seed=task)
+    chart = playground(run, sup, int(steps), lr=override, active=step,
+                       label=ui.label(algo), seed=task)
     st.markdown(f"**{ui.label(algo)} adapting to "
                 f"{'your points' if sup.task is None else 'a new task'}** · "
                 f"{run.family.describe_task(sup.task[0]) if sup.task is not None else ''}")
@@ -118,7 +122,7 @@ view.publish(family=family, algo=algo, run=run_key, k=k, lr=lr if lr != cfg.inne
              steps=int(steps), step=min(step, chart.steps), task=task)
 
 # clicks add points (never replace the task's: see "Use only my points")
-pt = explore.clicked(run.family, sel, chart.click_trace, ss.get("pg_class", 0))
+pt = clicked(run.family, sel, chart.click_trace, ss.get("pg_class", 0))
 if pt is not None and ss.get("pg_last_click") != pt:
     ss.pg_last_click = pt
     points.append(pt)

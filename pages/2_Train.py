@@ -3,10 +3,10 @@ progress and a queue everyone can see; browse, open, download, delete and restor
 import pandas as pd
 import streamlit as st
 
-from maml_viz import explore
-from maml_viz.budget import human_time
-from maml_viz.config import ConfigError, parse_hidden
-from maml_viz.jobs import run_label, run_rows
+from maml_viz.engine.config import ConfigError, parse_hidden
+from maml_viz.runs.budget import human_time
+from maml_viz.services.jobs import run_label, run_rows
+from maml_viz.views.training import live_training_charts
 from pages._shared import runs_ui, ui
 
 b = ui.setup("Train", "🏋️")
@@ -110,7 +110,7 @@ def live():
                                     "seconds": j.progress.elapsed if j.progress else None,
                                     "estimate": j.estimate.describe() if j.estimate else None}
                                    for j in jobs]), hide_index=True)
-    for key, fig, caption in explore.live_training_charts([j for j in jobs if j.active]):
+    for key, fig, caption in live_training_charts([j for j in jobs if j.active]):
         st.plotly_chart(fig, key=key)
         st.caption(caption)
 

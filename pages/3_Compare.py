@@ -5,15 +5,17 @@ common validation measure during training; a table. Settings live in the URL (ru
 import pandas as pd
 import streamlit as st
 
-from maml_viz import explore, figures
+from maml_viz.engine.validation import validation_steps
+from maml_viz.views import adaptation, compare, links, points
+from maml_viz.views.figures import curves
 from pages._shared import ui
 
 ui.setup("Compare", "⚖️")
 st.title("Compare algorithms")
 FAMILIES = ui.families(supervised=True)
-view = ui.View("cmp", {"family": explore.one_of(FAMILIES), "runs": explore.key_list,
-                       "k": explore.int_in(1, 50), "steps": explore.int_in(1, 50),
-                       "step": explore.int_in(0, 50), "task": explore.int_in(0, 10**9)})
+view = ui.View("cmp", {"family": links.one_of(FAMILIES), "runs": links.key_list,
+                       "k": links.int_in(1, 50), "steps": links.int_in(1, 50),
+                       "step": links.int_in(0, 50), "task": links.int_in(0, 10**9)})
 if "runs" in view.fresh:                       # runs given by the link decide the family
     found = [r for k in view.fresh["runs"] if (r := ui.find_run(k)) is not None]
     if len(found) < len(view.fresh["runs"]):
@@ -30,7 +32,7 @@ with ctl:
     labels, cfgs = ui.run_choices(family, algos)
     meta = ui.algos(include_baselines=False, family=family)[:3]
     default = [ui.config_for(family, a).key() for a in meta + [a for a in algos if a not in
-                                                                 ui.algos(False, family)]][:5]
+                                                               ui.algos(False, family)]][:5]
     chosen = st.multiselect("Runs to compare (2 to 5)", list(labels), format_func=labels.get,
                             key=view.seed("runs", default, list(labels)), max_selections=5,
                             help="Any stored run of this family: bundled ones and those you "
@@ -52,13 +54,13 @@ runs = ui.open_runs([cfgs[c] for c in chosen], f"cmp-{family}")
 if len(runs) < 2:
     chart_col.warning("Pick at least two runs to compare.")
     st.stop()
-names, colors, dashes = explore.styles(runs, ui.label)
+names, colors, dashes = links.styles(runs, ui.label)
 first = next(iter(runs.values()))
 fam, metric, step = first.family, first.family.metric, view.take("step", 1)
 
 with chart_col:
-    sup = explore.support(first, task, int(k))
-    chart = explore.compare_task(runs, sup, int(steps), min(step, int(steps)), names, colors, dashes)
+    sup = points.support(first, task, int(k))
+    chart = compare.compare_task(runs, sup, int(steps), min(step, int(steps)), names, colors, dashes)
     st.markdown(f"**The same new task, adapted by each** · {fam.describe_task(sup.task[0])} · "
                 f"K = {int(k)}")
     for note in chart.notes:
@@ -69,7 +71,7 @@ view.publish(family=family, runs=list(runs), k=int(k), steps=int(steps), step=mi
              task=task)
 
 
-groups = explore.seed_groups(runs, ui.stored_runs(family))
+groups = compare.seed_groups(runs, ui.stored_runs(family))
 most = max(len(v) for v in groups.values())
 by_seed = ctl.toggle("Mean over training seeds", value=most > 1, disabled=most < 2, key="cmp_seeds",
                      help="Where a run's settings were also trained with other seeds (Train page: "
@@ -82,7 +84,7 @@ pool = {**runs, **{c.key(): r for cs in groups.values() for c in cs if by_seed
 
 @st.cache_data(show_spinner="Evaluating on held-out tasks…", max_entries=256)
 def curve(run_key: str, k: int, steps: int) -> pd.DataFrame:
-    return explore.evaluation(pool[run_key], k, steps)
+    return compare.evaluation(pool[run_key], k, steps)
 
 
 # ----------------------------------------------------------------------------- averages
@@ -98,12 +100,12 @@ protocol = (f"{'/'.join(map(str, n_used))} held-out tasks · K = {int(k)} · "
 if by_seed:
     frames = {key: {c.seed: curve(c.key(), int(k), int(steps)) for c in cs if c.key() in pool}
               for key, cs in groups.items()}
-    df, legend, table, per_seed = explore.seed_curves(frames, names, metric)
-    protocol = protocol.replace("shaded: 95% CI over tasks", explore.SEEDS_NOTE)
-st.plotly_chart(figures.error_vs_steps(df, metric, labels=legend if by_seed else names,
-                                       colors=colors, dashes=dashes,
-                                       y_range=explore.metric_range(fam, averaged=True),
-                                       higher_is_better=fam.higher_is_better),
+    df, legend, table, per_seed = compare.seed_curves(frames, names, metric)
+    protocol = protocol.replace("shaded: 95% CI over tasks", compare.SEEDS_NOTE)
+st.plotly_chart(curves.error_vs_steps(df, metric, labels=legend if by_seed else names,
+                                      colors=colors, dashes=dashes,
+                                      y_range=adaptation.metric_range(fam, averaged=True),
+                                      higher_is_better=fam.higher_is_better),
                 key="cmp_curves")
 st.caption(("Lower is better. " if not fam.higher_is_better else "Higher is better. ") +
            "Meta-learned starting points should win after one step and stay ahead; the bands show "
@@ -111,14 +113,14 @@ st.caption(("Lower is better. " if not fam.higher_is_better else "Higher is bett
            "leaves it is marked on the edge, a diverged one with a cross. " + protocol)
 
 # ----------------------------------------------------------------------------- training
-val = explore.validation_histories(runs)
+val = compare.validation_histories(runs)
 st.subheader("During training: the same measure for every run")
 if val:
-    st.plotly_chart(figures.validation_curves(
-        val, explore.metric_range(fam, averaged=True), metric, names, colors, dashes,
+    st.plotly_chart(curves.validation_curves(
+        val, adaptation.metric_range(fam, averaged=True), metric, names, colors, dashes,
         higher_is_better=fam.higher_is_better), key="cmp_val")
     st.caption(f"Every few iterations the trainer measured each run the same way: {metric} on "
-               f"fixed held-out validation tasks after {explore.validation_steps(fam)} plain "
+               f"fixed held-out validation tasks after {validation_steps(fam)} plain "
                f"step(s) with the run's α. Runs without a curve were trained before this was "
                f"recorded: " + (", ".join(names[k] for k in runs if k not in val) or "none") + ".")
 else:
@@ -128,8 +130,8 @@ hist = {key: (r.history["iteration"], r.history["meta_loss"]) for key, r in runs
         if r.history["iteration"]}
 if hist:
     with st.expander("Raw meta-loss (not comparable between algorithms)"):
-        st.plotly_chart(figures.loss_histories(
-            hist, labels={key: explore.loss_label(names[key], runs[key]) for key in hist},
+        st.plotly_chart(curves.loss_histories(
+            hist, labels={key: compare.loss_label(names[key], runs[key]) for key in hist},
             colors=colors), key="cmp_hist")
         st.caption("Each algorithm's own training loss on its batches, measured after its own "
                    "number of inner steps (in the legend): Reptile's after 5 steps looks lower "
@@ -137,7 +139,7 @@ if hist:
 
 # ----------------------------------------------------------------------------- table
 st.subheader("Numbers")
-table = table if by_seed else explore.summary_table(df, runs, names, metric)
+table = table if by_seed else compare.summary_table(df, runs, names, metric)
 st.dataframe(table, hide_index=True, width="stretch")
 st.caption(f"Mean ± 95% CI; “diverged” means the adaptation produced NaN or infinity. "
            f"Protocol: {protocol}.")

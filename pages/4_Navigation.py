@@ -5,8 +5,12 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from maml_viz import explore, figures
-from maml_viz.evaluate import from_json
+from maml_viz.runs.evaluate import from_json
+from maml_viz.views.adaptation import metric_range
+from maml_viz.views.figures.curves import error_vs_steps, loss_histories
+from maml_viz.views.links import int_in, one_of
+from maml_viz.views.navigation import goal_cast, navigation
+from maml_viz.views.points import clicked
 from pages._shared import ui
 
 ui.setup("Navigation (RL)", "🧭")
@@ -18,9 +22,9 @@ st.markdown(
     "step on its own 20 tries (reinforcement learning: no correct answers, only rewards) "
     "points it at the goal.")
 FAMILIES = ui.families(supervised=False)
-view = ui.View("nav", {"family": explore.one_of(FAMILIES), "algo": str, "run": str,
-                       "goal": explore.goal_cast, "steps": explore.int_in(1, 5),
-                       "step": explore.int_in(0, 5), "seed": explore.int_in(0, 10**9)})
+view = ui.View("nav", {"family": one_of(FAMILIES), "algo": str, "run": str,
+                       "goal": goal_cast, "steps": int_in(1, 5),
+                       "step": int_in(0, 5), "seed": int_in(0, 10**9)})
 chart_col, ctl = st.columns([3, 1], gap="medium")     # on a phone the chart comes first
 
 with ctl:
@@ -53,7 +57,7 @@ if run is None:
 
 @st.cache_data(show_spinner="Rolling out the policy…", max_entries=64)
 def chart_for(run_key: str, goal: tuple, seed: int, steps: int, active: int, label: str):
-    return explore.navigation(run, goal, steps, seed, active, label)
+    return navigation(run, goal, steps, seed, active, label)
 
 
 step = view.take("step", 1)
@@ -68,7 +72,7 @@ with chart_col:
     st.caption(chart.caption)
 view.publish(family=family, algo=algo, run=run_key, goal=goal, steps=int(steps),
              step=min(step, chart.steps), seed=seed)
-pt = explore.clicked(run.family, sel, chart.click_trace)
+pt = clicked(run.family, sel, chart.click_trace)
 if pt is not None and st.session_state.get("nav_last_click") != pt:
     st.session_state.nav_last_click = pt
     view.publish(family=family, algo=algo, run=run_key, goal=pt, steps=int(steps),
@@ -89,8 +93,8 @@ if frames:
     df = pd.concat(frames, ignore_index=True)
     proto = frames[0].attrs.get("protocol", {})
     names = {a: ui.label(a) for a in df["algo"].unique()}
-    st.plotly_chart(figures.error_vs_steps(df, "return", labels=names,
-                                           y_range=explore.metric_range(run.family, averaged=True)),
+    st.plotly_chart(error_vs_steps(df, "return", labels=names,
+                                   y_range=metric_range(run.family, averaged=True)),
                     key="nav_curves")
     st.caption(f"Average return against policy-gradient steps: {proto.get('tasks', 40)} held-out "
                f"goals · {proto.get('query_points', '')} · α then α/2 · shaded: 95% CI. Higher is "
@@ -99,7 +103,7 @@ if frames:
                f"on all goals was never shaped for a step this big: it overshoots and drifts off "
                f"the plane (marked at the bottom edge with its value).")
     if hist:
-        st.plotly_chart(figures.loss_histories(hist, metric="return", labels=names),
+        st.plotly_chart(loss_histories(hist, metric="return", labels=names),
                         key="nav_hist")
         st.caption("Meta-training: the average return after the inner policy-gradient step, per "
                    "meta-iteration, the same measure for every algorithm: it should rise as the "

@@ -3,8 +3,8 @@ of an alphabet it never saw from one drawing each, and recognises other people's
 them. MAML beside a network pretrained the usual way; a step slider scrubs in the browser."""
 import streamlit as st
 
-from maml_viz import figures
-from maml_viz import handwriting as hw
+from maml_viz.views import handwriting as hw
+from maml_viz.views.figures.handwriting import class_probabilities, drawing_canvas, handwriting_grid
 from pages._shared import ui
 
 b = ui.setup("Handwriting", "✍️")
@@ -54,7 +54,7 @@ proto = f"right of {len(true)} new drawings · 1 example each · step size α = 
 cols = st.columns(2)
 for col, a in zip(cols, ALGOS):
     acc = out[a]["accuracy"]
-    col.plotly_chart(figures.handwriting_grid(
+    col.plotly_chart(handwriting_grid(
         ep["support_img"], ep["query_img"], true, out[a]["guess"],
         title=f"{ui.label(a)}: {acc[0]:.0%} → {acc[-1]:.0%} after {steps} steps",
         subtitle=proto, height=560), key=f"hw_grid_{a}")
@@ -72,7 +72,7 @@ pick = st.selectbox(
     "Drawing to inspect", range(len(true)), key="hw_pick",
     format_func=lambda i: f"a drawing of {hw.LETTERS[true[i]]} (#{i % q + 1})",
     help="One of the new drawings above: its bars show each network's probability for A–E.")
-st.plotly_chart(figures.class_probabilities(
+st.plotly_chart(class_probabilities(
     {a: (ui.label(a), out[a]["probs"][:, pick]) for a in ALGOS}, int(true[pick]),
     title=f"Probabilities for a drawing of {hw.LETTERS[true[pick]]}",
     subtitle=f"after 0..{steps} steps on the five examples · bars outlined: the right answer"),
@@ -86,8 +86,8 @@ ss.setdefault("hw_strokes", [])
 st.image([255 - im for im in ep["support_img"]], width=56,
          caption=[hw.LETTERS[j] for j in range(len(chars))])
 d1, d2 = st.columns([1, 1.6])
-ev = d1.plotly_chart(figures.drawing_canvas(ss.hw_strokes, title="Draw here",
-                                            subtitle="drag to draw a stroke; repeat"),
+ev = d1.plotly_chart(drawing_canvas(ss.hw_strokes, title="Draw here",
+                                    subtitle="drag to draw a stroke; repeat"),
                      key=f"hw_canvas_{len(ss.hw_strokes)}", on_select="rerun",
                      selection_mode="lasso", config={"displayModeBar": False})
 lasso = ((ev or {}).get("selection") or {}).get("lasso") or []
@@ -105,7 +105,7 @@ if d2.button("Clear my drawing", disabled=not ss.hw_strokes,
 if ss.hw_strokes:
     mine = hw.with_drawing(ep, hw.rasterize(ss.hw_strokes))
     yours = {a: hw.guesses(runs[a], mine, steps)["probs"][:, -1] for a in ALGOS}
-    d2.plotly_chart(figures.class_probabilities(
+    d2.plotly_chart(class_probabilities(
         {a: (ui.label(a), yours[a]) for a in ALGOS}, meant, title="Your drawing",
         subtitle=f"probabilities after 0..{steps} steps on the five examples", height=340),
         key="hw_yours")

@@ -62,7 +62,7 @@ def no_problems(at):
 
 
 def key_of(family, algo):
-    from maml_viz.registry import make_config
+    from maml_viz.engine.registry import make_config
     return make_config(family=family, algo=algo).key()
 
 
@@ -227,9 +227,9 @@ def test_compare_needs_two_runs():
 def test_runs_trained_by_the_user_are_offered_and_the_training_chart_uses_the_common_measure(
         tmp_path, monkeypatch):
     import pages._shared.ui as ui_mod
-    from maml_viz.registry import make_config
-    from maml_viz.store import save_run
-    from maml_viz.train import train
+    from maml_viz.engine.registry import make_config
+    from maml_viz.engine.train import train
+    from maml_viz.runs.saving import save_run
     runs = tmp_path / "my-runs"
     mine = [make_config(family="sinusoid", algo=a, iterations=60, meta_batch=5, seed=7)
             for a in ("maml", "reptile")]
@@ -292,8 +292,8 @@ def test_train_invalid_hidden_sizes_names_the_field():
 
 
 def test_corrupted_run_in_the_users_store_never_hides_the_bundled_one(tmp_path, monkeypatch):
-    import pages._shared.ui as ui_mod          # imported before the env changes: RUNS is read at import
-    from maml_viz.registry import make_config
+    import pages._shared.ui as ui_mod  # imported before the env changes: RUNS is read at import
+    from maml_viz.engine.registry import make_config
     runs = tmp_path / "my-runs"
     bad = runs / make_config(family="sinusoid", algo="maml").key()   # same config as a bundled run
     bad.mkdir(parents=True)

@@ -1,7 +1,11 @@
 """The package's structure, checked from its source (ARCHITECTURE.md draws the same picture).
 
-- Imports flow one way: every import in `maml_viz/` (those inside functions included) goes to a
-  module of the same or a lower layer, and no set of modules imports itself in a cycle.
+- Folders are floors: engine/ < runs/ < views/ < services/ < the top (cli.py, __main__.py). A
+  module imports only from its own folder and the folders below it.
+- Inside the floors, modules are layered too: every import in `maml_viz/` (those inside
+  functions included) goes to a module of the same or a lower layer, and no set of modules
+  imports itself in a cycle. The figure builders (views/figures/) import nothing of the package
+  outside views/figures/.
 - Behaviour that depends on the kind of task family lives in the family classes: nowhere else
   compares `.kind` (dispatch on the family's type instead).
 """
@@ -12,22 +16,38 @@ import re
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PKG = os.path.join(ROOT, "maml_viz")
 
-# lowest first; a module may import only from its own layer or those before it
+# the floors, lowest first; "" is the top of the package (cli.py, __main__.py, __init__.py)
+FOLDERS = ["engine", "runs", "views", "services", ""]
+
+# lowest first; a module may import only from its own layer or those before it. Entries are
+# dotted paths relative to maml_viz; a module belongs to the longest entry that prefixes it
+# (views.figures holds every figure module but style and canvas).
 LAYERS = [
-    ["__init__", "config", "cancel"],
-    ["nets", "optim"],
-    ["tasks"],
-    ["adapt", "metagrad"],
-    ["algorithms"],
-    ["registry"],
-    ["rl", "stepper"],
-    ["train", "validation"],
-    ["store"],
-    ["evaluate"],
-    ["figures"],
-    ["explore", "uploads", "seeds", "handwriting"],
-    ["learn"],
-    ["jobs", "budget", "bench", "sweep"],
+    ["__init__", "engine", "engine.config", "engine.cancel"],
+    ["engine.nets", "engine.optim"],
+    ["engine.tasks"],
+    ["engine.adapt", "engine.metagrad", "engine.stepper"],
+    ["engine.algorithms"],
+    ["engine.registry"],
+    ["engine.rl"],
+    ["engine.validation"],
+    ["engine.train"],
+    ["runs", "runs.files"],
+    ["runs.saving"],
+    ["runs.store"],
+    ["runs.evaluate"],
+    ["runs.seeds", "runs.budget"],
+    ["views", "views.figures.style"],
+    ["views.figures.canvas"],
+    ["views.figures"],
+    ["views.uploads", "views.links"],
+    ["views.adaptation"],
+    ["views.points", "views.handwriting", "views.training"],
+    ["views.playground", "views.compare", "views.navigation"],
+    ["views.learn"],
+    ["services", "services.child"],
+    ["services.jobs", "services.bench"],
+    ["services.sweep"],
     ["cli"],
     ["__main__"],
 ]
@@ -47,11 +67,27 @@ def modules():
     return out
 
 
+def entry_of(module: str) -> str:
+    """The LAYERS entry a module belongs to: the longest one that prefixes it."""
+    parts = module.split(".")
+    for n in range(len(parts), 0, -1):
+        if ".".join(parts[:n]) in LAYER:
+            return ".".join(parts[:n])
+    raise AssertionError(f"maml_viz/{module.replace('.', '/')} is in no layer: add it to LAYERS "
+                         f"here and to ARCHITECTURE.md")
+
+
 def layer_of(module: str) -> int:
+    return LAYER[entry_of(module)]
+
+
+def folder_of(module: str) -> str:
     top = module.split(".")[0]
-    assert top in LAYER, (f"maml_viz/{module.replace('.', '/')} is in no layer: add it to LAYERS "
-                          f"here and to ARCHITECTURE.md")
-    return LAYER[top]
+    return top if top in FOLDERS else ""
+
+
+def floor(module: str) -> str:
+    return f"{folder_of(module)}/" if folder_of(module) else "the top of the package"
 
 
 def imports(module: str, path: str, known) -> set:
@@ -87,10 +123,49 @@ def graph():
     return {m: imports(m, p, mods) for m, p in mods.items()}
 
 
+def test_every_folder_imports_only_from_itself_and_the_folders_below():
+    bad = []
+    for m, deps in graph().items():
+        for d in deps:
+            if FOLDERS.index(folder_of(d)) > FOLDERS.index(folder_of(m)):
+                allowed = ", ".join(f"{f}/" for f in FOLDERS[:FOLDERS.index(folder_of(m)) + 1]
+                                    if f)
+                bad.append(f"maml_viz.{m} imports maml_viz.{d}: {floor(m)} may import only from "
+                           f"{allowed}")
+    assert not bad, "imports that go up a floor:\n" + "\n".join(sorted(bad))
+
+
 def test_every_import_goes_down_the_layers():
-    bad = [f"{m} (layer {layer_of(m)}) imports {d} (layer {layer_of(d)})"
+    bad = [f"maml_viz.{m} (layer {layer_of(m)}, {entry_of(m)}) imports maml_viz.{d} "
+           f"(layer {layer_of(d)}, {entry_of(d)})"
            for m, deps in graph().items() for d in deps if layer_of(d) > layer_of(m)]
     assert not bad, "imports that go up the layer order:\n" + "\n".join(sorted(bad))
+
+
+def test_figure_builders_import_nothing_of_the_package_but_each_other():
+    bad = [f"maml_viz.{m} imports maml_viz.{d}" for m, deps in graph().items()
+           if m.startswith("views.figures") for d in deps if not d.startswith("views.figures")]
+    assert not bad, "figure builders must be pure:\n" + "\n".join(sorted(bad))
+
+
+def test_the_checker_names_the_import_that_goes_up_a_floor():
+    # the folder rule itself must not be blind: an upward import is found and named
+    assert FOLDERS.index(folder_of("services.jobs")) > FOLDERS.index(folder_of("engine.train"))
+    assert folder_of("cli") == "" and FOLDERS.index("") == len(FOLDERS) - 1
+    assert entry_of("views.figures.curves") == "views.figures"
+    assert entry_of("engine.tasks.omniglot") == "engine.tasks"
+
+
+def test_no_module_is_too_big_to_know():
+    big = {os.path.relpath(os.path.join(d, n), ROOT): k for d, _, ns in os.walk(PKG) for n in ns
+           if n.endswith(".py") and (k := len(open(os.path.join(d, n)).readlines())) > 600}
+    assert not big, f"modules over 600 lines (split them by concern): {big}"
+
+
+def test_every_folder_says_what_lives_there_and_what_it_may_import():
+    for f in FOLDERS[:-1]:
+        doc = ast.get_docstring(ast.parse(open(os.path.join(PKG, f, "__init__.py")).read()))
+        assert doc and "import" in doc.lower(), f"maml_viz/{f}/__init__.py needs its two lines"
 
 
 def test_no_import_cycles():
@@ -127,7 +202,7 @@ def test_no_branching_on_the_kind_of_family_outside_the_family_classes():
     files = [os.path.join(ROOT, "app.py")]
     for top in (PKG, os.path.join(ROOT, "pages")):
         for dirpath, _, names in os.walk(top):
-            if os.path.join("maml_viz", "tasks") in dirpath:
+            if os.path.join("maml_viz", "engine", "tasks") in dirpath:
                 continue
             files += [os.path.join(dirpath, n) for n in names if n.endswith(".py")]
     # `.kind ==`, `isinstance(f, RLFamily)`, and in pages `metric == "accuracy"`: all ask which
@@ -160,5 +235,5 @@ def test_pages_are_thin():
 def test_architecture_doc_names_every_layer():
     doc = open(os.path.join(ROOT, "ARCHITECTURE.md")).read()
     missing = [n for names in LAYERS for n in names if n not in ("__init__", "__main__")
-               and n not in doc]
+               and n.split(".")[-1] not in doc]
     assert not missing, f"ARCHITECTURE.md does not mention: {missing}"

@@ -7,7 +7,6 @@ import time
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-
 from browser import (SHOTS, browser, count_sent, open_chart_page, plot_data, scrub, server,
                      slider_active, slider_ticks, wait_for_trace, wait_idle, watch_trace)
 
@@ -216,7 +215,7 @@ def test_training_survives_widget_moves_and_the_run_opens_everywhere(chromium, t
         assert chosen.startswith("MAML · K=10 · 1,500 it · seed 3") and "trained" in chosen
         assert parse_qs(urlparse(page.url).query)["run"] == [key]
         # on Compare, beside the bundled Reptile: the training chart is the common measure
-        from maml_viz.registry import make_config
+        from maml_viz.engine.registry import make_config
         reptile = make_config(family="sinusoid", algo="reptile").key()
         page.goto(f"{url}/Compare?runs={key},{reptile}")
         page.get_by_text("During training: the same measure for every run").wait_for(timeout=60_000)

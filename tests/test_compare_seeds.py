@@ -7,16 +7,15 @@ import os
 
 import pandas as pd
 import pytest
+from conftest import app_store
 from streamlit.testing.v1 import AppTest
 
-from maml_viz import explore
-from maml_viz.evaluate import PROTOCOL_VERSION, evaluate, to_json
-from maml_viz.registry import make_config
-from maml_viz.seeds import t_quantile
-from maml_viz.store import save_run
-
-from conftest import app_store
-from maml_viz.train import train
+from maml_viz.engine.registry import make_config
+from maml_viz.engine.train import train
+from maml_viz.runs.evaluate import PROTOCOL_VERSION, evaluate, to_json
+from maml_viz.runs.saving import save_run
+from maml_viz.runs.seeds import t_quantile
+from maml_viz.views.compare import evaluation, seed_curves, seed_groups
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SEEDS = {"maml": (7, 8, 9), "reptile": (7, 8)}
@@ -70,24 +69,24 @@ def curves_chart(at):
                 and f["data"] and not f.get("frames"))
 
 
-# ------------------------------------------------------------------ the data (maml_viz.explore)
+# ------------------------------------------------------------------ the data (maml_viz.views.compare)
 def test_seed_groups_curves_and_per_seed_rows(seed_runs):
-    from maml_viz.store import RunStore
+    from maml_viz.runs.store import RunStore
     store = RunStore(seed_runs)
     entries = store.list()
     runs = {c.key(): store.get(c) for c in (cfg("maml", 8), cfg("reptile", 7), cfg("maml", 9))}
-    groups = explore.seed_groups(runs, entries)
+    groups = seed_groups(runs, entries)
     # maml seed 9 is the same config as seed 8: listed once; the partial seed 10 and the other
     # alpha are not seeds of it
     assert list(groups) == [cfg("maml", 8).key(), cfg("reptile", 7).key()]
     assert [c.seed for c in groups[cfg("maml", 8).key()]] == [7, 8, 9]
     assert [c.seed for c in groups[cfg("reptile", 7).key()]] == [7, 8]
-    frames = {k: {c.seed: explore.evaluation(store.get(c), 10, 10) for c in cs}
+    frames = {k: {c.seed: evaluation(store.get(c), 10, 10) for c in cs}
               for k, cs in groups.items()}
     for f in frames[cfg("maml", 8).key()].values():     # the stored evaluation, not a new one
         assert f.attrs["protocol"]["tasks"] == 50 and f.attrs["protocol"]["version"] == PROTOCOL_VERSION
     labels = {k: k.split("-")[1] for k in groups}
-    curves, legend, table, per_seed = explore.seed_curves(frames, labels, "mse")
+    curves, legend, table, per_seed = seed_curves(frames, labels, "mse")
     key = cfg("maml", 8).key()
     one = curves[(curves.run == key) & (curves.step == 1)].iloc[0]
     vals = [frames[key][s].set_index("step").loc[1, "mean"] for s in (7, 8, 9)]
@@ -102,8 +101,8 @@ def test_seed_groups_curves_and_per_seed_rows(seed_runs):
     # a run evaluated under an older protocol, or at another K, is evaluated again
     old = store.get(cfg("maml", 7))
     old.metrics = dict(old.metrics, protocol=dict(old.metrics["protocol"], version=1))
-    assert explore.evaluation(old, 10, 10, n_tasks=20).attrs["protocol"]["tasks"] == 20
-    assert explore.evaluation(store.get(cfg("maml", 7)), 5, 10, n_tasks=20)["k_shot"].eq(5).all()
+    assert evaluation(old, 10, 10, n_tasks=20).attrs["protocol"]["tasks"] == 20
+    assert evaluation(store.get(cfg("maml", 7)), 5, 10, n_tasks=20)["k_shot"].eq(5).all()
 
 
 # ------------------------------------------------------------------ the pages (AppTest)

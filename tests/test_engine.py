@@ -7,12 +7,14 @@ import sys
 import pytest
 import torch
 
-from maml_viz.config import ConfigError, TrainConfig
-from maml_viz.registry import make_config
-from maml_viz.evaluate import evaluate
-from maml_viz.store import RunStore, StoreError, load_run, save_run
-from maml_viz.tasks import make_family
-from maml_viz.train import Trainer, TrainingDiverged, train
+from maml_viz.engine.config import ConfigError, TrainConfig
+from maml_viz.engine.registry import make_config
+from maml_viz.engine.tasks import make_family
+from maml_viz.engine.train import Trainer, TrainingDiverged, train
+from maml_viz.runs.evaluate import evaluate
+from maml_viz.runs.files import StoreError, load_run
+from maml_viz.runs.saving import save_run
+from maml_viz.runs.store import RunStore
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

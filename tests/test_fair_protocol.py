@@ -6,14 +6,14 @@ import math
 import pytest
 import torch
 
-from maml_viz import rl
-from maml_viz.algorithms.reptile import Reptile
-from maml_viz.config import ConfigError
-from maml_viz.evaluate import (LR_GRID, _task_scores, choose_scales, evaluate, from_json,
-                               task_stats, to_json)
-from maml_viz.registry import make_config
-from maml_viz.tasks import make_family
-from maml_viz.train import train
+from maml_viz.engine import rl
+from maml_viz.engine.algorithms.reptile import Reptile
+from maml_viz.engine.config import ConfigError
+from maml_viz.engine.registry import make_config
+from maml_viz.engine.tasks import make_family
+from maml_viz.engine.train import train
+from maml_viz.runs.evaluate import (LR_GRID, _task_scores, choose_scales, evaluate, from_json,
+                                    task_stats, to_json)
 
 
 def test_choose_scales_keeps_the_trained_step_unless_another_is_strictly_better():

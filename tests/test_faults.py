@@ -18,13 +18,18 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from maml_viz import cli, jobs as jobs_mod, store as store_mod, uploads
-from maml_viz.evaluate import evaluate, to_json
-from maml_viz.jobs import JobManager, JobRefused
-from maml_viz.registry import make_config
-from maml_viz.store import RunStore, StoreError, check_run, load_run, save
-from maml_viz.tasks import make_family
-from maml_viz.train import train
+from maml_viz import cli
+from maml_viz.engine.registry import make_config
+from maml_viz.engine.tasks import make_family
+from maml_viz.engine.train import train
+from maml_viz.runs.evaluate import evaluate, to_json
+from maml_viz.runs.files import StoreError, check_run, load_run
+from maml_viz.runs.saving import recover, save
+from maml_viz.runs.store import RunStore
+from maml_viz.services import jobs as jobs_mod
+from maml_viz.services.child import SNAPSHOT_EVERY
+from maml_viz.services.jobs import JobManager, JobRefused
+from maml_viz.views import uploads
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CFG = dict(family="linear", algo="maml", iterations=20)
@@ -42,7 +47,7 @@ def good(tmp_path_factory):
 @pytest.fixture(scope="module")
 def big(tmp_path_factory):
     """An untrained run of a large network (for evaluations that cannot fit in memory)."""
-    from maml_viz.train import Trainer
+    from maml_viz.engine.train import Trainer
     run = Trainer(make_config(family="sinusoid", algo="scratch", hidden=(2048, 2048)), "cpu").result()
     return save(run, tmp_path_factory.mktemp("big")).path
 
@@ -170,7 +175,7 @@ def test_folders_that_are_not_runs_are_never_listed_or_deleted(tmp_path, good):
     assert not real.exists() and entry.is_dir() and store.get(run.config) is None
     assert store.restore(entry.name) == real and check_run(real) is None
     entry = store.delete(real.name)
-    assert store_mod.recover(root, now=time.time() + 8 * 86400)
+    assert recover(root, now=time.time() + 8 * 86400)
     assert not entry.exists() and (docs / "letter.txt").exists()
 
 
@@ -187,7 +192,8 @@ def test_evaluate_and_runs_report_an_edited_config_and_never_suggest_deleting(tm
 # ============================================================================ concurrent writers
 def _writer(args):
     root, src, barrier, partial_ranks = args
-    from maml_viz.store import load_run, save
+    from maml_viz.runs.files import load_run
+    from maml_viz.runs.saving import save
     run = load_run(src)
     barrier.wait(timeout=60)
     actions = []
@@ -200,7 +206,7 @@ def _writer(args):
 
 def _pool(n):
     ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(["maml_viz.store"])
+    ctx.set_forkserver_preload(["maml_viz.runs.saving"])
     return ctx, ctx.Pool(n)
 
 
@@ -244,8 +250,9 @@ def test_many_writers_racing_partial_and_finished_copies_leave_one_healthy_finis
 KILLED_WRITER = r"""
 import os, sys, time
 sys.path.insert(0, sys.argv[1])
-import maml_viz.store as s
-from maml_viz.store import load_run, save
+import maml_viz.runs.saving as s
+from maml_viz.runs.files import load_run
+from maml_viz.runs.saving import save
 mode, root, src, marker = sys.argv[2:6]
 run = load_run(src)
 if mode == "writing":                       # die while the files are being written
@@ -452,7 +459,7 @@ def test_a_stopped_job_whose_child_had_to_be_killed_keeps_its_last_snapshot(tmp_
     jm = JobManager(store, eval_tasks=20, max_seconds=1e9)
     job = jm.submit(make_config(**{**CFG, "iterations": 10_000_000}), owner="a")
     wait_until(lambda: job.progress is not None and job.progress.iteration > 200)
-    time.sleep(jobs_mod.SNAPSHOT_EVERY + 0.5)
+    time.sleep(SNAPSHOT_EVERY + 0.5)
     jm.stop(job.key, "a")
     wait_until(lambda: not job.active)
     assert job.status == "stopped", job.error

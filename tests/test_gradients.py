@@ -7,9 +7,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from maml_viz.algorithms import get_algorithm
-from maml_viz.registry import make_config
-from maml_viz.tasks import make_family
+from maml_viz.engine.algorithms import get_algorithm
+from maml_viz.engine.registry import make_config
+from maml_viz.engine.tasks import make_family
 
 
 def ref_net(p, x):
@@ -179,7 +179,7 @@ def test_adapt_never_modifies_theta():
 
 
 # ------------------------------------------------------------------ the hand-written meta-gradient
-from maml_viz.metagrad import meta_gradient  # noqa: E402
+from maml_viz.engine.metagrad import meta_gradient  # noqa: E402
 
 
 def hand(alg, model, fam, params, batch, cfg):

@@ -4,10 +4,10 @@ import time
 
 import torch
 
-from maml_viz.registry import make_config
-from maml_viz.jobs import JobManager
-from maml_viz.store import RunStore
-from maml_viz.train import train
+from maml_viz.engine.registry import make_config
+from maml_viz.engine.train import train
+from maml_viz.runs.store import RunStore
+from maml_viz.services.jobs import JobManager
 
 
 def wait(job, timeout=120):

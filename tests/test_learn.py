@@ -12,13 +12,13 @@ import numpy as np
 import pytest
 import torch
 
-from maml_viz import learn
-from maml_viz.adapt import adapt
-from maml_viz.algorithms import get_algorithm
-from maml_viz.metagrad import meta_gradient
-from maml_viz.registry import make_config
-from maml_viz.store import RunStore
-from maml_viz.tasks import make_family
+from maml_viz.engine.adapt import adapt
+from maml_viz.engine.algorithms import get_algorithm
+from maml_viz.engine.metagrad import meta_gradient
+from maml_viz.engine.registry import make_config
+from maml_viz.engine.tasks import make_family
+from maml_viz.runs.store import RunStore
+from maml_viz.views import learn
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -97,7 +97,7 @@ def test_the_three_arrows_are_the_engines_updates_at_that_theta(fresh):
     model = fam.make_model(())
     theta = {"amp": torch.tensor([r["theta"][0]]), "phase": torch.tensor([r["theta"][1]])}
     cfg = make_config(family="wave", algo="maml")
-    from maml_viz.explore import task_generator
+    from maml_viz.views.adaptation import task_generator
     batch = fam.sample_batch(learn.RULE_TASKS, cfg.k_shot, cfg.k_query,
                              task_generator(learn.RULE_SEED))
     assert np.allclose(batch["tasks"].numpy(), r["tasks"], atol=1e-4)
@@ -219,7 +219,7 @@ def test_sine_model_meta_gradient_matches_a_plain_reference(algo, steps):
 
 
 def test_wave_family_refuses_hidden_layers_with_a_clear_message():
-    from maml_viz.config import ConfigError
+    from maml_viz.engine.config import ConfigError
     with pytest.raises(ConfigError, match="leave hidden empty"):
         make_family("wave").make_model((40,))
 

@@ -111,11 +111,11 @@ def test_area_average_is_exact():
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-from maml_viz.algorithms import get_algorithm  # noqa: E402
-from maml_viz.registry import make_config  # noqa: E402
-from maml_viz.metagrad import meta_gradient  # noqa: E402
-from maml_viz.nets import ConvNet  # noqa: E402
-from maml_viz.tasks import make_family  # noqa: E402
+from maml_viz.engine.algorithms import get_algorithm  # noqa: E402
+from maml_viz.engine.metagrad import meta_gradient  # noqa: E402
+from maml_viz.engine.nets import ConvNet  # noqa: E402
+from maml_viz.engine.registry import make_config  # noqa: E402
+from maml_viz.engine.tasks import make_family  # noqa: E402
 
 
 def ref_conv(p, x, side=16):
@@ -230,8 +230,8 @@ def test_conv_training_steps_move_params_along_the_reference_gradient():
 def test_trainer_runs_omniglot_through_the_stepper_second_order_eagerly():
     """The trainer's stepper (under no_grad) runs the ConvNet's autograd MAML step exactly as a
     direct call would; asked to compile or capture it, it says why not and runs eagerly."""
-    from maml_viz.config import stream_seed
-    from maml_viz.stepper import choose
+    from maml_viz.engine.config import stream_seed
+    from maml_viz.engine.stepper import choose
     cfg = make_config(family="omniglot", algo="maml", hidden=(4, 4), meta_batch=2, iterations=2)
     t = Trainer(cfg, "cpu", compiled=True, cuda_graph=True, validate_every=1)
     assert t.mode == "eager" and any("autograd" in n for n in t.notices), t.notices
@@ -286,7 +286,7 @@ def test_convnet_forward_in_slices_equals_one_batch(monkeypatch):
 
 
 # ----------------------------------------------------------------------------- the task family
-from maml_viz.tasks import omniglot as og  # noqa: E402
+from maml_viz.engine.tasks import omniglot as og  # noqa: E402
 
 
 def test_training_never_samples_held_out_alphabets_and_evaluation_only_them():
@@ -327,7 +327,7 @@ def test_images_match_labels_and_labels_are_shuffled_per_task():
 
 
 def test_family_options_are_checked_and_image_size_changes_the_model():
-    from maml_viz.config import ConfigError
+    from maml_viz.engine.config import ConfigError
     for bad in ({"n_way": 1}, {"n_way": 21}, {"rotations": 2}, {"image_size": 12},
                 {"image_size": 28.5}):
         with pytest.raises(ConfigError):
@@ -344,9 +344,9 @@ def test_family_options_are_checked_and_image_size_changes_the_model():
         make_family("omniglot").sample_batch(1, 10, 15, torch.Generator())
 
 
+from maml_viz.engine.train import Trainer  # noqa: E402
 # ----------------------------------------------------------------------------- lake20
-from maml_viz.evaluate import benchmark, to_json  # noqa: E402
-from maml_viz.train import Trainer  # noqa: E402
+from maml_viz.runs.evaluate import benchmark, to_json  # noqa: E402
 
 
 def _small_run(algo="scratch"):
@@ -372,7 +372,7 @@ def test_lake20_scores_an_oracle_at_one_and_guessing_near_chance():
 
 def test_cli_evaluate_lake20_json(tmp_path, capsys):
     from maml_viz.cli import main
-    from maml_viz.store import save_run
+    from maml_viz.runs.saving import save_run
     path = save_run(_small_run(), tmp_path)
     assert main(["evaluate", str(path), "--benchmark", "lake20", "--steps", "2", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
@@ -386,8 +386,9 @@ def test_cli_evaluate_lake20_json(tmp_path, capsys):
 
 
 # ----------------------------------------------------------------------------- the Handwriting page's data
-from maml_viz import figures  # noqa: E402
-from maml_viz import handwriting as hw  # noqa: E402
+  # noqa: E402
+from maml_viz.views import handwriting as hw  # noqa: E402
+from maml_viz.views.figures.handwriting import class_probabilities, handwriting_grid
 
 
 def test_handwriting_episode_and_guesses():
@@ -418,7 +419,7 @@ def test_handwriting_figures_have_a_frame_per_step_and_mark_wrong_guesses():
     support = np.zeros((5, 28, 28)); query = np.zeros((15, 28, 28))
     true = np.repeat(np.arange(5), 3)
     guess = np.stack([np.zeros(15, int), true])                       # step 0: class A for all
-    fig = figures.handwriting_grid(support, query, true, guess)
+    fig = handwriting_grid(support, query, true, guess)
     assert [f.name for f in fig.frames] == ["0", "1"]
     assert [s.label for s in fig.layout.sliders[0].steps] == ["0", "1"]
     assert all(s.method == "animate" for s in fig.layout.sliders[0].steps)
@@ -428,7 +429,7 @@ def test_handwriting_figures_have_a_frame_per_step_and_mark_wrong_guesses():
     # it opens after one step (as the other pages' charts), slider and drawn data alike
     assert fig.layout.sliders[0].active == 1 and fig.data[2].text == fig.frames[1].data[0].text
     probs = np.full((3, 5), 0.2)
-    bars = figures.class_probabilities({"maml": ("MAML", probs), "pretrained": ("Pre", probs)}, 2)
+    bars = class_probabilities({"maml": ("MAML", probs), "pretrained": ("Pre", probs)}, 2)
     assert len(bars.frames) == 3 and len(bars.frames[0].data) == 2
     assert bars.data[0].x[2].startswith("C (right")
 
@@ -472,7 +473,7 @@ def test_memory_and_time_estimates_count_the_convolutions():
     the conv net never holds at once (measured peaks: benchmarks/budget_check.py --family omniglot)."""
     from torch.utils.flop_counter import FlopCounterMode
 
-    from maml_viz.budget import eval_estimate, model_shape, train_estimate
+    from maml_viz.runs.budget import eval_estimate, model_shape, train_estimate
     cfg = make_config(family="omniglot", algo="maml", family_options={"image_size": 20})
     model = make_family("omniglot", {"image_size": 20}).make_model(cfg.hidden)
     with FlopCounterMode(display=False) as fc:

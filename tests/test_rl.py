@@ -4,14 +4,15 @@ import math
 import pytest
 import torch
 
-from maml_viz import rl
-from maml_viz.algorithms import get_algorithm
-from maml_viz.config import ConfigError
-from maml_viz.evaluate import evaluate
-from maml_viz.nets import GaussianPolicy
-from maml_viz.registry import make_config
-from maml_viz.tasks import make_family
-from maml_viz.train import train
+from maml_viz.engine import rl
+from maml_viz.engine.algorithms import get_algorithm
+from maml_viz.engine.config import ConfigError
+from maml_viz.engine.nets import GaussianPolicy
+from maml_viz.engine.registry import make_config
+from maml_viz.engine.tasks import make_family
+from maml_viz.engine.train import train
+from maml_viz.runs.evaluate import evaluate
+from maml_viz.views.figures.curves import error_vs_steps
 
 FAM = make_family("navigation")
 
@@ -146,7 +147,7 @@ def test_lambda_zero_is_the_low_variance_curvature_and_one_adds_cross_terms():
 
 
 def test_outer_learning_rate_follows_the_cosine_and_other_families_stay_constant():
-    from maml_viz.train import Trainer
+    from maml_viz.engine.train import Trainer
     assert FAM.outer_lr_factor(0.0) == 1.0 and abs(FAM.outer_lr_factor(1.0)) < 1e-12
     assert abs(FAM.outer_lr_factor(0.5) - 0.5) < 1e-12
     half = make_family("navigation", {"lr_decay": 0.5})
@@ -167,10 +168,9 @@ def test_outer_learning_rate_follows_the_cosine_and_other_families_stay_constant
 
 def test_return_chart_keeps_the_useful_range_when_a_policy_overshoots():
     import pandas as pd
-    from maml_viz import figures
     df = pd.DataFrame({"algo": ["maml"] * 3 + ["pretrained"] * 3, "step": [0, 1, 2] * 2,
                        "mean": [-40.0, -12.0, -4.0, -41.0, -260.0, -100.0], "ci95": [2.0] * 6})
-    fig = figures.error_vs_steps(df, "return", title="t")
+    fig = error_vs_steps(df, "return", title="t")
     lo, hi = fig.layout.yaxis.range
     assert hi == 0 and -60 < lo < -41            # the scale of the starting returns, not -260
     assert len([t for t in fig.data if t.mode == "lines+markers"]) == 2   # both curves drawn

@@ -1,13 +1,13 @@
-"""Several training seeds of one config (maml_viz.seeds): Student's t, the mean curve with a
+"""Several training seeds of one config (maml_viz.runs.seeds): Student's t, the mean curve with a
 between-seed 95% interval, per-seed rows, and what a Compare page calls."""
 import math
 
 import pandas as pd
 import pytest
 
-from maml_viz.registry import make_config
-from maml_viz.seeds import (across_seeds, compare, group_by_config, seed_rows, seeds_of,
-                            stored_frames, t_interval, t_quantile)
+from maml_viz.engine.registry import make_config
+from maml_viz.runs.seeds import (across_seeds, compare, group_by_config, seed_rows, seeds_of,
+                                 stored_frames, t_interval, t_quantile)
 
 
 def test_t_quantiles_match_the_tables():

@@ -12,14 +12,14 @@ import sys
 
 import pytest
 import torch
+from test_gradients import grads as autograd_grads
+from test_gradients import ref_meta_loss
 
-from maml_viz import stepper
-from maml_viz.optim import FlatAdam
-from maml_viz.registry import make_config
-from maml_viz.tasks import make_family
-from maml_viz.train import Trainer, train
-
-from test_gradients import grads as autograd_grads, ref_meta_loss
+from maml_viz.engine import stepper
+from maml_viz.engine.optim import FlatAdam
+from maml_viz.engine.registry import make_config
+from maml_viz.engine.tasks import make_family
+from maml_viz.engine.train import Trainer, train
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])

@@ -1,4 +1,4 @@
-"""Seed sweeps on Ray (maml_viz.sweep, `python -m maml_viz sweep`).
+"""Seed sweeps on Ray (maml_viz.services.sweep, `python -m maml_viz sweep`).
 
 Every Ray process here stays on loopback: nodes start with node_ip_address="127.0.0.1" and the
 driver runs with RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0 (set below, before Ray is imported), and
@@ -19,9 +19,10 @@ os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 import pytest  # noqa: E402
 
 from maml_viz import cli  # noqa: E402
-from maml_viz.config import ConfigError  # noqa: E402
-from maml_viz.registry import make_config  # noqa: E402
-from maml_viz.sweep import evaluated_k, expand, k_label, parse_grid, parse_seeds  # noqa: E402
+from maml_viz.engine.config import ConfigError  # noqa: E402
+from maml_viz.engine.registry import make_config  # noqa: E402
+from maml_viz.services.sweep import (evaluated_k, expand, k_label, parse_grid,  # noqa: E402
+                                     parse_seeds)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -68,10 +69,10 @@ def test_trials_take_the_path_train_takes_here_decided_by_the_driver(tmp_path, m
     path it is given whatever the worker's own rule says."""
     import torch
 
-    from maml_viz import stepper
-    from maml_viz.store import save_run
-    from maml_viz.sweep import cpu_path, run_from_payload, train_trial
-    from maml_viz.train import Trainer
+    from maml_viz.engine import stepper
+    from maml_viz.engine.train import Trainer
+    from maml_viz.runs.saving import save_run
+    from maml_viz.services.sweep import cpu_path, run_from_payload, train_trial
 
     cpu = torch.device("cpu")
     cfgs = [make_config(family="linear", algo="maml", iterations=30),
@@ -226,7 +227,7 @@ def test_a_trial_killed_midway_is_retried_and_nothing_half_written(cluster, tmp_
     # Deterministic whatever the machine's speed: the first attempt of the trial announces its pid
     # after its first chunk and waits (sweep.HOLD_ENV); the test kills it there. Both sides pinned
     # to the eager step (the test is about the retry, not the path).
-    from maml_viz import sweep
+    from maml_viz.services import sweep
 
     runs, it, hold = tmp_path / "runs", 600, tmp_path / "hold"
     hold.mkdir()

@@ -5,13 +5,13 @@ import os
 import time
 
 import pytest
+from conftest import app_store
 from streamlit.testing.v1 import AppTest
 
-from maml_viz.registry import make_config
-from maml_viz.store import RunStore, save
-from maml_viz.train import train
-
-from conftest import app_store
+from maml_viz.engine.registry import make_config
+from maml_viz.engine.train import train
+from maml_viz.runs.saving import save
+from maml_viz.runs.store import RunStore
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -4,13 +4,13 @@ does, and a step keeps the KL within its limit while improving the surrogate."""
 import pytest
 import torch
 
-from maml_viz import rl
-from maml_viz.algorithms import get_algorithm
-from maml_viz.config import ConfigError
-from maml_viz.nets import GaussianPolicy
-from maml_viz.registry import make_config
-from maml_viz.tasks import make_family
-from maml_viz.train import Trainer
+from maml_viz.engine import rl
+from maml_viz.engine.algorithms import get_algorithm
+from maml_viz.engine.config import ConfigError
+from maml_viz.engine.nets import GaussianPolicy
+from maml_viz.engine.registry import make_config
+from maml_viz.engine.tasks import make_family
+from maml_viz.engine.train import Trainer
 
 FAM = make_family("navigation")
 

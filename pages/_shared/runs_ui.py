@@ -8,7 +8,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from maml_viz.store import StoreError
+from maml_viz.runs.files import StoreError
 
 
 def open_links(keys: list, where=None):

@@ -13,6 +13,8 @@ from urllib.parse import quote
 
 import streamlit as st
 
+from maml_viz.views.links import read_query, run_label
+
 ROOT = Path(__file__).resolve().parents[2]
 ASSETS = ROOT / "assets" / "runs"
 RUNS = Path(os.environ.get("MAML_VIZ_RUNS", ROOT / "runs"))
@@ -23,9 +25,9 @@ class Backend:
     def __init__(self):
         import torch
 
-        from maml_viz.jobs import JobManager
-        from maml_viz.store import RunStore
-        from maml_viz.train import device_name, resolve_device
+        from maml_viz.engine.train import device_name, resolve_device
+        from maml_viz.runs.store import RunStore
+        from maml_viz.services.jobs import JobManager
 
         torch.set_num_threads(1)
         self.device = resolve_device(os.environ.get("MAML_VIZ_DEVICE", "auto"))
@@ -85,18 +87,18 @@ training_now_live = st.fragment(run_every=2.0)(training_now)
 
 
 def label(algo: str) -> str:
-    from maml_viz.algorithms import get_algorithm
+    from maml_viz.engine.algorithms import get_algorithm
     return get_algorithm(algo).label
 
 
 def algos(include_baselines=True, family=None) -> list:
     """Registered algorithms (those that apply to `family`, if given)."""
-    from maml_viz.registry import algorithms_for
+    from maml_viz.engine.registry import algorithms_for
     return algorithms_for(family, baselines=include_baselines)
 
 
 def family_class(name: str):
-    from maml_viz.tasks import FAMILIES
+    from maml_viz.engine.tasks import FAMILIES
     return FAMILIES[name]
 
 
@@ -104,7 +106,7 @@ def families(supervised=None) -> list:
     """Registered task families (only the supervised ones, or only the others). The supervised
     ones are those the Playground and Compare pages can draw: inputs on a line or in the plane
     (images, Omniglot's, have the Handwriting page instead)."""
-    from maml_viz.registry import families as registered
+    from maml_viz.engine.registry import families as registered
     names = registered(supervised)
     return [n for n in names if getattr(family_class(n), "point_inputs", True)] if supervised \
         else names
@@ -115,13 +117,13 @@ def family_label(name: str) -> str:
 
 
 def config_for(family: str, algo: str, **kw):
-    from maml_viz.registry import make_config
+    from maml_viz.engine.registry import make_config
     return make_config(family=family, algo=algo, **kw)
 
 
 def get_run(cfg):
     """The stored run for cfg, or None. A damaged run file shows an error instead of crashing."""
-    from maml_viz.store import StoreError
+    from maml_viz.runs.files import StoreError
     try:
         return backend().store.get(cfg)
     except StoreError as e:
@@ -159,7 +161,7 @@ def offer_training(missing: list, key: str):
             st.warning(f"The stored copy {path} is damaged ({why}); training replaces it.")
         if st.button("Train now", key=f"train-{key}", type="primary",
                      help="Start training these settings in the background"):
-            from maml_viz.jobs import JobRefused
+            from maml_viz.services.jobs import JobRefused
             try:
                 for c in missing:
                     b.jobs.submit(c, owner=session_id())
@@ -216,13 +218,12 @@ class View:
     and no value of their own; publish() writes the settings back to the URL at the end."""
 
     def __init__(self, page: str, casts: dict):
-        from maml_viz import explore
         ss = st.session_state
         self.page = page
         self.kept = ss.setdefault(f"_view_{page}", {})            # not a widget key: survives
         written = ss.get(f"_view_{page}_url", {})                  # what this page last wrote
         params = st.query_params.to_dict()
-        values, self.problems = explore.read_query(params, casts)
+        values, self.problems = read_query(params, casts)
         self.fresh = {k: v for k, v in values.items() if params.get(k) != written.get(k)}
         self.scopes = {}
         for p in self.problems:
@@ -327,7 +328,6 @@ def stored_runs(family: str, algo: str | None = None) -> list:
 def run_choices(family: str, algos: list) -> tuple[dict, dict]:
     """({key: label}, {key: config}) for every stored run of the family with one of `algos`,
     the default configs first (trained or not: an untrained one offers to train)."""
-    from maml_viz import explore
     labels, cfgs = {}, {}
     for a in algos:
         d = config_for(family, a)
@@ -336,8 +336,8 @@ def run_choices(family: str, algos: list) -> tuple[dict, dict]:
         c = r["config"]
         if c.algo not in algos:
             continue
-        labels[r["key"]] = explore.run_label(c, r["training"], config_for(family, c.algo),
-                                             r.get("read_only"), r["when"], label(c.algo))
+        labels[r["key"]] = run_label(c, r["training"], config_for(family, c.algo),
+                                     r.get("read_only"), r["when"], label(c.algo))
         cfgs[r["key"]] = c
     return labels, cfgs
 

@@ -18,12 +18,12 @@ from dataclasses import dataclass
 
 import torch
 
-from .config import TrainConfig
+from ..engine.config import TrainConfig
+from ..engine.nets import ConvNet
+from ..engine.tasks import Omniglot, RLFamily, SupervisedFamily
+from ..engine.train import Run
 from .evaluate import LR_GRID
-from .store import expected_shapes
-from .nets import ConvNet
-from .tasks import Omniglot, RLFamily, SupervisedFamily
-from .train import Run
+from .files import expected_shapes
 
 FLOAT = 4                                # bytes: everything trains in float32
 SAFETY = 1.25                            # on top of the counted tensors (allocator slack)

@@ -17,7 +17,7 @@ What runs where (the only thing nodes share is Ray itself):
   current protocol is evaluated again (no training), so a summary never mixes protocols.
 
 `run_sweep` does the work; `expand` builds the configs; `summary` turns stored runs into the
-between-seed table (maml_viz.seeds). Ray is imported lazily (it takes a second or two).
+between-seed table (runs.seeds). Ray is imported lazily (it takes a second or two).
 """
 from __future__ import annotations
 
@@ -37,15 +37,17 @@ import pandas as pd
 import torch
 from tqdm import tqdm
 
-from . import stepper
-from .algorithms import get_algorithm
-from .config import ConfigError, TrainConfig
-from .evaluate import PROTOCOL_VERSION, evaluate, from_json, to_json
-from .registry import algorithms_for, config_from_dict, make_config
-from .seeds import across_seeds, group_key
-from .store import RunStore, StoreError, save_run
-from .tasks import make_family
-from .train import Run, Trainer, TrainingDiverged, batched
+from ..engine import stepper
+from ..engine.algorithms import get_algorithm
+from ..engine.config import ConfigError, TrainConfig
+from ..engine.registry import algorithms_for, config_from_dict, make_config
+from ..engine.tasks import make_family
+from ..engine.train import Run, Trainer, TrainingDiverged, batched
+from ..runs.evaluate import PROTOCOL_VERSION, evaluate, from_json, to_json
+from ..runs.files import StoreError
+from ..runs.saving import save_run
+from ..runs.seeds import across_seeds, group_key
+from ..runs.store import RunStore
 
 # settings a --grid may vary (family options are allowed too); the rest have their own flags
 GRID_FIELDS = ("k_shot", "k_query", "meta_batch", "inner_steps", "inner_lr", "outer_lr",
@@ -304,7 +306,7 @@ def connect(address: str | None = None, num_cpus: int | None = None):
     quiet = dict(logging_level=logging.WARNING, log_to_driver=False, configure_logging=True)
     # the package travels with the job: workers run the code as it was when the sweep started
     # (editing the checkout meanwhile changes nothing), and cluster nodes need no checkout
-    code = {"py_modules": [sys.modules[__package__]], "excludes": ["__pycache__"]}
+    code = {"py_modules": [sys.modules[__package__.split(".")[0]]], "excludes": ["__pycache__"]}
     try:
         if address:
             ray.init(address=address, runtime_env=code, **quiet)

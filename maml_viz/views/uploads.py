@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .tasks import ClassificationFamily, RegressionFamily, TaskFamily
+from ..engine.tasks import ClassificationFamily, RegressionFamily, TaskFamily
 
 MAX_ROWS = 1000
 MAX_BYTES = 1_000_000

@@ -24,6 +24,7 @@ import json
 import math
 from pathlib import Path
 
+
 VERSION = 2
 GALLERY_SEED, TASK_SEED, K_SINE = 7, 3, 5
 PLANE_FAMILY, PLANE_TASKS, PLANE_SEED = "wave", 20, 0
@@ -65,7 +66,7 @@ def _r(v, nd=5):
 
 
 def _config(family: str, algo: str):
-    from .registry import make_config
+    from ..engine.registry import make_config
     return make_config(family=family, algo=algo)
 
 
@@ -86,8 +87,8 @@ def compute(store, task_seed: int = TASK_SEED) -> dict:
 def gallery() -> dict:
     import torch
 
-    from .explore import task_generator
-    from .tasks import make_family
+    from ..engine.tasks import make_family
+    from .adaptation import task_generator
 
     fam = make_family("sinusoid")
     tasks = fam.sample_tasks(8, task_generator(GALLERY_SEED))
@@ -101,14 +102,14 @@ def sine(store, task_seed: int = TASK_SEED) -> dict:
     new task; the pretrained curve's height (half its peak-to-peak range) before the step."""
     import torch
 
-    from . import explore
+    from .adaptation import sample_task, trajectory
 
     out = {}
     for algo in ("pretrained", "maml"):
         run = _run(store, "sinusoid", algo)
         xg = torch.linspace(*run.family.x_range(), 200).reshape(1, 200, 1)
-        task, xs, ys = explore.sample_task(run, task_seed, K_SINE)
-        tr = explore.trajectory(run, xs, ys, 1, x_grid=xg, task=task)
+        task, xs, ys = sample_task(run, task_seed, K_SINE)
+        tr = trajectory(run, xs, ys, 1, x_grid=xg, task=task)
         before = tr["preds"][0, :, 0]
         out[algo] = {"key": run.key, "inner_lr": run.config.inner_lr, "before": _r(before),
                      "after": _r(tr["preds"][1, :, 0]), "error": _r(tr["grid_error"]),
@@ -144,7 +145,7 @@ def plane(store) -> dict:
     of the 2-weight family, and the landscape of the average error after one step."""
     import torch
 
-    from .explore import task_generator
+    from .adaptation import task_generator
 
     runs = {a: _run(store, PLANE_FAMILY, a) for a in ("pretrained", "maml")}
     fam, model, cfg = runs["maml"].family, runs["maml"].model, runs["maml"].config
@@ -187,7 +188,7 @@ def mean_ci(values) -> list:
 def _landscape_tasks(fam, k):
     import torch
 
-    from .explore import task_generator
+    from .adaptation import task_generator
 
     gen = task_generator(PLANE_SEED + 1)
     tasks = fam.sample_tasks(LANDSCAPE_TASKS, gen)
@@ -241,9 +242,9 @@ def rules(store) -> dict:
     own step size, steps and first-order flag) and Reptile's θ_new − θ (Reptile.step itself)."""
     import torch
 
-    from .algorithms import get_algorithm
-    from .explore import task_generator
-    from .metagrad import meta_gradient
+    from ..engine.algorithms import get_algorithm
+    from ..engine.metagrad import meta_gradient
+    from .adaptation import task_generator
 
     start = _run(store, PLANE_FAMILY, "pretrained")
     fam, model = start.family, start.model
@@ -288,19 +289,19 @@ def training(store) -> dict:
     curve before and after one step on a held-out task (ANIM_POINTS grid points)."""
     import torch
 
-    from . import explore
-    from .train import Run, Trainer
+    from ..engine.train import Run, Trainer
+    from .adaptation import sample_task, trajectory
 
     stored = _run(store, PLANE_FAMILY, "maml")
     cfg = stored.config
     tr = Trainer(cfg, device="cpu")
-    task, xs, ys = explore.sample_task(stored, ANIM_SEED, cfg.k_shot)
+    task, xs, ys = sample_task(stored, ANIM_SEED, cfg.k_shot)
     xg = torch.linspace(*stored.family.x_range(), ANIM_POINTS).reshape(1, ANIM_POINTS, 1)
     its, thetas, before, after, errors = [], [], [], [], []
     for it in snapshot_iterations(tr.total):
         tr.run(it - tr.iteration)
         snap = {k: v.detach().clone() for k, v in tr.params.items()}
-        t = explore.trajectory(Run(cfg, snap), xs, ys, 1, x_grid=xg, task=task)
+        t = trajectory(Run(cfg, snap), xs, ys, 1, x_grid=xg, task=task)
         its.append(tr.iteration)
         thetas.append(_r(_xy(snap)[0], 4))
         before.append(_r(t["preds"][0, :, 0], 3))
@@ -437,15 +438,16 @@ LABELS = {"maml": "MAML", "pretrained": "Pretrained", "fomaml": "FOMAML", "repti
 def pictures(data: dict) -> dict:
     """Every chart of the page, by name, built from `data` (pure; no torch). The page caches
     them: building Plotly figures is most of the page's server time."""
-    from . import figures
+    from .figures.learn import training_animation, update_arrows, weight_steps
+    from .figures.regression import adaptation, task_gallery
 
     g, s, p, r, t = data["gallery"], data["sine"], data["plane"], data["rules"], data["training"]
     plane = dict(amp_range=AMP_RANGE, phase_range=PHASE_RANGE)
-    out = {f"gallery-{name}": figures.task_gallery(g["x"], g["ys"], g["titles"], cols=cols)
+    out = {f"gallery-{name}": task_gallery(g["x"], g["ys"], g["titles"], cols=cols)
            .update_xaxes(tickvals=[-4, 0, 4]) for name, cols in (("wide", 4), ("narrow", 2))}
     for algo in ("pretrained", "maml"):
         d, lab = s[algo], LABELS[algo]
-        out[f"sine-{algo}"] = figures.adaptation(
+        out[f"sine-{algo}"] = adaptation(
             s["x"], s["true"], support=(s["xs"], s["ys"]),
             curves=[(f"{lab} before", d["before"], algo, "dot"),
                     (f"{lab} after 1 step", d["after"], algo, "solid")],
@@ -453,14 +455,14 @@ def pictures(data: dict) -> dict:
             subtitle=f"one gradient step (α = {d['inner_lr']:g}) on the {len(s['xs'])} black points",
             y_range=(-6, 6), height=380)
         m, L = p["mean_after"][algo], p["landscape"]
-        out[f"plane-{algo}"] = figures.weight_steps(
+        out[f"plane-{algo}"] = weight_steps(
             p["optima"], p["starts"][algo], p["adapted"][algo], p["after"][algo], algo, lab,
             landscape=(L["amp"], L["phase"], L["after"]), title=f"From the {lab} start",
             subtitle=f"error after one step: {m[0]:.2f} ± {m[1]:.2f}", **plane)
-    out["arrows"] = figures.update_arrows(r["theta"], r["tasks"], r["arrows"], labels=LABELS,
-                                          ends=r["info"]["reptile"]["ends"],
-                                          title="Which way each algorithm moves θ", **plane)
-    out["training"] = figures.training_animation(
+    out["arrows"] = update_arrows(r["theta"], r["tasks"], r["arrows"], labels=LABELS,
+                                  ends=r["info"]["reptile"]["ends"],
+                                  title="Which way each algorithm moves θ", **plane)
+    out["training"] = training_animation(
         t["iterations"], t["thetas"], t["x"], t["true"], t["before"], t["after"],
         (t["xs"], t["ys"]), t["errors"], optimum=t["task"], **plane)
     return out

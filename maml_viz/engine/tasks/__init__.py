@@ -1,7 +1,6 @@
 """Registry of task families by name, and the family types (see base.py)."""
 from ..config import ConfigError
-from .base import (ClassificationFamily, RegressionFamily, RLFamily, SupervisedFamily,
-                   TaskFamily)
+from .base import ClassificationFamily, RegressionFamily, RLFamily, SupervisedFamily, TaskFamily
 from .classification import Blobs
 from .linear import Linear
 from .navigation import Navigation

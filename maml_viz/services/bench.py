@@ -10,12 +10,12 @@ import time
 import torch
 import torch.nn.functional as F
 
-from . import stepper
-from .algorithms import get_algorithm
-from .config import stream_seed
-from .registry import make_config
-from .tasks import make_family
-from .train import Trainer
+from ..engine import stepper
+from ..engine.algorithms import get_algorithm
+from ..engine.config import stream_seed
+from ..engine.registry import make_config
+from ..engine.tasks import make_family
+from ..engine.train import Trainer
 
 
 # ----------------------------------------------------------------- the tutorial baseline

@@ -24,11 +24,11 @@ import math
 import pandas as pd
 import torch
 
-from . import rl
-from .config import ConfigError, stream_seed
-from .nets import widen_head
-from .tasks import RLFamily, SupervisedFamily
-from .train import Run
+from ..engine import rl
+from ..engine.config import ConfigError, stream_seed
+from ..engine.nets import widen_head
+from ..engine.tasks import RLFamily, SupervisedFamily
+from ..engine.train import Run
 
 DEFAULT_SEED = 1234
 # 1: the trained α only; 2: step size validated per (K, steps) from {0.1 .. 2}, median and

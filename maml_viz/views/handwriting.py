@@ -9,10 +9,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .config import stream_seed
-from .nets import widen_head
-from .tasks import omniglot as og
-from .train import Run
+from ..engine.config import stream_seed
+from ..engine.nets import widen_head
+from ..engine.tasks import omniglot as og
+from ..engine.train import Run
 
 LETTERS = "ABCDEFGHIJKLMNOPQRST"
 

@@ -28,7 +28,7 @@ from ..config import ConfigError
 from ..nets import ConvNet
 from .base import ClassificationFamily
 
-ASSET = Path(__file__).resolve().parents[2] / "assets" / "omniglot" / "omniglot28.npz"
+ASSET = Path(__file__).resolve().parents[3] / "assets" / "omniglot" / "omniglot28.npz"
 HELD_OUT = ("Korean", "Tagalog")
 DRAWERS = 20
 

@@ -8,7 +8,7 @@ from .metasgd import MetaSGD
 from .reptile import Reptile
 
 ALGORITHMS = {cls.name: cls() for cls in (MAML, FOMAML, Reptile, ANIL, MetaSGD, Pretrained, Scratch,
-                                            Oracle)}
+                                          Oracle)}
 
 
 def get_algorithm(name: str) -> Algorithm:
