@@ -23,12 +23,12 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def server(runs_dir, timeout=60):
+def server(runs_dir, timeout=60, script="app.py"):
     port = free_port()
     env = dict(os.environ, MAML_VIZ_RUNS=str(runs_dir), PYTHONUNBUFFERED="1")
     t0 = time.time()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
+        [sys.executable, "-m", "streamlit", "run", script, "--server.address", "127.0.0.1",
          "--server.headless", "true", "--server.port", str(port),
          "--browser.gatherUsageStats", "false"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)

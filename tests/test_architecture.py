@@ -42,7 +42,7 @@ LAYERS = [
     ["views.figures"],
     ["views.uploads", "views.links"],
     ["views.adaptation"],
-    ["views.points", "views.handwriting", "views.training"],
+    ["views.points", "views.handwriting", "views.training", "views.browser"],
     ["views.playground", "views.compare", "views.navigation"],
     ["views.learn"],
     ["services", "services.child"],

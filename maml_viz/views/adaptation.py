@@ -26,13 +26,38 @@ def task_generator(seed: int, device="cpu") -> torch.Generator:
     return torch.Generator(device).manual_seed(stream_seed("app", seed))
 
 
+POOL_K = 50           # a task's K points are the first K of a pool this big (per class)
+
+
 def sample_task(run: Run, seed: int, k: int):
-    """A new task (held-out stream) and k support points: (task [1,P], xs [1,k,D], ys)."""
+    """A new task (held-out stream) and k support points: (task [1,P], xs [1,k,D], ys).
+    The points are the first k (per class) of a pool of max(k, POOL_K) drawn once per seed, so a
+    larger K adds points and keeps the others (and the browser engine, sent the pool, draws the
+    same points for any K: views/browser.py)."""
     fam = run.family
     gen = task_generator(seed)
     task = fam.sample_tasks(1, gen)
-    xs, ys = fam.sample_points(task, k, gen)
-    return task, xs, ys
+    xs, ys = fam.sample_points(task, max(k, POOL_K), gen)
+    return (task, *first_k(fam, xs, ys, k))
+
+
+@functools.singledispatch
+def first_k(family, xs, ys, k: int):
+    """The first k points of a pool (regression: along the points)."""
+    return xs[:, :k], ys[:, :k]
+
+
+@first_k.register
+def _(family: ClassificationFamily, xs, ys, k):
+    """The first k points of each class of a class-major pool ([class 0's, class 1's, ...])."""
+    t, m, c = xs.shape[0], xs.shape[1] // family.n_classes, family.n_classes
+    return (xs.reshape(t, c, m, -1)[:, :, :k].reshape(t, c * k, -1),
+            ys.reshape(t, c, m)[:, :, :k].reshape(t, c * k))
+
+
+def playground_query(family, task, seed: int, n: int = 15):
+    """The Playground's query points for a classification task (n per class): its own stream."""
+    return family.sample_points(task, n, task_generator(10_000 + seed))
 
 
 def grid(run: Run, n: int = 200):

@@ -11,7 +11,7 @@ import torch
 from ..engine.tasks import ClassificationFamily, RegressionFamily
 from ..engine.train import Run
 from .adaptation import (Chart, blowup_note, blowup_step, grid, inner_lr_of, loss_range,
-                         metric_range, task_generator, trajectory, value_range)
+                         metric_range, playground_query, trajectory, value_range)
 from .figures.classes import regions_steps
 from .figures.regression import regression_steps
 from .figures.style import BEFORE
@@ -73,7 +73,7 @@ def _(family: ClassificationFamily, run, sup, steps, lr, active, label, seed):
     algo, n_grid = run.config.algo, 60
     xq = yq = None
     if sup.task is not None:
-        xq, yq = family.sample_points(sup.task, 15, task_generator(10_000 + seed))
+        xq, yq = playground_query(family, sup.task, seed)
     tr = trajectory(run, sup.xs, sup.ys, steps, lr=lr, x_grid=grid(run, n_grid), xq=xq, yq=yq)
     b = blowup_step(tr["preds"], tr["support"])
     n = steps + 1 if b is None else b
