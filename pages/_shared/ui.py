@@ -54,14 +54,35 @@ def setup(title: str, icon: str = "🧭", light: bool = False):
         st.page_link("pages/3_Compare.py", label="Compare", icon=":material/compare:")
         st.page_link("pages/4_Navigation.py", label="Navigation (RL)", icon=":material/explore:")
         st.page_link("pages/5_Handwriting.py", label="Handwriting", icon=":material/draw:")
+        st.html(f"<script>{(Path(__file__).parent / 'sidebar.js').read_text()}</script>",
+                unsafe_allow_javascript=True)    # on a phone, close the sidebar after a choice
         st.divider()
         if b is None:
             return None
+        one_thread()
         (training_now_live if b.jobs.active() else training_now)()
         with st.expander("Advanced"):
             st.caption(f"Computing on: {b.device_name}. Trained networks kept in memory for quick "
                        f"reuse: {len(b.store)}.")
     return b
+
+
+def one_thread():
+    """torch's intra-op threads for the calling thread. Streamlit runs each script run (and each
+    fragment run) in a new thread, where torch starts from one thread per core whatever
+    set_num_threads said elsewhere: on this 2-core machine, under load, the first Navigation
+    rollouts of a run then took 5-16 s instead of 0.3 s. Call at the top of every script run
+    and fragment that computes with torch."""
+    import torch
+    torch.set_num_threads(1)
+
+
+@st.cache_resource(show_spinner=False)
+def memo(name: str):
+    """A memo shared by every session, one per name (services.memo: values by key, and a
+    background worker that computes what will probably be asked next)."""
+    from maml_viz.services.memo import Memo
+    return Memo(init=one_thread)
 
 
 def session_id() -> str:
