@@ -1,17 +1,19 @@
-"""Navigation (RL): a point robot learns to reach a hidden goal. Place the goal, move the chart's
-own step slider (it repaints in the browser) to watch the meta-learned policy wander before
-adapting and head for the goal after policy-gradient steps; compare algorithms by return."""
-import numpy as np
+"""Navigation (RL): a point robot learns to reach a hidden goal. Place the goal (click or tap the
+plane, or "Random goal"), move the chart's own step slider (it repaints in the browser) to watch
+the policy wander before adapting and head for the goal after policy-gradient steps; compare
+algorithms by return. The goal controls re-run only the plane (a fragment); rollouts are kept
+per (run, goal, steps) for every session, and the next random goal's are computed ahead."""
 import pandas as pd
 import streamlit as st
 
 from maml_viz.runs.evaluate import from_json
+from maml_viz.views import navigation as nav
 from maml_viz.views.adaptation import metric_range
-from maml_viz.views.figures.curves import error_vs_steps, loss_histories
+from maml_viz.views.figures.curves import loss_histories
+from maml_viz.views.figures.navigation import GOAL_PLANE, return_curves
 from maml_viz.views.links import int_in, one_of
-from maml_viz.views.navigation import goal_cast, navigation
-from maml_viz.views.points import clicked
 from pages._shared import ui
+from pages._shared.goal_click import goal_click
 
 ui.setup("Navigation (RL)", "🧭")
 st.title("Navigation: learning to reach a hidden goal")
@@ -23,90 +25,107 @@ st.markdown(
     "points it at the goal.")
 FAMILIES = ui.families(supervised=False)
 view = ui.View("nav", {"family": one_of(FAMILIES), "algo": str, "run": str,
-                       "goal": goal_cast, "steps": int_in(1, 5),
+                       "goal": nav.goal_cast, "steps": int_in(1, 5),
                        "step": int_in(0, 5), "seed": int_in(0, 10**9)})
-chart_col, ctl = st.columns([3, 1], gap="medium")     # on a phone the chart comes first
-
-with ctl:
-    family = st.selectbox("Task family", FAMILIES, format_func=ui.family_label,
-                          key=view.seed("family", FAMILIES[0], FAMILIES),
-                          help="Reinforcement-learning task families")
-    algos = ui.algos(family=family)
-    algo = st.selectbox("Algorithm", algos, format_func=ui.label, key=view.seed("algo", algos[0], algos),
-                        help="How the starting policy was meta-trained (or a baseline; the oracle "
-                             "is told the goal)")
-    labels, cfgs = ui.run_choices(family, [algo])
-    keys = list(labels)
-    run_key = st.selectbox("Run", keys, format_func=labels.get, key=view.seed("run", keys[0], keys),
-                           help="Which trained policy: the bundled one or one you trained")
-    fam_cls = ui.family_class(family)
-    steps = st.number_input("Adaptation steps to show", 1, 5, key=view.seed("steps", fam_cls.eval_steps),
-                            help=f"Policy-gradient steps from 0 to this (the protocol uses "
-                                 f"{fam_cls.eval_steps}); each costs 20 more rollouts")
-    goal, seed = view.take("goal", (0.3, -0.25)), view.take("seed", 0)
-    if st.button("Random goal", width="stretch", help="Put the goal somewhere else at random"):
-        seed += 1
-        goal = tuple(round(float(v), 3) for v in np.random.default_rng(seed).uniform(-0.5, 0.5, 2))
-    ui.share_link()
-
-cfg = cfgs[run_key]
-run = ui.open_runs([cfg], f"nav-{run_key}").get(run_key)
-if run is None:
-    st.stop()
+ss = st.session_state
 
 
-@st.cache_data(show_spinner="Rolling out the policy…", max_entries=64)
-def chart_for(run_key: str, goal: tuple, seed: int, steps: int, active: int, label: str):
-    return navigation(run, goal, steps, seed, active, label)
+def default_goal(family: str) -> tuple:
+    keys = [ui.config_for(family, a).key() if a in ui.algos(family=family) else None
+            for a in ("maml", "pretrained")]
+    return nav.story_goal(*keys)
 
 
-step = view.take("step", 1)
-chart = chart_for(run_key, tuple(goal), seed, int(steps), min(step, int(steps)), ui.label(algo))
-with chart_col:
-    ui.partial_warning(run)
-    st.markdown(f"**{ui.label(algo)} toward the goal ({goal[0]:.2f}, {goal[1]:.2f})**")
-    for note in chart.notes:
-        st.warning(note)
-    sel = st.plotly_chart(chart.figure, key="nav_chart", on_select="rerun",
-                          selection_mode="points", config={"displayModeBar": False})
-    st.caption(chart.caption)
-view.publish(family=family, algo=algo, run=run_key, goal=goal, steps=int(steps),
-             step=min(step, chart.steps), seed=seed)
-pt = clicked(run.family, sel, chart.click_trace)
-if pt is not None and st.session_state.get("nav_last_click") != pt:
-    st.session_state.nav_last_click = pt
-    view.publish(family=family, algo=algo, run=run_key, goal=pt, steps=int(steps),
-                 step=min(step, chart.steps), seed=seed)
-    st.rerun()
+@st.fragment
+def plane():
+    ui.one_thread()
+    chart_col, ctl = st.columns([3, 1], gap="medium")      # on a phone the chart comes first
+    with ctl:
+        family = st.selectbox("Task family", FAMILIES, format_func=ui.family_label,
+                              key=view.seed("family", FAMILIES[0], FAMILIES),
+                              help="Reinforcement-learning task families")
+        if ss.get("nav_bottom_family", family) != family:
+            st.rerun()                                      # the charts below change too
+        algos = ui.algos(family=family)
+        algo = st.selectbox("Algorithm", algos, format_func=ui.label,
+                            key=view.seed("algo", algos[0], algos),
+                            help="How the starting policy was meta-trained (or a baseline; the "
+                                 "oracle is told the goal)")
+        labels, cfgs = ui.run_choices(family, [algo])
+        keys = list(labels)
+        run_key = st.selectbox("Run", keys, format_func=labels.get,
+                               key=view.seed("run", keys[0], keys),
+                               help="Which trained policy: the bundled one or one you trained")
+        fam_cls = ui.family_class(family)
+        steps = int(st.number_input(
+            "Adaptation steps to show", 1, 5, key=view.seed("steps", fam_cls.eval_steps),
+            help=f"Policy-gradient steps from 0 to this (the protocol uses {fam_cls.eval_steps}); "
+                 f"each costs 20 more rollouts"))
+        goal, seed = view.take("goal", None), view.take("seed", 0)
+        if st.button("Random goal", width="stretch", help="Put the goal somewhere else at random"):
+            seed += 1
+            goal = nav.random_goal(fam_cls, seed)
+        ui.share_link()
+        goal = goal_click(GOAL_PLANE) or goal or default_goal(family)
+    run = ui.open_runs([cfgs[run_key]], f"nav-{run_key}").get(run_key)
+    if run is None:
+        return family
+    memo, goal = ui.memo("nav"), tuple(goal)
+    ref_algo = nav.reference_algo(algo, algos)
+    ref_run = ui.get_run(ui.config_for(family, ref_algo)) if ref_algo else None
+
+    def job(r, g, s):                     # the rollouts of run r toward goal g with seed s
+        return (r.key, g, steps, s), lambda: nav.rollouts(r, g, steps, s)
+
+    if ref_run is not None:
+        memo.warm(*job(ref_run, goal, seed))                # the worker, beside this thread
+    ro = memo.get(*job(run, goal, seed))
+    ref = (ui.label(ref_algo), ref_algo, memo.get(*job(ref_run, goal, seed))[1]) if ref_run else None
+    step = min(view.take("step", 1), steps)
+    chart = nav.navigation(run, goal, steps, seed, step, ui.label(algo), rollout=ro, reference=ref)
+    with chart_col:
+        ui.partial_warning(run)
+        st.markdown(f"**{ui.label(algo)} toward the goal ({goal[0]:.2f}, {goal[1]:.2f})**")
+        for note in chart.notes:
+            st.warning(note)
+        st.plotly_chart(chart.figure, key="nav_chart", config={"displayModeBar": False})
+        st.markdown(nav.goal_story(ui.label(algo), ro[1], nav.adapts(run),
+                                   ref[::2] if ref else None))
+        st.caption(chart.caption)
+    view.publish(family=family, algo=algo, run=run_key, goal=goal, steps=steps,
+                 step=step, seed=seed)
+    nxt = nav.random_goal(fam_cls, seed + 1)               # what "Random goal" will ask next
+    for r in (run, ref_run):
+        if r is not None:
+            memo.warm(*job(r, nxt, seed + 1))
+    return family
+
+
+family = plane()
+ss.nav_bottom_family = family
 
 # ----------------------------------------------------------------------------- all algorithms
 st.subheader("All algorithms on held-out goals")
-frames, hist = [], {}
-for a in algos:
+frames, hist, runs = [], {}, {}
+for a in ui.algos(family=family):
     r = ui.get_run(ui.config_for(family, a))
     if r is None or not r.metrics:
         continue
+    runs[a] = r
     frames.append(from_json(r.metrics).assign(algo=a))
     if r.history["iteration"]:
         hist[a] = (r.history["iteration"], r.history["meta_loss"])
 if frames:
     df = pd.concat(frames, ignore_index=True)
-    proto = frames[0].attrs.get("protocol", {})
-    names = {a: ui.label(a) for a in df["algo"].unique()}
-    st.plotly_chart(error_vs_steps(df, "return", labels=names,
-                                   y_range=metric_range(run.family, averaged=True)),
-                    key="nav_curves")
-    st.caption(f"Average return against policy-gradient steps: {proto.get('tasks', 40)} held-out "
-               f"goals · {proto.get('query_points', '')} · α then α/2 · shaded: 95% CI. Higher is "
-               f"better. The oracle is told the goal and never adapts: the ceiling. MAML climbs "
-               f"toward it within a step or two. A random policy climbs slowly, and one pretrained "
-               f"on all goals was never shaped for a step this big: it overshoots and drifts off "
-               f"the plane (marked at the bottom edge with its value).")
+    names = {a: ui.label(a) for a in runs}
+    y_range = metric_range(next(iter(runs.values())).family, averaged=True)
+    st.plotly_chart(return_curves(df, names, y_range), key="nav_curves",
+                    config={"displayModeBar": False})
+    st.caption(nav.curves_caption(df, names, {a: nav.role(r) for a, r in runs.items()}, y_range,
+                                  frames[0].attrs.get("protocol", {})))
     if hist:
-        st.plotly_chart(loss_histories(hist, metric="return", labels=names),
-                        key="nav_hist")
-        st.caption("Meta-training: the average return after the inner policy-gradient step, per "
-                   "meta-iteration, the same measure for every algorithm: it should rise as the "
-                   "meta-policy learns to adapt.")
+        st.plotly_chart(loss_histories(hist, metric="return", labels=names), key="nav_hist",
+                        config={"displayModeBar": False})
+        st.caption(nav.history_caption(hist, names, {a: r.algorithm for a, r in runs.items()}))
 else:
     st.info("No stored navigation runs with metrics yet: train some on the Train page.")

@@ -5,6 +5,11 @@
   const w = window;
   if (w.__mavizSidebarClose) return;
   w.__mavizSidebarClose = true;
+  // and on a phone a chart's toolbar (full screen) covers the chart's top: leave it out there
+  const style = document.createElement("style");
+  style.textContent = "@media (max-width: 640px) { [data-testid='stElementContainer']:has(" +
+    ".stPlotlyChart) [data-testid='stElementToolbar'] { display: none; } }";
+  document.head.appendChild(style);
   document.addEventListener("click", (ev) => {
     const link = ev.target.closest && ev.target.closest('[data-testid="stSidebar"] a');
     if (!link || w.innerWidth > 768) return;
