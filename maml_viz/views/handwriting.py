@@ -2,13 +2,16 @@
 saw, one drawing of each to learn from, other people's drawings to recognise, and the network's
 guesses before adapting and after each step (the same inner loop as training and evaluation).
 
-Everything is a pure function of (alphabet, characters, seed) and a run: the page draws it.
+Everything is a pure function of (alphabet, characters, seed) and a run: the page draws it. The
+adaptation (`adapt_steps`) is separate from recognising drawings (`classify`), so a page can keep
+it and classify a new drawing of the user's in a few milliseconds.
 """
 from __future__ import annotations
 
 import numpy as np
 import torch
 
+from ..engine.algorithms import Pretrained
 from ..engine.config import stream_seed
 from ..engine.nets import widen_head
 from ..engine.tasks import omniglot as og
@@ -73,23 +76,151 @@ def episode(chars, seed: int, n_query: int = 3, image_size: int = 28) -> dict:
 
 
 @torch.no_grad()
-def guesses(run: Run, ep: dict, steps: int) -> dict:
+def adapt_steps(run: Run, ep: dict, steps: int) -> dict:
     """Adapt the run's θ to the episode's support drawings for 0..steps steps (its own inner loop
-    and step size); class probabilities of every query drawing after each step.
-    Returns numpy arrays probs [S+1, Q, N], guess [S+1, Q], correct [S+1, Q] (bool),
-    accuracy [S+1]."""
+    and step size). Returns {"model", "traj": parameters after each step}: what `classify` needs,
+    whatever the drawings to recognise (the user's own included). Not to be changed: shared."""
     fam, cfg, algo = run.family, run.config, run.algorithm
     n = ep["xs"].shape[1]
     wide = fam.make(dict(cfg.family_options, n_way=n))
     model = wide.make_model(cfg.hidden)
     params = widen_head(run.model, run.params, n)
     dev = next(iter(params.values())).device
-    xs, ys, xq = ep["xs"].to(dev), ep["ys"].to(dev), ep["xq"].to(dev)
-    traj = algo.adapt(model, wide, params, xs, ys, steps, cfg, trajectory=True)
-    probs = torch.stack([torch.softmax(model(p, xq)[0], -1) for p in traj]).cpu().numpy()
+    traj = algo.adapt(model, wide, params, ep["xs"].to(dev), ep["ys"].to(dev), steps, cfg,
+                      trajectory=True)
+    return {"model": model, "traj": traj, "device": dev}
+
+
+@torch.no_grad()
+def classify(adapted: dict, xq) -> np.ndarray:
+    """Class probabilities [S+1, Q, N] of the drawings xq [1, Q, D] after each step. They are
+    classified together: batch norm uses the batch's statistics, as in training."""
+    model, xq = adapted["model"], xq.to(adapted["device"])
+    return torch.stack([torch.softmax(model(p, xq)[0], -1) for p in adapted["traj"]]).cpu().numpy()
+
+
+def guesses(run: Run, ep: dict, steps: int, adapted: dict | None = None) -> dict:
+    """The network's guesses for the episode's query drawings before adapting and after each
+    step (adapted: adapt_steps's result for this run, episode and steps, if already computed).
+    Returns numpy arrays probs [S+1, Q, N], guess [S+1, Q], correct [S+1, Q] (bool),
+    accuracy [S+1]."""
+    probs = classify(adapted or adapt_steps(run, ep, steps), ep["xq"])
     guess = probs.argmax(-1)
     correct = guess == ep["yq"][0].numpy()[None]
     return {"probs": probs, "guess": guess, "correct": correct, "accuracy": correct.mean(1)}
+
+
+def training_alphabets() -> list:
+    """The alphabets training tasks are drawn from, by name."""
+    a = og.load_asset()
+    chars = np.unique(og.class_ids("train", False).numpy() // 4)
+    return sorted(set(a["alphabets"][a["char_alphabet"][chars]].tolist()))
+
+
+# ----------------------------------------------------------------------------- what the page says
+def pct(v: float) -> str:
+    return f"{100 * v:.1f}%"
+
+
+MARKDOWN = set("\\`*_{}[]()<>#+-.!|~$")
+
+
+def escape(text: str) -> str:
+    """Text from the data files (alphabet names) made safe to show as Markdown."""
+    return "".join("\\" + c if c in MARKDOWN else c for c in str(text))
+
+
+def alphabet_name(alphabet: str) -> str:
+    return str(alphabet).replace("_", " ")
+
+
+def grid_caption(steps: int) -> str:
+    return ("Top row: the one drawing of each character the network learns from (A–E). Below: "
+            "other people's drawings, one column per character, with the network's guess "
+            "(✓ right, ✗ wrong) after the steps chosen with the slider under the grid (it opens "
+            f"after one step; up to {steps}). At 0 the network has learned nothing yet: A–E are "
+            "new names for it, so a right guess there is luck.")
+
+
+def pretrained_caption(labels: dict, correct: dict) -> str:
+    """Under the pretrained network's grid: how it did against MAML on this task, from the
+    grids' own guesses. correct: algo -> [S+1, Q] bool."""
+    s, q = correct["maml"].shape[0] - 1, correct["maml"].shape[1]
+    right = {a: int(c[-1].sum()) for a, c in correct.items()}
+    return (f"The same task for a network trained on the same alphabets without meta-learning "
+            f"(every task's drawings pooled, each with its task's labels), then fine-tuned with "
+            f"the same steps: after {s} steps it gets {right['pretrained']} of {q} right, "
+            f"{labels['maml']} {right['maml']}.")
+
+
+def probabilities_caption(labels: dict, probs: dict, true: int) -> str:
+    """Under the chart of one drawing's probabilities: the right answer's probability after one
+    step and after the last, for each network. probs: algo -> [S+1, N]."""
+    last = next(iter(probs.values())).shape[0] - 1
+    at = lambda s: ", ".join(f"{labels[a]} {p[s, true]:.0%}" for a, p in probs.items())
+    return ("Before adapting, a network cannot know which label is which (A–E are new to it). "
+            f"The right answer's probability for this drawing after 1 step: {at(1)}; after "
+            f"{last} steps: {at(last)}.")
+
+
+def kind(run: Run) -> str:
+    """'random' (never trained), 'pretrained' or 'meta'."""
+    if not run.algorithm.trains:
+        return "random"
+    return "pretrained" if isinstance(run.algorithm, Pretrained) else "meta"
+
+
+def results_table(runs: dict, label) -> dict:
+    """The stored evaluation of each run (algo -> Run or None) as table rows, the protocol in
+    words, and what random_beats_pretrained needs."""
+    rows, final, kinds, labels, protos = [], {}, {}, {}, []
+    for a, r in runs.items():
+        if r is None or not r.metrics:
+            continue
+        res = {x["step"]: x for x in r.metrics["results"]}
+        last = max(res)
+        labels[a], kinds[a] = label(a), kind(r)
+        final[a] = (last, float(res[last]["mean"]))
+        protos.append((r, r.metrics.get("protocol", {})))
+        rows.append({"algorithm": labels[a], "before adapting": res[0]["mean"],
+                     "after 1 step": res[1]["mean"], f"after {last} steps": res[last]["mean"],
+                     "± (95% CI)": res[last]["ci95"]})
+    caption = ""
+    if protos:
+        r0, p0 = protos[0]
+        n = int(r0.config.family_options.get("n_way", getattr(r0.family, "n_classes", 5)))
+        k = (p0.get("k_shot") or [r0.config.k_shot])[0]
+        own = all(str(p.get("inner_lr")) == f"{r.config.inner_lr:g}" or
+                  p.get("inner_lr") == r.config.inner_lr for r, p in protos)
+        caption = (f"Accuracy on {p0.get('tasks', '?')} {n}-way {k}-shot tasks from the held-out "
+                   f"alphabets (new drawings to recognise: {p0.get('query_points', '?')}), "
+                   + ("each network adapting with the step size it was trained with"
+                      if own else "each network at the step size its evaluation states")
+                   + f"; chance is {1 / n:.0%}.")
+    return {"rows": rows, "caption": caption, "final": final, "kinds": kinds, "labels": labels}
+
+
+def random_beats_pretrained(final: dict, labels: dict, kinds: dict, probs_pre=None) -> str | None:
+    """One sentence explaining a result a newcomer will misread, only when the data show it:
+    the random init above the pretrained network after the last step. final: algo -> (steps,
+    mean accuracy after them); kinds: algo -> "random" (never trained), "pretrained" or other;
+    probs_pre: the pretrained network's probabilities on the task shown [S+1, Q, N], to say
+    how alike its answers are."""
+    rnd = next((a for a, k in kinds.items() if k == "random" and a in final), None)
+    pre = next((a for a, k in kinds.items() if k == "pretrained" and a in final), None)
+    if rnd is None or pre is None or final[rnd][1] <= final[pre][1] or final[rnd][0] != final[pre][0]:
+        return None
+    s = final[rnd][0]
+    text = (f"Why does {labels[rnd]} ({pct(final[rnd][1])}) beat {labels[pre]} "
+            f"({pct(final[pre][1])}) after {s} steps? The letters A–E name different characters "
+            f"in every training task, so pooling the tasks left nothing consistent to pretrain")
+    p = None if probs_pre is None else np.asarray(probs_pre, float)
+    if p is not None and np.ptp(p[0]) < 0.1:
+        text += (f": the pretrained network learned to give every drawing about the same answer "
+                 f"(on the task above, between {p[0].min():.0%} and {p[0].max():.0%} for each "
+                 f"letter and drawing before adapting, between {p[-1].min():.0%} and "
+                 f"{p[-1].max():.0%} after {len(p) - 1} steps), and small steps move it slowly")
+    return text + "."
 
 
 # ----------------------------------------------------------------------------- your own drawing

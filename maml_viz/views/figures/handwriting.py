@@ -1,5 +1,6 @@
-"""Handwriting (Omniglot) charts: the grid of guesses per step, a drawing's class probabilities
-across steps, and the drawing canvas.
+"""Handwriting (Omniglot) charts: the grid of guesses per step and a drawing's class
+probabilities across steps. (The square to draw in is a component of the page's,
+pages/_shared/drawing_pad.py: it draws in the browser.)
 """
 from __future__ import annotations
 
@@ -21,50 +22,49 @@ def handwriting_grid(support, query, true, guess, letters="ABCDEFGHIJKLMNOPQRST"
     marked ✗ in red, a right one ✓ in green. support [N, H, W], query [Q, H, W] (Q = N·q,
     grouped by character), true [Q], guess [S+1, Q] (class indices); the figure opens at step
     `active`."""
-    support, query = np.asarray(support, float), np.asarray(query, float)
+    support, query = np.asarray(support), np.asarray(query)
     guess, true = np.asarray(guess, int), np.asarray(true, int)
     n, h, w = support.shape
     q = len(query) // n
     gap, band = 4, 10                                   # pixels between images; label band
     cw, rh = w + gap, h + band + gap
     top = h + 3 * gap + band                            # support row + separator
-    canvas = np.full((top + q * rh, n * cw), np.nan)
+    # uint8, 0 = paper: a tenth of the bytes of floats (the page sends two of these grids)
+    canvas = np.zeros((top + q * rh, n * cw), np.uint8)
     for j in range(n):
-        canvas[:h, j * cw:j * cw + w] = support[j]
+        canvas[:h, j * cw:j * cw + w] = np.clip(support[j], 0, 255)
     pos = []                                            # (x, y) of each query's label
     for idx in range(len(query)):
         j, i = true[idx], idx % q
         r, c = top + i * rh, j * cw
-        canvas[r:r + h, c:c + w] = query[idx]
+        canvas[r:r + h, c:c + w] = np.clip(query[idx], 0, 255)
         pos.append((c + w / 2, r + h + band / 2 + 1))
-    fig = go.Figure()
-    fig.add_trace(go.Heatmap(z=canvas, colorscale=[[0, "#FFFFFF"], [1, "#111111"]], zmin=0,
-                             zmax=255, showscale=False, hoverinfo="skip", name="drawings"))
-    fig.add_trace(go.Scatter(x=[j * cw + w / 2 for j in range(n)], y=[h + band / 2 + 2] * n,
-                             mode="text", text=[f"<b>{letters[j]}</b>" for j in range(n)],
-                             # neutral: green and orange below mean right and wrong
-                             textfont=dict(size=15, color="#222222"),
-                             hoverinfo="skip", showlegend=False, name="characters"))
     px, py = [p[0] for p in pos], [p[1] for p in pos]
 
     def marks(s):
         ok = guess[s] == true
         text = [f"{letters[g]} {'✓' if o else '✗'}" for g, o in zip(guess[s], ok)]
-        return go.Scatter(x=px, y=py, mode="text", text=text, hoverinfo="skip", showlegend=False,
-                          textfont=dict(size=13, color=[RIGHT if o else WRONG for o in ok]),
-                          name=f"guesses after {s} steps")
+        return dict(type="scatter", x=px, y=py, mode="text", text=text, hoverinfo="skip",
+                    showlegend=False, name=f"guesses after {s} steps",
+                    textfont=dict(size=13, color=[RIGHT if o else WRONG for o in ok]))
 
     def score(s):
         right = int((guess[s] == true).sum())
-        return go.Scatter(x=[n * cw / 2], y=[top - gap - 2], mode="text", hoverinfo="skip",
-                          text=[f"after {s} step{'s' if s != 1 else ''}: {right} of {len(true)} right"],
-                          textfont=dict(size=13), showlegend=False, name="score")
+        return dict(type="scatter", x=[n * cw / 2], y=[top - gap - 2], mode="text",
+                    hoverinfo="skip", showlegend=False, name="score", textfont=dict(size=13),
+                    text=[f"after {s} step{'s' if s != 1 else ''}: {right} of {len(true)} right"])
 
     active = int(min(max(active, 0), len(guess) - 1))
-    fig.add_trace(marks(active))
-    fig.add_trace(score(active))
-    fig.frames = [go.Frame(data=[marks(s), score(s)], traces=[2, 3], name=str(s))
-                  for s in range(len(guess))]
+    data = [dict(type="heatmap", z=canvas, colorscale=[[0, "#FFFFFF"], [1, "#111111"]], zmin=0,
+                 zmax=255, showscale=False, hoverinfo="skip", name="drawings"),
+            dict(type="scatter", x=[j * cw + w / 2 for j in range(n)], y=[h + band / 2 + 2] * n,
+                 mode="text", text=[f"<b>{letters[j]}</b>" for j in range(n)],
+                 # neutral: green and orange below mean right and wrong
+                 textfont=dict(size=15, color="#222222"), hoverinfo="skip", showlegend=False,
+                 name="characters"),
+            marks(active), score(active)]
+    frames = [dict(data=[marks(s), score(s)], traces=[2, 3], name=str(s)) for s in range(len(guess))]
+    fig = go.Figure(dict(data=data, layout={}, frames=frames), _validate=False)
     fig = base_layout(fig, title, subtitle, height=height, legend=False)
     fig.update_xaxes(visible=False, range=[-gap, n * cw], fixedrange=True)
     fig.update_yaxes(visible=False, autorange=False, range=[top + q * rh, -gap], scaleanchor="x",
@@ -100,29 +100,4 @@ def class_probabilities(series: dict, true: int, letters="ABCDEFGHIJKLMNOPQRST",
                                                    yanchor="top", bgcolor="rgba(255,255,255,0.8)"),
                       sliders=step_slider(n_steps, y=-0.25, active=active),
                       margin=dict(l=60, r=20, t=80 if subtitle else 50, b=110))
-    return fig
-
-
-def drawing_canvas(strokes, title=None, subtitle=None, height=360) -> go.Figure:
-    """A square to draw a character in with Plotly's lasso (each drag is one pen stroke; the app
-    reads the lasso's path). strokes: lists of (x, y) in [0, 1], y downwards, drawn in black.
-    An invisible grid of points lies under it: Plotly reports a lasso that encloses points."""
-    g = np.linspace(0.005, 0.995, 100)   # dense: a thin stroke's lasso must enclose a point
-    gx, gy = np.meshgrid(g, g)
-    fig = go.Figure(go.Scattergl(x=gx.ravel(), y=gy.ravel(), mode="markers", hoverinfo="none",
-                                 marker=dict(size=2, color="rgba(0,0,0,0)"), showlegend=False,
-                                 name="canvas"))
-    xs, ys = [], []
-    for s in strokes:
-        pts = np.asarray(s, float).reshape(-1, 2)
-        xs += list(pts[:, 0]) + [None]
-        ys += list(pts[:, 1]) + [None]
-    fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", hoverinfo="skip", showlegend=False,
-                             line=dict(color="#111111", width=9), name="your strokes"))
-    fig = base_layout(fig, title, subtitle, height=height, legend=False)
-    fig.update_xaxes(range=[0, 1], visible=False, fixedrange=True)
-    fig.update_yaxes(range=[1, 0], visible=False, fixedrange=True, scaleanchor="x")
-    fig.update_layout(dragmode="lasso", margin=dict(l=10, r=10, t=60 if subtitle else 40, b=10),
-                      shapes=[dict(type="rect", x0=0, y0=0, x1=1, y1=1,
-                                   line=dict(color="#999999", width=1))])
     return fig
