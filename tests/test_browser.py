@@ -309,34 +309,3 @@ def test_handwriting_step_slider_changes_guesses_in_the_browser_without_a_rerun(
         assert len(sent) == n_sent, "moving the step slider sent messages to the server"
         page.screenshot(path=os.path.join(SHOTS, f"Handwriting-{w}-step5.png"))
         page.close()
-
-
-def test_handwriting_canvas_takes_strokes_and_classifies_the_drawing(chromium, app_url):
-    page = chromium.new_page(viewport={"width": 1400, "height": 2600})
-    page.goto(f"{app_url}/Handwriting")
-    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
-    wait_idle(page)
-    find = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).findIndex(
-              p => p._fullData && p._fullData.some(t => t.name === 'canvas'))"""
-    strokes = """() => { const p = Array.from(document.querySelectorAll('.js-plotly-plot')).find(
-              p => p._fullData && p._fullData.some(t => t.name === 'canvas'));
-              return p._fullData.find(t => t.name === 'your strokes').x.length; }"""
-    assert page.evaluate(strokes) == 0
-    for n, stroke in enumerate(([(0.2, 0.8), (0.35, 0.5), (0.5, 0.2), (0.65, 0.5), (0.8, 0.8)],
-                                [(0.3, 0.55), (0.4, 0.545), (0.5, 0.56), (0.7, 0.553)])):
-        box = page.locator(".js-plotly-plot").nth(page.evaluate(find)).locator(
-            ".nsewdrag").first.bounding_box()
-        at = lambda fx, fy: (box["x"] + fx * box["width"], box["y"] + fy * box["height"])
-        page.mouse.move(*at(*stroke[0]))
-        page.mouse.down()
-        for p in stroke[1:]:
-            page.mouse.move(*at(*p), steps=6)
-        page.mouse.up()
-        page.wait_for_function(f"() => ({strokes})() > {3 * n + 2}", timeout=30_000)
-        wait_idle(page)
-    page.get_by_text("Your drawing").first.wait_for(timeout=30_000)
-    no_exception(page)
-    shot(page, "Handwriting-drawing")
-    page.get_by_role("button", name="Clear my drawing").click()
-    page.wait_for_function(f"() => ({strokes})() === 0", timeout=30_000)
-    page.close()
