@@ -7,8 +7,14 @@
 2. Other widget changes, server-side: the page script's re-run (AppTest, in-process: script,
    engine, figures, serialisation; no browser) when a widget moves, median over several moves.
 3. The first page ready after `streamlit run app.py` (heading, charts drawn, script idle).
+4. Navigation and Handwriting in headless Chromium, from the input (the pointer pressed, or for
+   a pen stroke released) to the first painted frame after the chart's data changed: Random
+   goal, a click on the plane (the star, moved in the browser, and the new rollouts, computed
+   by the server), the first Oracle on a fresh server, Other drawings, the ink of a pen stroke
+   under the pointer and the guesses for the drawing after the stroke ends. Between inputs the
+   benchmark waits as a person would (the app idle, then 1.5 s).
 
-Run:  python benchmarks/app_latency.py [--moves 15] [--skip-first-page]
+Run:  python benchmarks/app_latency.py [--moves 15] [--skip-first-page] [--only nav-hw]
 Needs Debian's chromium (see README). The machine's load average is printed: on a shared
 2-core machine the absolute numbers move with it.
 """
@@ -87,15 +93,156 @@ def first_page(n=3):
     return out
 
 
+# ----------------------------------------------------------------------------- Navigation, Handwriting
+PLANE = """Array.from(document.querySelectorAll('.js-plotly-plot'))
+    .find(g => g._fullData && g._fullData.some(t => t.name === 'goal'))"""
+NAV_PATHS = f"""(() => {{ const g = {PLANE}; const t = g && g._fullData.find(
+    t => / after adapting$| \\(never adapts\\)$/.test(t.name || ''));
+    return t ? t.name + Array.from(t.x || []).slice(0, 40).join(',') : ''; }})()"""
+NAV_GOAL = f"""(() => {{ const g = {PLANE}; const t = g && g._fullData.find(t => t.name === 'goal');
+    return t ? t.x[0] + ',' + t.y[0] : ''; }})()"""
+HW_GRID = """(() => { const g = document.querySelector('.js-plotly-plot');
+    const t = g && g._fullData && g._fullData.find(t => t.type === 'heatmap');
+    return t ? Array.from(t.z[60] || []).join(',') + Array.from(t.z[100] || []).join(',') : ''; })()"""
+HW_YOURS = """(() => { const g = Array.from(document.querySelectorAll('.js-plotly-plot')).find(
+    g => g.layout && g.layout.title && String(g.layout.title.text).includes('Your drawing'));
+    return g && g._fullData ? g._fullData.map(t => Array.from(t.y).join(',')).join('|') : ''; })()"""
+
+
+def watch(page, sigs: dict, start="pointerdown"):
+    """Time, from each `start` event, the first painted frame after each signature (a JS
+    expression) changed: window.__t[name] collects milliseconds."""
+    page.evaluate("""([sigs, start]) => {
+      window.__t = {}; const now = {}, t0 = {};
+      const read = (k) => { try { return String(eval(sigs[k])); } catch (e) { return ''; } };
+      for (const k in sigs) { window.__t[k] = []; now[k] = read(k); }
+      window.addEventListener(start, () => { for (const k in sigs) { t0[k] = performance.now();
+                                                                      now[k] = read(k); } }, true);
+      const loop = () => {
+        for (const k in sigs) if (t0[k] !== undefined && read(k) !== now[k]) {
+          const t = t0[k]; delete t0[k]; now[k] = read(k);
+          requestAnimationFrame(() => window.__t[k].push(performance.now() - t));
+        }
+        requestAnimationFrame(loop);
+      };
+      loop(); }""", [sigs, start])
+
+
+def timed(page, name, action, timeout=120_000):
+    n = page.evaluate(f"() => window.__t['{name}'].length")
+    action()
+    page.wait_for_function(f"() => window.__t['{name}'].length > {n}", timeout=timeout)
+    return page.evaluate(f"() => window.__t['{name}'][{n}]")
+
+
+def settle(page):
+    from browser import wait_idle
+    wait_idle(page)
+    page.wait_for_timeout(1500)                 # a person's pace: the next one is computed ahead
+
+
+def nav_hw(b, url, n):
+    """{label: [ms]} for the Navigation and Handwriting interactions."""
+    import random
+    from browser import wait_idle
+    out = {}
+    page = b.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{url}/Navigation")
+    page.wait_for_function(f"() => !!{PLANE}", timeout=180_000)
+    settle(page)
+    watch(page, {"paths": NAV_PATHS, "goal": NAV_GOAL})
+    button = page.get_by_role("button", name="Random goal")
+    out["Navigation: Random goal"] = []
+    for _ in range(n):
+        out["Navigation: Random goal"].append(timed(page, "paths", button.click))
+        settle(page)
+    rng = random.Random(0)
+    star, paths = [], []
+    for _ in range(n):
+        box = page.evaluate(f"""() => {{ const g = {PLANE}, L = g._fullLayout,
+            r = g.getBoundingClientRect(); return [r.left + L.xaxis._offset, r.top + L.yaxis._offset,
+            L.xaxis._length, L.yaxis._length]; }}""")
+        x, y = box[0] + rng.uniform(0.1, 0.9) * box[2], box[1] + rng.uniform(0.1, 0.9) * box[3]
+        k = page.evaluate("() => window.__t['goal'].length")
+        paths.append(timed(page, "paths", lambda: page.mouse.click(x, y)))
+        page.wait_for_function(f"() => window.__t['goal'].length > {k}", timeout=60_000)
+        star.append(page.evaluate(f"() => window.__t['goal'][{k}]"))
+        settle(page)
+    out["Navigation: a click on the plane, the star moved"] = star
+    out["Navigation: a click on the plane, the new rollouts drawn"] = paths
+    page.close()
+
+    page = b.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{url}/Handwriting")
+    page.wait_for_selector('[data-maviz-pad][data-ready="1"]', timeout=180_000)
+    settle(page)
+    watch(page, {"grid": HW_GRID})
+    button = page.get_by_role("button", name="Other drawings")
+    out["Handwriting: Other drawings"] = []
+    for _ in range(n):
+        out["Handwriting: Other drawings"].append(timed(page, "grid", button.click))
+        settle(page)
+    pad = page.locator("[data-maviz-pad] canvas")
+    pad.scroll_into_view_if_needed()
+    page.evaluate("""() => { const cv = document.querySelector('[data-maviz-pad] canvas'),
+        ctx = cv.getContext('2d'); window.__ink = [];
+        cv.addEventListener('pointermove', (ev) => { if (!(ev.buttons & 1)) return;
+          const t0 = ev.timeStamp, r = cv.getBoundingClientRect(), k = cv.width / r.width;
+          const x = Math.round((ev.clientX - r.left) * k), y = Math.round((ev.clientY - r.top) * k);
+          requestAnimationFrame((t) => { const d = ctx.getImageData(x, y, 1, 1).data;
+            window.__ink.push(d[3] > 128 ? performance.now() - t0 : -1); }); }); }""")
+    watch(page, {"yours": HW_YOURS}, start="pointerup")
+    out["Handwriting: a stroke's guesses, from the pen lifted"] = []
+    for i in range(n):
+        box = pad.bounding_box()
+        at = lambda fx, fy: (box["x"] + fx * box["width"], box["y"] + fy * box["height"])
+        y0 = 0.1 + 0.8 * i / max(1, n - 1)
+        page.mouse.move(*at(0.15, y0))
+        page.mouse.down()
+        page.mouse.move(*at(0.85, min(0.95, y0 + 0.05)), steps=8)
+        out["Handwriting: a stroke's guesses, from the pen lifted"].append(
+            timed(page, "yours", page.mouse.up))
+        settle(page)
+    ink = page.evaluate("() => window.__ink")
+    out["Handwriting: a stroke's ink under the pen (ms per move; -1 = missing)"] = ink
+    page.close()
+    return out
+
+
+def first_oracle(b, runs_dir):
+    from browser import server
+    with server(runs_dir) as (url, _):
+        page = b.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{url}/Navigation")
+        page.wait_for_function(f"() => !!{PLANE}", timeout=180_000)
+        settle(page)
+        watch(page, {"paths": NAV_PATHS})
+        page.get_by_role("combobox", name="Algorithm").click()
+        option = page.get_by_role("option", name="Oracle")
+        ms = timed(page, "paths", option.click)
+        page.close()
+    return [ms]
+
+
 def row(label, ms, extra=""):
     return (f"| {label} | {statistics.median(ms):.0f} | {min(ms):.0f} | {max(ms):.0f} | "
             f"{len(ms)} | {extra} |")
+
+
+def first_oracle_and_nav_hw(b, runs_dir, n):
+    from browser import server
+    out = {"Navigation: the first Oracle (fresh server)": first_oracle(b, runs_dir)}
+    with server(runs_dir) as (url, _):
+        out.update(nav_hw(b, url, n))
+    return out
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--moves", type=int, default=15)
     ap.add_argument("--skip-first-page", action="store_true")
+    ap.add_argument("--only", choices=["nav-hw"], help="only the Navigation and Handwriting part")
+    ap.add_argument("--repeats", type=int, default=7, help="inputs of each kind (part 4)")
     args = ap.parse_args()
     os.environ.setdefault("MAML_VIZ_RUNS", tempfile.mkdtemp())
     from browser import browser, server
@@ -105,6 +252,12 @@ def main():
     print(f"load average at start: {os.getloadavg()[0]:.1f} ({os.cpu_count()} cores)\n")
     print("| measure | median ms | min | max | n | messages to the server |")
     print("|---|---|---|---|---|---|")
+    if args.only == "nav-hw":
+        with tempfile.TemporaryDirectory() as d, browser() as b:
+            for label, ms in first_oracle_and_nav_hw(b, d, args.repeats).items():
+                print(row(label, ms), flush=True)
+        print(f"\nload average at the end: {os.getloadavg()[0]:.1f}")
+        return
     with tempfile.TemporaryDirectory() as d, server(d) as (url, _), browser() as b:
         for label, path, trace in (("Playground step slider (browser repaint)", "Playground", ADAPTED),
                                    ("Compare step slider (browser repaint)", "Compare", MAML_CURVE)):
@@ -138,6 +291,9 @@ def main():
     for k, ts in nav.items():
         print(row(f"Navigation: {k} (server-side re-run)", [t * 1e3 for t in ts[1:]],
                   "first change " f"{ts[0] * 1e3:.0f} ms"), flush=True)
+    with tempfile.TemporaryDirectory() as d, browser() as b:
+        for label, ms in first_oracle_and_nav_hw(b, d, args.repeats).items():
+            print(row(label, ms), flush=True)
     if not args.skip_first_page:
         t = first_page()
         print(row("First page ready after server start", [x * 1e3 for x in t]))

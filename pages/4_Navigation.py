@@ -124,8 +124,9 @@ if frames:
     st.caption(nav.curves_caption(df, names, {a: nav.role(r) for a, r in runs.items()}, y_range,
                                   frames[0].attrs.get("protocol", {})))
     if hist:
-        st.plotly_chart(loss_histories(hist, metric="return", labels=names), key="nav_hist",
-                        config={"displayModeBar": False})
+        fig = loss_histories(hist, metric="return", labels=names)
+        fig.update_yaxes(title_text="average return of its tries")    # not all adapt
+        st.plotly_chart(fig, key="nav_hist", config={"displayModeBar": False})
         st.caption(nav.history_caption(hist, names, {a: r.algorithm for a, r in runs.items()}))
 else:
     st.info("No stored navigation runs with metrics yet: train some on the Train page.")

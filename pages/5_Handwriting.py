@@ -89,13 +89,15 @@ st.caption(hw.probabilities_caption(label, {a: out[a]["probs"][:, pick] for a in
                                     int(true[pick])))
 
 
+st.subheader("Your turn: copy one of the five characters")
+st.image([255 - im for im in ep["support_img"]], width=56,
+         caption=[hw.LETTERS[j] for j in range(len(chars))])
+
+
 @st.fragment
 def your_turn():
     """The user's drawing: strokes drawn in the browser; a stroke's end re-runs only this."""
     ui.one_thread()
-    st.subheader("Your turn: copy one of the five characters")
-    st.image([255 - im for im in ep["support_img"]], width=56,
-             caption=[hw.LETTERS[j] for j in range(len(chars))])
     d1, d2 = st.columns([1, 1.6])
     with d1:
         strokes = drawing_pad("hw_pad")

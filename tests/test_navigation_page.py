@@ -139,7 +139,7 @@ def check_plane(at, store, algo):
     goal = next(t for t in fig["data"] if t.get("name") == "goal")
     assert goal["marker"]["symbol"] == "star" and goal["marker"]["color"] == "#D62728"
     label = next(n for n in names if n.endswith("after adapting") or n.endswith("(never adapts)"))
-    label = label.rsplit(" after adapting", 1)[0].rsplit(" at the step shown", 1)[0]
+    label = label.rsplit(" after adapting", 1)[0].rsplit("'s tries", 1)[0]
     ret = curve_values(fig, "return", 2)
     marks = edge_marks(fig, 2)
     lo, hi = fig["layout"]["yaxis2"]["range"]
@@ -165,7 +165,7 @@ def check_plane(at, store, algo):
         assert m, story
         assert f"{rv[int(m[2])]:.1f}" == m[1] and f"{ret[int(m[2])]:.1f}" == m[4]
         assert (rv[int(m[2])] > ret[int(m[2])]) == (m[3] == "above")
-    caption = next(t for t in texts(at) if t.startswith(("Grey:",)))
+    caption = next(t for t in texts(at) if t.startswith(("Grey:", "Coloured:")))
     assert "red star" in caption and "▼" in caption
     return fig, ret
 

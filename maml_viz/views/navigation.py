@@ -105,9 +105,9 @@ def navigation(run: Run, goal, steps: int = 3, seed: int = 0, active: int = 1, l
                  f"under the chart (▶ plays them; α = {cfg.inner_lr:g}, then "
                  f"{cfg.inner_lr / 2:g}), each step learning from its own {n} tries. ")
     else:
-        lines = (f"Grey: {show} of the {n} tries at step 0. Coloured: {show} tries at the step "
-                 f"chosen with the slider; {label} is told the goal and never adapts, so they "
-                 f"differ only by chance. ")
+        lines = (f"Coloured: {show} of the {n} tries at the step chosen with the slider under "
+                 f"the chart (▶ plays them); {label} is told the goal and never adapts, so the "
+                 f"tries of one step differ from another's only by chance. ")
     caption = (lines + f"Right: the average return after each step (minus the summed distance "
                f"to the goal over the {getattr(fam, 'horizon', 100)} moves: closer to 0 is "
                f"better; below {lo:g} it is marked ▼ on the bottom edge with its value). "

@@ -84,16 +84,17 @@ def class_probabilities(series: dict, true: int, letters="ABCDEFGHIJKLMNOPQRST",
     cats = [f"{letters[j]}{' (right answer)' if j == true else ''}" for j in range(n)]
 
     def bars(s):
-        return [go.Bar(x=cats, y=np.asarray(p, float)[s], name=label, marker_color=color(algo),
-                       marker_line=dict(color=["black" if j == true else "rgba(0,0,0,0)"
-                                               for j in range(n)], width=2),
-                       hovertemplate="%{x}: %{y:.0%}<extra>" + label + "</extra>")
+        return [dict(type="bar", x=cats, y=np.asarray(p, float)[s], name=label,
+                     marker=dict(color=color(algo), line=dict(
+                         color=["black" if j == true else "rgba(0,0,0,0)" for j in range(n)],
+                         width=2)),
+                     hovertemplate="%{x}: %{y:.0%}<extra>" + label + "</extra>")
                 for algo, (label, p) in items]
 
     active = int(min(max(active, 0), n_steps - 1))
-    fig = go.Figure(data=bars(active))
-    fig.frames = [go.Frame(data=bars(s), traces=list(range(len(items))), name=str(s))
-                  for s in range(n_steps)]
+    frames = [dict(data=bars(s), traces=list(range(len(items))), name=str(s))
+              for s in range(n_steps)]
+    fig = go.Figure(dict(data=bars(active), layout={}, frames=frames), _validate=False)
     fig = base_layout(fig, title, subtitle, "character", "probability", height=height)
     fig.update_yaxes(range=[0, 1], tickformat=".0%")
     fig.update_layout(barmode="group", legend=dict(orientation="h", y=1, x=1, xanchor="right",

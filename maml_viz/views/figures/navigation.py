@@ -51,10 +51,11 @@ def navigation_steps(paths, returns, goal, algo, label, ret_range, active=1, ext
             ys += list(np.round(p[:, 1], 4)) + [None]
         return xs, ys
 
-    bx, by = lines(paths[0])
-    c.add(1, x=bx, y=by, mode="lines", name="before adapting" if adapting else "tries at step 0",
-          hoverinfo="skip", line=dict(color=BEFORE, width=1.5))
-    after = f"{label} after adapting" if adapting else f"{label} at the step shown (never adapts)"
+    if adapting:                    # a policy that never adapts has no "before": it is drawn
+        bx, by = lines(paths[0])    # in colour at every step, step 0 included
+        c.add(1, x=bx, y=by, mode="lines", name="before adapting", hoverinfo="skip",
+              line=dict(color=BEFORE, width=1.5))
+    after = f"{label} after adapting" if adapting else f"{label}'s tries (never adapts)"
     adapted = c.add(1, x=[], y=[], mode="lines", name=after, hoverinfo="skip",
                     line=dict(color=color(algo), width=2.5))
     c.add(1, x=[0], y=[0], mode="markers", name="start", marker=dict(color="black", size=10))
@@ -80,7 +81,7 @@ def navigation_steps(paths, returns, goal, algo, label, ret_range, active=1, ext
     marker = now_marker(c, 2, color(algo), "return")
     per_step = []
     for s in range(n):
-        ax, ay = lines(paths[s]) if s > 0 else ([], [])
+        ax, ay = lines(paths[s]) if s > 0 or not adapting else ([], [])
         per_step.append([dict(type="scatter", x=ax, y=ay), marker_props(s, r, ret_range)])
     c.steps([adapted, marker], per_step, active)
     c.axis(1, "x", range=[-extent, extent], title=dict(text="x"), constrain="domain",
