@@ -94,10 +94,10 @@ def plane():
         st.caption(chart.caption)
     view.publish(family=family, algo=algo, run=run_key, goal=goal, steps=steps,
                  step=step, seed=seed)
-    nxt = nav.random_goal(fam_cls, seed + 1)               # what "Random goal" will ask next
-    for r in (run, ref_run):
-        if r is not None:
-            memo.warm(*job(r, nxt, seed + 1))
+    for s in (seed + 2, seed + 1):          # what "Random goal" will ask next (newest first)
+        for r in (ref_run, run):
+            if r is not None:
+                memo.warm(*job(r, nav.random_goal(fam_cls, s), s))
     return family
 
 

@@ -53,13 +53,16 @@ steps, memo, label = runs["maml"].family.eval_steps, ui.memo("hw"), {a: ui.label
 
 
 def job(a: str, draw: int):            # run a adapted to the episode of these drawings
-    return ((runs[a].key, tuple(chars), draw, steps),
-            lambda: hw.adapt_steps(runs[a], hw.episode(chars, draw), steps))
+    def work():
+        e = hw.episode(chars, draw)
+        kept = hw.adapt_steps(runs[a], e, steps)
+        return {"adapted": kept, "guesses": hw.guesses(runs[a], e, steps, kept)}
+    return (runs[a].key, tuple(chars), draw, steps), work
 
 
 ep = hw.episode(chars, ss.hw_draw)
-adapted = {a: memo.get(*job(a, ss.hw_draw)) for a in ALGOS}
-out = {a: hw.guesses(runs[a], ep, steps, adapted[a]) for a in ALGOS}
+done = {a: memo.get(*job(a, ss.hw_draw)) for a in ALGOS}
+adapted, out = {a: d["adapted"] for a, d in done.items()}, {a: d["guesses"] for a, d in done.items()}
 true = ep["yq"][0].numpy()
 alpha = runs["maml"].config.inner_lr
 proto = f"right of {len(true)} new drawings · 1 example each · step size α = {alpha:g}"
