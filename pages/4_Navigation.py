@@ -21,7 +21,7 @@ st.markdown(
     "A point robot starts in the middle of the plane and must reach a goal it cannot see; each "
     "step it is told only how far it still is (as a penalty). A task is one goal. The "
     "meta-learned policy has never seen *this* goal: it explores first, then one policy-gradient "
-    "step on its own 20 tries (reinforcement learning: no correct answers, only rewards) "
+    f"step on its own {nav.N} tries (reinforcement learning: no correct answers, only rewards) "
     "points it at the goal.")
 FAMILIES = ui.families(supervised=False)
 view = ui.View("nav", {"family": one_of(FAMILIES), "algo": str, "run": str,
@@ -60,7 +60,7 @@ def plane():
         steps = int(st.number_input(
             "Adaptation steps to show", 1, 5, key=view.seed("steps", fam_cls.eval_steps),
             help=f"Policy-gradient steps from 0 to this (the protocol uses {fam_cls.eval_steps}); "
-                 f"each costs 20 more rollouts"))
+                 f"each costs {nav.N} more rollouts"))
         goal, seed = view.take("goal", None), view.take("seed", 0)
         if st.button("Random goal", width="stretch", help="Put the goal somewhere else at random"):
             seed += 1
