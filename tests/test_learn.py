@@ -1,10 +1,15 @@
 """The Learn page: its precomputed data match a fresh computation from the bundled runs, and the
-stories its pictures tell are true of that data (checked on the data, not the pixels); the
-2-weight model's hand-written derivatives match autograd in float64; the home page draws without
-importing torch; in a real browser the page links to every other page and no page scrolls
-sideways on a phone."""
+stories its pictures and sentences tell are true of that data (checked on the data, not the
+pixels): the race's trails, ends and operation counts, the predict-then-reveal answers, the
+glossary's promise; the 2-weight model's hand-written derivatives match autograd in float64; the
+home page draws without importing torch; AppTest: predictions reveal, presenter mode walks the
+scenes, ?hide= hides controls, every page has the glossary, the charts' legends and sliders say
+what they draw (issue 20 item 6); in a real browser the page links to every other page and no
+page scrolls sideways on a phone. The hands-on chart in a browser: tests/test_learn_try.py."""
+import json
 import math
 import os
+import re
 import subprocess
 import sys
 
@@ -18,7 +23,7 @@ from maml_viz.engine.metagrad import meta_gradient
 from maml_viz.engine.registry import make_config
 from maml_viz.engine.tasks import make_family
 from maml_viz.runs.store import RunStore
-from maml_viz.views import learn
+from maml_viz.views import glossary, learn, learn_race
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -129,6 +134,7 @@ def test_the_animation_replays_the_stored_run(store, fresh):
     assert t["key"] == run.key
     assert t["iterations"][0] == 0 and t["iterations"][-1] == run.config.iterations
     assert t["iterations"] == learn.snapshot_iterations(run.config.iterations)
+    assert len(set(np.diff(t["iterations"]))) == 1, "snapshots evenly spaced (the slider's ticks are)"
     # the retraced final θ is the stored run's θ: the snapshots are of that run
     stored = [run.params["amp"].item(), run.params["phase"].item()]
     assert np.allclose(t["thetas"][-1], stored, atol=1e-4) and t["stored"] == pytest.approx(stored, abs=1e-4)
@@ -147,11 +153,114 @@ def test_the_page_sentences_quote_the_data(fresh):
     for algo in ("maml", "pretrained"):
         assert f"{p['mean_after'][algo][0]:.2f} ± {p['mean_after'][algo][1]:.2f}" in w["plane"]
     assert f"{fresh['rules']['angles']['fomaml']:.0f}°" in w["rules"][1][1]
+    assert [name for name, _ in w["rules"]] == ["MAML (Model-Agnostic Meta-Learning)",
+                                                 "FOMAML (First-Order MAML)", "Reptile"]
     # §2's pretrained height is the curve's half range, and is what the sentence says; the
     # pretrained curve moves less in its step than MAML's (the story of §2)
     before = np.array(s["pretrained"]["before"])
     assert np.isclose((before.max() - before.min()) / 2, s["pretrained"]["height"], atol=1e-3)
     assert s["pretrained"]["moved"] < 0.5 * s["maml"]["moved"]
+
+
+# ----------------------------------------------------------------------------- the race
+def test_the_race_is_the_bundled_runs_from_one_start_on_the_same_tasks(store, fresh):
+    r = fresh["race"]
+    assert r["algos"] == ["maml", "fomaml", "reptile"]
+    cfgs = {a: store.get(make_config(family="wave", algo=a)).config for a in r["algos"]}
+    # same start and same task batches: the configs share everything that draws them
+    for field in ("seed", "meta_batch", "k_shot", "k_query", "iterations", "family_options"):
+        assert len({repr(getattr(c, field)) for c in cfgs.values()}) == 1, field
+    starts = {tuple(r["trails"][a][0]) for a in r["algos"]}
+    assert len(starts) == 1
+    assert len(set(np.diff(r["iterations"]))) == 1 and r["iterations"][0] == 0
+    for a in r["algos"]:
+        run = store.get(make_config(family="wave", algo=a))
+        assert len(r["trails"][a]) == len(r["iterations"])
+        assert r["iterations"][-1] == run.config.iterations
+        stored = [run.params["amp"].item(), run.params["phase"].item()]
+        # each trail is that run, retraced: it ends on the stored θ
+        assert np.allclose(r["trails"][a][-1], stored, atol=1e-4), a
+        assert np.allclose(r["ends"][a], stored, atol=1e-4), a
+    # the three end in different places (else the race would show one trail)
+    assert min(learn_race.facts(r)["to_maml"][a] for a in ("fomaml", "reptile")) > 0.05
+
+
+def test_operations_are_counted_the_same_way_for_every_algorithm(fresh):
+    a, b = torch.ones(3, 4), torch.ones(4, 5)
+    _, n, by_op, unknown = learn_race.count_operations(lambda: (a @ b + 1.0).sin().sum())
+    assert by_op == {"mm": 60, "add": 15, "sin": 15, "sum": 15} and n == 105 and not unknown
+    for family in learn_race.COST_FAMILIES:
+        for algo, c in fresh["race"]["cost"][family].items():
+            assert c["uncounted"] == [], (family, algo, c["uncounted"])   # nothing left out
+            assert c["operations"] == sum(c["by_op"].values()) > 0
+    # MAML does what FOMAML does and more (the second-order terms); Reptile does per step less
+    # than FOMAML (no query gradient), but takes more steps
+    cost = fresh["race"]["cost"]["wave"]
+    assert cost["fomaml"]["operations"] < cost["maml"]["operations"]
+    assert cost["reptile"]["operations"] / cost["reptile"]["inner_steps"] < cost["fomaml"]["operations"]
+
+
+def test_what_the_race_says_is_what_its_data_show(fresh):
+    r, w = fresh["race"], learn.texts(fresh)
+    f = learn_race.facts(r)
+    ops = {a: r["cost"]["wave"][a]["operations"] for a in r["algos"]}
+    assert f["cheapest"] == min(ops, key=ops.get) and f["dearest"] == max(ops, key=ops.get)
+    assert f"{learn_race.SHORT[f['cheapest']]} is the cheapest per iteration" in w["race_cost"]
+    assert ", ".join(f"{learn_race.SHORT[a]} {ops[a]:,}" for a in f["order"]) in w["race_cost"]
+    secs = {a: r["train_seconds"]["sinusoid"][a]["seconds"] for a in r["algos"]}
+    for a in r["algos"]:
+        assert f"{secs[a]:.0f} s ({learn_race.SHORT[a]})" in w["race_cost"]
+        assert f"a = {r['ends'][a][0]:.2f}, b = {r['ends'][a][1]:.2f}" in w["race_ends"]
+    if "the same order as the counts there" in w["race_cost"]:
+        assert sorted(secs, key=secs.get) == f["net_order"]
+    lo, hi = r["amp_range"]
+    if "each a full-height wave" in w["race_ends"]:
+        assert all(lo <= r["ends"][a][0] <= hi for a in r["algos"])
+    if "ends at a flat wave" in w["race_ends"]:
+        assert r["pretrained"]["end"][0] < lo
+    if "close together" in w["race_ends"]:
+        assert max(f["to_maml"].values()) < 0.2 * math.hypot(hi - lo, np.ptp(r["phase_range"]))
+
+
+def test_the_predictions_answers_are_what_the_data_show(fresh):
+    asks = learn.predictions(fresh)
+    s, p, r = fresh["sine"], fresh["plane"], fresh["race"]
+    for ask in asks.values():
+        assert ask["answer"] in ask["options"] and len(set(ask["options"])) == len(ask["options"])
+    after = {a: s[a]["error"][1] for a in ("maml", "pretrained")}
+    assert asks["sine"]["answer"] == ("The MAML network" if after["maml"] < after["pretrained"]
+                                      else "The pretrained network")
+    assert f"{after['maml']:.2f}" in asks["sine"]["why"]
+    # MAML's start: inside the tasks' heights, near the middle of their shifts, away from the
+    # pretrained start, and not on any one task's best weights
+    sm, (lo, hi), (blo, bhi) = p["starts"]["maml"], p["amp_range"], p["phase_range"]
+    assert "in the middle" in asks["plane"]["answer"]
+    assert lo <= sm[0] <= hi and abs(sm[1] - (blo + bhi) / 2) < 0.2 * (bhi - blo)
+    assert math.dist(sm, p["starts"]["pretrained"]) > 0.25 * p["spread"]
+    ops = {a: r["cost"]["wave"][a]["operations"] for a in r["algos"]}
+    assert asks["cost"]["answer"].split()[0] == learn_race.SHORT[min(ops, key=ops.get)]
+
+
+REQUIRED = ["weights", "θ", "θ′", "loss", "mean squared error", "log scale", "gradient", "slope",
+            "SGD", "step size", "task", "support points", "query points", "K", "adaptation step",
+            "meta-training", "meta-gradient", "inner loop", "outer loop", "validation tasks",
+            "held-out tasks", "seed", "95% interval", "policy", "rollout", "trajectory", "return",
+            "N-way K-shot", "pretrained", "random init", "oracle", "Model-Agnostic Meta-Learning",
+            "First-Order MAML", "Reptile", "Almost No Inner Loop", "Meta-SGD"]
+
+
+def test_the_glossary_covers_the_words_the_app_uses():
+    missing = [t for t in REQUIRED if glossary.lookup(t) is None]
+    assert not missing, missing
+    assert len({e.slug for e in glossary.GLOSSARY}) == len(glossary.GLOSSARY)
+    # a linked term: its anchor exists in the glossary, its tooltip is a plain title
+    md = glossary.linkify("a *95% interval* of the *support points* (*θ′*)")
+    assert md.count("](#g-") == 3 and glossary.unknown_terms("*nonsense word*") == ["nonsense word"]
+    for title in re.findall(r'"([^"]*)"\)', md):
+        assert "(" not in title and ")" not in title     # Streamlit's parser stops at those
+    html = glossary.as_html()
+    assert all(f'id="{e.slug}"' in html for e in glossary.GLOSSARY)
+    assert "<script" not in html
 
 
 # ----------------------------------------------------------------------------- the 2-weight model
@@ -229,13 +338,202 @@ def test_home_page_draws_without_torch():
     code = ("import sys; from streamlit.testing.v1 import AppTest; "
             f"at = AppTest.from_file({os.path.join(ROOT, 'app.py')!r}, default_timeout=60); at.run(); "
             "assert not at.exception, [e.value for e in at.exception]; "
-            "assert len(at.get('plotly_chart')) == 8, len(at.get('plotly_chart')); "
-            "assert all(w.help for w in at.button), 'a widget without help'; "
+            "assert len(at.get('plotly_chart')) == 7, len(at.get('plotly_chart')); "
+            "assert len(at.radio) == 3 and all(r.value is None for r in at.radio); "
+            "assert all(w.help for w in [*at.button, *at.radio, *at.toggle]), 'a widget without help'; "
             "print('torch' in sys.modules)")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
                        timeout=120)
     assert r.returncode == 0, r.stderr[-2000:]
     assert r.stdout.strip().splitlines()[-1] == "False"
+
+
+# ----------------------------------------------------------------------------- the page (AppTest)
+WIDGETS = ["button", "selectbox", "multiselect", "slider", "select_slider", "number_input",
+           "text_input", "text_area", "radio", "toggle", "checkbox"]
+
+
+def learn_app(**query):
+    from streamlit.testing.v1 import AppTest
+    at = AppTest.from_file(os.path.join(ROOT, "app.py"), default_timeout=120)
+    for k, v in query.items():
+        at.query_params[k] = str(v)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def arr(v):
+    """Plotly 7 encodes arrays as {"dtype", "bdata"} (base64)."""
+    import base64
+    if isinstance(v, dict) and "bdata" in v:
+        return np.frombuffer(base64.b64decode(v["bdata"]), dtype=np.dtype(v["dtype"]))
+    return np.asarray(v, dtype=float)
+
+
+def answer_all(at):
+    for r in at.radio:
+        r.set_value(r.options[1])
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+@pytest.fixture(scope="module")
+def answered():
+    return answer_all(learn_app())
+
+
+def test_predict_then_reveal(answered):
+    at = learn_app()
+    titles = lambda at: [json.loads(e.proto.spec)["layout"].get("title", {}).get("text", "")
+                         for e in at.get("plotly_chart")]
+    before = titles(at)
+    assert not any(t.startswith(("Pretrained: error", "MAML: error", "From the MAML start",
+                                 "Arithmetic")) for t in before)
+    assert sum(t.startswith(("Pretrained: error", "MAML: error")) for t in titles(answered)) == 2
+    assert any(t.startswith("From the MAML start") for t in titles(answered))
+    assert any(t.startswith("Arithmetic") for t in titles(answered))
+    data = learn.load(os.path.join(ROOT, "assets", "learn.json"))
+    asks = learn.predictions(data)
+    said = [e.value for e in [*answered.success, *answered.info]]
+    for ask, r in zip(asks.values(), answered.radio):       # the verdict and the why, per answer
+        assert any(ask["why"] in v and (v.startswith("Right") == (r.value == ask["answer"]))
+                   for v in said)
+
+
+def test_every_widget_has_help_and_every_italic_term_is_explained(answered):
+    bare = [(kind, el.label) for kind in WIDGETS for el in answered.get(kind) if not el.help]
+    assert not bare, bare
+    texts = [e.value for e in [*answered.markdown, *answered.caption, *answered.success,
+                               *answered.info]]
+    unexplained = sorted({t for v in texts for t in glossary.unknown_terms(v)})
+    assert not unexplained, f"italic terms with no glossary entry: {unexplained}"
+    assert any("](#g-" in v for v in texts), "jargon links to the glossary"
+    html = "".join(e.proto.body for e in answered.get("html"))
+    for e in glossary.GLOSSARY:
+        assert f'id="{e.slug}"' in html
+    nexts = [e.proto.page for e in answered.get("page_link") if "Handwriting" in e.proto.label]
+    assert len(nexts) >= 2, "Learn's Next list (and the sidebar) include Handwriting"
+
+
+def _spec(at, title_start):
+    return next(json.loads(e.proto.spec) for e in at.get("plotly_chart")
+                if json.loads(e.proto.spec)["layout"].get("title", {}).get("text", "")
+                .startswith(title_start))
+
+
+def test_meta_training_slider_ticks_are_true_to_the_iterations(answered):
+    """Issue 20 item 6: the slider's evenly spaced ticks stood for uneven iterations."""
+    for title in ("iteration 0", "Meta-training from the same start"):
+        fig = _spec(answered, title)
+        steps = fig["layout"]["sliders"][0]["steps"]
+        its = [int(s["args"][0][0]) for s in steps]
+        assert len(set(np.diff(its))) == 1, f"{title}: frames not evenly spaced: {its}"
+        assert all(s["label"] in ("", str(it)) for s, it in zip(steps, its))
+        assert [f["name"] for f in fig["frames"]] == [str(i) for i in its]
+
+
+def test_weight_plane_legend_names_what_it_draws(answered):
+    """Issue 20 item 6: 'red = large error' with no colour scale; grey rings not in the legend;
+    the one-step segments hidden under the dots."""
+    for who in ("Pretrained", "MAML"):
+        fig = _spec(answered, f"From the {who} start")
+        names = [t.get("name", "") for t in fig["data"]]
+        dots = next(i for i, t in enumerate(fig["data"]) if t.get("name", "").startswith("after one step"))
+        seg = names.index("one gradient step")
+        assert seg > dots, "the step segments are drawn above the dots"
+        m = fig["data"][dots]["marker"]
+        assert m.get("showscale") and "error" in m["colorbar"]["title"]["text"]
+        rings = next(t for t in fig["data"] if t["type"] == "contour")
+        assert rings.get("showlegend") and "rings" in rings["name"]
+        assert not any("red" in n for n in names) or "Red" in json.dumps(m.get("colorscale"))
+
+
+def test_update_arrows_are_told_apart(answered):
+    """Issue 20 item 6: MAML and FOMAML were two similar blues, overlapping."""
+    fig = _spec(answered, "Which way each algorithm moves θ")
+    arrows = {t["name"]: t for t in fig["data"] if t.get("name") in ("MAML", "FOMAML", "Reptile")}
+    assert len(arrows) == 3
+    looks = {(t["line"]["color"], t["line"].get("dash", "solid")) for t in arrows.values()}
+    assert len({d for _, d in looks}) == 3, "each arrow its own dash"
+    assert all(t.get("text", [""])[-1] == n for n, t in arrows.items()), "named at their tips"
+    assert len({t["textposition"] for t in arrows.values()}) == 3
+
+
+def test_race_and_costs_are_drawn_from_the_data(answered):
+    data = learn.load(os.path.join(ROOT, "assets", "learn.json"))
+    r = data["race"]
+    fig = _spec(answered, "Meta-training from the same start")
+    marks = {t["name"]: t for t in fig["data"] if t.get("name") in ("MAML", "FOMAML", "Reptile")}
+    assert len({t["marker"]["symbol"] for t in marks.values()}) == 3
+    assert len({t["marker"]["color"] for t in marks.values()}) == 3
+    last = fig["frames"][-1]
+    order = [fig["data"][i]["name"] for i in last["traces"]]
+    for a in r["algos"]:
+        k = order.index(learn.LABELS[a])
+        at_end = [arr(last["data"][k]["x"])[0], arr(last["data"][k]["y"])[0]]
+        assert np.allclose(at_end, r["ends"][a], atol=1e-4)
+    bars = _spec(answered, "Arithmetic")["data"][0]
+    ops = {a: r["cost"]["wave"][a]["operations"] for a in r["algos"]}
+    assert dict(zip(bars["y"], arr(bars["x"]).tolist())) == {learn.LABELS[a]: ops[a] for a in r["algos"]}
+
+
+def test_presenter_mode_walks_the_scenes():
+    at = learn_app(demo=1, scene=3)
+    assert [h.value for h in at.header] == ["3 · Try it yourself"]
+    assert all(b.help for b in at.button) and not at.toggle
+    at.button(key="scene_next").click().run()
+    assert [h.value for h in at.header][0].startswith("4 ·") and at.query_params["scene"] == "4"
+    at.button(key="scene_back").click().run()
+    assert [h.value for h in at.header][0].startswith("3 ·")
+    at.button(key="scene_exit").click().run()
+    assert len(at.header) == 8 and "demo" not in at.query_params
+    at = learn_app(demo=1, scene="99")                       # a bad scene: the first, said so
+    assert [h.value for h in at.header] == ["1 · A family of tasks"]
+    assert any("not one of 1 to 8" in c.value for c in at.caption)
+    at = learn_app(demo=1, scene=8)
+    assert at.button(key="scene_next").disabled and not any(e.label.startswith("Advanced")
+                                                           for e in at.expander)
+
+
+def test_the_presenter_toggle_enters_presenter_mode():
+    at = learn_app()
+    at.toggle(key="learn_present").set_value(True).run()
+    assert at.query_params["demo"] == "1" and len(at.header) == 1
+
+
+@pytest.mark.parametrize("page", ["app.py", "pages/1_Playground.py", "pages/2_Train.py",
+                                  "pages/3_Compare.py", "pages/4_Navigation.py",
+                                  "pages/5_Handwriting.py"])
+def test_every_page_has_the_glossary(page, tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+    monkeypatch.setenv("MAML_VIZ_RUNS", str(tmp_path / "runs"))
+    at = AppTest.from_file(os.path.join(ROOT, "app.py"), default_timeout=120)
+    if page != "app.py":
+        at.switch_page(page)
+    at.query_params["hide"] = "k,alpha"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    pops = [b for b in at.sidebar.children.values() if b.type == "popover"]
+    assert len(pops) == 1 and pops[0].proto.popover.label == "Glossary"
+    text = " ".join(m.value for m in pops[0].markdown)
+    assert all(f"**{e.term}**" in text for e in glossary.GLOSSARY)
+    if page == "pages/1_Playground.py":                    # the Playground's hidden controls
+        css = " ".join(e.proto.body for e in at.get("html"))
+        assert ".st-key-pg_k," in css and "st-key-pg_lr_" in css
+
+
+def test_controls_hidden_from_the_link():
+    from pages._shared import present
+    keys, bad = present.parse_hidden("k,alpha,x;}body{display:none,", present.ALIASES["Playground"])
+    assert keys == ["pg_k", "pg_lr"] and bad
+    css = present.css_for(keys)
+    assert ".st-key-pg_k," in css and '[class*="st-key-pg_lr_"]' in css and "body" not in css
+    at = learn_app(hide="predict,another")                     # no questions: charts at once
+    assert not at.radio and not [b for b in at.button if b.key == "learn_new"]
+    assert len(at.get("plotly_chart")) == 11
+    assert any(".st-key-learn_new" in e.proto.body for e in at.get("html"))
 
 
 def test_missing_learn_file_means_live_computation(tmp_path):
@@ -274,7 +572,7 @@ def test_learn_in_a_browser_links_every_page_animates_and_fits_a_phone(tmp_path)
         page = _open(chromium, url, "", "Learning to learn", 1400, 900)
         hrefs = page.eval_on_selector_all('[data-testid="stMain"] [data-testid="stPageLink"] a',
                                           "els => els.map(e => e.getAttribute('href'))")
-        for name in ("Playground", "Train", "Compare", "Navigation"):
+        for name in ("Playground", "Train", "Compare", "Navigation", "Handwriting"):
             assert any(h.rstrip("/").endswith(name) for h in hrefs), (name, hrefs)
         # the animation switches frames in the browser: clicking the slider's far end shows
         # the last snapshot (θ = the stored run's θ), with no script rerun

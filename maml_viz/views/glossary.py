@@ -140,16 +140,25 @@ def linkify(markdown: str) -> str:
         e = lookup(m.group(1))
         if e is None:
             return m.group(0)
-        tip = f"{e.term}: {e.text}".replace('"', "'")
+        # a Markdown link title may hold no parentheses or quotes (Streamlit's parser stops
+        # there and prints the rest of the paragraph as raw text)
+        tip = re.sub(r"\s*\(([^)]*)\)", r", \1,", f"{e.term}: {e.text}")
+        tip = re.sub(r'[()"]', "", tip).replace(",.", ".").replace(",,", ",").replace(",:", ":")
         return f'[*{m.group(1)}*](#{e.slug} "{tip}")'
     return ITALIC.sub(sub, markdown)
 
 
+CSS = """.maviz-glossary { columns: 24rem 3; column-gap: 2.5rem; margin: 0; }
+.maviz-glossary > div { break-inside: avoid; margin: 0 0 0.7rem 0; }
+.maviz-glossary dt { font-weight: 600; }
+.maviz-glossary dd { margin: 0; }"""
+
+
 def as_html(entries=GLOSSARY) -> str:
-    """The glossary as an HTML definition list with an anchor per entry (escaped text)."""
-    rows = "".join(f'<dt id="{e.slug}"><b>{html.escape(e.term)}</b></dt>'
-                   f"<dd>{html.escape(e.text)}</dd>" for e in entries)
-    return f'<dl class="maviz-glossary">{rows}</dl>'
+    """The glossary as an HTML definition list in columns, an anchor per entry (escaped)."""
+    rows = "".join(f'<div id="{e.slug}"><dt>{html.escape(e.term)}</dt>'
+                   f"<dd>{html.escape(e.text)}</dd></div>" for e in entries)
+    return f'<style>{CSS}</style><dl class="maviz-glossary">{rows}</dl>'
 
 
 def as_markdown(entries=GLOSSARY) -> str:

@@ -166,6 +166,8 @@ def facts(r: dict) -> dict:
 
 def texts(r: dict) -> dict:
     """The race's sentences, every number and ranking from the data."""
+    import math
+
     f = facts(r)
     c = r["cost"][PLANE_FAMILY]
     S, ops = SHORT, {a: c[a]["operations"] for a in r["algos"]}
@@ -175,16 +177,27 @@ def texts(r: dict) -> dict:
     prot = lambda a: r["protocol"][a]["after"]
     cheap, dear = f["cheapest"], f["dearest"]
     lo, hi = r["amp_range"]
+    (plo, phi), start = r["phase_range"], r["trails"]["maml"][0]
+    box = math.hypot(hi - lo, phi - plo)
+    full = [a for a in r["algos"] if lo <= r["ends"][a][0] <= hi
+            and abs(r["ends"][a][1] - (plo + phi) / 2) < 0.15 * (phi - plo)]
+    close = max(f["to_maml"].values()) < 0.2 * box
+    pre_a = r["pretrained"]["end"][0]
     ends = (
-        f"All three start from the same θ (a = {r['trails']['maml'][0][0]:.2f}, b = "
-        f"{r['trails']['maml'][0][1]:.2f}, a nearly flat wave) and see the same "
+        f"All three start from the same θ (a = {start[0]:.2f}, b = {start[1]:.2f}"
+        + (", a nearly flat wave" if start[0] < 0.25 * lo else "") + ") and see the same "
         f"{cfg['maml']['meta_batch']} tasks at every one of their {n_it:,} meta-iterations. "
-        f"They end close together: MAML at {end('maml')}, FOMAML at {end('fomaml')} "
-        f"({f['to_maml']['fomaml']:.2f} away), Reptile at {end('reptile')} "
-        f"({f['to_maml']['reptile']:.2f} away): each a full-height wave (the tasks' heights are "
-        f"{lo:g} to {hi:g}) shifted to the middle of the tasks' shifts, where one step can reach "
-        f"any of them. Pretraining, from the same start, ends at a flat wave (a = "
-        f"{r['pretrained']['end'][0]:.2f}).")
+        f"They end {'close together' if close else 'apart'}: MAML at {end('maml')}, FOMAML at "
+        f"{end('fomaml')} ({f['to_maml']['fomaml']:.2f} away), Reptile at {end('reptile')} "
+        f"({f['to_maml']['reptile']:.2f} away)"
+        + (": each a full-height wave (the tasks' heights are "
+           f"{lo:g} to {hi:g}) shifted to the middle of the tasks' shifts, where one step can "
+           "reach any of them." if len(full) == len(r["algos"]) else
+           "." if not full else
+           f"; {', '.join(S[a] for a in full)} at a full-height wave shifted to the middle of "
+           f"the tasks' shifts.")
+        + (f" Pretraining, from the same start, ends at a flat wave (a = {pre_a:.2f})."
+           if pre_a < lo else f" Pretraining, from the same start, ends at a = {pre_a:.2f}."))
     if all(prot(a) for a in r["algos"]):
         ends += (" After one step on a new task (K = " f"{cfg['maml']['k']}, {prot('maml')['tasks']} "
                  "held-out tasks), the error is " + ", ".join(
@@ -198,7 +211,7 @@ def texts(r: dict) -> dict:
         f". {S[cheap]} is the cheapest per iteration"
         + (": it skips the second derivatives, the part of MAML's meta-gradient that asks how "
            "the step itself changes when θ moves." if cheap == "fomaml" else ".")
-        + (f" Reptile computes no second derivatives and no error on query points either, so "
+        + (f" Reptile needs no second derivatives either, and no gradient on query points, so "
            f"each of its inner steps is the cheapest ({_fmt(round(f['per_step']['reptile']))} per "
            f"step); but it takes {cfg['reptile']['inner_steps']} steps per task where MAML and "
            f"FOMAML take {cfg['maml']['inner_steps']}, so one of its iterations costs "

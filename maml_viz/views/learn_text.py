@@ -62,6 +62,7 @@ def predictions(data: dict) -> dict:
                   "outside": "Outside the grey dots: a wave taller or shifted more than any task"}
     pf, f = plane_facts(p), learn_race.facts(r)
     sm, sp, ma = p["starts"]["maml"], p["starts"]["pretrained"], p["mean_after"]
+    before = {a: p["mean_before"][a][0] for a in ("maml", "pretrained")}
     ops = {a: r["cost"][learn_race.PLANE_FAMILY][a]["operations"] for a in r["algos"]}
     return {
         "sine": {
@@ -74,13 +75,17 @@ def predictions(data: dict) -> dict:
                    f"waves, a nearly flat curve that one small step barely moves; MAML learned "
                    f"weights from which one step moves the curve a lot, toward the points."},
         "plane": {
-            "question": "The orange star is where pretraining puts the two weights: a flat wave. "
-                        "Where will MAML's meta-training put its start θ?",
+            "question": "On the chart below, the orange star is where pretraining puts the two "
+                        "weights: a flat wave. Where will MAML's meta-training put its start θ?",
             "options": list(plane_opts.values()), "answer": plane_opts[pf["where"]],
             "why": f"MAML's start is a = {sm[0]:.2f}, b = {sm[1]:.2f} (pretraining's: a = "
-                   f"{sp[0]:.2f}, b = {sp[1]:.2f}). It is not the best guess for any task: it is "
-                   f"the place from which one step reaches every task best (average error after "
-                   f"one step {ma['maml'][0]:.2f} against {ma['pretrained'][0]:.2f})."},
+                   f"{sp[0]:.2f}, b = {sp[1]:.2f}), {pf['near_task']:.2f} from the nearest task's "
+                   f"best weights. "
+                   + (f"Before any step it is a worse guess than pretraining's "
+                      f"({before['maml']:.2f} against {before['pretrained']:.2f}), but " if
+                      before["maml"] > before["pretrained"] else "") +
+                   f"one step from it reaches the tasks better: average error after one step "
+                   f"{ma['maml'][0]:.2f} against {ma['pretrained'][0]:.2f}."},
         "cost": {
             "question": "Which variant does the least arithmetic in one meta-iteration?",
             "options": [FULL[a] for a in r["algos"]], "answer": FULL[f["cheapest"]],

@@ -67,8 +67,9 @@ def tasks(s: Story):
        "related problems (*tasks*) so that it, too, can learn a new one from a handful of "
        "examples. **MAML** (Model-Agnostic Meta-Learning, Finn et al., 2017) does this by "
        "learning a good *starting point*: a set of network *weights* from which one or two "
-       "small *gradient steps* on a new task's few examples already work. (Words in *italics* "
-       "are explained in the glossary: hover over one, or open **Glossary** in the sidebar.)")
+       "small *gradient steps* on a new task's few examples already work. (Every word in "
+       "italics is explained in the glossary: hover over it or click it, or open **Glossary** "
+       "in the sidebar.)")
     md("Here every *task* is a sine wave with its own height (amplitude A) and shift (phase φ). "
        "A model gets to see only a few points of a new wave and must draw the whole curve.")
     for key in ("gallery-wide", "gallery-narrow"):
@@ -127,13 +128,14 @@ def plane(s: Story):
        f"new tasks. **Star**: the start. **Lines**: the one step that each task's {p['k']} "
        "points give, to a dot coloured by the error left after it. **Dotted**: what is still "
        "missing.")
+    shown = predict(s.asks["plane"], "pred_plane")
     c1, c2 = st.columns(2)
     chart(s, "plane-pretrained", "plane-pretrained", c1)
-    with c2:
-        if predict(s.asks["plane"], "pred_plane"):
-            chart(s, "plane-maml", "plane-maml")
-        else:
-            return
+    if not shown:
+        c2.container(border=True, height=300).caption(
+            "MAML's start and its steps appear here once you have chosen an answer above.")
+        return
+    chart(s, "plane-maml", "plane-maml", c2)
     md(s.words["plane"])
 
 

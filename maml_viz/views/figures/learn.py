@@ -127,13 +127,6 @@ def update_arrows(theta, optima, arrows: dict, labels=None, ends=None, length=1.
     return _plane_axes(fig, amp_range, phase_range)
 
 
-def tick_labels(n: int, most: int = 5) -> set:
-    """Which of a slider's n steps carry a label: about `most`, evenly spaced, first and last
-    included (a label per step would overlap; the labels say the step's real value)."""
-    k = max(1, round((n - 1) / (most - 1))) if n > 1 else 1
-    return {i for i in range(n) if i % k == 0} | {n - 1}
-
-
 def training_animation(its, thetas, x, true_y, before, after, support, errors, optimum=None,
                        amp_range=(0, 5.5), phase_range=(-0.6, 3.8), height=820,
                        algo="maml") -> go.Figure:
@@ -188,7 +181,6 @@ def training_animation(its, thetas, x, true_y, before, after, support, errors, o
                          dict(type="scatter", x=thetas[i:i + 1, 0], y=thetas[i:i + 1, 1]),
                          dict(type="scatter", y=before[i]), dict(type="scatter", y=after[i])])
               for i in range(len(thetas))]
-    labelled = tick_labels(len(its))
     ylim = float(np.abs(np.concatenate([as_array(true_y), before.ravel(), after.ravel()])).max()) * 1.1
     base_layout(fig, label(0), None, height=height)
     fig.update_xaxes(title_text=AMP, range=list(amp_range), row=1, col=1)
@@ -208,9 +200,9 @@ def training_animation(its, thetas, x, true_y, before, after, support, errors, o
                                                          fromcurrent=True, transition=dict(duration=0))])])],
         sliders=[dict(active=0, x=0.2, len=0.8, y=above, yanchor="bottom", pad=dict(t=0, b=10),
                       currentvalue=dict(visible=False),
-                      steps=[dict(label=str(it) if i in labelled else "", method="animate",
+                      steps=[dict(label=str(it), method="animate",
                                   args=[[str(it)], dict(mode="immediate", frame=dict(duration=0, redraw=True))])
-                             for i, it in enumerate(its)])])
+                             for it in its])])
     fig.frames = frames
     return fig
 
@@ -275,7 +267,6 @@ def race_animation(its, trails: dict, labels: dict, amp_box, phase_box, others=(
         return dict(name=str(its[i]), traces=moving, data=data,
                     layout=dict(title=dict(text=f"{title}: meta-iteration {its[i]:,}")))
 
-    labelled = tick_labels(len(its))
     base_layout(fig, f"{title}: meta-iteration {its[0]:,}", None, height=height)
     area = height - top - bottom
     above = 1 + 12 / area
@@ -290,9 +281,9 @@ def race_animation(its, trails: dict, labels: dict, amp_box, phase_box, others=(
                                                          fromcurrent=True, transition=dict(duration=0))])])],
         sliders=[dict(active=0, x=0.2, len=0.8, y=above, yanchor="bottom", pad=dict(t=0, b=10),
                       currentvalue=dict(visible=False),
-                      steps=[dict(label=f"{it:,}" if i in labelled else "", method="animate",
+                      steps=[dict(label=str(it), method="animate",
                                   args=[[str(it)], dict(mode="immediate", frame=dict(duration=0, redraw=True))])
-                             for i, it in enumerate(its)])])
+                             for it in its])])
     fig.frames = [frame(i) for i in range(len(its))]
     fig.update_xaxes(title_text=AMP, range=list(amp_range), zeroline=False)
     fig.update_yaxes(title_text="phase b", range=list(phase_range), zeroline=False)
