@@ -338,7 +338,7 @@ def test_home_page_draws_without_torch():
     code = ("import sys; from streamlit.testing.v1 import AppTest; "
             f"at = AppTest.from_file({os.path.join(ROOT, 'app.py')!r}, default_timeout=60); at.run(); "
             "assert not at.exception, [e.value for e in at.exception]; "
-            "assert len(at.get('plotly_chart')) == 7, len(at.get('plotly_chart')); "
+            "assert len(at.get('plotly_chart')) == 8, len(at.get('plotly_chart')); "
             "assert len(at.radio) == 3 and all(r.value is None for r in at.radio); "
             "assert all(w.help for w in [*at.button, *at.radio, *at.toggle]), 'a widget without help'; "
             "print('torch' in sys.modules)")
@@ -410,6 +410,8 @@ def test_every_widget_has_help_and_every_italic_term_is_explained(answered):
     unexplained = sorted({t for v in texts for t in glossary.unknown_terms(v)})
     assert not unexplained, f"italic terms with no glossary entry: {unexplained}"
     assert any("](#g-" in v for v in texts), "jargon links to the glossary"
+    nested = [v[:80] for v in texts if "[[" in v or "*](#g-" in re.sub(r"\[\*[^*\]]+\*\]\(#g-", "", v)]
+    assert not nested, f"a term linked twice (the paragraph then shows as raw text): {nested}"
     html = "".join(e.proto.body for e in answered.get("html"))
     for e in glossary.GLOSSARY:
         assert f'id="{e.slug}"' in html
@@ -425,7 +427,7 @@ def _spec(at, title_start):
 
 def test_meta_training_slider_ticks_are_true_to_the_iterations(answered):
     """Issue 20 item 6: the slider's evenly spaced ticks stood for uneven iterations."""
-    for title in ("iteration 0", "Meta-training from the same start"):
+    for title in ("iteration 0", "Meta-training, iteration"):
         fig = _spec(answered, title)
         steps = fig["layout"]["sliders"][0]["steps"]
         its = [int(s["args"][0][0]) for s in steps]
@@ -464,7 +466,7 @@ def test_update_arrows_are_told_apart(answered):
 def test_race_and_costs_are_drawn_from_the_data(answered):
     data = learn.load(os.path.join(ROOT, "assets", "learn.json"))
     r = data["race"]
-    fig = _spec(answered, "Meta-training from the same start")
+    fig = _spec(answered, "Meta-training, iteration")
     marks = {t["name"]: t for t in fig["data"] if t.get("name") in ("MAML", "FOMAML", "Reptile")}
     assert len({t["marker"]["symbol"] for t in marks.values()}) == 3
     assert len({t["marker"]["color"] for t in marks.values()}) == 3
@@ -476,7 +478,17 @@ def test_race_and_costs_are_drawn_from_the_data(answered):
         assert np.allclose(at_end, r["ends"][a], atol=1e-4)
     bars = _spec(answered, "Arithmetic")["data"][0]
     ops = {a: r["cost"]["wave"][a]["operations"] for a in r["algos"]}
-    assert dict(zip(bars["y"], arr(bars["x"]).tolist())) == {learn.LABELS[a]: ops[a] for a in r["algos"]}
+    drawn = {y.split("<br>")[0]: x for y, x in zip(bars["y"], arr(bars["x"]).tolist())}
+    assert drawn == {learn.LABELS[a]: ops[a] for a in r["algos"]}
+    steps = {y.split("<br>")[0]: y.split("<br>")[1] for y in bars["y"]}
+    assert all(steps[learn.LABELS[a]].startswith(f"{r['cost']['wave'][a]['inner_steps']} inner step")
+               for a in r["algos"])
+    ends = _spec(answered, "Where each ends")
+    named = {t["name"]: t for t in ends["data"] if t.get("name") in ("MAML", "FOMAML", "Reptile")}
+    for a in r["algos"]:
+        t = named[learn.LABELS[a]]
+        assert np.allclose([arr(t["x"])[0], arr(t["y"])[0]], r["ends"][a], atol=1e-4)
+        assert t["text"][0] == f"{learn.LABELS[a]} ({r['ends'][a][0]:.2f}, {r['ends'][a][1]:.2f})"
 
 
 def test_presenter_mode_walks_the_scenes():
@@ -532,7 +544,7 @@ def test_controls_hidden_from_the_link():
     assert ".st-key-pg_k," in css and '[class*="st-key-pg_lr_"]' in css and "body" not in css
     at = learn_app(hide="predict,another")                     # no questions: charts at once
     assert not at.radio and not [b for b in at.button if b.key == "learn_new"]
-    assert len(at.get("plotly_chart")) == 11
+    assert len(at.get("plotly_chart")) == 12
     assert any(".st-key-learn_new" in e.proto.body for e in at.get("html"))
 
 

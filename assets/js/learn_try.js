@@ -101,8 +101,8 @@ export default function (component) {
         title: { text: data.labels[a] + ": error " + what + " " + fmt(res.error[0]) + " → " + fmt(res.error[s]),
                  x: 0.01, font: { size: big ? 20 : 15 } },
         legend: { orientation: "h", yref: "container", y: 0, yanchor: "bottom" },
-        xaxis: { range: fam.x_range, title: { text: "x" }, fixedrange: true },
-        yaxis: { range: fam.value_range, title: { text: "y" }, fixedrange: true },
+        xaxis: { range: fam.x_range, title: { text: "x" }, fixedrange: true, zeroline: false },
+        yaxis: { range: fam.value_range, title: { text: "y" }, fixedrange: true, zeroline: false },
       };
       layout.margin.b = big ? 130 : 110;
       Plotly.react(el.charts[a], traces, layout, { displayModeBar: false, responsive: true });

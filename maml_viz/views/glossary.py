@@ -108,8 +108,9 @@ GLOSSARY = [
     Entry("FOMAML", "First-Order MAML: MAML without the second derivatives; it moves θ along "
                     "the query points' gradient measured at θ′.", ("first-order maml",)),
     Entry("Reptile", "Reptile (Nichol, Achiam and Schulman, 2018): takes several plain "
-                     "gradient steps on each task and moves θ part of the way toward where "
-                     "they end; no query gradient, no second derivatives.", ()),
+                     "gradient steps on each task and moves θ toward where they end (a "
+                     "fraction ε of the way to their average); no query gradient, no second "
+                     "derivatives.", ()),
     Entry("ANIL", "Almost No Inner Loop: MAML that adapts only the last layer (the head) to "
                   "each task.", ("almost no inner loop",)),
     Entry("Meta-SGD", "MAML that also learns a step size for every weight.", ()),
@@ -119,7 +120,8 @@ for _e in GLOSSARY:
     for _name in (_e.term.lower(), *_e.also):
         BY_NAME.setdefault(_name.lower(), _e)
 
-ITALIC = re.compile(r"(?<![*\w\\])\*(?![*\s])([^*\n]+?)(?<!\s)\*(?![*\w])")
+# *term*, not **bold**, not an already linked [*term*](...) (linkify is idempotent)
+ITALIC = re.compile(r"(?<![*\w\\\[])\*(?![*\s])([^*\n]+?)(?<!\s)\*(?![*\w\]])")
 
 
 def lookup(term: str) -> Entry | None:

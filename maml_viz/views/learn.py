@@ -312,8 +312,8 @@ def pictures(data: dict, scale: float = 1.0) -> dict:
     """Every chart of the page, by name, built from `data` (pure; no torch). scale > 1: bigger
     type and taller charts (presenter mode, for a projector). The page caches them: building
     Plotly figures is most of the page's server time."""
-    from .figures.learn import (cost_bars, race_animation, training_animation, update_arrows,
-                                weight_steps)
+    from .figures.learn import (cost_bars, race_animation, race_ends, training_animation,
+                                update_arrows, weight_steps)
     from .figures.regression import adaptation, task_gallery
     from .figures.style import color
 
@@ -354,6 +354,8 @@ def pictures(data: dict, scale: float = 1.0) -> dict:
         race["iterations"], race["trails"], LABELS, race["amp_range"], race["phase_range"],
         others=[("where pretraining ends (same start)", pre_end, color("pretrained"),
                  "star-open")], landscape=rings, **plane)
+    mid = [sum(race["amp_range"]) / 2, sum(race["phase_range"]) / 2]
+    out["race-ends"] = race_ends(race["ends"], race["trails"], LABELS, mid)
     cost = race["cost"][learn_race.PLANE_FAMILY]
     out["cost"] = cost_bars(race["algos"], {a: cost[a]["operations"] for a in race["algos"]},
                             {a: cost[a]["inner_steps"] for a in race["algos"]}, LABELS,

@@ -173,7 +173,9 @@ def race(s: Story):
     md("Each algorithm now meta-trains the 2-weight model from the same start, on the same "
        "tasks, for the same number of meta-iterations. Press play: the trails are their θ "
        f"every {r['every']} meta-iterations ({marks}).")
-    chart(s, "race", "learn-race")
+    c1, c2 = st.columns([3, 2])
+    chart(s, "race", "learn-race", c1)
+    chart(s, "race-ends", "learn-race-ends", c2)
     st.markdown(s.words["race_ends"])
     if predict(s.asks["cost"], "pred_cost"):
         chart(s, "cost", "learn-cost")

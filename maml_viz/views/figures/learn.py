@@ -213,15 +213,18 @@ PATTERN = {"maml": "", "fomaml": "/", "reptile": "."}
 
 def race_animation(its, trails: dict, labels: dict, amp_box, phase_box, others=(),
                    landscape=None, amp_range=(0, 5.5), phase_range=(-0.6, 3.8), height=640,
-                   title="Meta-training from the same start") -> go.Figure:
+                   title="Meta-training", active=-1) -> go.Figure:
     """Several algorithms meta-trained from the same θ₀ on the same tasks: each one's trail of θ
     in the weight plane up to each snapshot and where it is now, animated in the browser
     (Plotly frames, play button and slider). trails: algo -> [[a, b] per snapshot of its];
     amp_box / phase_box: where the tasks' best weights lie (a shaded box); others: [(label, (a, b),
     colour, symbol)] fixed marks (where another method ends); landscape: (amps, phases, z) grey
-    rings. Each algorithm has its colour, dash and marker shape (LOOK)."""
+    rings. Each algorithm has its colour, dash and marker shape (LOOK). active: the snapshot
+    shown first (default the last: the page opens on where each ends); play runs from the
+    first."""
     algos = list(trails)
     T = {a: np.asarray(trails[a], float) for a in algos}
+    active = range(len(its))[active]
     top, bottom = 130, 150
     fig = go.Figure()
     (a0, a1), (b0, b1) = amp_box, phase_box
@@ -247,11 +250,12 @@ def race_animation(its, trails: dict, labels: dict, amp_box, phase_box, others=(
     first = len(fig.data)
     for algo in algos:
         look = LOOK.get(algo, LOOK["maml"])
-        fig.add_trace(go.Scatter(x=T[algo][:1, 0], y=T[algo][:1, 1], mode="lines",
+        fig.add_trace(go.Scatter(x=T[algo][:active + 1, 0], y=T[algo][:active + 1, 1], mode="lines",
                                  line=dict(color=color(algo), width=3, dash=look["dash"]),
                                  name=f"{labels.get(algo, algo)}: its θ so far", showlegend=False,
                                  hoverinfo="skip"))
-        fig.add_trace(go.Scatter(x=T[algo][:1, 0], y=T[algo][:1, 1], mode="markers",
+        fig.add_trace(go.Scatter(x=T[algo][active:active + 1, 0], y=T[algo][active:active + 1, 1],
+                                 mode="markers",
                                  name=labels.get(algo, algo),
                                  marker=dict(color=color(algo), size=17, symbol=look["symbol"],
                                              line=dict(color="black", width=1.2)),
@@ -265,9 +269,9 @@ def race_animation(its, trails: dict, labels: dict, amp_box, phase_box, others=(
             data += [dict(type="scatter", x=T[algo][:i + 1, 0], y=T[algo][:i + 1, 1]),
                      dict(type="scatter", x=T[algo][i:i + 1, 0], y=T[algo][i:i + 1, 1])]
         return dict(name=str(its[i]), traces=moving, data=data,
-                    layout=dict(title=dict(text=f"{title}: meta-iteration {its[i]:,}")))
+                    layout=dict(title=dict(text=f"{title}, iteration {its[i]:,}")))
 
-    base_layout(fig, f"{title}: meta-iteration {its[0]:,}", None, height=height)
+    base_layout(fig, f"{title}, iteration {its[active]:,}", None, height=height)
     area = height - top - bottom
     above = 1 + 12 / area
     fig.update_layout(
@@ -277,9 +281,10 @@ def race_animation(its, trails: dict, labels: dict, amp_box, phase_box, others=(
         updatemenus=[dict(type="buttons", showactive=False, x=0, y=above, xanchor="left",
                           yanchor="bottom", pad=dict(t=0, b=0),
                           buttons=[dict(label="▶ play", method="animate",
-                                        args=[None, dict(frame=dict(duration=120, redraw=True),
-                                                         fromcurrent=True, transition=dict(duration=0))])])],
-        sliders=[dict(active=0, x=0.2, len=0.8, y=above, yanchor="bottom", pad=dict(t=0, b=10),
+                                        args=[[str(it) for it in its],
+                                              dict(frame=dict(duration=120, redraw=True),
+                                                   mode="immediate", transition=dict(duration=0))])])],
+        sliders=[dict(active=active, x=0.2, len=0.8, y=above, yanchor="bottom", pad=dict(t=0, b=10),
                       currentvalue=dict(visible=False),
                       steps=[dict(label=str(it), method="animate",
                                   args=[[str(it)], dict(mode="immediate", frame=dict(duration=0, redraw=True))])
@@ -290,6 +295,44 @@ def race_animation(its, trails: dict, labels: dict, amp_box, phase_box, others=(
     return fig
 
 
+def race_ends(ends: dict, trails: dict, labels: dict, middle, tail=8, height=420,
+              title="Where each ends, zoomed in") -> go.Figure:
+    """The end of the race up close: each algorithm's last `tail` snapshots and its end (its
+    marker, named with its (a, b)), and the middle of the tasks' best weights (a grey cross).
+    Names are placed left, right, above or below by where each end lies, so they stay apart."""
+    algos = list(ends)
+    E = {a: np.asarray(ends[a], float) for a in algos}
+    pts = np.array([*E.values(), middle], float)
+    lo, hi = pts.min(0), pts.max(0)
+    pad = np.maximum(0.12, 0.35 * (hi - lo))
+    by_a = sorted(algos, key=lambda a: E[a][0])
+    mean_b = float(np.mean([E[a][1] for a in algos]))
+    where = {a: "bottom center" if E[a][1] < mean_b else "top center" for a in algos}
+    if len(by_a) > 1:
+        where[by_a[0]], where[by_a[-1]] = "middle left", "middle right"
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=[middle[0]], y=[middle[1]], mode="markers",
+                             name="the middle of the tasks' best weights",
+                             marker=dict(symbol="x-thin", size=16, color="#888888",
+                                         line=dict(color="#888888", width=3))))
+    for algo in algos:
+        look, T = LOOK.get(algo, LOOK["maml"]), np.asarray(trails[algo], float)[-tail:]
+        fig.add_trace(go.Scatter(x=T[:, 0], y=T[:, 1], mode="lines", showlegend=False,
+                                 line=dict(color=color(algo), width=2.5, dash=look["dash"]),
+                                 name=f"{labels.get(algo, algo)}: its last steps", hoverinfo="skip"))
+        fig.add_trace(go.Scatter(
+            x=[E[algo][0]], y=[E[algo][1]], mode="markers+text", cliponaxis=False,
+            name=labels.get(algo, algo), textposition=where[algo],
+            text=[f"{labels.get(algo, algo)} ({E[algo][0]:.2f}, {E[algo][1]:.2f})"],
+            textfont=dict(color=color(algo), size=13),
+            marker=dict(color=color(algo), size=17, symbol=look["symbol"],
+                        line=dict(color="black", width=1.2))))
+    base_layout(fig, title, f"the last {tail} snapshots of each trail", height=height)
+    fig.update_xaxes(title_text="amplitude a", range=[lo[0] - pad[0], hi[0] + pad[0]])
+    fig.update_yaxes(title_text="phase b", range=[lo[1] - pad[1], hi[1] + pad[1]])
+    return fig
+
+
 def cost_bars(algos, operations: dict, inner_steps: dict, labels: dict, title=None,
               subtitle=None, height=300) -> go.Figure:
     """One bar per algorithm: the arithmetic operations of one meta-iteration (counted), with
@@ -297,18 +340,19 @@ def cost_bars(algos, operations: dict, inner_steps: dict, labels: dict, title=No
     algorithm, the cheapest at the top."""
     order = sorted(algos, key=lambda a: operations[a])[::-1]       # Plotly draws bottom-up
     ops = [operations[a] for a in order]
-    text = [f"{operations[a]:,} ({inner_steps[a]} inner step{'s' if inner_steps[a] != 1 else ''}"
-            + (f", {operations[a] / inner_steps[a]:,.0f} each)" if inner_steps[a] > 1 else ")")
-            for a in order]
+    text = [f"{operations[a]:,}" + (f" ({operations[a] / inner_steps[a]:,.0f} per step)"
+                                     if inner_steps[a] > 1 else "") for a in order]
+    names = [f"{labels.get(a, a)}<br>{inner_steps[a]} inner step{'s' if inner_steps[a] != 1 else ''}"
+             for a in order]
     fig = go.Figure(go.Bar(
-        y=[labels.get(a, a) for a in order], x=ops, orientation="h", text=text,
+        y=names, x=ops, orientation="h", text=text,
         textposition="outside", cliponaxis=False, name="operations per meta-iteration",
         marker=dict(color=[color(a) for a in order], line=dict(color="black", width=1),
                     pattern=dict(shape=[PATTERN.get(a, "") for a in order], fgcolor="white",
                                  size=8, solidity=0.3)),
-        hovertemplate="%{y}: %{x:,} operations per meta-iteration<extra></extra>"))
+        hovertemplate="%{x:,} operations per meta-iteration<extra></extra>"))
     base_layout(fig, title, subtitle, height=height, legend=False)
     fig.update_xaxes(title_text="arithmetic operations in one meta-iteration",
-                     range=[0, max(ops) * 1.6], tickformat=",")
-    fig.update_layout(margin=dict(l=90, r=20))
+                     range=[0, max(ops) * 1.9], tickformat=",", nticks=4)
+    fig.update_layout(margin=dict(l=100, r=20))
     return fig
