@@ -134,7 +134,30 @@ def test_presenter_mode_arrow_keys_walk_the_scenes(site):
     page.wait_for_function("() => location.search.includes('scene=3')", timeout=10_000)
     page.keyboard.press("ArrowLeft")
     page.get_by_role("heading", name="2 · Why").wait_for(timeout=60_000)
+    wait_idle(page)
+    # a choice made with the mouse does not keep the arrow keys (they would change the choice)
+    page.locator('[data-testid="stRadio"] label').nth(1).click()
+    page.get_by_text("After one step the error is").first.wait_for(timeout=60_000)
+    wait_idle(page)
+    page.keyboard.press("ArrowRight")
+    page.get_by_role("heading", name="3 · Try it yourself").wait_for(timeout=60_000)
     page.close()
+
+
+def test_jargon_links_jump_to_the_glossary(site):
+    url, chromium = site
+    context = chromium.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.goto(url)
+    page.get_by_role("heading", name="Learning to learn").wait_for(timeout=90_000)
+    wait_idle(page)
+    link = page.locator('[data-testid="stMain"] a[href="#g-task"]').first
+    assert link.get_attribute("title").startswith("Task: one small problem")
+    link.click()
+    page.wait_for_function("() => Math.abs(document.getElementById('g-task')"
+                           ".getBoundingClientRect().top) < 50", timeout=10_000)
+    assert len(context.pages) == 1                       # the same tab, not a new one
+    context.close()
 
 
 @pytest.mark.parametrize("width,height", [(1400, 900), (390, 844)])

@@ -97,7 +97,8 @@ export default function (component) {
       ];
       const layout = {
         height: big ? 470 : 380, margin: { l: 45, r: 10, t: big ? 60 : 50, b: 40 }, dragmode: false,
-        hovermode: "closest", font: { size: big ? 18 : 13 }, showlegend: true,
+        hovermode: "closest", showlegend: true,
+        font: { size: big ? 18 : 13, family: getComputedStyle(root).fontFamily },
         title: { text: data.labels[a] + ": error " + what + " " + fmt(res.error[0]) + " → " + fmt(res.error[s]),
                  x: 0.01, font: { size: big ? 20 : 15 } },
         legend: { orientation: "h", yref: "container", y: 0, yanchor: "bottom" },

@@ -61,8 +61,18 @@ def predictions(data: dict) -> dict:
                   "one task": "On one particular task's best weights",
                   "outside": "Outside the grey dots: a wave taller or shifted more than any task"}
     pf, f = plane_facts(p), learn_race.facts(r)
-    sm, sp, ma = p["starts"]["maml"], p["starts"]["pretrained"], p["mean_after"]
-    before = {a: p["mean_before"][a][0] for a in ("maml", "pretrained")}
+    sm, sp = p["starts"]["maml"], p["starts"]["pretrained"]
+    # before and after one step: the protocol's numbers (the ones §4's paragraph quotes, on
+    # held-out tasks), else those of the plane's drawn tasks
+    prot = {a: p["protocol"][a] or {} for a in ("maml", "pretrained")}
+    if all(prot[a].get(w) for a in prot for w in ("before", "after")):
+        n = f"On {prot['maml']['after']['tasks']} new tasks, b"
+        bef = {a: prot[a]["before"]["mean"] for a in prot}
+        aft = {a: prot[a]["after"]["mean"] for a in prot}
+    else:
+        n = f"On these {len(p['optima'])} tasks, b"
+        bef = {a: p["mean_before"][a][0] for a in prot}
+        aft = {a: p["mean_after"][a][0] for a in prot}
     ops = {a: r["cost"][learn_race.PLANE_FAMILY][a]["operations"] for a in r["algos"]}
     return {
         "sine": {
@@ -80,18 +90,19 @@ def predictions(data: dict) -> dict:
             "options": list(plane_opts.values()), "answer": plane_opts[pf["where"]],
             "why": f"MAML's start is a = {sm[0]:.2f}, b = {sm[1]:.2f} (pretraining's: a = "
                    f"{sp[0]:.2f}, b = {sp[1]:.2f}), {pf['near_task']:.2f} from the nearest task's "
-                   f"best weights. "
-                   + (f"Before any step it is a worse guess than pretraining's "
-                      f"({before['maml']:.2f} against {before['pretrained']:.2f}), but " if
-                      before["maml"] > before["pretrained"] else "") +
-                   f"one step from it reaches the tasks better: average error after one step "
-                   f"{ma['maml'][0]:.2f} against {ma['pretrained'][0]:.2f}."},
+                   f"best weights. {n}efore any step it is "
+                   + ("a worse" if bef["maml"] > bef["pretrained"] else "as good or a better")
+                   + f" guess than pretraining's (error {bef['maml']:.2f} against "
+                   f"{bef['pretrained']:.2f}); after one step it is "
+                   + ("better" if aft["maml"] < aft["pretrained"] else "not better")
+                   + f" ({aft['maml']:.2f} against {aft['pretrained']:.2f}): it is a start made "
+                   f"to adapt."},
         "cost": {
             "question": "Which variant does the least arithmetic in one meta-iteration?",
             "options": [FULL[a] for a in r["algos"]], "answer": FULL[f["cheapest"]],
-            "why": f"Counted: " + ", ".join(f"{learn_race.SHORT[a]} {ops[a]:,}"
+            "why": "Counted: " + ", ".join(f"{learn_race.SHORT[a]} {ops[a]:,}"
                                            for a in f["order"]) +
-                   f" operations per meta-iteration. "
+                   " operations per meta-iteration. "
                    + ("FOMAML skips MAML's second derivatives. " if f["cheapest"] == "fomaml"
                       else "")
                    + (f"Reptile skips them too, and each of its steps is the cheapest, but it "

@@ -44,6 +44,12 @@ KEYS_JS = """(function () {
     var b = which && document.querySelector(".st-key-scene_" + which + " button");
     if (b && !b.disabled) { e.preventDefault(); b.click(); }
   });
+  // a choice made with the mouse gives the focus back to the page, so that the next arrow key
+  // moves to the next scene instead of changing the choice (keyboard users keep their focus)
+  document.addEventListener("click", function (e) {
+    if (e.detail > 0 && e.target.closest && e.target.closest('[data-testid="stRadio"]'))
+      setTimeout(function () { if (document.activeElement) document.activeElement.blur(); }, 0);
+  }, true);
 })();"""
 
 
