@@ -338,7 +338,7 @@ def test_home_page_draws_without_torch():
     code = ("import sys; from streamlit.testing.v1 import AppTest; "
             f"at = AppTest.from_file({os.path.join(ROOT, 'app.py')!r}, default_timeout=60); at.run(); "
             "assert not at.exception, [e.value for e in at.exception]; "
-            "assert len(at.get('plotly_chart')) == 8, len(at.get('plotly_chart')); "
+            "assert len(at.get('plotly_chart')) == 7, len(at.get('plotly_chart')); "
             "assert len(at.radio) == 3 and all(r.value is None for r in at.radio); "
             "assert all(w.help for w in [*at.button, *at.radio, *at.toggle]), 'a widget without help'; "
             "print('torch' in sys.modules)")
@@ -544,7 +544,7 @@ def test_controls_hidden_from_the_link():
     assert ".st-key-pg_k," in css and '[class*="st-key-pg_lr_"]' in css and "body" not in css
     at = learn_app(hide="predict,another")                     # no questions: charts at once
     assert not at.radio and not [b for b in at.button if b.key == "learn_new"]
-    assert len(at.get("plotly_chart")) == 12
+    assert len(at.get("plotly_chart")) == 11
     assert any(".st-key-learn_new" in e.proto.body for e in at.get("html"))
 
 

@@ -110,7 +110,7 @@ def hands_on(s: Story):
        "right?\n- make a low wave (A = 0.5) or a tall one (A = 5), and shift it;\n"
        "- slide the steps back to 0 to see where each one starts, then step by step.")
     if present.shown("learn_try", "Learn"):
-        learn_try.hands_on(s.data["try"], big=s.demo)
+        learn_try.hands_on(s.data["try"], big=s.demo, alone=s.demo)
     md("Grey dotted: the network before any step. Solid: after the steps the slider shows, "
        "computed in your browser with the same arithmetic as the app's engine (K = "
        f"{s.data['try']['k']} points of the wave; step size α as each network was trained). "

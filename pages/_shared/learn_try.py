@@ -50,16 +50,19 @@ _component = st.components.v2.component("maml_viz.learn_try", html=HTML, css=CSS
 
 
 def ensure_plotly():
-    """An empty, hidden Plotly chart, so that Streamlit loads plotly.js (window.Plotly) even on
-    a presenter-mode scene with no other chart."""
+    """A hidden one-point Plotly chart, so that Streamlit loads plotly.js (window.Plotly) on a
+    presenter-mode scene with no other chart."""
     import plotly.graph_objects as go
     with st.container(key="learn_plotly_loader"):
-        st.plotly_chart(go.Figure(), config={"staticPlot": True}, key="learn_plotly_loader_chart")
+        st.plotly_chart(go.Figure(go.Scatter(x=[0], y=[0], mode="markers")),
+                        config={"staticPlot": True}, key="learn_plotly_loader_chart")
 
 
-def hands_on(data: dict, big: bool = False, key: str = "learn_try"):
-    """Mount the chart. data: learn.json's "try" section."""
-    ensure_plotly()
+def hands_on(data: dict, big: bool = False, alone: bool = False, key: str = "learn_try"):
+    """Mount the chart. data: learn.json's "try" section; alone: no other Plotly chart on the
+    page (presenter mode's scene), so load plotly.js with a hidden one."""
+    if alone:
+        ensure_plotly()
     labels = {a: p["run"]["label"] for a, p in data["runs"].items()}
     return _component(data={"runs": data["runs"], "task": int(data["task"]), "k": int(data["k"]),
                              "steps": int(data["steps"]), "step": 1,
