@@ -491,6 +491,40 @@ def test_race_and_costs_are_drawn_from_the_data(answered):
         assert t["text"][0] == f"{learn.LABELS[a]} ({r['ends'][a][0]:.2f}, {r['ends'][a][1]:.2f})"
 
 
+# colour-vision deficiency simulation (Machado, Oliveira & Fernandes 2009, severity 1) on linear
+# sRGB, distances in CIELAB (D65)
+CVD = {"normal": np.eye(3),
+       "protan": [[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216],
+                  [-0.003882, -0.048116, 1.051998]],
+       "deutan": [[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413],
+                  [-0.011820, 0.042940, 0.968881]],
+       "tritan": [[1.255528, -0.076749, -0.178779], [-0.078411, 0.930809, 0.147602],
+                  [0.004733, 0.691367, 0.303900]]}
+
+
+def _lab(hex_color, m):
+    c = np.array([int(hex_color[i:i + 2], 16) for i in (1, 3, 5)]) / 255
+    rgb = np.clip(np.asarray(m) @ np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4), 0, 1)
+    xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722],
+                    [0.0193, 0.1192, 0.9505]]) @ rgb / np.array([0.95047, 1, 1.08883])
+    f = np.where(xyz > 0.008856, np.cbrt(xyz), 7.787 * xyz + 16 / 116)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+def test_the_racers_stay_apart_for_colour_blind_readers_and_in_grey():
+    from maml_viz.views.figures.learn import LOOK
+    from maml_viz.views.figures.style import color
+    algos = ("maml", "fomaml", "reptile", "pretrained")
+    for kind, m in CVD.items():
+        lab = {a: _lab(color(a), m) for a in algos}
+        close = [(a, b, round(float(np.linalg.norm(lab[a] - lab[b])), 1))
+                 for i, a in enumerate(algos) for b in algos[i + 1:]
+                 if np.linalg.norm(lab[a] - lab[b]) < 15]
+        assert not close, f"{kind}: colours too close (ΔE < 15): {close}"
+    # and without colour at all: each its own marker shape and its own dash
+    assert len({LOOK[a]["symbol"] for a in algos}) == len({LOOK[a]["dash"] for a in algos}) == 4
+
+
 def test_presenter_mode_walks_the_scenes():
     at = learn_app(demo=1, scene=3)
     assert [h.value for h in at.header] == ["3 · Try it yourself"]
