@@ -24,7 +24,7 @@ from .config import stream_seed
 from .algorithms import get_algorithm
 from .evaluate import PROTOCOL_VERSION, evaluate, from_json
 from .tasks import (ClassificationFamily, RegressionFamily, RLFamily, SupervisedFamily,
-                    make_family)
+                    get_family, make_family)
 from .train import Run
 from .validation import validation_steps  # noqa: F401  (the Compare page states it)
 
@@ -618,6 +618,9 @@ def run_label(cfg, info: dict | None = None, default=None, bundled: bool = False
     info = info or {}
     done = info.get("iterations_done", cfg.iterations)
     parts = [algo_label or cfg.algo, f"K={cfg.k_shot}", f"{cfg.iterations:,} it", f"seed {cfg.seed}"]
+    what = get_family(cfg.family).options_label(cfg.family_options)   # a formula family's formula
+    if what:
+        parts.insert(1, what)
     if default is not None:
         for f, name in (("inner_lr", "α"), ("inner_steps", "steps"), ("outer_lr", "outer lr"),
                         ("meta_batch", "batch"), ("hidden", "hidden"), ("k_query", "query")):

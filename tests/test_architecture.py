@@ -14,7 +14,7 @@ PKG = os.path.join(ROOT, "maml_viz")
 
 # lowest first; a module may import only from its own layer or those before it
 LAYERS = [
-    ["__init__", "config", "cancel"],
+    ["__init__", "config", "cancel", "plugins"],
     ["nets", "optim"],
     ["tasks"],
     ["adapt", "metagrad"],
