@@ -210,3 +210,27 @@ def test_sweep_of_a_formula_on_ray(tmp_path, capsys):
     for n in stored:
         cfg = json.loads((runs / n / "config.json").read_text())
         assert cfg["family_options"]["f"] == "a*tanh(x - b)"
+
+
+def test_a_formula_run_is_drawn_on_the_playground_with_its_formula(tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from maml_viz.store import save
+
+    from conftest import app_store
+
+    root = tmp_path / "runs"
+    root.mkdir()
+    opts = {"f": "a*x^2 + b", "a": "-1:1", "b": "0:1", "x": "-2:2"}
+    run = train(expr(algo="maml", iterations=10, hidden=(16,), family_options=opts), "cpu")
+    key = save(run, root).path.name
+    with app_store(root, monkeypatch):
+        at = AppTest.from_file(os.path.join(ROOT, "app.py"), default_timeout=120)
+        at.switch_page("pages/1_Playground.py").run()
+        at.selectbox(key="pg_family").set_value("expr").run()
+        at.selectbox(key="pg_run").set_value(key).run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert any("y = a*x^2 + b; a ∈ [-1, 1], b ∈ [0, 1], x ∈ [-2, 2]" in o
+                   for o in at.selectbox(key="pg_run").options)
+        spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+        assert spec["layout"]["yaxis"]["range"] == [-5.0, 6.0]    # a·x² + b over its ranges

@@ -240,3 +240,31 @@ def test_runs_of_a_plugin_that_is_gone_are_listed_as_unreadable(tmp_path):
                    env=dict(os.environ, MAML_VIZ_NO_PLUGINS="1"))
     assert gone.returncode == 0, gone.stderr
     assert "DAMAGED" in gone.stdout and "unknown family 'square'" in gone.stdout
+
+
+def test_a_plugin_run_is_drawn_on_the_playground(tmp_path, monkeypatch):
+    """The Playground lists the plugin's family and algorithm and draws a stored run of them."""
+    from streamlit.testing.v1 import AppTest
+
+    from maml_viz.store import save
+    from maml_viz.train import train
+
+    from conftest import app_store
+
+    root = tmp_path / "runs"
+    root.mkdir()
+    run = train(make_config(family="square", algo="stepmaml", iterations=10, hidden=(16,)), "cpu")
+    key = save(run, root).path.name
+    with app_store(root, monkeypatch):
+        at = AppTest.from_file(os.path.join(ROOT, "app.py"), default_timeout=120)
+        at.switch_page("pages/1_Playground.py").run()
+        assert "Square waves (plugin)" in at.selectbox(key="pg_family").options   # its label
+        at.selectbox(key="pg_family").set_value("square").run()
+        assert "MAML + step sizes" in at.selectbox(key="pg_algo").options
+        at.selectbox(key="pg_algo").set_value("stepmaml").run()
+        at.selectbox(key="pg_run").set_value(key).run()
+        assert not at.exception, [e.value for e in at.exception]
+        charts = at.get("plotly_chart")
+        assert charts, "no chart drawn"
+        spec = json.loads(charts[0].proto.spec)
+        assert spec["layout"]["yaxis"]["range"] == [-6.0, 6.0]     # square waves of height ≤ 5
