@@ -54,6 +54,10 @@ def test_options_are_resolved_into_the_config_and_its_hash():
                                       "b": [0.0, math.pi], "x": [-5.0, 5.0]}
     # only a range: the default formula with that range
     assert expr(family_options={"a": "1:2"}).family_options["a"] == [1.0, 2.0]
+    # a formula near the length limit whose canonical text is longer (spaces): stored and read
+    long = expr(family_options={"f": "+".join(["a*sin(x)"] * 44), "a": "0:1"})
+    assert len(long.family_options["f"]) > 400
+    assert config_from_dict(json.loads(json.dumps(long.to_dict()))) == long
 
 
 def test_the_default_formula_draws_exactly_the_sinusoid_tasks():
@@ -94,6 +98,7 @@ REFUSED = [
     ({"f": "a*x", "a": "2:1"}, "family_options.a", "empty"),
     ({"f": "a*x", "a": "5"}, "family_options.a", "LO:HI"),
     ({"f": "a*x", "a": 5}, "family_options.a", "LO:HI"),
+    ({"f": "a*x", "a": [True, 2]}, "family_options.a", "two numbers"),
     ({"f": "a*x", "a": "0:1", "x": "3:-3"}, "family_options.x", "empty"),
     ({"f": "a*x", "a": "0:1", "b": "0:1"}, "family_options.b", "does not use it"),
     ({"f": "a*x", "a": "0:1", "_b": "0:1"}, "family_options._b", "cannot name a parameter"),

@@ -8,8 +8,8 @@ import random
 import pytest
 import torch
 
-from maml_viz.tasks.expr_parse import (FUNCTIONS, MAX_DEPTH, MAX_LENGTH, MAX_NODES, ExprError,
-                                       parse, parse_range)
+from maml_viz.tasks.expr_parse import (FUNCTIONS, MAX_DEPTH, MAX_LENGTH, MAX_NODES, MAX_RAW,
+                                       ExprError, parse, parse_range)
 
 P = ("a", "b")
 
@@ -35,7 +35,9 @@ ACCEPTED = [
     ("(a-b)+x", "a - b + x", lambda x, a, b: a - b + x),
     ("a/(b+1)*x", "a/(b + 1)*x", lambda x, a, b: a / (b + 1) * x),
     ("a/(x*x+1)", "a/(x*x + 1)", lambda x, a, b: a / (x * x + 1)),
-    ("--x+a", "-(-x) + a", lambda x, a, b: x + a),
+    ("--x+a", "--x + a", lambda x, a, b: x + a),
+    ("-(-x)+a", "--x + a", lambda x, a, b: x + a),
+    ("-(+x)*a", "-+x*a", lambda x, a, b: -x * a),
     ("(-x)^2*a", "(-x)^2*a", lambda x, a, b: (-x) ** 2 * a),
     ("min(x, a, b)", "min(x, a, b)", lambda x, a, b: torch.minimum(torch.minimum(x, a), b)),
     ("max(x,0)*a", "max(x, 0)*a", lambda x, a, b: torch.clamp(x, min=0) * a),
@@ -47,7 +49,8 @@ ACCEPTED = [
      lambda x, a, b: torch.sqrt(torch.abs(x)) * torch.sign(x) * a),
     ("floor(x)+tanh(a*x)", "floor(x) + tanh(a*x)", lambda x, a, b: torch.floor(x) + torch.tanh(a * x)),
     ("log(x^2+a)", "log(x^2 + a)", lambda x, a, b: torch.log(x ** 2 + a)),
-    ("1.5e-1*x + .5", "0.15*x + 0.5", lambda x, a, b: 0.15 * x + 0.5),
+    ("1.5e-1*x + .5", "1.5e-1*x + .5", lambda x, a, b: 0.15 * x + 0.5),
+    ("((a))*((x))^(2)", "a*x^2", lambda x, a, b: a * x ** 2),
     ("cos(x)*tan(b/4)", "cos(x)*tan(b/4)", lambda x, a, b: torch.cos(x) * torch.tan(b / 4)),
     ("a", "a", lambda x, a, b: a.expand_as(x)),
 ]
@@ -135,6 +138,9 @@ def test_a_non_text_formula_is_refused():
 def test_limits_on_length_depth_and_size():
     with pytest.raises(ExprError, match="too long"):
         parse("x" + "+x" * MAX_LENGTH, P)
+    with pytest.raises(ExprError, match="too long"):
+        parse("x" + " " * MAX_RAW, P)
+    assert parse("x" + " " * (MAX_LENGTH * 2), P).text == "x"      # spaces count less
     deep = "(" * (MAX_DEPTH + 1) + "x" + ")" * (MAX_DEPTH + 1)
     with pytest.raises(ExprError, match="nested too deeply"):
         parse(deep, P)
@@ -243,6 +249,7 @@ def test_fuzz_random_strings_raise_only_expr_errors_and_parse_back():
         parsed += 1
         again = parse(f.text, P)                          # canonical text parses to the same tree
         assert again.tree == f.tree, (text, f.text)
+        assert len(f.text.replace(" ", "")) <= len(text.replace(" ", "").replace("\t", ""))
         y = f.evaluate(x, {"a": a, "b": b})                 # values never raise (NaN at worst)
         assert y.shape == x.shape
     assert parsed > 1500 and refused > 3000, (parsed, refused)   # the fuzz reached both sides

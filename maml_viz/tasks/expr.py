@@ -46,6 +46,16 @@ def _formula(text: str, names: tuple) -> Formula:
     return parse(text, names)
 
 
+@functools.lru_cache(maxsize=1024)
+def _cached_range(value, what: str) -> tuple:
+    return parse_range(value, what)
+
+
+def _range(value, what: str) -> tuple:
+    """parse_range; texts cached (a family is made often: every Run.family)."""
+    return _cached_range(value, what) if isinstance(value, str) else parse_range(value, what)
+
+
 def _num(v: float) -> str:
     return f"{v:.4g}"
 
@@ -123,14 +133,14 @@ class Expr(RegressionFamily):
             raise ConfigError(_field("f"), f"must be a formula in x, e.g. a*sin(x - b) "
                                            f"(got {type(text).__name__})")
         try:
-            x = parse_range(opts.pop("x", DEFAULT_X), "the range of x")
+            x = _range(opts.pop("x", DEFAULT_X), "the range of x")
         except ExprError as e:
             raise ConfigError(_field("x"), str(e))
         ranges = {} if text is not None else {n: (lo, hi) for n, lo, hi in DEFAULT_PARAMS}
         for name, value in opts.items():
             try:
                 check_param_name(name)
-                ranges[name] = parse_range(value, f"the range of {name}")
+                ranges[name] = _range(value, f"the range of {name}")
             except ExprError as e:
                 raise ConfigError(_field(name), str(e))
         if len(ranges) > MAX_PARAMS:

@@ -15,8 +15,8 @@ tighter than a unary minus on their left: -x^2 = -(x^2), 2^-x = 2^(-x)):
     atom  := NUMBER | NAME | FUNCTION '(' expr (',' expr)* ')' | '(' expr ')'
 
 Names: `x`, the parameters the caller allows (each needs a range), the constants `pi` and `e`,
-and the functions in FUNCTIONS. Limits: MAX_LENGTH characters, MAX_DEPTH nested levels
-(parentheses, function calls, signs and powers), MAX_NODES tree nodes.
+and the functions in FUNCTIONS. Limits: MAX_LENGTH characters besides spaces (MAX_RAW in all),
+MAX_DEPTH nested levels (parentheses, function calls, signs and powers), MAX_NODES tree nodes.
 
     f = parse("a*sin(x - b)", params=("a", "b"))
     y = f.evaluate(x, {"a": a, "b": b})       # torch tensors that broadcast: a [T,1], x [T,M]
@@ -34,7 +34,8 @@ from dataclasses import dataclass, field
 
 import torch
 
-MAX_LENGTH = 400          # characters of a formula
+MAX_LENGTH = 400          # characters of a formula, not counting spaces
+MAX_RAW = 1000            # characters of a formula, spaces included
 MAX_DEPTH = 32            # nested parentheses, calls, signs and powers
 MAX_NODES = 300           # numbers, names and operations in the tree
 MAX_NAME = 16             # characters of a parameter's name
@@ -142,28 +143,24 @@ class Node:
     args: tuple = ()
 
 
-def _number_text(v: float) -> str:
-    if v.is_integer() and abs(v) < 1e15:
-        return str(int(v))
-    return repr(v)
-
-
 def _prec(n: Node) -> int:
     return _PREC.get(n.op, 5)
 
 
 def unparse(n: Node) -> str:
-    """The canonical text of a tree: parentheses only where the grammar needs them, spaces around
-    + and -, `^` for powers. parse(unparse(t)) gives t's tree again."""
+    """The canonical text of a tree: numbers and names as written, parentheses only where the
+    grammar needs them, spaces around binary + and -, `^` for powers. parse(unparse(t)) gives t's
+    tree again, and its characters other than spaces are never more than the text's that gave t
+    (so the length limit holds for it too)."""
     if n.op == "num":
-        return n.name or _number_text(n.value)       # a constant keeps its name (pi)
+        return n.name or repr(n.value)          # a number as written (1e-3), a constant (pi)
     if n.op == "var":
         return n.name
     if n.op == "call":
         return f"{n.name}({', '.join(unparse(a) for a in n.args)})"
     if n.op in ("neg", "pos"):
         a = unparse(n.args[0])
-        return ("-" if n.op == "neg" else "+") + (f"({a})" if _prec(n.args[0]) <= 3 else a)
+        return ("-" if n.op == "neg" else "+") + (f"({a})" if _prec(n.args[0]) < 3 else a)
     left, right = n.args
     lt, rt = unparse(left), unparse(right)
     p = _PREC[n.op]
@@ -276,7 +273,7 @@ class _Parser:
             if not math.isfinite(v):
                 raise ExprError(f"the number {_show(t.text)} at character {t.pos + 1} is too "
                                 f"large", t.pos + 1)
-            return self.node("num", t.pos, value=v)
+            return self.node("num", t.pos, value=v, name=t.text)
         if t.kind == "name":
             return self.name()
         if t.text == "(":
@@ -392,16 +389,17 @@ class Formula:
         if missing:
             raise ExprError(f"no value given for {', '.join(missing)}")
         out = ev(self.tree).to(x.dtype)
-        shape = torch.broadcast_shapes(out.shape, x.shape)
-        return out.expand(shape)
+        return torch.broadcast_tensors(out, x)[0]      # (torch.broadcast_shapes imports sympy)
 
 
 def parse(text, params=()) -> Formula:
     """Parse a formula in x and the allowed parameter names; ExprError (one line) if refused."""
     if not isinstance(text, str):
         raise ExprError(f"a formula must be text (got {type(text).__name__})")
-    if len(text) > MAX_LENGTH:
-        raise ExprError(f"the formula is too long ({len(text)} characters; at most {MAX_LENGTH})")
+    size = len(text) - text.count(" ") - text.count("\t")
+    if size > MAX_LENGTH or len(text) > MAX_RAW:
+        raise ExprError(f"the formula is too long ({size} characters besides spaces, {len(text)} "
+                        f"in all; at most {MAX_LENGTH} and {MAX_RAW})")
     for name in params:
         check_param_name(name)
     tree = _Parser(text, frozenset(params)).parse()
