@@ -1,18 +1,33 @@
 """The example plugin's own tests: the square-wave family's tasks, and StepMAML's meta-gradient
 (θ and the per-step step sizes) against a plain float64 reference that loops over tasks with
 torch.autograd (the same kind of reference as maml-viz's tests/test_gradients.py), and a few
-iterations of training and evaluation through maml_viz."""
+iterations of training and evaluation through maml_viz.
+
+They need the plugin installed (`pip install -e examples/maml_viz_square`: its entry points
+register it) and maml_viz importable (run from the checkout, or it is found two folders up)."""
 import math
+import os
+import sys
 
-import pytest
-import torch
-import torch.nn.functional as F
+CHECKOUT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+if os.path.isdir(os.path.join(CHECKOUT, "maml_viz")) and CHECKOUT not in sys.path:
+    sys.path.append(CHECKOUT)
 
-from maml_viz.registry import make_config
-from maml_viz_square.algorithm import KEY, MAX_STEPS, StepMAML
-from maml_viz_square.family import SquareWave
+import pytest  # noqa: E402
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+from maml_viz.registry import make_config  # noqa: E402
+from maml_viz.tasks import FAMILIES  # noqa: E402
+from maml_viz_square.algorithm import KEY, MAX_STEPS, StepMAML  # noqa: E402
+from maml_viz_square.family import SquareWave  # noqa: E402
 
 torch.set_num_threads(1)
+
+
+def test_the_plugin_is_installed_and_registered():
+    assert FAMILIES.get("square") is SquareWave, \
+        "not registered: pip install -e examples/maml_viz_square"
 
 
 def test_square_waves_take_two_values_per_task_and_respect_the_ranges():
