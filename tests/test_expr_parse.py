@@ -253,3 +253,18 @@ def test_fuzz_random_strings_raise_only_expr_errors_and_parse_back():
         y = f.evaluate(x, {"a": a, "b": b})                 # values never raise (NaN at worst)
         assert y.shape == x.shape
     assert parsed > 1500 and refused > 3000, (parsed, refused)   # the fuzz reached both sides
+
+
+def test_fuzz_ranges_raise_only_expr_errors():
+    rng = random.Random(99)
+    good = 0
+    for lo, hi in zip(fuzz_cases(2000, seed=5), fuzz_cases(2000, seed=6)):
+        for value in (f"{lo}:{hi}", lo, [lo, hi], f"{rng.uniform(-9, 9):.3g}:{hi}"):
+            try:
+                a, b = parse_range(value, "the range of a")
+            except ExprError as e:
+                assert "\n" not in str(e) and "the range of a" in str(e)
+                continue
+            good += 1
+            assert math.isfinite(a) and math.isfinite(b) and a < b
+    assert good > 100, good
