@@ -187,7 +187,7 @@ def _protocol(family, run, k_shots, steps, n_tasks, seed, n_query) -> dict:
         "family": run.config.family, "algo": run.config.algo, "metric": fam.metric,
         "tasks": n_tasks, "k_shot": list(k_shots), "steps": steps,
         "query_points": fam.query_label(n_query),
-        "inner_lr": run.config.inner_lr if run.config.algo != "metasgd" else "learned",
+        "inner_lr": _lr_label(run, 1.0),            # "learned" where the algorithm learns it
         "seed": seed, "ci": "95% normal approximation, 1.96·sd/√tasks",
         "iterations": run.config.iterations,
     }
@@ -231,7 +231,7 @@ def benchmark(run: Run, name: str, steps: int | None = None, predict=None) -> pd
         "family": cfg.family, "algo": cfg.algo, "metric": "accuracy", "benchmark": name,
         "description": b["description"], "tasks": n, "n_way": b["n_way"], "k_shot": [b["k_shot"]],
         "steps": steps, "query_points": f"{yq.shape[1]} per task",
-        "inner_lr": cfg.inner_lr if cfg.algo != "metasgd" else "learned",
+        "inner_lr": _lr_label(run, 1.0),
         "step_size": "the run's own step size (as trained), fixed",
         "ci": "95% normal approximation, 1.96·sd/√tasks", "iterations": cfg.iterations,
         "head": ("as trained" if b["n_way"] == fam.out_dim else
