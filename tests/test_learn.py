@@ -488,7 +488,9 @@ def test_race_and_costs_are_drawn_from_the_data(answered):
     for a in r["algos"]:
         t = named[learn.LABELS[a]]
         assert np.allclose([arr(t["x"])[0], arr(t["y"])[0]], r["ends"][a], atol=1e-4)
-        assert t["text"][0] == f"{learn.LABELS[a]} ({r['ends'][a][0]:.2f}, {r['ends'][a][1]:.2f})"
+        assert t["text"][0] == learn.LABELS[a]                  # named on the chart
+        cloud = next(u for u in ends["data"] if u["name"].startswith(f"{learn.LABELS[a]}: its θ"))
+        assert np.allclose(np.c_[arr(cloud["x"]), arr(cloud["y"])], r["trails"][a][-10:], atol=1e-4)
 
 
 # colour-vision deficiency simulation (Machado, Oliveira & Fernandes 2009, severity 1) on linear

@@ -295,39 +295,40 @@ def race_animation(its, trails: dict, labels: dict, amp_box, phase_box, others=(
     return fig
 
 
-def race_ends(ends: dict, trails: dict, labels: dict, middle, tail=8, height=420,
+def race_ends(ends: dict, trails: dict, labels: dict, middle, tail=10, height=460,
               title="Where each ends, zoomed in") -> go.Figure:
-    """The end of the race up close: each algorithm's last `tail` snapshots and its end (its
-    marker, named with its (a, b)), and the middle of the tasks' best weights (a grey cross).
-    Names are placed left, right, above or below by where each end lies, so they stay apart."""
+    """The end of the race up close: each algorithm's end (its marker, named beside it), its θ
+    at the last `tail` snapshots (faint: how much it still moves from batch to batch), and the
+    middle of the tasks' best weights (a grey cross). Every mark is named on the chart (no
+    legend); a name goes above its mark, or below for the lowest end, so that names stay apart."""
     algos = list(ends)
     E = {a: np.asarray(ends[a], float) for a in algos}
-    pts = np.array([*E.values(), middle], float)
+    tails = {a: np.asarray(trails[a], float)[-tail:] for a in algos}
+    pts = np.concatenate([*tails.values(), np.asarray([middle], float)])
     lo, hi = pts.min(0), pts.max(0)
-    pad = np.maximum(0.12, 0.35 * (hi - lo))
-    by_a = sorted(algos, key=lambda a: E[a][0])
-    mean_b = float(np.mean([E[a][1] for a in algos]))
-    where = {a: "bottom center" if E[a][1] < mean_b else "top center" for a in algos}
-    if len(by_a) > 1:
-        where[by_a[0]], where[by_a[-1]] = "middle left", "middle right"
+    pad = np.maximum(0.1, 0.2 * (hi - lo))
+    lowest = min(algos, key=lambda a: E[a][1])
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=[middle[0]], y=[middle[1]], mode="markers",
+    fig.add_trace(go.Scatter(x=[middle[0]], y=[middle[1]], mode="markers+text",
                              name="the middle of the tasks' best weights",
+                             text=["middle of the tasks"], textposition="bottom center",
+                             textfont=dict(color="#666666", size=12), cliponaxis=False,
                              marker=dict(symbol="x-thin", size=16, color="#888888",
                                          line=dict(color="#888888", width=3))))
     for algo in algos:
-        look, T = LOOK.get(algo, LOOK["maml"]), np.asarray(trails[algo], float)[-tail:]
-        fig.add_trace(go.Scatter(x=T[:, 0], y=T[:, 1], mode="lines", showlegend=False,
-                                 line=dict(color=color(algo), width=2.5, dash=look["dash"]),
-                                 name=f"{labels.get(algo, algo)}: its last steps", hoverinfo="skip"))
+        look, T, lab = LOOK.get(algo, LOOK["maml"]), tails[algo], labels.get(algo, algo)
+        fig.add_trace(go.Scatter(x=T[:, 0], y=T[:, 1], mode="markers", opacity=0.35,
+                                 name=f"{lab}: its θ at the last {tail} snapshots",
+                                 marker=dict(color=color(algo), size=8, symbol=look["symbol"]),
+                                 hovertemplate=f"{lab}: a = %{{x:.2f}}, b = %{{y:.2f}}<extra></extra>"))
         fig.add_trace(go.Scatter(
-            x=[E[algo][0]], y=[E[algo][1]], mode="markers+text", cliponaxis=False,
-            name=labels.get(algo, algo), textposition=where[algo],
-            text=[f"{labels.get(algo, algo)} ({E[algo][0]:.2f}, {E[algo][1]:.2f})"],
-            textfont=dict(color=color(algo), size=13),
-            marker=dict(color=color(algo), size=17, symbol=look["symbol"],
-                        line=dict(color="black", width=1.2))))
-    base_layout(fig, title, f"the last {tail} snapshots of each trail", height=height)
+            x=[E[algo][0]], y=[E[algo][1]], mode="markers+text", cliponaxis=False, name=lab,
+            text=[lab], textposition="bottom center" if algo == lowest else "top center",
+            textfont=dict(color=color(algo), size=14),
+            marker=dict(color=color(algo), size=18, symbol=look["symbol"],
+                        line=dict(color="black", width=1.2)),
+            hovertemplate=f"{lab} ends at a = %{{x:.2f}}, b = %{{y:.2f}}<extra></extra>"))
+    base_layout(fig, title, f"faint: θ at its last {tail} snapshots", height=height, legend=False)
     fig.update_xaxes(title_text="amplitude a", range=[lo[0] - pad[0], hi[0] + pad[0]])
     fig.update_yaxes(title_text="phase b", range=[lo[1] - pad[1], hi[1] + pad[1]])
     return fig
