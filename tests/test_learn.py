@@ -218,6 +218,11 @@ def test_what_the_race_says_is_what_its_data_show(fresh):
         assert all(lo <= r["ends"][a][0] <= hi for a in r["algos"])
     if "ends at a flat wave" in w["race_ends"]:
         assert r["pretrained"]["end"][0] < lo
+    if "still moves about" in w["race_ends"]:                   # the faint cloud's claim
+        shaky = max(f["jitter"], key=f["jitter"].get)
+        T = np.array(r["trails"][shaky][-learn_race.JITTER:])
+        assert f"{learn_race.SHORT[shaky]}'s θ still moves about " \
+               f"{np.sqrt(((T - T.mean(0)) ** 2).sum(1).mean()):.2f}" in w["race_ends"]
     if "close together" in w["race_ends"]:
         assert max(f["to_maml"].values()) < 0.2 * math.hypot(hi - lo, np.ptp(r["phase_range"]))
 

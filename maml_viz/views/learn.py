@@ -355,7 +355,7 @@ def pictures(data: dict, scale: float = 1.0) -> dict:
         others=[("where pretraining ends (same start)", pre_end, color("pretrained"),
                  "star-open")], landscape=rings, **plane)
     mid = [sum(race["amp_range"]) / 2, sum(race["phase_range"]) / 2]
-    out["race-ends"] = race_ends(race["ends"], race["trails"], LABELS, mid)
+    out["race-ends"] = race_ends(race["ends"], race["trails"], LABELS, mid, tail=learn_race.JITTER)
     cost = race["cost"][learn_race.PLANE_FAMILY]
     out["cost"] = cost_bars(race["algos"], {a: cost[a]["operations"] for a in race["algos"]},
                             {a: cost[a]["inner_steps"] for a in race["algos"]}, LABELS,

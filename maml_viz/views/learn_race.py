@@ -20,6 +20,7 @@ NAMES = {"maml": "Model-Agnostic Meta-Learning", "fomaml": "First-Order MAML",
          "reptile": "Reptile"}
 SHORT = {"maml": "MAML", "fomaml": "FOMAML", "reptile": "Reptile", "pretrained": "Pretrained"}
 RACE_EVERY = 50                 # a snapshot every 50 meta-iterations: evenly spaced frames
+JITTER = 10                     # the last snapshots over which "still moves" is measured
 COST_FAMILIES = (PLANE_FAMILY, "sinusoid")
 # operations that only move, view or create numbers (no arithmetic): counted as zero. Any other
 # operation that is neither elementwise, a reduction, a matrix product nor a foreach update is
@@ -161,7 +162,16 @@ def facts(r: dict) -> dict:
             "net_order": order(net), "time_order": order(secs) if None not in secs.values() else None,
             "to_maml": {a: dist(r["ends"][a], r["ends"]["maml"]) for a in r["algos"]},
             "to_middle": {a: dist(r["ends"][a], mid) for a in r["algos"]}, "middle": mid,
-            "pretrained_to_middle": dist(r["pretrained"]["end"], mid)}
+            "pretrained_to_middle": dist(r["pretrained"]["end"], mid),
+            "jitter": {a: _spread(r["trails"][a][-JITTER:]) for a in r["algos"]}}
+
+
+def _spread(points) -> float:
+    """Root-mean-square distance of the points from their mean (how much θ still moves)."""
+    import math
+    n = len(points)
+    ma, mb = sum(p[0] for p in points) / n, sum(p[1] for p in points) / n
+    return math.sqrt(sum((p[0] - ma) ** 2 + (p[1] - mb) ** 2 for p in points) / n)
 
 
 def texts(r: dict) -> dict:
@@ -198,6 +208,15 @@ def texts(r: dict) -> dict:
            f"the tasks' shifts.")
         + (f" Pretraining, from the same start, ends at a flat wave (a = {pre_a:.2f})."
            if pre_a < lo else f" Pretraining, from the same start, ends at a = {pre_a:.2f}."))
+    jit = f["jitter"]
+    shaky = max(jit, key=jit.get)
+    if jit[shaky] > 2 * sorted(jit.values())[-2]:
+        ends += (f" Over the last {JITTER} snapshots {S[shaky]}'s θ still moves about "
+                 f"{jit[shaky]:.2f} around its average ("
+                 + ", ".join(f"{S[a]} {jit[a]:.2f}" for a in r["algos"] if a != shaky) + ")"
+                 + (f": with ε = {cfg[shaky]['outer_lr']:g} it jumps all the way to where each "
+                    f"batch's steps end." if shaky == "reptile" and cfg[shaky]["outer_lr"] >= 0.5
+                    else "."))
     if all(prot(a) for a in r["algos"]):
         ends += (" After one step on a new task (K = " f"{cfg['maml']['k']}, {prot('maml')['tasks']} "
                  "held-out tasks), the error is " + ", ".join(

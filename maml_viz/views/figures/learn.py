@@ -311,7 +311,7 @@ def race_ends(ends: dict, trails: dict, labels: dict, middle, tail=10, height=46
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=[middle[0]], y=[middle[1]], mode="markers+text",
                              name="the middle of the tasks' best weights",
-                             text=["middle of the tasks"], textposition="bottom center",
+                             text=["middle of the tasks "], textposition="middle left",
                              textfont=dict(color="#666666", size=12), cliponaxis=False,
                              marker=dict(symbol="x-thin", size=16, color="#888888",
                                          line=dict(color="#888888", width=3))))
