@@ -182,3 +182,18 @@ def test_legends_and_names_stay_clear_of_titles(site, width, height):
     assert len(names) == 3
     assert not [(a, b) for i, a in enumerate(names) for b in names[i + 1:] if overlaps(a, b)]
     page.close()
+
+
+def test_a_link_hides_the_playgrounds_controls(site):
+    url, chromium = site
+    page = chromium.new_page(viewport={"width": 1400, "height": 900})
+    page.goto(f"{url}/Playground?hide=k,alpha")
+    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=120_000)
+    wait_idle(page)
+    labels = page.locator('[data-testid="stMain"] [data-testid="stWidgetLabel"]')
+    visible = [t.strip() for t in labels.all_inner_texts()]
+    assert "Task family" in " ".join(visible)
+    assert not page.get_by_text("Examples per task (K)").is_visible()
+    assert not page.get_by_text("Step size α").is_visible()
+    assert page.get_by_text("Adaptation steps to show").is_visible()      # the others stay
+    page.close()
