@@ -6,7 +6,8 @@ A run is a directory named by its config's content hash (`TrainConfig.key()`):
         config.json               the TrainConfig (JSON object)
         meta_params.safetensors   the meta-parameters (float32), names as in nets.MLP
         history.csv               iteration, meta_loss, wall_time (and any further numeric columns)
-        metrics.json              {"training": {...}, "evaluation": {"protocol", "results"}}
+        metrics.json              {"training": {...}, "evaluation": {"protocol", "results",
+                                  and optionally "task_scores": scores.py}}
 
 What counts as a run: a folder whose name has that form and that holds run files and nothing
 else. Anything else in a runs folder (a user's `Documents/`) is never listed, loaded, replaced or
@@ -49,6 +50,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
+from . import scores
 from .config import ConfigError, TrainConfig
 from .registry import config_from_dict
 from .train import Run
@@ -259,6 +261,10 @@ def read_metrics(path: Path):
                     and isinstance(r.get("step"), int) and _is_num(r.get("mean"), True)
                     and _is_num(r.get("ci95"), True)):
                 raise Damaged(path, f, f"an evaluation result is malformed: {str(r)[:80]}")
+        try:
+            scores.TaskScores.from_json(ev.get("task_scores"))
+        except ValueError as e:
+            raise Damaged(path, f, f"evaluation.task_scores: {e}")
     return info, ev
 
 
@@ -313,11 +319,13 @@ def history_csv(history: dict) -> str:
 def rank(info: dict, metrics) -> tuple:
     """Which of two copies of one config is worth keeping: finished > partial, then more
     iterations, then evaluated, then evaluated under a newer protocol (evaluate.py's
-    PROTOCOL_VERSION, stored in the evaluation: a run evaluated again replaces its old copy)."""
+    PROTOCOL_VERSION, stored in the evaluation: a run evaluated again replaces its old copy),
+    then an evaluation that keeps its per-task scores (scores.py)."""
     proto = metrics.get("protocol") if isinstance(metrics, dict) else None
     version = proto.get("version", 1) if isinstance(proto, dict) else 0
+    kept = bool(metrics.get("task_scores")) if isinstance(metrics, dict) else False
     return (not info.get("partial", False), int(info.get("iterations_done") or 0),
-            metrics is not None, version if isinstance(version, int) else 0)
+            metrics is not None, version if isinstance(version, int) else 0, kept)
 
 
 @dataclass

@@ -17,7 +17,8 @@ What runs where (the only thing nodes share is Ray itself):
   current protocol is evaluated again (no training), so a summary never mixes protocols.
 
 `run_sweep` does the work; `expand` builds the configs; `summary` turns stored runs into the
-between-seed table (maml_viz.seeds). Ray is imported lazily (it takes a second or two).
+between-seed table (maml_viz.seeds) with the robust statistics of maml_viz.aggregate (IQM and
+probability of improvement); `summary_json` is the same as JSON. Ray is imported lazily.
 """
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ import pandas as pd
 import torch
 from tqdm import tqdm
 
-from . import stepper
+from . import aggregate, stepper
 from .algorithms import get_algorithm
 from .config import ConfigError, TrainConfig
 from .evaluate import PROTOCOL_VERSION, evaluate, from_json, to_json
@@ -202,9 +203,11 @@ def _node():
 
 
 def stale(run: Run) -> bool:
-    """Whether a stored run's evaluation predates the current protocol (or is missing)."""
+    """Whether a stored run's evaluation predates the current protocol (or is missing), or
+    lacks the per-task scores that robust statistics need."""
     proto = (run.metrics or {}).get("protocol") or {}
-    return not run.metrics or proto.get("version", 1) < PROTOCOL_VERSION
+    return (not run.metrics or proto.get("version", 1) < PROTOCOL_VERSION
+            or not run.metrics.get("task_scores"))
 
 
 def run_from_payload(payload: dict) -> Run:
@@ -453,8 +456,9 @@ def _error_line(e: BaseException) -> str:
 # ------------------------------------------------------------------ the summary
 def load_results(configs, runs_dir) -> dict:
     """{group_key: {'config': first config, 'protocol': its evaluation protocol,
-    'frames': {seed: evaluation frame}}} for the configs stored under runs_dir (configs not
-    stored, or unreadable, are left out)."""
+    'frames': {seed: evaluation frame}, 'scores': {seed: per-task scores or None},
+    'keys': {seed: run folder}}} for the configs stored under runs_dir (configs not stored, or
+    unreadable, are left out)."""
     store = RunStore(runs_dir)
     groups: dict = {}
     for cfg in configs:
@@ -464,36 +468,27 @@ def load_results(configs, runs_dir) -> dict:
             continue
         if run is None or not run.metrics:
             continue
-        g = groups.setdefault(group_key(cfg), {"config": cfg, "frames": {},
+        g = groups.setdefault(group_key(cfg), {"config": cfg, "frames": {}, "scores": {},
+                                               "keys": {},
                                                "protocol": run.metrics.get("protocol", {})})
         g["frames"][cfg.seed] = from_json(run.metrics)
+        g["scores"][cfg.seed] = g["frames"][cfg.seed].attrs.get("task_scores")
+        g["keys"][cfg.seed] = cfg.key()
     return groups
 
 
-def summary(configs, runs_dir, max_steps_shown: int = 5) -> tuple:
+def summary(configs, runs_dir, max_steps_shown: int = 5, bootstrap: dict | None = None) -> tuple:
     """(text table, long frame) of mean ± between-seed 95% t-interval per config group and step,
-    at each run's own K. The frame has one row per (group, k_shot, step)."""
-    groups = load_results(configs, runs_dir)
-    if not groups:
+    at each run's own K, followed by the robust statistics (aggregate.py). The frame has one row
+    per (group, k_shot, step), with iqm / iqm_low / iqm_high where estimated."""
+    s = _summarise(configs, runs_dir, max_steps_shown, bootstrap)
+    if s is None:
         return "no stored results to summarise", pd.DataFrame()
-    varying = _varying_fields([g["config"] for g in groups.values()])
-    rows, table, all_steps = [], [], set()
-    for g in groups.values():
-        cfg = g["config"]
-        s = across_seeds(g["frames"])
-        s = s[s["k_shot"] == evaluated_k(cfg, s["k_shot"])]
-        label = cfg.algo + "".join(f" {k}={v}" for k, v in _fields(cfg, varying))
-        for r in s.to_dict(orient="records"):
-            rows.append({"group": label, "algo": cfg.algo, **r})
-        all_steps |= set(int(x) for x in s["step"])
-        table.append((label, s))
-    steps = sorted(all_steps)
-    if len(steps) > max_steps_shown:
-        keep = {steps[0], steps[-1], 1, 2, 5}
-        steps = [s for s in steps if s in keep]
-    proto = next(iter(groups.values()))["protocol"]
+    groups, rows, table, steps, robust = s
+    first = groups[0]
+    proto = first["protocol"]
     lines = [f"{proto.get('metric', 'metric')} on {proto.get('tasks', '?')} held-out tasks, "
-             f"{k_label(next(iter(groups.values()))['config'], proto)}: mean ± 95% t-interval "
+             f"{k_label(first['config'], proto)}: mean ± 95% t-interval "
              f"over training seeds (each seed = its mean over the tasks)",
              f"{'algorithm':<24}{'seeds':>6}" + "".join(f"{'step ' + str(s):>20}" for s in steps)]
     for label, s in table:
@@ -504,7 +499,48 @@ def summary(configs, runs_dir, max_steps_shown: int = 5) -> tuple:
              for r in rows if (r.get("diverged_tasks") or 0) > 0]   # NaN > 0 is False
     if notes:
         lines.append("tasks whose adaptation diverged (all seeds): " + "; ".join(notes))
+    lines += aggregate.text_lines(groups, robust, steps)
+    for r in rows:
+        e = robust["iqm"].get(r["group"], {}).get(int(r["step"]))
+        if e is not None and e.estimated:
+            r.update(iqm=e.value, iqm_low=e.low, iqm_high=e.high)
     return "\n".join(lines), pd.DataFrame(rows)
+
+
+def summary_json(configs, runs_dir, max_steps_shown: int = 5, bootstrap: dict | None = None):
+    """The summary as strict JSON (aggregate.to_json), or None if nothing is stored."""
+    s = _summarise(configs, runs_dir, max_steps_shown, bootstrap)
+    if s is None:
+        return None
+    groups, rows, _, steps, robust = s
+    by = {}
+    for r in rows:
+        by.setdefault(r["group"], {})[int(r["step"])] = r
+    return aggregate.to_json(groups, {g["label"]: g["k"] for g in groups}, steps, by, robust)
+
+
+def _summarise(configs, runs_dir, max_steps_shown, bootstrap):
+    groups = list(load_results(configs, runs_dir).values())
+    if not groups:
+        return None
+    varying = _varying_fields([g["config"] for g in groups])
+    rows, table, all_steps = [], [], set()
+    for g in groups:
+        cfg = g["config"]
+        s = across_seeds(g["frames"])
+        g["k"] = evaluated_k(cfg, s["k_shot"])
+        s = s[s["k_shot"] == g["k"]]
+        g["label"] = label = cfg.algo + "".join(f" {k}={v}" for k, v in _fields(cfg, varying))
+        for r in s.to_dict(orient="records"):
+            rows.append({"group": label, "algo": cfg.algo, **r})
+        all_steps |= set(int(x) for x in s["step"])
+        table.append((label, s))
+    steps = sorted(all_steps)
+    if len(steps) > max_steps_shown:
+        keep = {steps[0], steps[-1], 1, 2, 5}
+        steps = [s for s in steps if s in keep]
+    robust = aggregate.robust(groups, {g["label"]: g["k"] for g in groups}, steps, bootstrap)
+    return groups, rows, table, steps, robust
 
 
 def evaluated_k(cfg, ks) -> int:

@@ -14,18 +14,18 @@ PKG = os.path.join(ROOT, "maml_viz")
 
 # lowest first; a module may import only from its own layer or those before it
 LAYERS = [
-    ["__init__", "config", "cancel"],
+    ["__init__", "config", "cancel", "scores", "stats", "paper", "tables"],
     ["nets", "optim"],
     ["tasks"],
     ["adapt", "metagrad"],
     ["algorithms"],
     ["registry"],
     ["rl", "stepper"],
-    ["train", "validation"],
+    ["train", "validation", "signals"],
     ["store"],
     ["evaluate"],
     ["figures"],
-    ["explore", "uploads", "seeds", "handwriting"],
+    ["explore", "uploads", "seeds", "handwriting", "aggregate", "diagnostics"],
     ["learn"],
     ["jobs", "budget", "bench", "sweep"],
     ["cli"],
