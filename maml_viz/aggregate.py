@@ -21,7 +21,7 @@ import platform
 import numpy as np
 import torch
 
-from . import __version__, stats
+from . import __version__, paper, stats
 from .evaluate import PROTOCOL_VERSION
 from .tasks import make_family
 
@@ -106,9 +106,9 @@ def text_lines(groups: list, result: dict, steps: list, poi_steps=None, width: i
     if any(len(g["frames"]) < stats.MIN_SEEDS for g in groups):
         lines.append(f"n/a: {stats.too_few(min(len(g['frames']) for g in groups))}")
     if result["missing"]:
-        lines.append("no per-task scores stored for some seeds of: " + ", ".join(
-            result["missing"]) + " (evaluated before they were kept; `sweep` again evaluates "
-            "them anew without training)")
+        lines.append("no per-task scores for some seeds of: " + ", ".join(result["missing"]) +
+                     " (evaluated before they were kept, or on other tasks; `sweep` again "
+                     "evaluates them anew without training)")
     positive = [s for s in steps if s > 0]
     want = poi_steps if poi_steps is not None else {(positive or steps)[0], steps[-1]}
     for m in result["poi"]:
@@ -128,7 +128,22 @@ def text_lines(groups: list, result: dict, steps: list, poi_steps=None, width: i
             lines.append(f"{name:<{width}}" + "".join(f"{c:>20}" for c in cells))
         if m.get("note"):
             lines.append(f"n/a: {m['note']}")
+    for t in targets(groups, steps):
+        lines.append(f"reference: {t.label} {t.value:g}" + (f" ± {t.ci95:g}" if t.ci95 else "") +
+                     f" at step {t.step}, K = {t.k_shot} ({t.source}; protocol differs: "
+                     f"{t.caveat})")
     return lines
+
+
+def targets(groups: list, steps: list) -> list:
+    """The MAML paper's figures (paper.py) for the groups' family, options and K, at the steps
+    shown, once each."""
+    out = []
+    for g in groups:
+        for t in paper.targets_for_config(g["config"], g.get("k"), steps):
+            if t not in out:
+                out.append(t)
+    return out
 
 
 # ------------------------------------------------------------------ JSON
@@ -167,6 +182,7 @@ def to_json(groups: list, ks: dict, steps: list, rows: dict, result: dict) -> di
     poi = [{**m, "value": _clean(m["value"]), "low": _clean(m["low"]), "high": _clean(m["high"]),
             "read": stats.READ_POI} for m in result["poi"]]
     return {"groups": out_groups, "probability_of_improvement": poi,
+            "paper_targets": [t.to_dict() for t in targets(groups, steps)],
             "statistics": {"iqm": stats.READ_IQM, "bootstrap": BOOTSTRAP,
                            "min_seeds": stats.MIN_SEEDS,
                            "t_interval": "mean ± t(0.975, n-1)·sd/√n over seeds, each seed = its "

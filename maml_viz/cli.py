@@ -388,12 +388,16 @@ def cmd_evaluate(a) -> int:
     print(f"{run.config.algo} on {run.config.family}: {proto['metric']} on {proto['query_points']} "
           f"query points, {proto['tasks']} held-out tasks (seed {proto['seed']}), mean ± 95% CI; "
           f"step size {proto['step_size']}")
+    from .paper import targets_for_config
     for k, g in df.groupby("k_shot"):
         print(f"K={k}\n step              mean ± 95% CI     median  diverged  step size")
         for r in g.itertuples():
             lr_txt = r.lr if isinstance(r.lr, str) else f"{r.lr:g}"
             print(f"{r.step:>5} {r.mean:>18.3f} ± {r.ci95:<7.3f} {r.median:>9.3f} "
                   f"{r.diverged:>5}/{r.tasks:<5} {lr_txt}")
+        for t in targets_for_config(run.config, k, g["step"]):
+            print(f"  reference: {t.label} {t.value:g}" + (f" ± {t.ci95:g}" if t.ci95 else "") +
+                  f" after {t.step} steps ({t.source}; protocol differs: {t.caveat})")
     return 0
 
 

@@ -156,3 +156,24 @@ def test_runs_without_per_task_scores_are_said_so_and_are_stale(tmp_path):
     run = load_run(tmp_path / configs[0].key())
     assert sweep.stale(run)
     assert not sweep.stale(fake_run(configs[0], np.ones((5, 2))))
+
+
+def test_sweep_json_from_stored_runs_needs_no_ray(tmp_path, capsys):
+    rng = np.random.default_rng(1)
+    for algo in ("maml", "fomaml"):
+        for seed in range(3):
+            cfg = make_config(family="linear", algo=algo, seed=seed, iterations=10)
+            sc = np.abs(rng.standard_normal((30, 3))).astype(np.float32).astype(np.float64)
+            save_run(fake_run(cfg, sc), tmp_path)
+    rc = cli.main(["sweep", "--family", "linear", "--algos", "maml,fomaml", "--seeds", "0-2",
+                   "--iterations", "10", "--runs-dir", str(tmp_path), "--quiet", "--json"])
+    out, err = capsys.readouterr()
+    assert rc == 0, err
+    j = json.loads(out)
+    assert [g["label"] for g in j["groups"]] == ["maml", "fomaml"]
+    assert j["sweep"]["skipped"] == 6 and j["sweep"]["trained"] == 0
+    step = j["groups"][0]["steps"][1]
+    assert step["step"] == 1 and step["n_seeds"] == 3 and len(step["iqm"]["ci95"]) == 2
+    assert {"maml_viz", "torch", "numpy", "python", "protocol_version"} <= set(j["versions"])
+    assert [m["step"] for m in j["probability_of_improvement"]] == [0, 1, 2]
+    assert j["statistics"]["min_seeds"] == 3 and j["statistics"]["bootstrap"]["reps"] == 2000

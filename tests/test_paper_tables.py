@@ -72,3 +72,16 @@ def test_evaluation_and_sweep_tables_with_targets():
     assert paper_row["step 1"] == "0.670" and paper_row["step 5"] == "0.380"
     assert "Table 2" in paper_row["source"] and paper_row["step 1 IQM"] == ""
     assert "MAML (MAML paper)" in tables.to_latex(full) and tables.to_csv(full).count("\n") == 4
+
+
+def test_evaluate_prints_the_papers_figure_beside_the_row(tmp_path, capsys):
+    from maml_viz import cli
+    from maml_viz.store import save_run
+    from maml_viz.train import train
+    run = train(make_config(family="sinusoid", algo="scratch"), "cpu")
+    path = save_run(run, tmp_path)
+    assert cli.main(["evaluate", str(path), "--k-shot", "5", "--steps", "1", "--tasks", "10",
+                     "--step-size", "trained"]) == 0
+    out = capsys.readouterr().out
+    assert "reference: MAML (MAML paper) 0.67 after 1 steps" in out and "Table 2" in out
+    assert "reference: Pretrained (MAML paper) 2.41" in out and "0.38" not in out
