@@ -1,7 +1,10 @@
 """Training signals recorded beside the validation measure: how large the meta-gradient is and how
 well the inner loop fits, over meta-training (history columns, at the validation points).
 
-At each validation point (validation.py: about 100 per run) the recorder takes one fixed batch of
+At validation points (validation.py: about 100 per run), at most one every MIN_INTERVAL
+meta-iterations (a measurement costs about one or two meta-steps, so this keeps it near 1% of
+the training's time even for short runs of expensive steps, Omniglot's), and at the last
+iteration, the recorder takes one fixed batch of
 training-distribution tasks (meta_batch tasks, the training's K and query size, drawn once from
 its own random stream) and measures at the current meta-parameters:
 
@@ -32,6 +35,7 @@ from .config import stream_seed
 from .tasks import SupervisedFamily
 
 COLUMNS = ("meta_grad_norm", "support_loss", "support_loss_adapted")
+MIN_INTERVAL = 100             # meta-iterations between two measurements, at least
 
 
 @functools.singledispatch
@@ -59,19 +63,32 @@ class _KeepGradient:
 
 
 class Signals:
-    """Measures COLUMNS every `every` iterations (0: never; see the module doc)."""
+    """Measures COLUMNS at validation points (every: the validation interval, 0: never),
+    at most every MIN_INTERVAL iterations (see the module doc)."""
 
     def __init__(self, family, algo, model, cfg, device, every: int):
         self.family, self.algo, self.model, self.cfg = family, algo, model, cfg
         ok = every and algo.trains and cfg.iterations > 0
         self.batch = signals_batch(family, cfg, device) if ok else None
-        self.every = every if self.batch is not None else 0
+        self.every = self.interval(every) if self.batch is not None else 0
+        self.total = cfg.iterations
         self.columns = COLUMNS if self.every else ()
         self._pending: dict = {}
         self._has_opt = None
 
+    @staticmethod
+    def interval(every: int) -> int:
+        """The smallest multiple of the validation interval that is >= MIN_INTERVAL (0: never)."""
+        return every * -(-MIN_INTERVAL // every) if every else 0
+
+    def due(self, iteration: int) -> bool:
+        return bool(self.every) and (iteration % self.every == 0 or iteration == self.total)
+
     def record(self, iteration: int, params: dict) -> None:
-        """Measure at `params` (read only) and keep the values for `pop(iteration)`."""
+        """At a validation point: if due, measure at `params` (read only) and keep the values
+        for `pop(iteration)`."""
+        if not self.due(iteration):
+            return
         try:
             self._pending[iteration] = self(params)
         except cancel.Cancelled:          # a stop request: nothing measured, training stops

@@ -144,7 +144,10 @@ def test_bad_input_says_what_is_wrong():
 
 
 # ------------------------------------------------------------------ training signals
-def test_training_signals_are_recorded_and_leave_training_bit_for_bit(tmp_path):
+def test_training_signals_are_recorded_and_leave_training_bit_for_bit(tmp_path, monkeypatch):
+    from maml_viz import signals
+    assert [signals.Signals.interval(e) for e in (0, 10, 30, 100, 200)] == [0, 100, 120, 100, 200]
+    monkeypatch.setattr(signals, "MIN_INTERVAL", 1)          # measure at every validation here
     for algo in ("maml", "reptile", "metasgd", "pretrained"):
         cfg = make_config(family="sinusoid", algo=algo, iterations=40, meta_batch=4)
         a = Trainer(cfg, "cpu", validate_every=10)
