@@ -31,8 +31,8 @@ import torch
 
 from . import __version__, rl
 from .config import ConfigError, stream_seed
-from .scores import TaskScores
 from .nets import widen_head
+from .scores import TaskScores
 from .tasks import RLFamily, SupervisedFamily
 from .train import Run
 
