@@ -201,9 +201,14 @@ def add_sweep_parser(sub) -> None:
                         "default: as `train` on this machine would (long runs compiled), decided "
                         "here once for all nodes")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
+    s.add_argument("--json", action="store_true",
+                   help="print the summary as JSON (per algorithm and step: mean ± between-seed "
+                        "t-interval, IQM with its 95%% bootstrap interval; probability of "
+                        "improvement matrices; protocol, run folders and versions)")
 
 
 def cmd_sweep(a) -> int:
+    from .runs import summary
     from .services import sweep
 
     seeds = sweep.parse_seeds(a.seeds)
@@ -232,8 +237,15 @@ def cmd_sweep(a) -> int:
     except sweep.SweepError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    table, _ = sweep.summary(configs, a.runs_dir)
-    print(table)
+    if a.json:
+        out = summary.summary_json(configs, a.runs_dir) or {"groups": []}
+        out["sweep"] = {"family": a.family, "algos": a.algos, "seeds": seeds,
+                        "trained": len(rep.trained), "skipped": len(rep.skipped),
+                        "reevaluated": len(rep.reevaluated), "diverged": len(rep.diverged),
+                        "failed": len(rep.failed), "seconds": round(rep.seconds, 1)}
+        print(json.dumps(out, allow_nan=False))
+    else:
+        print(summary.summary(configs, a.runs_dir)[0])
     print(f"{len(rep.trained)} trained, {len(rep.skipped)} already stored"
           + (f" ({len(rep.reevaluated)} more evaluated again under the current protocol)"
              if rep.reevaluated else "") + f", {len(rep.diverged)} "
@@ -392,8 +404,8 @@ def cmd_evaluate(a) -> int:
                      device, "--tasks/--steps/--k-shot")
         df = evaluate(run, k_shots=a.k_shot or (None,), steps=a.steps, n_tasks=a.tasks,
                       seed=a.seed, lr=lr)
-    if a.json:
-        print(json.dumps(to_json(df)))
+    if a.json:       # the per-task scores stay out (the run's stored evaluation keeps them)
+        print(json.dumps(to_json(df, task_scores=False)))
         return 0
     proto = df.attrs["protocol"]
     if a.benchmark:
@@ -405,12 +417,16 @@ def cmd_evaluate(a) -> int:
     print(f"{run.config.algo} on {run.config.family}: {proto['metric']} on {proto['query_points']} "
           f"query points, {proto['tasks']} held-out tasks (seed {proto['seed']}), mean ± 95% CI; "
           f"step size {proto['step_size']}")
+    from .runs.paper import targets_for_config
     for k, g in df.groupby("k_shot"):
         print(f"K={k}\n step              mean ± 95% CI     median  diverged  step size")
         for r in g.itertuples():
             lr_txt = r.lr if isinstance(r.lr, str) else f"{r.lr:g}"
             print(f"{r.step:>5} {r.mean:>18.3f} ± {r.ci95:<7.3f} {r.median:>9.3f} "
                   f"{r.diverged:>5}/{r.tasks:<5} {lr_txt}")
+        for t in targets_for_config(run.config, k, g["step"]):
+            print(f"  reference: {t.label} {t.value:g}" + (f" ± {t.ci95:g}" if t.ci95 else "") +
+                  f" after {t.step} steps ({t.source}; protocol differs: {t.caveat})")
     return 0
 
 
