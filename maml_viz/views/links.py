@@ -17,6 +17,10 @@ def run_label(cfg, info: dict | None = None, default=None, bundled: bool = False
     info = info or {}
     done = info.get("iterations_done", cfg.iterations)
     parts = [algo_label or cfg.algo, f"K={cfg.k_shot}", f"{cfg.iterations:,} it", f"seed {cfg.seed}"]
+    from ..engine.tasks import get_family     # lazy: the home page draws before torch loads
+    what = get_family(cfg.family).options_label(cfg.family_options)   # a formula family's formula
+    if what:
+        parts.insert(1, what)
     if default is not None:
         for f, name in (("inner_lr", "α"), ("inner_steps", "steps"), ("outer_lr", "outer lr"),
                         ("meta_batch", "batch"), ("hidden", "hidden"), ("k_query", "query")):

@@ -14,6 +14,7 @@ from urllib.parse import quote
 import streamlit as st
 
 from maml_viz.views.links import read_query, run_label
+from pages._shared import present
 
 ROOT = Path(__file__).resolve().parents[2]
 ASSETS = ROOT / "assets" / "runs"
@@ -46,6 +47,7 @@ def backend() -> Backend:
 def setup(title: str, icon: str = "🧭", light: bool = False):
     """Page config and sidebar. light=True does not load the engine if it is not loaded yet."""
     st.set_page_config(page_title=f"{title} · maml-viz", page_icon=icon, layout="wide")
+    present.apply(title)                      # ?hide=... and presenter mode's bigger type
     b = backend() if (not light or _ready.is_set()) else None
     with st.sidebar:
         st.page_link("app.py", label="Learn", icon=":material/school:")
@@ -56,6 +58,7 @@ def setup(title: str, icon: str = "🧭", light: bool = False):
         st.page_link("pages/5_Handwriting.py", label="Handwriting", icon=":material/draw:")
         st.html(f"<script>{(Path(__file__).parent / 'sidebar.js').read_text()}</script>",
                 unsafe_allow_javascript=True)    # on a phone, close the sidebar after a choice
+        glossary()
         st.divider()
         if b is None:
             return None
@@ -83,6 +86,14 @@ def memo(name: str):
     background worker that computes what will probably be asked next)."""
     from maml_viz.services.memo import Memo
     return Memo(init=one_thread)
+
+
+def glossary():
+    """The app's glossary (maml_viz/views/glossary.py), the same on every page: a popover."""
+    from maml_viz.views.glossary import as_markdown
+    with st.popover("Glossary", icon=":material/menu_book:", width="stretch",
+                    help="What the words on these pages mean, in plain words"):
+        st.markdown(as_markdown())
 
 
 def session_id() -> str:
