@@ -64,6 +64,8 @@ def setup(title: str, icon: str = "🧭", light: bool = False):
             return None
         one_thread()
         (training_now_live if b.jobs.active() else training_now)()
+        if present.demo():                # a projector shows no researcher diagnostics
+            return b
         with st.expander("Advanced"):
             st.caption(f"Computing on: {b.device_name}. Trained networks kept in memory for quick "
                        f"reuse: {len(b.store)}.")
