@@ -53,7 +53,8 @@ default = [ui.config_for(family, a).key() for a in meta + [a for a in algos if a
 if "runs" in view.fresh:
     view.kept[f"runs@{family}"] = view.fresh.pop("runs")
 view.scopes["runs"] = f"runs@{family}"                 # each family keeps its own ticks
-ticked = [x for x in view.kept.get(f"runs@{family}", default) if x in labels]
+ticked = compare_ui.ticks(view, family, list(cfgs),
+                         [x for x in view.kept.get(f"runs@{family}", default) if x in labels])
 with pick_box:
     runs = ui.open_runs([cfgs[c] for c in run_picker.drawn(ticked)], f"cmp-{family}")
 names, colors, dashes = links.styles(runs, ui.label)
@@ -62,7 +63,7 @@ with pick_box:
     st.caption("Tick a row to compare that run (any stored run of this family: bundled ones and "
                "those trained on the Train page). The charts draw the first five ticked; their "
                "lines here are drawn as in the charts.")
-    compare_ui.picker(view, family, compare_ui.entries(family, labels, cfgs), ticked, list(runs),
+    compare_ui.picker(family, compare_ui.entries(family, labels, cfgs), ticked, list(runs),
                       colors, dashes, labels)
 if len(runs) < 2:
     chart_col.warning("Tick at least two runs in the table below to compare them.")
@@ -82,12 +83,17 @@ pool = {**runs, **{c.key(): r for cs in groups.values() for c in cs
                    if c.key() not in runs and (r := ui.get_run(c)) is not None}}
 
 
+def another_task(task):                               # only this chart changes
+    view.kept["task"] = task + 1
+    st.rerun("cmp_task")
+
+
 @st.fragment(key="cmp_task")
 def task_view():
     k, steps, task = int(ss[k_key]), int(ss[steps_key]), view.take("task", 0)
     head, button = st.columns([4, 1], vertical_alignment="bottom")
-    if button.button("Another task", width="stretch", help="Draw another new task for this chart"):
-        task = view.kept["task"] = task + 1
+    button.button("Another task", width="stretch", on_click=another_task, args=(task,),
+                  help="Draw another new task for this chart")
     step = min(view.take("step", 1), steps)
     sig = (tuple(runs), task, k, steps, step)
     if ss.get("_cmp_task", (None,))[0] != sig:          # the same view again: nothing to compute

@@ -68,9 +68,10 @@ def run_version(run) -> tuple:
 
 
 class Evaluations:
-    def __init__(self, first_tasks: int = FIRST_TASKS, full_tasks: int = FULL_TASKS,
+    def __init__(self, first_tasks: int | None = None, full_tasks: int | None = None,
                  keep: int = 512, max_waiting: int = 64):
-        self.first_tasks, self.full_tasks = first_tasks, full_tasks
+        self.first_tasks = FIRST_TASKS if first_tasks is None else first_tasks
+        self.full_tasks = FULL_TASKS if full_tasks is None else full_tasks
         self.keep, self.max_waiting = keep, max_waiting
         self._results: OrderedDict = OrderedDict()     # (version, k, steps, kind) -> Estimate
         self._work: dict = {}                          # key -> Work (waiting, running, failed)

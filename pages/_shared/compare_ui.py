@@ -35,24 +35,33 @@ def entries(family: str, labels: dict, cfgs: dict) -> list:
     return out
 
 
-def picker(view, family: str, rows: list, ticked: list, drawn: list, colors: dict, dashes: dict,
+def picker_key(family: str, keys: list) -> str:
+    """The run table's widget key: per family and list of rows (and a version a link bumps), so
+    that a tick always means the row it was made on."""
+    sig = hashlib.sha1(",".join(keys).encode()).hexdigest()[:8]
+    return f"cmp_pick_{family}_{sig}_{st.session_state.get('_cmp_pick_version', 0)}"
+
+
+def ticks(view, family: str, keys: list, ticked: list) -> list:
+    """The ticked runs after the table's last change: those still ticked in the order they were
+    ticked, then the newly ticked ones in table order (kept in the page's settings)."""
+    state = st.session_state.get(picker_key(family, keys))
+    if state is None:
+        return ticked
+    now = [keys[i] for i in sorted(state["selection"]["rows"]) if i < len(keys)]
+    kept = [k for k in ticked if k in now] + [k for k in now if k not in ticked]
+    view.kept[f"runs@{family}"] = kept
+    return kept
+
+
+def picker(family: str, rows: list, ticked: list, drawn: list, colors: dict, dashes: dict,
            names: dict) -> None:
-    """The run table: tick a row to compare it. Ticks go to the page's settings (scoped by
-    family); the rows drawn show their line as the charts draw it."""
+    """The run table: tick a row to compare it; the rows drawn show their line as the charts
+    draw it."""
     df = run_picker.table(rows, drawn, colors, dashes)
     keys = list(df["key"])
-    ss = st.session_state
-    version = ss.setdefault("_cmp_pick_version", 0)
-    sig = hashlib.sha1(",".join(keys).encode()).hexdigest()[:8]
-    wkey = f"cmp_pick_{family}_{sig}_{version}"
-
-    def changed():
-        rows_now = ss[wkey]["selection"]["rows"]
-        now = [keys[i] for i in sorted(rows_now) if i < len(keys)]
-        kept = [k for k in ticked if k in now] + [k for k in now if k not in ticked]
-        view.kept[f"runs@{family}"] = kept
-
-    st.dataframe(df, key=wkey, on_select=changed, selection_mode="multi-row", hide_index=True,
+    st.dataframe(df, key=picker_key(family, keys), on_select="rerun", selection_mode="multi-row",
+                 hide_index=True,
                  selection_default={"selection": {"rows": [keys.index(k) for k in ticked
                                                            if k in keys]}},
                  column_order=["line", "algorithm", "K", "iterations", "seed", "other settings",
