@@ -83,9 +83,8 @@ pool = {**runs, **{c.key(): r for cs in groups.values() for c in cs
                    if c.key() not in runs and (r := ui.get_run(c)) is not None}}
 
 
-def another_task(task):                               # only this chart changes
+def another_task(task):                      # a widget of the fragment: only it reruns
     view.kept["task"] = task + 1
-    st.rerun("cmp_task")
 
 
 @st.fragment(key="cmp_task")

@@ -67,6 +67,34 @@ def test_compare_new_k_first_estimate_progress_at_the_top_then_the_full_one(chro
         page.close()
 
 
+def test_compare_controls_redraw_only_the_charts_they_change(chromium, tmp_path):
+    """Another task redraws the task chart alone; the number of steps the task chart and the
+    averages; neither touches the training charts (fragments: the others are not sent again)."""
+    keep = """() => { window.__keep = Array.from(document.querySelectorAll('.js-plotly-plot'))
+                                  .map(g => g._fullData); }"""
+    same = """() => Array.from(document.querySelectorAll('.js-plotly-plot'))
+                    .map((g, i) => g._fullData === window.__keep[i])"""
+    with server(tmp_path / "runs") as (url, _):
+        page = chromium.new_page(viewport={"width": 1400, "height": 900})
+        page.goto(f"{url}/Compare", timeout=LONG)
+        page.wait_for_selector(".js-plotly-plot .main-svg", timeout=LONG)
+        wait_idle(page, LONG)
+        page.evaluate(keep)
+        page.get_by_role("button", name="Another task").click()
+        page.wait_for_function("() => document.querySelector('.js-plotly-plot')._fullData "
+                               "!== window.__keep[0]", timeout=LONG)
+        wait_idle(page, LONG)
+        assert page.evaluate(same) == [False, True, True, True]
+        page.evaluate(keep)
+        page.locator('[data-testid="stNumberInputStepDown"]').nth(1).click()    # steps 10 -> 9
+        page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot')[1]._fullData "
+                               "!== window.__keep[1]", timeout=LONG)
+        wait_idle(page, LONG)
+        assert page.evaluate(same)[:4] == [False, False, True, True]
+        no_exception(page)
+        page.close()
+
+
 def _job_lines(page):
     return page.locator('[data-testid="stProgress"]').all_inner_texts()
 
