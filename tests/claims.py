@@ -79,6 +79,19 @@ def sentences(caption: str) -> list:
     return [s for s in re.split(r"(?<=\.) (?=[A-Z])", plain(caption).strip()) if s]
 
 
+def names_in(text: str, names) -> list:
+    """The names that occur in text, in the order they occur (a name inside a longer one, MAML
+    in FOMAML, is not counted: the longer names are found first and masked)."""
+    found = []
+    for name in sorted(names, key=len, reverse=True):
+        for m in re.finditer(re.escape(name) + r"(?=[ ,;.]|$)", text):
+            if text[max(0, m.start() - 1)] not in "#" and (m.start() == 0 or not text[m.start() - 1].isalnum()):
+                found.append((m.start(), name))
+                text = text[:m.start()] + "#" * len(name) + text[m.end():]
+                break
+    return [name for _, name in sorted(found)]
+
+
 def check_ranking(caption: str, fig, higher_is_better: bool) -> int:
     """Check every "After N step(s), best first: …" sentence against the chart (the order, the
     values written, diverged last) and the "Level within their 95% intervals" sentence after it
@@ -91,13 +104,7 @@ def check_ranking(caption: str, fig, higher_is_better: bool) -> int:
         if not m:
             continue
         step, body = int(m.group(1)), m.group(2)
-        found, taken = [], body
-        for name in names:
-            i = taken.find(name + " ")
-            if i >= 0:
-                found.append((i, name))
-                taken = taken[:i] + "#" * len(name) + taken[i + len(name):]
-        order = [name for _, name in sorted(found)]
+        order = names_in(body, names)
         assert sorted(order) == sorted(x for x in values if step in values[x]), (sent, order)
         vals = [values[name][step][0] for name in order]
         finite = [v for v in vals if np.isfinite(v)]
@@ -115,10 +122,12 @@ def check_ranking(caption: str, fig, higher_is_better: bool) -> int:
                 level.add((a, b))
         said = set()
         nxt = sents[j + 1] if j + 1 < len(sents) else ""
-        if nxt.startswith("Level within their 95% intervals (order not sure): "):
-            for pair in nxt[len("Level within their 95% intervals (order not sure): "):-1].split("; "):
-                a, b = pair.split(" and ")
-                said.add((a, b))
+        if nxt.startswith("All of them are level within their 95% intervals"):
+            said = set(zip(order, order[1:]))
+        elif nxt.startswith("Level within their 95% intervals (order not sure): "):
+            for chain in nxt[len("Level within their 95% intervals (order not sure): "):-1].split("; "):
+                members = names_in(chain, names)
+                said |= set(zip(members, members[1:]))
         assert said == level, f"after {step}: caption says level {said}, the chart's intervals {level}"
         n += 1
     return n

@@ -261,3 +261,24 @@ def test_another_task_draws_another_task_and_keeps_it_in_the_link():
     ok(at.button[0].click().run())
     assert at.button[0].label == "Another task"
     assert charts(at)[0]["data"] != before["data"] and at.query_params["task"] == "1"
+
+
+def test_the_claims_checker_catches_a_caption_its_chart_contradicts():
+    """tests/claims.py must fail on a wrong order, a wrong value, a missing level pair, an
+    off-chart run not named: a check that cannot fail checks nothing."""
+    at = page()
+    fig = averaged(at)
+    cap = next(c for c in captions(at) if c.startswith("Lower is better"))
+    assert check_ranking(cap, fig, False) == 2
+    for wrong in (cap.replace("MAML 0.368, FOMAML 0.457", "FOMAML 0.457, MAML 0.368", 1),
+                  cap.replace("MAML 0.368", "MAML 0.300", 1),
+                  re.sub(r" Level within[^.]*\)?: [^.]*\.", "", cap, count=1)):
+        assert wrong != cap
+        with pytest.raises(AssertionError):
+            check_ranking(wrong, fig, False)
+    off = json.loads(json.dumps(fig))
+    off["data"].append({"type": "scatter", "name": "MAML off the chart", "x": [3], "y": [5.0],
+                        "mode": "markers", "customdata": [9.1]})
+    with pytest.raises(AssertionError):                       # a value off the chart, unwritten
+        check_ranking(cap, off, False)
+    assert off_chart_runs(cap) != edge_marked_runs(off)

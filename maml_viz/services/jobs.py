@@ -461,7 +461,7 @@ def run_rows(entries: list) -> tuple:
         # when it was trained: the run's own record, never its files' time (a bundled run's
         # files date from when the app was installed)
         when = origin(t, bool(e.get("read_only")), os.path.getmtime(e["path"])
-                      if os.path.exists(e["path"]) else None) or None
+                      if os.path.exists(e["path"]) else None).removeprefix("trained ") or None
         fam, algo = (c.family, c.algo) if c else e["key"].split("-")[:2]   # damaged: its name
         main.append({
             "health": "damaged: " + e["error"] if e["error"] else

@@ -76,10 +76,30 @@ def ranking_sentence(df: pd.DataFrame, step: int, labels: dict, higher_is_better
     vals = values_at(df, step)
     text = (f"After {step} step{'s' if step != 1 else ''}, best first: "
             + ", ".join(f"{labels.get(r, r)} {fmt(vals[r][0])}" for r in order) + ".")
-    if level:
-        pairs = "; ".join(f"{labels.get(a, a)} and {labels.get(b, b)}" for a, b in level)
-        text += f" Level within their 95% intervals (order not sure): {pairs}."
+    chains = level_chains(order, level)
+    if len(chains) == 1 and len(chains[0]) == len(order):
+        text += " All of them are level within their 95% intervals: the order is not sure."
+    elif chains:
+        text += (" Level within their 95% intervals (order not sure): "
+                 + "; ".join(and_list([labels.get(r, r) for r in c]) for c in chains) + ".")
     return text
+
+
+def level_chains(order: list, level: list) -> list:
+    """Neighbours in `order` that are level, joined into runs: [[a, b, c], [e, f]]."""
+    chains, pairs = [], set(level)
+    for a, b in zip(order, order[1:]):
+        if (a, b) not in pairs:
+            continue
+        if chains and chains[-1][-1] == a:
+            chains[-1].append(b)
+        else:
+            chains.append([a, b])
+    return chains
+
+
+def and_list(names: list) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def off_chart(df: pd.DataFrame, y_range, labels: dict, higher_is_better: bool) -> list:
@@ -165,7 +185,8 @@ def validation_notes(runs: dict, curves: dict, labels: dict, metric: str, steps:
     """Sentences under the validation chart: what it measures, why a run has no curve (never
     trained, or trained before the measure was recorded), and which runs got worse while they
     trained (with the numbers from the curve and, for a baseline, why that can happen)."""
-    out = [f"Every few iterations the trainer measured each run the same way: {metric} on fixed "
+    words = {"mse": "mean squared error"}.get(metric, metric)
+    out = [f"Every few iterations the trainer measured each run the same way: {words} on fixed "
            f"held-out validation tasks after {steps} plain gradient step{'s' if steps != 1 else ''} "
            f"with the run's own step size."]
     untrained = [k for k, r in runs.items() if k not in curves and
@@ -185,7 +206,7 @@ def validation_notes(runs: dict, curves: dict, labels: dict, metric: str, steps:
                "after adapting, can get worse while it trains."
                if run.algorithm.is_baseline else "")
         word = "falls" if higher_is_better else "rises"
-        out.append(f"{labels[k]}'s {metric} {word} while it trains ({fmt(a, 2)} at the start, "
+        out.append(f"{labels[k]}'s {words} {word} while it trains ({fmt(a, 2)} at the start, "
                    f"{fmt(b, 2)} at the end, averaging the first and last tenth of its "
                    f"curve).{why}")
     return out

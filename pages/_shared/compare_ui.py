@@ -121,12 +121,13 @@ def averages_section(keys, runs, pool, groups, names, colors, dashes, fam, k, st
     st.subheader("Error against adaptation steps, averaged over new tasks")
     st.plotly_chart(curves.error_vs_steps(av.df, fam.metric, labels=av.legend, colors=colors,
                                           dashes=dashes, y_range=av.y_range,
-                                          higher_is_better=fam.higher_is_better), key="cmp_curves")
+                                          higher_is_better=fam.higher_is_better), key="cmp_curves",
+                    config={"displayModeBar": False})
     st.caption(esc(av.caption))
     st.subheader("Numbers")
     st.dataframe(av.table, hide_index=True, width="stretch")
-    st.caption(esc(f"Mean ± 95% interval; “diverged”: the adaptation produced NaN or infinity. "
-                   f"{av.protocol}"))
+    st.caption(esc("Mean ± 95% interval; “diverged”: the adaptation produced NaN or infinity. "
+                   "The same tasks and protocol as the chart above."))
     st.download_button("Download " + ("every seed's numbers" if groups else "table") + " (CSV)",
                        av.csv.to_csv(index=False).encode(), key="cmp_csv",
                        file_name=f"compare-{family}-K{k}{'-seeds' * bool(groups)}.csv",
@@ -145,7 +146,7 @@ def training_section(runs, names, colors, dashes, fam):
     if val:
         st.plotly_chart(curves.validation_curves(val, y_range, fam.metric, names, colors, dashes,
                                                  higher_is_better=fam.higher_is_better),
-                        key="cmp_val")
+                        key="cmp_val", config={"displayModeBar": False})
     st.caption(esc(" ".join(compare_notes.validation_notes(
         runs, val, names, fam.metric, validation_steps(fam), y_range, fam.higher_is_better))))
     hist = {key: (r.history["iteration"], r.history["meta_loss"]) for key, r in runs.items()
@@ -154,7 +155,7 @@ def training_section(runs, names, colors, dashes, fam):
         with st.expander("Raw meta-loss (not comparable between algorithms)"):
             st.plotly_chart(curves.loss_histories(
                 hist, labels={key: compare.loss_label(names[key], runs[key]) for key in hist},
-                colors=colors), key="cmp_hist")
+                colors=colors), key="cmp_hist", config={"displayModeBar": False})
             st.caption("Each algorithm's own training loss on its batches, measured after its "
                        "own number of inner steps (in the legend): a loss after 5 steps looks "
                        "lower than one after 1 without being better. Use the chart above to "
