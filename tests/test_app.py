@@ -4,6 +4,7 @@ the browser: tests/test_browser.py.)"""
 import base64
 import json
 import os
+import re
 
 import numpy as np
 import pytest
@@ -259,7 +260,7 @@ def test_runs_trained_by_the_user_are_offered_and_the_training_chart_uses_the_co
         assert sorted(drawn) == sorted(c.key() for c in mine)
         row = table.value[table.value["key"] == mine[0].key()].iloc[0]
         assert (row["algorithm"], row["K"], row["iterations"], row["seed"]) == ("MAML", 10, "60", 7)
-        assert row["origin"].startswith("trained ")          # from the run's own record
+        assert re.fullmatch(r"\d\d \w{3} \d{4} \d\d:\d\d UTC", row["origin"])   # its own record
         val = next(f for f in charts(at) if "validation" in f["layout"]["yaxis"]["title"]["text"])
         assert {t["name"] for t in val["data"] if t.get("mode") == "lines"} == {"MAML", "Reptile"}
         assert len(arr(val["data"][0]["x"])) >= 2

@@ -43,6 +43,7 @@ def table(entries: list, drawn_keys: list, colors: dict, dashes: dict) -> pd.Dat
     for e in entries:
         f = run_fields(e["config"], e.get("info"), e.get("default"), e.get("bundled", False),
                        e.get("when"), e.get("label"))
+        f["origin"] = f["origin"].replace("trained ", "")         # the column says "trained"
         if not e.get("trained", True):
             f["origin"] = "not trained yet (ticking it offers to train it)"
         k = e["key"]
