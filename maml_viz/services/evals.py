@@ -14,8 +14,10 @@ No Streamlit here: the app's cached backend owns one `Evaluations` and its pages
 """
 from __future__ import annotations
 
+import atexit
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
@@ -26,6 +28,19 @@ from ..views.compare import stored_evaluation
 
 FIRST_TASKS = 20          # the first estimate: this many held-out tasks, at once
 FULL_TASKS = 500          # the full evaluation in the background (the page's protocol)
+_LIVE: "weakref.WeakSet[Evaluations]" = weakref.WeakSet()
+
+
+class Stopped(Exception):
+    """The process is ending: a background evaluation stops between two passes."""
+
+
+@atexit.register
+def _stop_all():
+    """At exit, stop the background evaluations between two passes and wait for them: a thread
+    killed inside torch at interpreter shutdown aborts the process."""
+    for ev in list(_LIVE):
+        ev.close()
 
 
 @dataclass(frozen=True)
@@ -78,6 +93,17 @@ class Evaluations:
         self._lock = threading.RLock()
         self._wake = threading.Condition(self._lock)
         self._worker: threading.Thread | None = None
+        self._closed = False
+        _LIVE.add(self)
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Stop the background evaluation (between two passes over the tasks) and the worker."""
+        with self._lock:
+            self._closed = True
+            self._wake.notify_all()
+            worker = self._worker
+        if worker is not None and worker is not threading.current_thread():
+            worker.join(timeout)
 
     # ------------------------------------------------------------------ asking
     def estimate(self, run, k: int, steps: int) -> Estimate:
@@ -146,6 +172,8 @@ class Evaluations:
             for old in waiting[:max(0, len(waiting) - self.max_waiting)]:
                 del self._work[old.key]               # asked for long ago: asked again later
             self._wake.notify()
+            if self._closed:
+                return
             if self._worker is None or not self._worker.is_alive():
                 self._worker = threading.Thread(target=self._loop, daemon=True, name="evals")
                 self._worker.start()
@@ -153,6 +181,9 @@ class Evaluations:
     def _loop(self):
         while True:
             with self._lock:
+                if self._closed:
+                    self._worker = None
+                    return
                 waiting = [w for w in self._work.values() if w.status == "waiting"]
                 if not waiting:
                     self._wake.wait(timeout=30)
@@ -165,10 +196,16 @@ class Evaluations:
 
             def progress(done, total, w=w):
                 w.done, w.total = done, total
+                if self._closed:
+                    raise Stopped()
 
             try:
                 df = evaluate(w.run, k_shots=(w.k,), steps=w.steps, n_tasks=self.full_tasks,
                               progress=progress)
+            except Stopped:
+                with self._lock:
+                    w.status, self._worker = "waiting", None
+                return
             except Exception as e:          # never let the worker die: say it on the work
                 with self._lock:
                     w.status, w.error = "failed", f"{type(e).__name__}: {e}"
