@@ -33,6 +33,26 @@ class Parser(argparse.ArgumentParser):
         print(f"error: {message} (see `{self.prog} --help`)", file=sys.stderr)
         sys.exit(EXIT_USAGE)
 
+    def format_help(self):
+        # help texts that list the registries (plugins included) are filled in only when help
+        # is shown, so that other commands and argument errors answer before torch loads
+        for action, fill in getattr(self, "lazy_help", ()):
+            action.help = fill()
+        return super().format_help()
+
+
+def _registered(families: bool) -> str:
+    """'sinusoid, linear, …, square (plugin maml-viz-square)': the registered families (or
+    algorithms), plugins marked with the package that brings them."""
+    from .engine import plugins
+    from .engine.algorithms import ALGORITHMS
+    from .engine.tasks import FAMILIES
+
+    group, names = ((plugins.FAMILY_GROUP, FAMILIES) if families else
+                    (plugins.ALGORITHM_GROUP, ALGORITHMS))
+    return ", ".join(n + (f" (plugin {plugins.source(group, n)})" if plugins.source(group, n)
+                          else "") for n in names)
+
 
 def ranged(kind, lo, hi=None, what=None):
     """An argparse type: a number of `kind` (int or float) in [lo, hi] (hi None: no bound; a
@@ -68,14 +88,20 @@ def _cpus() -> int:
 
 
 def _option(text):
+    """NAME=VALUE: a JSON value (5, 0.1, true) or else the text itself (a formula, LO:HI); the
+    family checks it."""
     if "=" not in text:
         raise argparse.ArgumentTypeError(f"must look like NAME=VALUE (got {text!r})")
     k, v = text.split("=", 1)
     try:
         v = json.loads(v)
     except json.JSONDecodeError:
-        raise argparse.ArgumentTypeError(f"value of {k} must be a number (got {v!r})")
+        pass
     return k.strip(), v
+
+
+OPTION_HELP = ("family option NAME=VALUE (repeatable), e.g. n_way=5; the formula family: "
+               "f=a*sin(x+b), a=0.1:5, b=0:pi, x=-5:5")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -84,8 +110,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.commands = sub.choices                     # for errors that name the subcommand
 
     t = sub.add_parser("train", help="meta-train one algorithm on one task family")
-    t.add_argument("--family", default="sinusoid")
-    t.add_argument("--algo", default="maml")
+    t.lazy_help = [(t.add_argument("--family", default="sinusoid"),
+                    lambda: f"task family: {_registered(True)}"),
+                   (t.add_argument("--algo", default="maml"),
+                    lambda: f"algorithm: {_registered(False)}")]
     t.add_argument("--k-shot", type=int)
     t.add_argument("--k-query", type=int)
     t.add_argument("--meta-batch", type=int)
@@ -95,8 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--iterations", type=int)
     t.add_argument("--hidden", help="layer sizes, e.g. 40,40 ('' for the linear model)")
     t.add_argument("--seed", type=int)
-    t.add_argument("--option", type=_option, action="append", default=[],
-                   help="family option NAME=VALUE, e.g. n_way=5 (repeatable)")
+    t.add_argument("--option", type=_option, action="append", default=[], help=OPTION_HELP)
     t.add_argument("--device", default="auto", help="auto, cpu or cuda")
     t.add_argument("--runs-dir", default="runs")
     t.add_argument("--threads", type=ranged(int, 1, _cpus),
@@ -154,12 +181,13 @@ def add_sweep_parser(sub) -> None:
                        description="Train every combination of algorithms, seeds and grid values "
                                    "on a local Ray instance (all cores) or a Ray cluster. Configs "
                                    "already stored are skipped, so rerunning resumes.")
-    s.add_argument("--family", default="sinusoid", help="task family")
-    s.add_argument("--algos", default="maml", help="comma-separated algorithms, or all")
+    s.lazy_help = [(s.add_argument("--family", default="sinusoid"),
+                    lambda: f"task family: {_registered(True)}"),
+                   (s.add_argument("--algos", default="maml"),
+                    lambda: f"comma-separated algorithms, or all: {_registered(False)}")]
     s.add_argument("--seeds", default="0-4", help="training seeds: 0-4, or 0,1,2")
     s.add_argument("--iterations", type=int, help="meta-iterations (default: the family's)")
-    s.add_argument("--option", type=_option, action="append", default=[],
-                   help="family option NAME=VALUE, e.g. n_way=5 (repeatable)")
+    s.add_argument("--option", type=_option, action="append", default=[], help=OPTION_HELP)
     s.add_argument("--grid", action="append", default=[],
                    help="a setting to vary, NAME=V1,V2,..., e.g. inner_lr=0.005,0.01 (repeatable; "
                         "one value fixes it, e.g. k_shot=5)")
@@ -173,9 +201,14 @@ def add_sweep_parser(sub) -> None:
                         "default: as `train` on this machine would (long runs compiled), decided "
                         "here once for all nodes")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
+    s.add_argument("--json", action="store_true",
+                   help="print the summary as JSON (per algorithm and step: mean ± between-seed "
+                        "t-interval, IQM with its 95%% bootstrap interval; probability of "
+                        "improvement matrices; protocol, run folders and versions)")
 
 
 def cmd_sweep(a) -> int:
+    from .runs import summary
     from .services import sweep
 
     seeds = sweep.parse_seeds(a.seeds)
@@ -204,8 +237,15 @@ def cmd_sweep(a) -> int:
     except sweep.SweepError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    table, _ = sweep.summary(configs, a.runs_dir)
-    print(table)
+    if a.json:
+        out = summary.summary_json(configs, a.runs_dir) or {"groups": []}
+        out["sweep"] = {"family": a.family, "algos": a.algos, "seeds": seeds,
+                        "trained": len(rep.trained), "skipped": len(rep.skipped),
+                        "reevaluated": len(rep.reevaluated), "diverged": len(rep.diverged),
+                        "failed": len(rep.failed), "seconds": round(rep.seconds, 1)}
+        print(json.dumps(out, allow_nan=False))
+    else:
+        print(summary.summary(configs, a.runs_dir)[0])
     print(f"{len(rep.trained)} trained, {len(rep.skipped)} already stored"
           + (f" ({len(rep.reevaluated)} more evaluated again under the current protocol)"
              if rep.reevaluated else "") + f", {len(rep.diverged)} "
@@ -364,8 +404,8 @@ def cmd_evaluate(a) -> int:
                      device, "--tasks/--steps/--k-shot")
         df = evaluate(run, k_shots=a.k_shot or (None,), steps=a.steps, n_tasks=a.tasks,
                       seed=a.seed, lr=lr)
-    if a.json:
-        print(json.dumps(to_json(df)))
+    if a.json:       # the per-task scores stay out (the run's stored evaluation keeps them)
+        print(json.dumps(to_json(df, task_scores=False)))
         return 0
     proto = df.attrs["protocol"]
     if a.benchmark:
@@ -377,12 +417,16 @@ def cmd_evaluate(a) -> int:
     print(f"{run.config.algo} on {run.config.family}: {proto['metric']} on {proto['query_points']} "
           f"query points, {proto['tasks']} held-out tasks (seed {proto['seed']}), mean ± 95% CI; "
           f"step size {proto['step_size']}")
+    from .runs.paper import targets_for_config
     for k, g in df.groupby("k_shot"):
         print(f"K={k}\n step              mean ± 95% CI     median  diverged  step size")
         for r in g.itertuples():
             lr_txt = r.lr if isinstance(r.lr, str) else f"{r.lr:g}"
             print(f"{r.step:>5} {r.mean:>18.3f} ± {r.ci95:<7.3f} {r.median:>9.3f} "
                   f"{r.diverged:>5}/{r.tasks:<5} {lr_txt}")
+        for t in targets_for_config(run.config, k, g["step"]):
+            print(f"  reference: {t.label} {t.value:g}" + (f" ± {t.ci95:g}" if t.ci95 else "") +
+                  f" after {t.step} steps ({t.source}; protocol differs: {t.caveat})")
     return 0
 
 

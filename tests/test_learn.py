@@ -1,10 +1,14 @@
 """The Learn page: its precomputed data match a fresh computation from the bundled runs, and the
-stories its pictures tell are true of that data (checked on the data, not the pixels); the
-2-weight model's hand-written derivatives match autograd in float64; the home page draws without
-importing torch; in a real browser the page links to every other page and no page scrolls
-sideways on a phone."""
+stories its pictures and sentences tell are true of that data (checked on the data, not the
+pixels): the race's trails, ends and operation counts, the predict-then-reveal answers, the
+glossary's coverage; the 2-weight model's hand-written derivatives match autograd in float64;
+the home page draws without importing torch; in a real browser the page links to every other
+page and no page scrolls sideways on a phone. The page in AppTest (predictions, presenter mode,
+?hide=, the glossary on every page, issue 20 item 6): tests/test_learn_page.py; the hands-on
+chart, arrow keys and layouts in a browser: tests/test_learn_try.py."""
 import math
 import os
+import re
 import subprocess
 import sys
 
@@ -18,7 +22,7 @@ from maml_viz.engine.metagrad import meta_gradient
 from maml_viz.engine.registry import make_config
 from maml_viz.engine.tasks import make_family
 from maml_viz.runs.store import RunStore
-from maml_viz.views import learn
+from maml_viz.views import glossary, learn, learn_race
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -129,6 +133,7 @@ def test_the_animation_replays_the_stored_run(store, fresh):
     assert t["key"] == run.key
     assert t["iterations"][0] == 0 and t["iterations"][-1] == run.config.iterations
     assert t["iterations"] == learn.snapshot_iterations(run.config.iterations)
+    assert len(set(np.diff(t["iterations"]))) == 1, "snapshots evenly spaced (the slider's ticks are)"
     # the retraced final θ is the stored run's θ: the snapshots are of that run
     stored = [run.params["amp"].item(), run.params["phase"].item()]
     assert np.allclose(t["thetas"][-1], stored, atol=1e-4) and t["stored"] == pytest.approx(stored, abs=1e-4)
@@ -147,11 +152,119 @@ def test_the_page_sentences_quote_the_data(fresh):
     for algo in ("maml", "pretrained"):
         assert f"{p['mean_after'][algo][0]:.2f} ± {p['mean_after'][algo][1]:.2f}" in w["plane"]
     assert f"{fresh['rules']['angles']['fomaml']:.0f}°" in w["rules"][1][1]
+    assert [name for name, _ in w["rules"]] == ["MAML (Model-Agnostic Meta-Learning)",
+                                                 "FOMAML (First-Order MAML)", "Reptile"]
     # §2's pretrained height is the curve's half range, and is what the sentence says; the
     # pretrained curve moves less in its step than MAML's (the story of §2)
     before = np.array(s["pretrained"]["before"])
     assert np.isclose((before.max() - before.min()) / 2, s["pretrained"]["height"], atol=1e-3)
     assert s["pretrained"]["moved"] < 0.5 * s["maml"]["moved"]
+
+
+# ----------------------------------------------------------------------------- the race
+def test_the_race_is_the_bundled_runs_from_one_start_on_the_same_tasks(store, fresh):
+    r = fresh["race"]
+    assert r["algos"] == ["maml", "fomaml", "reptile"]
+    cfgs = {a: store.get(make_config(family="wave", algo=a)).config for a in r["algos"]}
+    # same start and same task batches: the configs share everything that draws them
+    for field in ("seed", "meta_batch", "k_shot", "k_query", "iterations", "family_options"):
+        assert len({repr(getattr(c, field)) for c in cfgs.values()}) == 1, field
+    starts = {tuple(r["trails"][a][0]) for a in r["algos"]}
+    assert len(starts) == 1
+    assert len(set(np.diff(r["iterations"]))) == 1 and r["iterations"][0] == 0
+    for a in r["algos"]:
+        run = store.get(make_config(family="wave", algo=a))
+        assert len(r["trails"][a]) == len(r["iterations"])
+        assert r["iterations"][-1] == run.config.iterations
+        stored = [run.params["amp"].item(), run.params["phase"].item()]
+        # each trail is that run, retraced: it ends on the stored θ
+        assert np.allclose(r["trails"][a][-1], stored, atol=1e-4), a
+        assert np.allclose(r["ends"][a], stored, atol=1e-4), a
+    # the three end in different places (else the race would show one trail)
+    assert min(learn_race.facts(r)["to_maml"][a] for a in ("fomaml", "reptile")) > 0.05
+
+
+def test_operations_are_counted_the_same_way_for_every_algorithm(fresh):
+    a, b = torch.ones(3, 4), torch.ones(4, 5)
+    _, n, by_op, unknown = learn_race.count_operations(lambda: (a @ b + 1.0).sin().sum())
+    assert by_op == {"mm": 60, "add": 15, "sin": 15, "sum": 15} and n == 105 and not unknown
+    for family in learn_race.COST_FAMILIES:
+        for algo, c in fresh["race"]["cost"][family].items():
+            assert c["uncounted"] == [], (family, algo, c["uncounted"])   # nothing left out
+            assert c["operations"] == sum(c["by_op"].values()) > 0
+    # MAML does what FOMAML does and more (the second-order terms); Reptile does per step less
+    # than FOMAML (no query gradient), but takes more steps
+    cost = fresh["race"]["cost"]["wave"]
+    assert cost["fomaml"]["operations"] < cost["maml"]["operations"]
+    assert cost["reptile"]["operations"] / cost["reptile"]["inner_steps"] < cost["fomaml"]["operations"]
+
+
+def test_what_the_race_says_is_what_its_data_show(fresh):
+    r, w = fresh["race"], learn.texts(fresh)
+    f = learn_race.facts(r)
+    ops = {a: r["cost"]["wave"][a]["operations"] for a in r["algos"]}
+    assert f["cheapest"] == min(ops, key=ops.get) and f["dearest"] == max(ops, key=ops.get)
+    assert f"{learn_race.SHORT[f['cheapest']]} is the cheapest per iteration" in w["race_cost"]
+    assert ", ".join(f"{learn_race.SHORT[a]} {ops[a]:,}" for a in f["order"]) in w["race_cost"]
+    secs = {a: r["train_seconds"]["sinusoid"][a]["seconds"] for a in r["algos"]}
+    for a in r["algos"]:
+        assert f"{secs[a]:.0f} s ({learn_race.SHORT[a]})" in w["race_cost"]
+        assert f"a = {r['ends'][a][0]:.2f}, b = {r['ends'][a][1]:.2f}" in w["race_ends"]
+    if "the same order as the counts there" in w["race_cost"]:
+        assert sorted(secs, key=secs.get) == f["net_order"]
+    lo, hi = r["amp_range"]
+    if "each a full-height wave" in w["race_ends"]:
+        assert all(lo <= r["ends"][a][0] <= hi for a in r["algos"])
+    if "ends at a flat wave" in w["race_ends"]:
+        assert r["pretrained"]["end"][0] < lo
+    if "still moves about" in w["race_ends"]:                   # the faint cloud's claim
+        shaky = max(f["jitter"], key=f["jitter"].get)
+        T = np.array(r["trails"][shaky][-learn_race.JITTER:])
+        assert f"{learn_race.SHORT[shaky]}'s θ still moves about " \
+               f"{np.sqrt(((T - T.mean(0)) ** 2).sum(1).mean()):.2f}" in w["race_ends"]
+    if "close together" in w["race_ends"]:
+        assert max(f["to_maml"].values()) < 0.2 * math.hypot(hi - lo, np.ptp(r["phase_range"]))
+
+
+def test_the_predictions_answers_are_what_the_data_show(fresh):
+    asks = learn.predictions(fresh)
+    s, p, r = fresh["sine"], fresh["plane"], fresh["race"]
+    for ask in asks.values():
+        assert ask["answer"] in ask["options"] and len(set(ask["options"])) == len(ask["options"])
+    after = {a: s[a]["error"][1] for a in ("maml", "pretrained")}
+    assert asks["sine"]["answer"] == ("The MAML network" if after["maml"] < after["pretrained"]
+                                      else "The pretrained network")
+    assert f"{after['maml']:.2f}" in asks["sine"]["why"]
+    # MAML's start: inside the tasks' heights, near the middle of their shifts, away from the
+    # pretrained start, and not on any one task's best weights
+    sm, (lo, hi), (blo, bhi) = p["starts"]["maml"], p["amp_range"], p["phase_range"]
+    assert "in the middle" in asks["plane"]["answer"]
+    assert lo <= sm[0] <= hi and abs(sm[1] - (blo + bhi) / 2) < 0.2 * (bhi - blo)
+    assert math.dist(sm, p["starts"]["pretrained"]) > 0.25 * p["spread"]
+    ops = {a: r["cost"]["wave"][a]["operations"] for a in r["algos"]}
+    assert asks["cost"]["answer"].split()[0] == learn_race.SHORT[min(ops, key=ops.get)]
+
+
+REQUIRED = ["weights", "θ", "θ′", "loss", "mean squared error", "log scale", "gradient", "slope",
+            "SGD", "step size", "task", "support points", "query points", "K", "adaptation step",
+            "meta-training", "meta-gradient", "inner loop", "outer loop", "validation tasks",
+            "held-out tasks", "seed", "95% interval", "policy", "rollout", "trajectory", "return",
+            "N-way K-shot", "pretrained", "random init", "oracle", "Model-Agnostic Meta-Learning",
+            "First-Order MAML", "Reptile", "Almost No Inner Loop", "Meta-SGD"]
+
+
+def test_the_glossary_covers_the_words_the_app_uses():
+    missing = [t for t in REQUIRED if glossary.lookup(t) is None]
+    assert not missing, missing
+    assert len({e.slug for e in glossary.GLOSSARY}) == len(glossary.GLOSSARY)
+    # a linked term: its anchor exists in the glossary, its tooltip is a plain title
+    md = glossary.linkify("a *95% interval* of the *support points* (*θ′*)")
+    assert md.count("](#g-") == 3 and glossary.unknown_terms("*nonsense word*") == ["nonsense word"]
+    for title in re.findall(r'"([^"]*)"\)', md):
+        assert "(" not in title and ")" not in title     # Streamlit's parser stops at those
+    html = glossary.as_html()
+    assert all(f'id="{e.slug}"' in html for e in glossary.GLOSSARY)
+    assert "<script" not in html
 
 
 # ----------------------------------------------------------------------------- the 2-weight model
@@ -229,8 +342,9 @@ def test_home_page_draws_without_torch():
     code = ("import sys; from streamlit.testing.v1 import AppTest; "
             f"at = AppTest.from_file({os.path.join(ROOT, 'app.py')!r}, default_timeout=60); at.run(); "
             "assert not at.exception, [e.value for e in at.exception]; "
-            "assert len(at.get('plotly_chart')) == 8, len(at.get('plotly_chart')); "
-            "assert all(w.help for w in at.button), 'a widget without help'; "
+            "assert len(at.get('plotly_chart')) == 7, len(at.get('plotly_chart')); "
+            "assert len(at.radio) == 3 and all(r.value is None for r in at.radio); "
+            "assert all(w.help for w in [*at.button, *at.radio, *at.toggle]), 'a widget without help'; "
             "print('torch' in sys.modules)")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
                        timeout=120)
@@ -274,7 +388,7 @@ def test_learn_in_a_browser_links_every_page_animates_and_fits_a_phone(tmp_path)
         page = _open(chromium, url, "", "Learning to learn", 1400, 900)
         hrefs = page.eval_on_selector_all('[data-testid="stMain"] [data-testid="stPageLink"] a',
                                           "els => els.map(e => e.getAttribute('href'))")
-        for name in ("Playground", "Train", "Compare", "Navigation"):
+        for name in ("Playground", "Train", "Compare", "Navigation", "Handwriting"):
             assert any(h.rstrip("/").endswith(name) for h in hrefs), (name, hrefs)
         # the animation switches frames in the browser: clicking the slider's far end shows
         # the last snapshot (θ = the stored run's θ), with no script rerun

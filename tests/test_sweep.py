@@ -21,8 +21,8 @@ import pytest  # noqa: E402
 from maml_viz import cli  # noqa: E402
 from maml_viz.engine.config import ConfigError  # noqa: E402
 from maml_viz.engine.registry import make_config  # noqa: E402
-from maml_viz.services.sweep import (evaluated_k, expand, k_label, parse_grid,  # noqa: E402
-                                     parse_seeds)
+from maml_viz.runs.summary import evaluated_k, k_label
+from maml_viz.services.sweep import expand, parse_grid, parse_seeds
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -183,8 +183,9 @@ def test_local_sweep_gives_the_sequential_bytes_and_resumes(tmp_path, capsys):
     # the summary: one row per algorithm, 2 seeds, mean ± between-seed interval per step
     lines = out.strip().splitlines()
     assert "t-interval over training seeds" in lines[0] and "step 10" in lines[1]
-    assert [ln.split()[:2] for ln in lines[2:]] == [["maml", "2"], ["fomaml", "2"]]
+    assert [ln.split()[:2] for ln in lines[2:4]] == [["maml", "2"], ["fomaml", "2"]]
     assert "±" in lines[2]
+    assert "interquartile mean" in lines[4] and "n/a (< 3 seeds)" in lines[6]   # 2 seeds only
 
 
 @pytest.fixture(scope="module")

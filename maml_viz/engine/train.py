@@ -21,6 +21,7 @@ from . import cancel, rl, stepper
 from .algorithms import get_algorithm
 from .config import ConfigError, TrainConfig, stream_seed
 from .registry import check_config
+from .signals import Signals
 from .tasks import RLFamily, SupervisedFamily, make_family
 from .validation import Validator
 
@@ -123,12 +124,13 @@ def _(family: SupervisedFamily) -> bool:
 class Trainer:
     def __init__(self, cfg: TrainConfig, device="auto", log_every: int | None = None,
                  compiled: bool | None = None, cuda_graph: bool | None = None,
-                 validate_every: int | None = None):
+                 validate_every: int | None = None, signals: bool = True):
         """compiled / cuda_graph: True or False to force torch.compile / CUDA-graph replay of the
         meta-iteration; None (default) lets stepper.choose decide from the device and the run
         length. Notices (a compile that could not be used, ...) are collected in `notices`.
         validate_every: record the common validation measure (validation.py) in
-        history["val_metric"] every so many iterations (None: about 100 times per run; 0: never)."""
+        history["val_metric"] every so many iterations (None: about 100 times per run; 0: never),
+        and with it (signals) the meta-gradient norm and support losses of signals.py."""
         cfg = check_config(cfg)
         self.cfg = cfg
         self.device = resolve_device(device) if not isinstance(device, torch.device) else device
@@ -150,6 +152,10 @@ class Trainer:
                                    Validator.interval(self.total, self.log_every, validate_every))
         if self.validator.every:
             self.history["val_metric"] = []
+        self.signals = Signals(self.family, self.algo, self.model, cfg, self.device,
+                               self.validator.every if signals else 0)
+        for c in self.signals.columns:
+            self.history[c] = []
         self._bin = []
         self._queue = None              # batches drawn but not run yet (a chunk cut short)
         self._validation_seconds = 0.0
@@ -210,6 +216,8 @@ class Trainer:
             if due(self.iteration + done, self.total):            # not timed as training
                 tv = time.perf_counter()
                 vals[self.iteration + done] = self.validator(self.params)
+                if self.signals.every:
+                    self.signals.record(self.iteration + done, self.params)
                 self._validation_seconds += time.perf_counter() - tv
         return torch.cat(parts)
 
@@ -290,6 +298,9 @@ class Trainer:
                 self.history["wall_time"].append(base + dt * (i + 1) / n)   # spread over the chunk
                 if self.validator.every:
                     self.history["val_metric"].append(vals.get(it))
+                got = self.signals.pop(it)
+                for c in self.signals.columns:
+                    self.history[c].append(got.get(c))
                 self._bin = []
         self.iteration += n
         self.seconds += dt

@@ -14,21 +14,28 @@
   baseline; `lr="trained"` evaluates at m = 1 only;
 - per (K, step): mean and 95% CI over tasks (1.96·sd/√tasks), the median, and how many tasks
   diverged (a non-finite metric, or a loss above DIVERGED_FACTOR times the task's loss before
-  adapting).
+  adapting); the per-task scores behind them in attrs['task_scores'] (scores.py), stored with the
+  run for robust statistics across seeds;
+- attrs['protocol']['reproduce']: what re-running the row needs (versions, the config and its
+  hash, the evaluation's seed and settings, the command).
 """
 from __future__ import annotations
 
 import functools
 import math
+import platform
 
+import numpy as np
 import pandas as pd
 import torch
 
+from .. import __version__
 from ..engine import rl
 from ..engine.config import ConfigError, stream_seed
 from ..engine.nets import widen_head
 from ..engine.tasks import RLFamily, SupervisedFamily
 from ..engine.train import Run
+from .scores import TaskScores
 
 DEFAULT_SEED = 1234
 # 1: the trained α only; 2: step size validated per (K, steps) from {0.1 .. 2}, median and
@@ -61,7 +68,7 @@ def evaluate(run: Run, k_shots=(None,), steps: int | None = None, n_tasks: int |
                               or not math.isfinite(lr) or lr <= 0):
         raise ConfigError("lr", f"must be 'validated', 'trained' or a multiplier > 0 (got {lr!r})")
     ks = _shots(fam, run, k_shots)
-    rows = []
+    rows, per_task = [], {}
     n_val = len(LR_GRID) if lr == "validated" else 0
     passes = {"done": 0, "total": len(ks) * (n_val + 1)}
     for k in ks:
@@ -78,6 +85,8 @@ def evaluate(run: Run, k_shots=(None,), steps: int | None = None, n_tasks: int |
             chosen = [float(lr)] * (steps + 1)
         passes["total"] += len(set(chosen)) - 1
         test = {m: scores(m, "eval") for m in sorted(set(chosen))}
+        per_task[int(k)] = torch.stack([test[m][:, step] for step, m in enumerate(chosen)],
+                                       1).numpy()
         for step, m in enumerate(chosen):
             s = test[m]
             rows.append({"algo": cfg.algo, "k_shot": k, "step": step,
@@ -95,8 +104,23 @@ def evaluate(run: Run, k_shots=(None,), steps: int | None = None, n_tasks: int |
     proto["diverged"] = (f"a task whose metric is not finite" +
                          ("" if fam.higher_is_better else
                           f" or above {DIVERGED_FACTOR:g}x its value before adapting"))
+    proto["reproduce"] = reproduce(run, "evaluate", [
+        f"--k-shot {','.join(str(k) for k in ks)}", f"--steps {steps}", f"--tasks {n_tasks}",
+        f"--seed {seed}", f"--step-size {lr if lr == 'validated' else format(float(lr), 'g')}"])
     df.attrs["protocol"] = proto
+    df.attrs["task_scores"] = TaskScores(per_task)
     return df
+
+
+def reproduce(run: Run, command: str, flags: list) -> dict:
+    """What re-running an evaluation row needs: the code and library versions, the run's config
+    and its hash (the run's folder name), its training seed, the device, and the command."""
+    device = next(iter(run.params.values())).device if run.params else torch.device("cpu")
+    return {"maml_viz": __version__, "torch": torch.__version__, "numpy": np.__version__,
+            "python": platform.python_version(), "protocol_version": PROTOCOL_VERSION,
+            "config_key": run.key, "config": run.config.to_dict(),
+            "training_seed": run.config.seed, "device": str(device.type),
+            "command": f"python -m maml_viz {command} <runs-dir>/{run.key} " + " ".join(flags)}
 
 
 def choose_scales(val: dict, higher_is_better: bool) -> list:
@@ -196,7 +220,7 @@ def _protocol(family, run, k_shots, steps, n_tasks, seed, n_query) -> dict:
         "family": run.config.family, "algo": run.config.algo, "metric": fam.metric,
         "tasks": n_tasks, "k_shot": list(k_shots), "steps": steps,
         "query_points": fam.query_label(n_query),
-        "inner_lr": run.config.inner_lr if run.config.algo != "metasgd" else "learned",
+        "inner_lr": _lr_label(run, 1.0),            # "learned" where the algorithm learns it
         "seed": seed, "ci": "95% normal approximation, 1.96·sd/√tasks",
         "iterations": run.config.iterations,
     }
@@ -240,19 +264,22 @@ def benchmark(run: Run, name: str, steps: int | None = None, predict=None) -> pd
         "family": cfg.family, "algo": cfg.algo, "metric": "accuracy", "benchmark": name,
         "description": b["description"], "tasks": n, "n_way": b["n_way"], "k_shot": [b["k_shot"]],
         "steps": steps, "query_points": f"{yq.shape[1]} per task",
-        "inner_lr": cfg.inner_lr if cfg.algo != "metasgd" else "learned",
+        "inner_lr": _lr_label(run, 1.0),
         "step_size": "the run's own step size (as trained), fixed",
         "ci": "95% normal approximation, 1.96·sd/√tasks", "iterations": cfg.iterations,
         "head": ("as trained" if b["n_way"] == fam.out_dim else
                  f"{fam.out_dim}-way head averaged into {b['n_way']} outputs"),
+        "reproduce": reproduce(run, "evaluate", [f"--benchmark {name}", f"--steps {steps}"]),
     }
+    df.attrs["task_scores"] = TaskScores({int(b["k_shot"]): s.numpy()})
     return df
 
 
 # ------------------------------------------------------------------ JSON
-def to_json(df: pd.DataFrame) -> dict:
+def to_json(df: pd.DataFrame, task_scores: bool = True) -> dict:
     """Strict JSON: a non-finite mean (the adaptation diverged) becomes null with diverged=true
-    (older runs' results have no median/diverged count; newer ones carry them)."""
+    (older runs' results have no median/diverged count; newer ones carry them). task_scores:
+    keep the per-task scores (scores.py) when the frame has them."""
     results = []
     for r in df.to_dict(orient="records"):
         ok = math.isfinite(r["mean"]) and math.isfinite(r["ci95"])
@@ -268,7 +295,11 @@ def to_json(df: pd.DataFrame) -> dict:
             row["lr_scale"] = float(r["lr_scale"])
             row["lr"] = r["lr"] if isinstance(r["lr"], str) else float(r["lr"])
         results.append(row)
-    return {"protocol": df.attrs.get("protocol", {}), "results": results}
+    out = {"protocol": df.attrs.get("protocol", {}), "results": results}
+    kept = df.attrs.get("task_scores")
+    if task_scores and kept:
+        out["task_scores"] = TaskScores(kept).to_json()
+    return out
 
 
 def from_json(d: dict) -> pd.DataFrame:
@@ -283,4 +314,6 @@ def from_json(d: dict) -> pd.DataFrame:
     elif "diverged" in df.columns:       # older results: a flag on non-finite means only
         df = df.drop(columns=["diverged"])
     df.attrs["protocol"] = d.get("protocol", {})
+    if d.get("task_scores"):
+        df.attrs["task_scores"] = TaskScores.from_json(d["task_scores"])
     return df

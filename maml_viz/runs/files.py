@@ -6,7 +6,8 @@ A run is a directory named by its config's content hash (`TrainConfig.key()`):
         config.json               the TrainConfig (JSON object)
         meta_params.safetensors   the meta-parameters (float32), names as in nets.MLP
         history.csv               iteration, meta_loss, wall_time (and any further numeric columns)
-        metrics.json              {"training": {...}, "evaluation": {"protocol", "results"}}
+        metrics.json              {"training": {...}, "evaluation": {"protocol", "results",
+                                  and optionally "task_scores": scores.py}}
 
 What counts as a run: a folder whose name has that form and that holds run files and nothing
 else. Anything else in a runs folder (a user's `Documents/`) is never listed, loaded, replaced or
@@ -32,6 +33,7 @@ from safetensors.torch import load_file
 from ..engine.config import ConfigError, TrainConfig
 from ..engine.registry import config_from_dict
 from ..engine.train import Run
+from . import scores
 
 FILES = ("config.json", "meta_params.safetensors", "history.csv", "metrics.json")
 RUN_NAME = re.compile(r"^[A-Za-z0-9_]+-[A-Za-z0-9_]+-[0-9a-f]{12}$")
@@ -231,6 +233,10 @@ def read_metrics(path: Path):
                     and isinstance(r.get("step"), int) and _is_num(r.get("mean"), True)
                     and _is_num(r.get("ci95"), True)):
                 raise Damaged(path, f, f"an evaluation result is malformed: {str(r)[:80]}")
+        try:
+            scores.TaskScores.from_json(ev.get("task_scores"))
+        except ValueError as e:
+            raise Damaged(path, f, f"evaluation.task_scores: {e}")
     return info, ev
 
 

@@ -43,11 +43,13 @@ STALE_TMP_SECONDS = 24 * 3600            # a temp folder of a live process older
 def rank(info: dict, metrics) -> tuple:
     """Which of two copies of one config is worth keeping: finished > partial, then more
     iterations, then evaluated, then evaluated under a newer protocol (evaluate.py's
-    PROTOCOL_VERSION, stored in the evaluation: a run evaluated again replaces its old copy)."""
+    PROTOCOL_VERSION, stored in the evaluation: a run evaluated again replaces its old copy),
+    then an evaluation that keeps its per-task scores (scores.py)."""
     proto = metrics.get("protocol") if isinstance(metrics, dict) else None
     version = proto.get("version", 1) if isinstance(proto, dict) else 0
+    kept = bool(metrics.get("task_scores")) if isinstance(metrics, dict) else False
     return (not info.get("partial", False), int(info.get("iterations_done") or 0),
-            metrics is not None, version if isinstance(version, int) else 0)
+            metrics is not None, version if isinstance(version, int) else 0, kept)
 
 
 @dataclass

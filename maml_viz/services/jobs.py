@@ -436,9 +436,11 @@ def _ordinal(n: int) -> str:
 
 
 def run_label(cfg: TrainConfig) -> str:
-    """A run in plain words: 'MAML on Sine waves (K=10, 20,000 iterations, seed 0)'."""
-    return (f"{get_algorithm(cfg.algo).label} on {get_family(cfg.family).label} (K={cfg.k_shot}, "
-            f"{cfg.iterations:,} iterations, seed {cfg.seed})")
+    """A run in plain words: 'MAML on Sine waves (K=10, 20,000 iterations, seed 0)' (a formula
+    family names its formula and ranges instead of its label)."""
+    fam = get_family(cfg.family)
+    return (f"{get_algorithm(cfg.algo).label} on {fam.options_label(cfg.family_options) or fam.label} "
+            f"(K={cfg.k_shot}, {cfg.iterations:,} iterations, seed {cfg.seed})")
 
 
 def _label(lookup, name: str) -> str:

@@ -16,13 +16,13 @@ What runs where (the only thing nodes share is Ray itself):
   running: a run is on disk complete or not at all. A stored run whose evaluation predates the
   current protocol is evaluated again (no training), so a summary never mixes protocols.
 
-`run_sweep` does the work; `expand` builds the configs; `summary` turns stored runs into the
-between-seed table (runs.seeds). Ray is imported lazily (it takes a second or two).
+`run_sweep` does the work; `expand` builds the configs; runs/summary.py turns the stored runs
+into the between-seed table with the robust statistics (IQM, probability of improvement). Ray is
+imported lazily (it takes a second or two).
 """
 from __future__ import annotations
 
 import logging
-import math
 import os
 import signal
 import socket
@@ -33,7 +33,6 @@ from dataclasses import dataclass, field
 from itertools import product
 
 import numpy as np
-import pandas as pd
 import torch
 from tqdm import tqdm
 
@@ -43,10 +42,9 @@ from ..engine.config import ConfigError, TrainConfig
 from ..engine.registry import algorithms_for, config_from_dict, make_config
 from ..engine.tasks import make_family
 from ..engine.train import Run, Trainer, TrainingDiverged, batched
-from ..runs.evaluate import PROTOCOL_VERSION, evaluate, from_json, to_json
+from ..runs.evaluate import PROTOCOL_VERSION, evaluate, to_json
 from ..runs.files import StoreError
 from ..runs.saving import save_run
-from ..runs.seeds import across_seeds, group_key
 from ..runs.store import RunStore
 
 # settings a --grid may vary (family options are allowed too); the rest have their own flags
@@ -226,9 +224,11 @@ def _node():
 
 
 def stale(run: Run) -> bool:
-    """Whether a stored run's evaluation predates the current protocol (or is missing)."""
+    """Whether a stored run's evaluation predates the current protocol (or is missing), or
+    lacks the per-task scores that robust statistics need."""
     proto = (run.metrics or {}).get("protocol") or {}
-    return not run.metrics or proto.get("version", 1) < PROTOCOL_VERSION
+    return (not run.metrics or proto.get("version", 1) < PROTOCOL_VERSION
+            or not run.metrics.get("task_scores"))
 
 
 def run_from_payload(payload: dict) -> Run:
@@ -475,112 +475,3 @@ def _error_line(e: BaseException) -> str:
     text = str(e).strip().splitlines()
     last = next((ln for ln in reversed(text) if ln.strip()), "")
     return f"{type(e).__name__}: {last}"[:500]
-
-
-# ------------------------------------------------------------------ the summary
-def load_results(configs, runs_dir) -> dict:
-    """{group_key: {'config': first config, 'protocol': its evaluation protocol,
-    'frames': {seed: evaluation frame}}} for the configs stored under runs_dir (configs not
-    stored, or unreadable, are left out)."""
-    store = RunStore(runs_dir)
-    groups: dict = {}
-    for cfg in configs:
-        try:
-            run = store.get(cfg)
-        except StoreError:
-            continue
-        if run is None or not run.metrics:
-            continue
-        g = groups.setdefault(group_key(cfg), {"config": cfg, "frames": {},
-                                               "protocol": run.metrics.get("protocol", {})})
-        g["frames"][cfg.seed] = from_json(run.metrics)
-    return groups
-
-
-def summary(configs, runs_dir, max_steps_shown: int = 5) -> tuple:
-    """(text table, long frame) of mean ± between-seed 95% t-interval per config group and step,
-    at each run's own K. The frame has one row per (group, k_shot, step)."""
-    groups = load_results(configs, runs_dir)
-    if not groups:
-        return "no stored results to summarise", pd.DataFrame()
-    varying = _varying_fields([g["config"] for g in groups.values()])
-    rows, table, all_steps = [], [], set()
-    for g in groups.values():
-        cfg = g["config"]
-        s = across_seeds(g["frames"])
-        s = s[s["k_shot"] == evaluated_k(cfg, s["k_shot"])]
-        label = cfg.algo + "".join(f" {k}={v}" for k, v in _fields(cfg, varying))
-        for r in s.to_dict(orient="records"):
-            rows.append({"group": label, "algo": cfg.algo, **r})
-        all_steps |= set(int(x) for x in s["step"])
-        table.append((label, s))
-    steps = sorted(all_steps)
-    if len(steps) > max_steps_shown:
-        keep = {steps[0], steps[-1], 1, 2, 5}
-        steps = [s for s in steps if s in keep]
-    proto = next(iter(groups.values()))["protocol"]
-    lines = [f"{proto.get('metric', 'metric')} on {proto.get('tasks', '?')} held-out tasks, "
-             f"{k_label(next(iter(groups.values()))['config'], proto)}: mean ± 95% t-interval "
-             f"over training seeds (each seed = its mean over the tasks)",
-             f"{'algorithm':<24}{'seeds':>6}" + "".join(f"{'step ' + str(s):>20}" for s in steps)]
-    for label, s in table:
-        by_step = {int(r["step"]): r for r in s.to_dict(orient="records")}
-        n = max((r["n_seeds"] for r in by_step.values()), default=0)
-        lines.append(f"{label:<24}{n:>6}" + "".join(f"{_cell(by_step.get(st)):>20}" for st in steps))
-    notes = [f"{r['group']} step {r['step']}: {int(r['diverged_tasks'])} of {int(r['tasks'])}"
-             for r in rows if (r.get("diverged_tasks") or 0) > 0]   # NaN > 0 is False
-    if notes:
-        lines.append("tasks whose adaptation diverged (all seeds): " + "; ".join(notes))
-    return "\n".join(lines), pd.DataFrame(rows)
-
-
-def evaluated_k(cfg, ks) -> int:
-    """The K a run's summary row shows: its own k_shot where it was evaluated at it; otherwise
-    (RL: the protocol's trajectories per adaptation step, not the training's k_shot) the first K
-    of its evaluation."""
-    ks = [int(k) for k in dict.fromkeys(ks)]
-    return cfg.k_shot if cfg.k_shot in ks else ks[0]
-
-
-def k_label(cfg, protocol: dict) -> str:
-    """'K = 10' for a supervised run; where the protocol's K is not the config's own (RL) it says
-    what it counts, e.g. 'K = 40 trajectories per goal at each step (trained with 20)'."""
-    ks = protocol.get("k_shot") or ["?"]
-    k = evaluated_k(cfg, ks) if ks != ["?"] else "?"
-    if k == cfg.k_shot or k == "?":
-        return f"K = {k}"
-    what = protocol.get("query_points")
-    what = what if isinstance(what, str) else f"{k} per task"
-    return f"K = {what} at each step (trained with {cfg.k_shot})"
-
-
-def _cell(r) -> str:
-    if r is None:
-        return "-"
-    if r["n_diverged"]:
-        return f"diverged {r['n_diverged']}/{r['n_seeds']}"
-    if math.isnan(r["ci95"]):                      # one seed: no between-seed spread
-        return f"{r['mean']:.3f}"
-    return f"{r['mean']:.3f} ± {r['ci95']:.3f}"
-
-
-def _varying_fields(configs) -> list:
-    """Settings that differ between config groups of the same algorithm (the grid's axes);
-    what differs between algorithms only (their own defaults) is not repeated in labels."""
-    by_algo: dict = {}
-    for c in configs:
-        d = c.to_dict()
-        by_algo.setdefault(c.algo, []).append(
-            {**{k: v for k, v in d.items() if k not in ("family_options", "algo", "seed")},
-             **c.family_options})
-    names = set()
-    for flat in by_algo.values():
-        for k in {k for f in flat for k in f}:
-            if len({str(f.get(k)) for f in flat}) > 1:
-                names.add(k)
-    return sorted(names)
-
-
-def _fields(cfg, names) -> list:
-    d = {**cfg.to_dict(), **cfg.family_options}
-    return [(k, d.get(k)) for k in names]

@@ -16,6 +16,12 @@ Sections (keys of the saved dict):
             move, from the algorithms' own code                                            (§4)
   training  θ every few meta-iterations of the bundled MAML run, retraced with the Trainer,
             and its curve before/after one step on a held-out task at each snapshot        (§5)
+  race      MAML, FOMAML and Reptile meta-trained from the same start on the same tasks (their
+            bundled runs retraced), where each ends, and each one's arithmetic per
+            meta-iteration (views/learn_race.py)                                           (§7)
+  try       the sine networks of §2 as the browser's adaptation engine reads them
+            (views/browser.py payloads), for the hands-on chart                            (§3)
+The page's sentences are views/learn_text.py; its glossary views/glossary.py.
 """
 from __future__ import annotations
 
@@ -24,64 +30,47 @@ import json
 import math
 from pathlib import Path
 
+from . import learn_race
+from .learn_base import PLANE_FAMILY, stored_run
+from .learn_base import ab as _xy
+from .learn_base import default_config as _config
+from .learn_base import protocol_row as _protocol_row
+from .learn_base import rounded as _r
+from .learn_text import predictions, texts  # noqa: F401  (the page's words, re-exported)
 
-VERSION = 2
+
+VERSION = 3
 GALLERY_SEED, TASK_SEED, K_SINE = 7, 3, 5
-PLANE_FAMILY, PLANE_TASKS, PLANE_SEED = "wave", 20, 0
+PLANE_TASKS, PLANE_SEED = 20, 0
 LANDSCAPE_TASKS, LANDSCAPE_SIZE = 100, 41
 RULE_TASKS, RULE_SEED = 5, 1
 # §5's held-out task: app stream seed 8, a wave shifted about 1.1 from MAML's start (a step has
 # work to do; its error after one step, 0.32, is typical: the protocol's mean is 0.56)
 ANIM_SEED, ANIM_POINTS = 8, 100
+LABELS = {"maml": "MAML", "pretrained": "Pretrained", "fomaml": "FOMAML", "reptile": "Reptile"}
+TRY_TASKS = 8                  # tasks in the hands-on chart's payloads (seeds 0..7: §2's is one)
 TUNE_ALPHAS = (0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5)
 AMP_RANGE, PHASE_RANGE = (0.0, 5.0), (-0.5, math.pi + 0.5)   # the plane drawn, in weights
-
-GLOSSARY = [
-    ("Task", "one small problem to learn, here one sine wave; a family is many related tasks."),
-    ("Support points", "the few examples of a new task the model gets to learn from (K of them)."),
-    ("Query points", "other examples of the same task, used only to check how well it learned."),
-    ("Gradient step", "one small change of every weight in the direction that lowers the error on "
-                      "the support points fastest (the gradient is that direction)."),
-    ("Step size α", "how far one gradient step goes. Too small and nothing changes; too big and "
-                    "it overshoots."),
-    ("Meta-training", "training the starting weights θ on many tasks so that a few gradient steps "
-                      "on a new task work well."),
-    ("Meta-iteration", "one round of meta-training: pick a few tasks, adapt to each, move θ."),
-    ("Pretrained", "the usual alternative: one network trained on the data of all tasks at once, "
-                   "then given the same gradient steps on the new task."),
-    ("95% CI", "confidence interval: the average is within ± this of its true value with 95% "
-               "probability (1.96 × spread / √number of tasks)."),
-    ("Return", "in reinforcement learning, the total reward of one attempt (here: minus the "
-               "distances to the goal, so closer to 0 is better)."),
-]
-
-
-def _r(v, nd=5):
-    """Plain (rounded) floats for JSON, from a tensor, array or number."""
-    if hasattr(v, "tolist"):
-        v = v.tolist()
-    if isinstance(v, list):
-        return [_r(u, nd) for u in v]
-    return round(float(v), nd)
-
-
-def _config(family: str, algo: str):
-    from ..engine.registry import make_config
-    return make_config(family=family, algo=algo)
-
-
-def _run(store, family: str, algo: str):
-    cfg = _config(family, algo)
-    run = store.get(cfg)
-    if run is None:
-        raise LookupError(f"no stored run for {cfg.key()}")
-    return run
-
 
 def compute(store, task_seed: int = TASK_SEED) -> dict:
     """Everything the page draws (see the module docstring)."""
     return {"version": VERSION, "gallery": gallery(), "sine": sine(store, task_seed),
-            "plane": plane(store), "rules": rules(store), "training": training(store)}
+            "plane": plane(store), "rules": rules(store), "training": training(store),
+            "race": learn_race.race(store), "try": try_payloads(store)}
+
+
+def try_payloads(store) -> dict:
+    """The hands-on chart's engines: the sinusoid MAML and pretrained runs as
+    assets/js/adapt.js reads them (views/browser.payload, TRY_TASKS pre-sampled tasks), and
+    which of those tasks and how many points it opens with (§2's)."""
+    from .browser import payload
+
+    runs = {a: stored_run(store, "sinusoid", a) for a in ("pretrained", "maml")}
+    (alo, ahi), (plo, phi) = runs["maml"].family.task_ranges()
+    return {"task": TASK_SEED, "k": K_SINE, "steps": 10, "amp_range": [alo, ahi],
+            "phase_range": [plo, phi],
+            "runs": {a: payload(run, n_tasks=TRY_TASKS, algo_label=LABELS[a])
+                     for a, run in runs.items()}}
 
 
 def gallery() -> dict:
@@ -106,7 +95,7 @@ def sine(store, task_seed: int = TASK_SEED) -> dict:
 
     out = {}
     for algo in ("pretrained", "maml"):
-        run = _run(store, "sinusoid", algo)
+        run = stored_run(store, "sinusoid", algo)
         xg = torch.linspace(*run.family.x_range(), 200).reshape(1, 200, 1)
         task, xs, ys = sample_task(run, task_seed, K_SINE)
         tr = trajectory(run, xs, ys, 1, x_grid=xg, task=task)
@@ -121,25 +110,6 @@ def sine(store, task_seed: int = TASK_SEED) -> dict:
     return out
 
 
-def _xy(params):
-    """The 2-weight model's (amplitude, phase) as rows [T, 2] (or [1, 2] for shared θ)."""
-    import torch
-    return torch.stack([params["amp"].reshape(-1), params["phase"].reshape(-1)], 1)
-
-
-def _protocol_row(run, step: int) -> dict | None:
-    """The evaluation protocol's result (1000 held-out tasks, stored with the run) at a step."""
-    ev = run.metrics or {}
-    row = next((r for r in ev.get("results", []) if r["step"] == step
-                and r["k_shot"] == run.config.k_shot), None)
-    if row is None:
-        return None
-    lr = row.get("lr")          # the step size the protocol used (chosen on validation tasks)
-    return {"mean": _r(row["mean"], 4), "ci95": _r(row["ci95"], 4),
-            "tasks": ev.get("protocol", {}).get("tasks"),
-            "lr": lr if isinstance(lr, (int, float)) else None}
-
-
 def plane(store) -> dict:
     """§3: one step from the MAML start and from the pretrained start, for PLANE_TASKS new tasks
     of the 2-weight family, and the landscape of the average error after one step."""
@@ -147,7 +117,7 @@ def plane(store) -> dict:
 
     from .adaptation import task_generator
 
-    runs = {a: _run(store, PLANE_FAMILY, a) for a in ("pretrained", "maml")}
+    runs = {a: stored_run(store, PLANE_FAMILY, a) for a in ("pretrained", "maml")}
     fam, model, cfg = runs["maml"].family, runs["maml"].model, runs["maml"].config
     gen = task_generator(PLANE_SEED)
     tasks = fam.sample_tasks(PLANE_TASKS, gen)
@@ -246,7 +216,7 @@ def rules(store) -> dict:
     from ..engine.metagrad import meta_gradient
     from .adaptation import task_generator
 
-    start = _run(store, PLANE_FAMILY, "pretrained")
+    start = stored_run(store, PLANE_FAMILY, "pretrained")
     fam, model = start.family, start.model
     theta = {k: v.detach().clone() for k, v in start.params.items()}
     cfg = _config(PLANE_FAMILY, "maml")
@@ -276,11 +246,11 @@ def rules(store) -> dict:
                        "reptile": _r(angle("maml", "reptile"), 1)}}
 
 
-def snapshot_iterations(total: int) -> list:
-    """When §5 looks at θ: often in the first quarter of training (where θ travels), then
-    every 5%."""
-    early = list(range(0, total // 4, max(1, total // 80)))
-    return sorted(set(early + list(range(total // 4, total + 1, max(1, total // 20))) + [total]))
+def snapshot_iterations(total: int, frames: int = 40) -> list:
+    """When §5 looks at θ: every total/frames meta-iterations (evenly spaced, so that the
+    slider's evenly spaced ticks are true to the iterations), and the last."""
+    every = max(1, total // frames)
+    return sorted(set(range(0, total + 1, every)) | {total})
 
 
 def training(store) -> dict:
@@ -292,7 +262,7 @@ def training(store) -> dict:
     from ..engine.train import Run, Trainer
     from .adaptation import sample_task, trajectory
 
-    stored = _run(store, PLANE_FAMILY, "maml")
+    stored = stored_run(store, PLANE_FAMILY, "maml")
     cfg = stored.config
     tr = Trainer(cfg, device="cpu")
     task, xs, ys = sample_task(stored, ANIM_SEED, cfg.k_shot)
@@ -332,137 +302,68 @@ def load(path) -> dict | None:
     return data
 
 
-# ----------------------------------------------------------------------------- words with numbers
-def _num(v: float) -> str:
-    return f"{v:.2f}" if abs(v) >= 0.01 else f"{v:.1g}"
-
-
-def _lr_note(pa: dict) -> str:
-    """', each with the step size chosen on validation tasks (MAML α = .., pretrained α = ..)'
-    when the stored evaluation says which step size it used."""
-    lrs = [pa[a]["after"].get("lr") for a in ("maml", "pretrained")]
-    if None in lrs:
-        return ""
-    return (f", each with the step size chosen on validation tasks (MAML α = {lrs[0]:g}, "
-            f"pretrained α = {lrs[1]:g})")
-
-
-def texts(data: dict) -> dict:
-    """The page's sentences that state numbers, filled in from `data` (nothing written by hand
-    that the data could contradict). Pure: json data in, strings out."""
-    s, p, r, t = data["sine"], data["plane"], data["rules"], data["training"]
-    pre, maml = s["pretrained"], s["maml"]
-    lo, hi = s["amp_range"]
-    ma, pa = p["mean_after"], p["protocol"]
-    tun = p["tuned"]
-    sp, sm = p["starts"]["pretrained"], p["starts"]["maml"]
-    deg = r["angles"]
-    rep = r["info"]["reptile"]
-    e0, e1 = t["errors"][0], t["errors"][-1]
-    return {
-        "sine": (
-            "The obvious idea is to train one network on data from all tasks at once "
-            "(*pretrained*). But the tasks disagree: at any x some waves go up and others go "
-            "down, so that network learns their average, a wave only "
-            f"{pre['height']:.1f} high (the tasks' heights go from {lo:g} to {hi:g}). One small "
-            f"step on {len(s['xs'])} points of a new wave moves its curve by {pre['moved']:.2f} on "
-            f"average (error {pre['error'][0]:.2f} → {pre['error'][1]:.2f}). MAML instead learns "
-            f"weights that are *ready to change*: the same step moves its curve by "
-            f"{maml['moved']:.2f}, onto the new wave (error {maml['error'][0]:.2f} → "
-            f"{maml['error'][1]:.2f})."),
-        "plane": (
-            f"Grey rings: the average error after one step from a start at that point (over "
-            f"{p['landscape']['tasks']} tasks). Averaging waves that are shifted against each other "
-            f"flattens them, so pretraining starts from a flat wave (a = {sp[0]:.2f}; the tasks' "
-            f"heights are {p['amp_range'][0]:g} to {p['amp_range'][1]:g}). How far a step slides "
-            f"the shift b grows with the start's height a, so from the flat wave the steps are "
-            f"short: error after one step {ma['pretrained'][0]:.2f} ± {ma['pretrained'][1]:.2f}. "
-            f"MAML's start is a full-height wave (a = {sm[0]:.2f}), in the middle of the rings: "
-            f"one step slides each wave to its task's shift, error {ma['maml'][0]:.2f} ± "
-            f"{ma['maml'][1]:.2f} (mean ± 95% CI over these {len(p['optima'])} tasks, K = "
-            f"{p['k']} points, one step, α = {p['inner_lr']:g}). On "
-            f"{pa['maml']['after']['tasks']} new tasks{_lr_note(pa)}: "
-            f"{pa['maml']['after']['mean']:.2f} ± "
-            f"{pa['maml']['after']['ci95']:.2f} against {pa['pretrained']['after']['mean']:.2f} ± "
-            f"{pa['pretrained']['after']['ci95']:.2f}. Even with the step size that suits it best "
-            f"(α = {tun['best_alpha']:g}), the pretrained start gets to {tun['best_pretrained']:.2f}, "
-            f"MAML's {tun['maml']:.2f} ({tun['tasks']} tasks). Before any step, MAML's start is the "
-            f"worse guess ({pa['maml']['before']['mean']:.2f} against "
-            f"{pa['pretrained']['before']['mean']:.2f}): it is made to adapt, not to be right."),
-        "rules": [
-            ("MAML", "asks: if θ moved a little, how would the error *after* the step change? It "
-                     "follows that, so it also counts that a taller start makes the step itself "
-                     "longer. This is the exact direction (the meta-gradient)."),
-            ("FOMAML", "measures which way the error goes down at the adapted weights θ′ and applies "
-                       "that to θ, as if the step did not depend on where it started. Cheaper; "
-                       f"here {deg['fomaml']:.0f}° off MAML's direction."),
-            ("Reptile", f"computes no error after adapting at all: it takes {rep['steps']} plain "
-                        f"steps on each task and moves θ toward where they end (green circles), "
-                        f"averaged over the tasks; here {deg['reptile']:.0f}° off MAML's."),
-        ],
-        "rules_caption": (
-            f"From the pretrained start (star), on the same {len(r['tasks'])} tasks (grey dots, "
-            f"{r['k']} points each, one step with α = {r['info']['maml']['inner_lr']:g} for MAML "
-            f"and FOMAML, {rep['steps']} steps for Reptile): the direction each algorithm would move θ, "
-            f"computed by the algorithms' own code. The arrows are drawn the same length: they "
-            f"take steps of different sizes, so only the directions compare."),
-        "training": (
-            f"Meta-training of the 2-weight model from a random start (a = {t['thetas'][0][0]:.2f}, "
-            f"b = {t['thetas'][0][1]:.2f}): each meta-iteration takes {t['meta_batch']} tasks, one "
-            f"step on {t['k']} points of each (α = {t['inner_lr']:g}), and moves θ so that the "
-            f"error after the step goes down. Below, a task it never trained on (A = "
-            f"{t['task'][0]:.2f}, φ = {t['task'][1]:.2f}): from θ at the start, one step leaves an "
-            f"error of {_num(e0[1])}; from θ after {t['iterations'][-1]} meta-iterations, "
-            f"{_num(e1[1])}. Snapshots every {t['iterations'][1]} meta-iterations at first, "
-            f"where θ moves most, then every {t['iterations'][-1] - t['iterations'][-2]}. Press play, "
-            f"or drag the slider."),
-        "advanced": (
-            f"Bundled runs (assets/runs): "
-            f"{', '.join(sorted({*p['keys'].values(), r['key'], t['key'], pre['key'], maml['key']}))}. "
-            f"§5's snapshots retrace the run {t['key']} with the Trainer, same config and seed; "
-            f"the last one, θ = {t['thetas'][-1]}, is the stored θ = {t['stored']}. The arrows of "
-            f"§4 come from metagrad.meta_gradient (MAML, FOMAML) and Reptile.step. Learn data "
-            f"version {data['version']}; regenerate with `python -m maml_viz learn-data`."),
-    }
-
-
 def fingerprint(data: dict) -> str:
     """A short hash of the data (what the page caches its figures under)."""
     return hashlib.sha1(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
 
 # ----------------------------------------------------------------------------- the pictures
-LABELS = {"maml": "MAML", "pretrained": "Pretrained", "fomaml": "FOMAML", "reptile": "Reptile"}
-
-
-def pictures(data: dict) -> dict:
-    """Every chart of the page, by name, built from `data` (pure; no torch). The page caches
-    them: building Plotly figures is most of the page's server time."""
-    from .figures.learn import training_animation, update_arrows, weight_steps
+def pictures(data: dict, scale: float = 1.0) -> dict:
+    """Every chart of the page, by name, built from `data` (pure; no torch). scale > 1: bigger
+    type and taller charts (presenter mode, for a projector). The page caches them: building
+    Plotly figures is most of the page's server time."""
+    from .figures.learn import (cost_bars, race_animation, race_ends, training_animation,
+                                update_arrows, weight_steps)
     from .figures.regression import adaptation, task_gallery
+    from .figures.style import color
 
     g, s, p, r, t = data["gallery"], data["sine"], data["plane"], data["rules"], data["training"]
+    race = data["race"]
     plane = dict(amp_range=AMP_RANGE, phase_range=PHASE_RANGE)
+    L = p["landscape"]
+    rings = (L["amp"], L["phase"], L["after"])
     out = {f"gallery-{name}": task_gallery(g["x"], g["ys"], g["titles"], cols=cols)
            .update_xaxes(tickvals=[-4, 0, 4]) for name, cols in (("wide", 4), ("narrow", 2))}
+    err_max = max(max(p["after"][a]) for a in ("pretrained", "maml"))
     for algo in ("pretrained", "maml"):
         d, lab = s[algo], LABELS[algo]
-        out[f"sine-{algo}"] = adaptation(
+        fig = adaptation(
             s["x"], s["true"], support=(s["xs"], s["ys"]),
             curves=[(f"{lab} before", d["before"], algo, "dot"),
                     (f"{lab} after 1 step", d["after"], algo, "solid")],
             title=f"{lab}: error {d['error'][0]:.2f} → {d['error'][1]:.2f}",
             subtitle=f"one gradient step (α = {d['inner_lr']:g}) on the {len(s['xs'])} black points",
-            y_range=(-6, 6), height=380)
-        m, L = p["mean_after"][algo], p["landscape"]
+            y_range=(-6, 6), height=470)
+        # the legend below the x-axis title, in pixels from the bottom (it never meets the
+        # title, however many rows a narrow screen gives it)
+        out[f"sine-{algo}"] = fig.update_layout(
+            legend=dict(yref="container", y=0, yanchor="bottom"), margin=dict(b=150))
+        m = p["mean_after"][algo]
         out[f"plane-{algo}"] = weight_steps(
             p["optima"], p["starts"][algo], p["adapted"][algo], p["after"][algo], algo, lab,
-            landscape=(L["amp"], L["phase"], L["after"]), title=f"From the {lab} start",
-            subtitle=f"error after one step: {m[0]:.2f} ± {m[1]:.2f}", **plane)
+            landscape=rings, title=f"From the {lab} start",
+            subtitle=f"error after one step: {m[0]:.2f} ± {m[1]:.2f}", err_max=err_max, **plane)
     out["arrows"] = update_arrows(r["theta"], r["tasks"], r["arrows"], labels=LABELS,
                                   ends=r["info"]["reptile"]["ends"],
                                   title="Which way each algorithm moves θ", **plane)
     out["training"] = training_animation(
         t["iterations"], t["thetas"], t["x"], t["true"], t["before"], t["after"],
         (t["xs"], t["ys"]), t["errors"], optimum=t["task"], **plane)
+    pre_end = race["pretrained"]["end"]
+    out["race"] = race_animation(
+        race["iterations"], race["trails"], LABELS, race["amp_range"], race["phase_range"],
+        others=[("where pretraining ends (same start)", pre_end, color("pretrained"),
+                 "star-open")], landscape=rings, **plane)
+    mid = [sum(race["amp_range"]) / 2, sum(race["phase_range"]) / 2]
+    out["race-ends"] = race_ends(race["ends"], race["trails"], LABELS, mid, tail=learn_race.JITTER)
+    cost = race["cost"][learn_race.PLANE_FAMILY]
+    out["cost"] = cost_bars(race["algos"], {a: cost[a]["operations"] for a in race["algos"]},
+                            {a: cost[a]["inner_steps"] for a in race["algos"]}, LABELS,
+                            title="Arithmetic in one meta-iteration (counted)",
+                            subtitle=f"{cost['maml']['meta_batch']} tasks × {cost['maml']['k']} "
+                                     f"points, the 2-weight model")
+    if scale != 1:
+        for fig in out.values():
+            fig.update_layout(font_size=round(13 * scale),
+                              height=round((fig.layout.height or 420) * min(scale, 1.25)))
     return out

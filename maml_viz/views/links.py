@@ -18,6 +18,8 @@ def run_fields(cfg, info: dict | None = None, default=None, bundled: bool = Fals
     info = info or {}
     done = info.get("iterations_done", cfg.iterations)
     other = []
+    from ..engine.tasks import get_family     # lazy: the home page draws before torch loads
+    what = get_family(cfg.family).options_label(cfg.family_options)   # a formula family's formula
     if default is not None:
         for f, name in (("inner_lr", "α"), ("inner_steps", "steps"), ("outer_lr", "outer lr"),
                         ("meta_batch", "batch"), ("hidden", "hidden"), ("k_query", "query")):
@@ -26,7 +28,7 @@ def run_fields(cfg, info: dict | None = None, default=None, bundled: bool = Fals
                 other.append(f"{name} {','.join(map(str, v)) if isinstance(v, tuple) else f'{v:g}'}")
     if info.get("partial"):
         other.append(f"stopped at {done:,}")
-    return {"algorithm": algo_label or cfg.algo, "K": cfg.k_shot,
+    return {"algorithm": algo_label or cfg.algo, "task": what or "", "K": cfg.k_shot,
             "iterations": f"{cfg.iterations:,}", "seed": cfg.seed, "other settings": ", ".join(other),
             "origin": origin(info, bundled, when)}
 
@@ -66,7 +68,8 @@ def run_label(cfg, info: dict | None = None, default=None, bundled: bool = False
     """A plain label: algorithm, K, iterations, seed, what differs from the default settings,
     and where it came from ("bundled", or when it was trained)."""
     f = run_fields(cfg, info, default, bundled, when, algo_label)
-    parts = [f["algorithm"], f"K={f['K']}", f"{f['iterations']} it", f"seed {f['seed']}"]
+    parts = [f["algorithm"]] + ([f["task"]] if f["task"] else []) + \
+        [f"K={f['K']}", f"{f['iterations']} it", f"seed {f['seed']}"]
     return " · ".join(parts + [p for p in (f["other settings"], f["origin"]) if p])
 
 

@@ -49,7 +49,7 @@ def table(entries: list, drawn_keys: list, colors: dict, dashes: dict) -> pd.Dat
         k = e["key"]
         line = swatch(colors[k], dashes.get(k, "solid")) if k in drawn_keys else BLANK
         rows.append({"line": line, **f, "key": k})
-    return pd.DataFrame(rows, columns=["line", "algorithm", "K", "iterations", "seed",
+    return pd.DataFrame(rows, columns=["line", "algorithm", "task", "K", "iterations", "seed",
                                        "other settings", "origin", "key"])
 
 

@@ -64,8 +64,8 @@ def picker(family: str, rows: list, ticked: list, drawn: list, colors: dict, das
                  hide_index=True,
                  selection_default={"selection": {"rows": [keys.index(k) for k in ticked
                                                            if k in keys]}},
-                 column_order=["line", "algorithm", "K", "iterations", "seed", "other settings",
-                               "origin"],
+                 column_order=["line", "algorithm"] + (["task"] if df["task"].any() else [])
+                 + ["K", "iterations", "seed", "other settings", "origin"],
                  column_config={"line": st.column_config.ImageColumn(
                      "line", help="How the charts draw this run (only the runs drawn have one)"),
                      "origin": st.column_config.TextColumn(

@@ -14,6 +14,7 @@ from urllib.parse import quote
 import streamlit as st
 
 from maml_viz.views.links import read_query, run_label
+from pages._shared import present
 
 ROOT = Path(__file__).resolve().parents[2]
 ASSETS = ROOT / "assets" / "runs"
@@ -46,6 +47,7 @@ def backend() -> Backend:
 def setup(title: str, icon: str = "🧭", light: bool = False):
     """Page config and sidebar. light=True does not load the engine if it is not loaded yet."""
     st.set_page_config(page_title=f"{title} · maml-viz", page_icon=icon, layout="wide")
+    present.apply(title)                      # ?hide=... and presenter mode's bigger type
     b = backend() if (not light or _ready.is_set()) else None
     with st.sidebar:
         st.page_link("app.py", label="Learn", icon=":material/school:")
@@ -54,6 +56,7 @@ def setup(title: str, icon: str = "🧭", light: bool = False):
         st.page_link("pages/3_Compare.py", label="Compare", icon=":material/compare:")
         st.page_link("pages/4_Navigation.py", label="Navigation (RL)", icon=":material/explore:")
         st.page_link("pages/5_Handwriting.py", label="Handwriting", icon=":material/draw:")
+        glossary()
         st.divider()
         if b is None:
             return None
@@ -63,6 +66,14 @@ def setup(title: str, icon: str = "🧭", light: bool = False):
                        f"reuse: {len(b.store)}.")
         owner_cookie()
     return b
+
+
+def glossary():
+    """The app's glossary (maml_viz/views/glossary.py), the same on every page: a popover."""
+    from maml_viz.views.glossary import as_markdown
+    with st.popover("Glossary", icon=":material/menu_book:", width="stretch",
+                    help="What the words on these pages mean, in plain words"):
+        st.markdown(as_markdown())
 
 
 OWNER_COOKIE = "maml_viz_owner"

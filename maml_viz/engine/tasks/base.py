@@ -75,6 +75,13 @@ class TaskFamily:
         return {k: v for k, v in dataclasses.asdict(self).items()
                 if not (k in self.unkeyed_defaults and v == defaults[k])}
 
+    @classmethod
+    def options_label(cls, options: dict) -> str:
+        """A short text naming what a config's options make of this family, where that tells
+        its runs apart (the formula family: its formula and ranges); '' when the family's label
+        says it all."""
+        return ""
+
     def check(self) -> None:
         for f in dataclasses.fields(self):
             v = getattr(self, f.name)
