@@ -282,3 +282,15 @@ def test_the_claims_checker_catches_a_caption_its_chart_contradicts():
     with pytest.raises(AssertionError):                       # a value off the chart, unwritten
         check_ranking(cap, off, False)
     assert off_chart_runs(cap) != edge_marked_runs(off)
+
+
+def test_families_without_stored_runs_offer_training_and_draw_nothing():
+    """The formula families (and plugins) have no bundled runs: the page says they are not
+    trained and offers to train them; no chart, so no caption to contradict."""
+    from pages._shared import ui
+    empty = [f for f in ui.families(supervised=True) if f not in FAMILIES]
+    for family in empty:
+        at = page(family=family)
+        assert any("Not trained yet" in i.value for i in at.info), family
+        assert any("at least two" in w.value for w in at.warning)
+        assert not charts(at)
