@@ -51,7 +51,7 @@ LAYERS = [
     ["views.learn_race"],
     ["views.learn_text"],
     ["views.learn"],
-    ["services", "services.child"],
+    ["services", "services.child", "services.eval_child"],
     ["services.jobs", "services.bench", "services.evals"],
     ["services.sweep"],
     ["cli"],

@@ -45,6 +45,7 @@ def _runs_dir(tmp_path, monkeypatch):
     cui.evaluations.clear()
     yield
     assert cui.evaluations().wait(600), "background evaluations did not finish"
+    cui.evaluations().close()
     ui_mod.backend().jobs.shutdown()
     ui_mod.backend.clear()
     cui.evaluations.clear()
@@ -210,13 +211,12 @@ def test_a_new_k_shows_a_first_estimate_at_once_then_the_full_evaluation(monkeyp
 
     import maml_viz.services.evals as evals
     import pages._shared.compare_ui as cui
-    gate, real = threading.Event(), evals.evaluate
+    gate, real = threading.Event(), evals.EvalProcess.evaluate
 
-    def held(*a, **kw):                          # the full evaluations wait for the test
-        if kw.get("n_tasks") == evals.FULL_TASKS:
-            assert gate.wait(600)
-        return real(*a, **kw)
-    monkeypatch.setattr(evals, "evaluate", held)
+    def held(self, *a, **kw):                    # the full evaluations wait for the test
+        assert gate.wait(600)
+        return real(self, *a, **kw)
+    monkeypatch.setattr(evals.EvalProcess, "evaluate", held)
     try:
         at = page()
         ok(at.number_input(key="cmp_k_sinusoid").set_value(7).run())   # reruns the fragments
@@ -249,6 +249,7 @@ def test_the_bundled_runs_stored_evaluations_are_never_computed_again(monkeypatc
     def refuse(*a, **kw):
         raise AssertionError("evaluated again")
     monkeypatch.setattr(evals, "evaluate", refuse)
+    monkeypatch.setattr(evals.EvalProcess, "evaluate", refuse)
     for family in FAMILIES:
         at = page(family=family)
         assert not at.get("progress") and not at.error

@@ -5,8 +5,11 @@ computed so that the page never waits long for them:
   as it is, never recomputed;
 - otherwise a **first estimate** under the same protocol on a few held-out tasks at once (a
   fraction of a second), returned at once, and the **full** protocol (`full_tasks` tasks) queued
-  for one background thread that everyone's sessions share: newest request first, the same
-  request never twice, its progress readable while it runs;
+  for one background worker that everyone's sessions share: newest request first, the same
+  request never twice, its progress readable while it runs. The worker computes in a process of
+  its own (services/eval_child.py) for runs stored on disk (`locate` finds their folder), so that
+  it never competes with the page's own computing for the interpreter lock; a run that is not on
+  disk is evaluated in the worker thread;
 - results are kept per run, K and steps (first estimates and full ones), so nothing is computed
   twice while the server runs.
 
@@ -23,8 +26,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from ..runs.evaluate import evaluate
+from ..runs.evaluate import evaluate, from_json
 from ..views.compare import stored_evaluation
+from .eval_child import EvalProcess
 
 FIRST_TASKS = 20          # the first estimate: this many held-out tasks, at once
 FULL_TASKS = 500          # the full evaluation in the background (the page's protocol)
@@ -84,7 +88,10 @@ def run_version(run) -> tuple:
 
 class Evaluations:
     def __init__(self, first_tasks: int | None = None, full_tasks: int | None = None,
-                 keep: int = 512, max_waiting: int = 64):
+                 keep: int = 512, max_waiting: int = 64, locate=None):
+        """locate(run) -> the run's folder on disk, or None (then it is evaluated in-process)."""
+        self.locate = locate
+        self._process = EvalProcess()
         self.first_tasks = FIRST_TASKS if first_tasks is None else first_tasks
         self.full_tasks = FULL_TASKS if full_tasks is None else full_tasks
         self.keep, self.max_waiting = keep, max_waiting
@@ -103,7 +110,9 @@ class Evaluations:
             self._wake.notify_all()
             worker = self._worker
         if worker is not None and worker is not threading.current_thread():
+            self._process.close(1.0)           # a child mid-evaluation: its stdout ends
             worker.join(timeout)
+        self._process.close(1.0)
 
     # ------------------------------------------------------------------ asking
     def estimate(self, run, k: int, steps: int) -> Estimate:
@@ -200,8 +209,13 @@ class Evaluations:
                     raise Stopped()
 
             try:
-                df = evaluate(w.run, k_shots=(w.k,), steps=w.steps, n_tasks=self.full_tasks,
-                              progress=progress)
+                path = self.locate(w.run) if self.locate is not None else None
+                if path is not None:
+                    df = from_json(self._process.evaluate(path, w.k, w.steps, self.full_tasks,
+                                                          progress))
+                else:
+                    df = evaluate(w.run, k_shots=(w.k,), steps=w.steps, n_tasks=self.full_tasks,
+                                  progress=progress)
             except Stopped:
                 with self._lock:
                     w.status, self._worker = "waiting", None

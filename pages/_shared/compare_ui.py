@@ -18,7 +18,8 @@ from pages._shared import ui
 def evaluations():
     """One Evaluations per server: every session's curves, computed once, in one thread."""
     from maml_viz.services.evals import Evaluations
-    return Evaluations()
+    store = ui.backend().store
+    return Evaluations(locate=lambda run: store.find(run.config))
 
 
 # ----------------------------------------------------------------------------- the run list
