@@ -13,8 +13,12 @@
    by the server), the first Oracle on a fresh server, Other drawings, the ink of a pen stroke
    under the pointer and the guesses for the drawing after the stroke ends. Between inputs the
    benchmark waits as a person would (the app idle, then 1.5 s).
+5. Compare in Chromium, as a person feels it: "Another task" and K ± to a K not evaluated before
+   (the first estimate; the full evaluation then runs in the background), each from the mouse
+   press to the first painted frame with the chart's new data ("repaint") and to the app idle
+   again ("idle"), median and worst over several presses, with the machine's load.
 
-Run:  python benchmarks/app_latency.py [--moves 15] [--skip-first-page] [--only nav-hw]
+Run:  python benchmarks/app_latency.py [--moves 15] [--skip-first-page] [--only nav-hw|compare]
 Needs Debian's chromium (see README). The machine's load average is printed: on a shared
 2-core machine the absolute numbers move with it.
 """
@@ -74,6 +78,68 @@ def server_side(page, changes, repeat=6):
             ts.append(time.perf_counter() - t0)
             assert not at.exception, [e.value for e in at.exception]
         out[label] = ts
+    return out
+
+
+def tick(at, keys):
+    """Tick these runs in Compare's run table (AppTest)."""
+    table = next(d for d in at.dataframe if (d.key or "").startswith("cmp_pick_"))
+    rows = [list(table.value["key"]).index(k) for k in keys]
+    at.session_state[table.key] = {"selection": {"rows": rows, "columns": [], "cells": []}}
+
+
+WATCH = """([i, pick]) => {
+  // from the next mousedown: the first painted frame after the picked trace of the i-th chart
+  // changed (repaint), then the first frame with the app idle again (idle)
+  const chart = () => document.querySelectorAll('.js-plotly-plot')[i];
+  const want = new Function('t', 'return ' + pick);
+  const sig = () => { const gd = chart(); const t = ((gd && gd._fullData) || []).find(want);
+                      return t ? Array.from(t.y || []).slice(0, 60).join(',') : ''; };
+  const idle = () => !!document.querySelector(
+      '[data-testid="stApp"][data-test-script-state="notRunning"]');
+  window.__m = window.__m || [];
+  let t0 = null, last = null, rep = null;
+  window.addEventListener('mousedown', () => { t0 = performance.now(); last = sig(); rep = null; },
+                          true);
+  const loop = () => {
+    if (t0 !== null) {
+      const now = performance.now();
+      if (rep === null && sig() !== last) rep = now;
+      if (rep !== null && idle()) { window.__m.push([rep - t0, now - t0]); t0 = null; }
+    }
+    requestAnimationFrame(loop);
+  };
+  loop();
+}"""
+
+
+def compare_browser(browser_, url, presses=8):
+    """[(label, repaint ms list, idle ms list)] for Compare's Another task and K ± (new K)."""
+    from browser import wait_idle
+    page = browser_.new_page(viewport={"width": 1400, "height": 900})
+    page.goto(f"{url}/Compare", timeout=600_000)
+    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=600_000)
+    wait_idle(page, 600_000)
+    page.wait_for_timeout(1000)
+    out = []
+    for label, index, pick, target in (
+            ("Compare: another task", 0, "t.name === 'MAML' && t.xaxis === 'x'",
+             lambda: page.get_by_role("button", name="Another task")),
+            ("Compare: K ± (a K not evaluated before: first estimate)", 1,
+             "t.name === 'MAML' && t.mode === 'lines+markers'",
+             lambda: page.locator('[data-testid="stNumberInputStepUp"]').first)):
+        page.evaluate("() => { window.__m = []; }")
+        page.evaluate(WATCH, [index, pick])
+        for n in range(presses):
+            target().click()
+            page.wait_for_function("(n) => window.__m.length > n", arg=n, timeout=600_000)
+            page.wait_for_timeout(300)
+        m = page.evaluate("() => window.__m")
+        out.append((label, [a for a, _ in m], [b for _, b in m]))
+        page.reload()
+        page.wait_for_selector(".js-plotly-plot .main-svg", timeout=600_000)
+        wait_idle(page, 600_000)
+    page.close()
     return out
 
 
@@ -241,7 +307,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--moves", type=int, default=15)
     ap.add_argument("--skip-first-page", action="store_true")
-    ap.add_argument("--only", choices=["nav-hw"], help="only the Navigation and Handwriting part")
+    ap.add_argument("--only", choices=["nav-hw", "compare"],
+                    help="only the Navigation and Handwriting part, or only Compare in Chromium")
     ap.add_argument("--repeats", type=int, default=7, help="inputs of each kind (part 4)")
     args = ap.parse_args()
     os.environ.setdefault("MAML_VIZ_RUNS", tempfile.mkdtemp())
@@ -250,6 +317,17 @@ def main():
     from maml_viz.engine.registry import make_config
 
     print(f"load average at start: {os.getloadavg()[0]:.1f} ({os.cpu_count()} cores)\n")
+    if args.only in (None, "compare"):  # Compare in Chromium first (a fresh server: no K evaluated)
+        with tempfile.TemporaryDirectory() as d, server(d) as (url, _), browser() as b:
+            print("| Compare, in Chromium | repaint median ms | worst | app idle median ms | "
+                  "worst | n |")
+            print("|---|---|---|---|---|---|")
+            for label, rep, idle in compare_browser(b, url):
+                print(f"| {label} | {statistics.median(rep):.0f} | {max(rep):.0f} | "
+                      f"{statistics.median(idle):.0f} | {max(idle):.0f} | {len(rep)} |", flush=True)
+            print(f"\nload average after Compare: {os.getloadavg()[0]:.1f}\n")
+        if args.only == "compare":
+            return
     print("| measure | median ms | min | max | n | messages to the server |")
     print("|---|---|---|---|---|---|")
     if args.only == "nav-hw":
@@ -277,7 +355,7 @@ def main():
                   "first change " f"{ts[0] * 1e3:.0f} ms"), flush=True)
     runs = list(sine.values())
     cmp = server_side("pages/3_Compare.py", [
-        ("runs", lambda at, i: at.multiselect(key="cmp_runs").set_value(runs[: 2 + i % 2])),
+        ("runs", lambda at, i: tick(at, runs[: 2 + i % 2])),
         ("another task", lambda at, i: at.button[0].click()),
         ("K", lambda at, i: at.number_input(key="cmp_k_sinusoid").set_value([5, 10][i % 2])),
     ])

@@ -129,9 +129,14 @@ if not runs:
     st.caption("No stored runs yet.")
 else:
     st.dataframe(pd.DataFrame(main), hide_index=True, width="stretch")
-    st.caption("Every run stored on disk: its settings, and its score on new tasks (MSE, accuracy "
-               "or return) before and after one step of adaptation (the protocol is in "
-               "metrics.json). Bundled runs come with the app and are read-only.")
+    st.caption("Every run stored on disk: its settings, and its score on new tasks (mean squared "
+               "error, accuracy, or return for navigation) before and after one step of "
+               "adaptation: its mean over the held-out test tasks it was evaluated on when it was "
+               "saved ('test tasks'), with the test-time step size either chosen on as many "
+               "separate validation tasks (the same rule for every run: 'validated') or the one "
+               "it was trained with ('as trained'). 'trained' is when the run itself says it was "
+               "trained; bundled runs that do not say are marked 'bundled'. Bundled runs come "
+               "with the app and are read-only.")
     with st.expander("Advanced: run folders, devices and speed"):
         st.dataframe(pd.DataFrame(tech), hide_index=True, width="stretch")
     names = {r["path"]: ("⚠ damaged: " if r["error"] else "") + (run_label(r["config"]) if

@@ -4,6 +4,7 @@ one run stays a toggle away), its CSV has one row per seed; the Train page queue
 (algorithms x seeds) through the job queue."""
 import math
 import os
+import re
 
 import pandas as pd
 import pytest
@@ -47,6 +48,11 @@ def seed_runs(tmp_path_factory):
 def app_runs(seed_runs, monkeypatch):
     with app_store(seed_runs, monkeypatch):
         yield seed_runs
+
+
+def plain(text: str) -> str:
+    """What a Markdown text escaped by compare_notes.esc shows."""
+    return re.sub(r"\\(.)", r"\1", text)
 
 
 def ok(at):
@@ -117,14 +123,15 @@ def test_compare_draws_the_mean_over_seeds_and_the_single_run_view_stays(app_run
     # between-seed intervals: a band, or an error bar where it is wider than a quarter of the
     # axis (two seeds of 60 iterations: t(0.975, 1) = 12.7)
     assert sum(t.get("fill") == "toself" or "error_y" in t for t in fig["data"]) >= 2
-    assert any("t-interval over seeds" in c.value for c in at.caption)
+    assert any("t-interval over seeds" in plain(c.value) for c in at.caption)
     table = at.dataframe[-1].value
     assert table["seeds"].tolist() == ["7, 8, 9", "7, 8"]
     assert any("every seed" in b.label for b in at.get("download_button"))
     ok(at.toggle(key="cmp_seeds").set_value(False).run())                  # one run each
     fig = curves_chart(at)
     assert {t["name"] for t in fig["data"] if t.get("mode") == "lines+markers"} == {"MAML", "Reptile"}
-    assert any("95% CI over tasks" in c.value for c in at.caption)
+    assert any("95% confidence interval of each average over the tasks" in plain(c.value)
+               for c in at.caption)
     assert "K (trained)" in at.dataframe[-1].value.columns
 
 

@@ -126,3 +126,26 @@ def test_a_damaged_copy_of_a_bundled_run_is_listed_apart_and_only_it_can_be_dele
     assert any("damaged" in w.value and "bundled" not in w.value.split("?")[0] for w in at.warning)
     ok(button(at, "Yes, delete it").click().run())
     assert not mine.exists() and os.path.isdir(bundled)
+
+
+def test_stored_runs_say_when_they_were_trained_from_their_own_record_and_the_protocol(runs):
+    """Issue 20 item 8: a bundled run without a record of when it was trained says "bundled"
+    (not its files' time: when the app was installed); a run saved now records
+    training.finished and shows it; the caption says the protocol instead of pointing to a file."""
+    import json
+    import re
+    cfg = make_config(family="linear", algo="maml", iterations=30, meta_batch=5, seed=11)
+    path = save(train(cfg, "cpu"), runs).path
+    finished = json.loads((path / "metrics.json").read_text())["training"]["finished"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", finished)
+    os.utime(path, (0, 0))                                  # the folder's time says 1970
+    at = ok(page())
+    table = at.dataframe[0].value
+    bundled = table[table["bundled"]]
+    assert len(bundled) >= 40 and set(bundled["trained"]) == {"bundled"}
+    mine = table[(table["seed"] == 11) & (table["family"] == "Straight lines")]
+    stamp = time.strftime("%d %b %Y %H:%M UTC", time.strptime(finished, "%Y-%m-%dT%H:%M:%SZ"))
+    assert mine["trained"].tolist() == [stamp]
+    assert (table[table["bundled"]]["test tasks"] > 0).all()
+    text = " ".join(c.value for c in at.caption)
+    assert "metrics.json" not in text and "held-out test tasks" in text

@@ -50,10 +50,12 @@ DIVERGED_FACTOR = 100.0
 
 def evaluate(run: Run, k_shots=(None,), steps: int | None = None, n_tasks: int | None = None,
              seed: int = DEFAULT_SEED, chunk: int = 500, n_query=None,
-             lr="validated") -> pd.DataFrame:
+             lr="validated", progress=None) -> pd.DataFrame:
     """Metric after 0..steps adaptation steps, per K (None: the run's k_shot; RL: ignored, the
     family's trajectories per step). lr: "validated" (the protocol: step size chosen on
     validation tasks, see the module doc), "trained" (m = 1), or a multiplier m > 0.
+    progress(done, total): called after each pass over the tasks (one step size on the
+    validation or the test tasks; total is exact once the step sizes are chosen).
 
     Returns a DataFrame (algo, k_shot, step, mean, ci95, median, diverged, tasks, lr_scale, lr,
     metric) with .attrs['protocol']. steps/n_tasks None: the family's protocol defaults."""
@@ -67,14 +69,21 @@ def evaluate(run: Run, k_shots=(None,), steps: int | None = None, n_tasks: int |
         raise ConfigError("lr", f"must be 'validated', 'trained' or a multiplier > 0 (got {lr!r})")
     ks = _shots(fam, run, k_shots)
     rows, per_task = [], {}
+    n_val = len(LR_GRID) if lr == "validated" else 0
+    passes = {"done": 0, "total": len(ks) * (n_val + 1)}
     for k in ks:
         def scores(m, purpose):
-            return _task_scores(fam, run, k, steps, n_tasks, seed, m, purpose, chunk, n_query)
+            s = _task_scores(fam, run, k, steps, n_tasks, seed, m, purpose, chunk, n_query)
+            passes["done"] += 1
+            if progress is not None:
+                progress(passes["done"], passes["total"])
+            return s
 
         if lr == "validated":
             chosen = choose_scales({m: scores(m, "val") for m in LR_GRID}, fam.higher_is_better)
         else:
             chosen = [float(lr)] * (steps + 1)
+        passes["total"] += len(set(chosen)) - 1
         test = {m: scores(m, "eval") for m in sorted(set(chosen))}
         per_task[int(k)] = torch.stack([test[m][:, step] for step, m in enumerate(chosen)],
                                        1).numpy()

@@ -159,8 +159,12 @@ def save(run: Run, root) -> Saved:
         with open(tmp / "meta_params.safetensors", "rb+") as f:
             os.fsync(f.fileno())
         _write_file(tmp / "history.csv", history_csv(run.history).encode())
+        # when it was trained, recorded in the run itself (its files' times change when it is
+        # copied or installed): ISO 8601 in UTC, kept if the run already says it
+        info = {**run.info, "finished": run.info.get("finished")
+                or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
         _write_file(tmp / "metrics.json", json.dumps(
-            {"training": run.info, "evaluation": run.metrics}, indent=2).encode())
+            {"training": info, "evaluation": run.metrics}, indent=2).encode())
         fsync_dir(tmp)
         with store_lock(root), no_interrupt():
             if not final.exists() and not final.is_symlink():

@@ -40,6 +40,7 @@ from ..engine.algorithms import get_algorithm
 from ..engine.config import ConfigError, TrainConfig
 from ..engine.tasks import get_family
 from ..runs import budget
+from ..views.links import origin
 from .child import NOTHING, Child
 
 ACTIVE = ("queued", "running", "stopping", "saving")
@@ -459,8 +460,10 @@ def run_rows(entries: list) -> tuple:
         if c is not None:
             own = [x for x in ev.get("results", []) if x.get("k_shot") in (c.k_shot, None)]
             res = {x["step"]: x["mean"] for x in own or ev.get("results", [])}
-        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(os.path.getmtime(e["path"]))) \
-            if os.path.exists(e["path"]) else None
+        # when it was trained: the run's own record, never its files' time (a bundled run's
+        # files date from when the app was installed)
+        when = origin(t, bool(e.get("read_only")), os.path.getmtime(e["path"])
+                      if os.path.exists(e["path"]) else None).removeprefix("trained ") or None
         fam, algo = (c.family, c.algo) if c else e["key"].split("-")[:2]   # damaged: its name
         main.append({
             "health": "damaged: " + e["error"] if e["error"] else
@@ -468,7 +471,11 @@ def run_rows(entries: list) -> tuple:
             "algorithm": _label(get_algorithm, algo), "family": _label(get_family, fam),
             "K": c.k_shot if c else None, "iterations": t.get("iterations_done"),
             "seed": c.seed if c else None, "metric": metric,
-            "before": res.get(0), "after 1 step": res.get(1), "trained": when,
+            "before": res.get(0), "after 1 step": res.get(1),
+            "test tasks": (ev.get("protocol") or {}).get("tasks"),
+            "step size": None if not ev else "validated"
+            if ((ev.get("protocol") or {}).get("version") or 1) >= 2 else "as trained",
+            "trained": when,
             "bundled": bool(e.get("read_only"))})
         tech.append({"run": e["key"], "device": t.get("device"), "train s": t.get("train_seconds"),
                      "it/s": t.get("its_per_s"), "partial": bool(t.get("partial")),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -15,28 +16,31 @@ from ..engine.tasks import ClassificationFamily, RegressionFamily
 from ..engine.train import Run
 from ..runs import seeds
 from ..runs.evaluate import PROTOCOL_VERSION, evaluate, from_json
-from .adaptation import Chart, blowup_note, blowup_step, grid, metric_range, trajectory, value_range
+from . import compare_notes
+from .adaptation import (Chart, blowup_note, blowup_step, grid, metric_range, playground_query,
+                         trajectory, value_range)
 from .figures.classes import compare_regions_steps
 from .figures.regression import regression_steps
 from .points import Support
 
 
 def compare_task(runs: dict, sup: Support, steps: int, active: int = 1, labels=None, colors=None,
-                 dashes=None) -> Chart:
+                 dashes=None, seed: int = 0) -> Chart:
     """Compare's one-task figure: every run adapting to the same points, one slider for all.
-    runs: key -> Run, all of the same family."""
+    runs: key -> Run, all of the same family; seed: the task's (its test points, for classes)."""
     first = next(iter(runs.values()))
     return _compare_task(first.family, runs, sup, steps, active, labels or {k: k for k in runs},
-                         colors or {k: r.config.algo for k, r in runs.items()}, dashes or {})
+                         colors or {k: r.config.algo for k, r in runs.items()}, dashes or {},
+                         seed)
 
 
 @functools.singledispatch
-def _compare_task(family, runs, sup, steps, active, labels, colors, dashes):
+def _compare_task(family, runs, sup, steps, active, labels, colors, dashes, seed):
     raise NotImplementedError(f"no Compare view for {type(family).__name__}")
 
 
 @_compare_task.register
-def _(family: RegressionFamily, runs, sup, steps, active, labels, colors, dashes):
+def _(family: RegressionFamily, runs, sup, steps, active, labels, colors, dashes, seed):
     first = next(iter(runs.values()))
     xg = grid(first, 200)
     curves, errors, notes, true = [], [], [], None
@@ -65,23 +69,33 @@ def _(family: RegressionFamily, runs, sup, steps, active, labels, colors, dashes
 
 
 @_compare_task.register
-def _(family: ClassificationFamily, runs, sup, steps, active, labels, colors, dashes):
+def _(family: ClassificationFamily, runs, sup, steps, active, labels, colors, dashes, seed):
     first, n_grid = next(iter(runs.values())), 50
     xg = grid(first, n_grid)
-    maps, notes = {}, []
+    xq, yq = playground_query(family, sup.task, int(seed))
+    maps, right, notes = {}, {}, []
     for k, run in runs.items():
-        tr = trajectory(run, sup.xs, sup.ys, steps, x_grid=xg)
-        z = tr["preds"].argmax(-1).reshape(steps + 1, n_grid, n_grid).astype(np.float32)
-        b = blowup_step(tr["preds"])
+        tr = trajectory(run, sup.xs, sup.ys, steps, x_grid=torch.cat([xg, xq], 1))
+        preds = tr["preds"]
+        z = preds[:, :n_grid * n_grid].argmax(-1).reshape(steps + 1, n_grid, n_grid)
+        z = z.astype(np.float32)
+        ok = preds[:, n_grid * n_grid:].argmax(-1) == yq[0].numpy()[None]
+        b = blowup_step(preds)
         if b is not None:
             z[b:] = np.nan
+            ok[b:] = False
             notes.append(blowup_note(labels[k], b, run.config.inner_lr))
-        maps[k] = z
+        maps[k], right[k] = z, ok
     g = torch.linspace(*family.x_range(), n_grid).numpy()
     fig = compare_regions_steps(g, maps, family.n_classes, sup.task_points, labels,
-                                active=active)
-    caption = ("Predicted class over the plane for each run after the same number of steps (the "
-               "slider under the chart; ▶ plays them) on the same labelled examples (big dots).")
+                                active=active, query=(xq[0].numpy(), yq[0].numpy()), right=right)
+    n_q = int(yq.shape[1])
+    caption = (f"Each map is one run's predicted class over the plane after the same number of "
+               f"steps (the slider under the chart; ▶ plays them), adapting to the same labelled "
+               f"examples (big dots). The small dots are {n_q} test points of the same task "
+               f"({n_q // family.n_classes} per class, coloured by their true class): a cross marks "
+               f"one the run gets wrong at that step, and each map's title counts those it gets "
+               f"right. The most right wins.")
     return Chart(fig, caption, notes, None, steps)
 
 
@@ -118,20 +132,72 @@ def summary_table(df: pd.DataFrame, runs: dict, labels: dict, metric: str, steps
 
 
 # ----------------------------------------------------------------------------- training seeds
+def stored_evaluation(run: Run, k: int, steps: int) -> pd.DataFrame | None:
+    """A run's stored curve at K = k (metrics.json) when it followed the current protocol at
+    this K and number of steps, else None."""
+    m = run.metrics or {}
+    p = m.get("protocol") or {}
+    if not (isinstance(p, dict) and p.get("version", 1) >= PROTOCOL_VERSION
+            and k in (p.get("k_shot") or []) and p.get("steps") == steps):
+        return None
+    df = from_json(m)
+    out = df[df["k_shot"] == k].reset_index(drop=True)
+    if out.empty:
+        return None
+    out.attrs = df.attrs
+    return out
+
+
 def evaluation(run: Run, k: int, steps: int, n_tasks: int = 500) -> pd.DataFrame:
     """A run's error-against-steps curve at K = k: its stored evaluation when that one followed
     the current protocol at this K and number of steps, else a fresh one on n_tasks held-out
     tasks, so that every curve a page shows follows the same rule (step size chosen on
     validation tasks)."""
-    m = run.metrics or {}
-    p = m.get("protocol") or {}
-    if (p.get("version", 1) >= PROTOCOL_VERSION and k in (p.get("k_shot") or [])
-            and p.get("steps") == steps):
-        df = from_json(m)
-        out = df[df["k_shot"] == k].reset_index(drop=True)
-        out.attrs = df.attrs
-        return out
+    stored = stored_evaluation(run, k, steps)
+    if stored is not None:
+        return stored
     return evaluate(run, k_shots=(k,), steps=steps, n_tasks=n_tasks)
+
+
+@dataclass
+class Averages:
+    """The averaged chart and the table under it, as data, with what the page says about them."""
+    df: pd.DataFrame              # algo = run key, step, mean, ci95 (what error_vs_steps draws)
+    legend: dict                  # run key -> legend label
+    y_range: tuple
+    caption: str
+    protocol: str
+    table: pd.DataFrame
+    csv: pd.DataFrame
+    final: bool                   # False while some curve is a first estimate
+
+
+def averages(estimates: dict, runs: dict, groups: dict | None, names: dict, family, k: int,
+             steps: int) -> Averages:
+    """estimates: {run key: services.evals.Estimate-like (frame, tasks, final)} for the runs (and,
+    with groups, every seed of each: {run key: [configs]}). The curves, the legend, the caption
+    computed from the curves, the protocol in words and the table."""
+    metric, hib = family.metric, family.higher_is_better
+    y_range = metric_range(family, averaged=True)
+    frames = {key: e.frame for key, e in estimates.items()}
+    proto = next(iter(frames.values())).attrs.get("protocol", {})
+    first = min((e.tasks for e in estimates.values() if not e.final), default=None)
+    protocol = compare_notes.protocol_text(frames, k, steps, proto, first)
+    if groups:
+        per = {key: {c.seed: frames[c.key()] for c in cs if c.key() in frames}
+               for key, cs in groups.items()}
+        df, legend, table, csv = seed_curves(per, names, metric)
+        band = "Curves: the mean over training seeds (how many: in the legend); shaded: its " \
+               "95% t-interval over seeds, each seed counting with its mean over the tasks."
+    else:
+        df = pd.concat([d.assign(algo=key, run=key) for key, d in frames.items() if key in runs],
+                       ignore_index=True)
+        legend, table = names, summary_table(df, runs, names, metric)
+        csv = table
+        band = "Shaded: the 95% confidence interval of each average over the tasks."
+    caption = compare_notes.averages_caption(df, legend, y_range, hib, band)
+    return Averages(df, legend, y_range, caption + " " + protocol, protocol, table, csv,
+                    all(e.final for e in estimates.values()))
 
 
 def seed_groups(runs: dict, entries) -> dict:

@@ -3,6 +3,7 @@ settings a page reads from its URL (each checked, with a message for what is not
 """
 from __future__ import annotations
 
+import calendar
 import math
 import time
 
@@ -10,30 +11,66 @@ from .figures.style import color
 
 
 # ----------------------------------------------------------------------------- runs
-def run_label(cfg, info: dict | None = None, default=None, bundled: bool = False,
-              when: float | None = None, algo_label: str | None = None) -> str:
-    """A plain label: algorithm, K, iterations, seed, what differs from the default settings,
-    and where it came from ("bundled", or when it was trained)."""
+def run_fields(cfg, info: dict | None = None, default=None, bundled: bool = False,
+               when: float | None = None, algo_label: str | None = None) -> dict:
+    """A run in plain fields: algorithm, K, iterations, seed, what differs from the default
+    settings ("" if nothing), and where it came from (`origin`)."""
     info = info or {}
     done = info.get("iterations_done", cfg.iterations)
-    parts = [algo_label or cfg.algo, f"K={cfg.k_shot}", f"{cfg.iterations:,} it", f"seed {cfg.seed}"]
+    other = []
     from ..engine.tasks import get_family     # lazy: the home page draws before torch loads
     what = get_family(cfg.family).options_label(cfg.family_options)   # a formula family's formula
-    if what:
-        parts.insert(1, what)
     if default is not None:
         for f, name in (("inner_lr", "α"), ("inner_steps", "steps"), ("outer_lr", "outer lr"),
                         ("meta_batch", "batch"), ("hidden", "hidden"), ("k_query", "query")):
             v = getattr(cfg, f)
             if v != getattr(default, f):
-                parts.append(f"{name} {','.join(map(str, v)) if isinstance(v, tuple) else f'{v:g}'}")
+                other.append(f"{name} {','.join(map(str, v)) if isinstance(v, tuple) else f'{v:g}'}")
     if info.get("partial"):
-        parts.append(f"stopped at {done:,}")
+        other.append(f"stopped at {done:,}")
+    return {"algorithm": algo_label or cfg.algo, "task": what or "", "K": cfg.k_shot,
+            "iterations": f"{cfg.iterations:,}", "seed": cfg.seed, "other settings": ", ".join(other),
+            "origin": origin(info, bundled, when)}
+
+
+def origin(info: dict | None, bundled: bool = False, when: float | None = None) -> str:
+    """When a run was trained, from its own record (training.finished, written when it is
+    saved); a bundled run without that record is just "bundled" (its files' time is when the
+    app was installed, not when it was trained); a user's run without it: when its files were
+    saved."""
+    finished = (info or {}).get("finished")
+    stamp = parse_time(finished) if isinstance(finished, str) else None
+    if stamp is not None:
+        return ("bundled, " if bundled else "") + "trained " + \
+            time.strftime("%d %b %Y %H:%M UTC", time.gmtime(stamp))
     if bundled:
-        parts.append("bundled")
-    elif when:
-        parts.append("trained " + time.strftime("%d %b %H:%M", time.localtime(when)))
-    return " · ".join(parts)
+        return "bundled"
+    if when:
+        return "saved " + time.strftime("%d %b %Y %H:%M UTC", time.gmtime(when))
+    return ""
+
+
+def finished_now() -> str:
+    """training.finished as a run records it: the time now, ISO 8601 in UTC."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def parse_time(text: str) -> float | None:
+    """An ISO 8601 UTC time ("2026-12-06T02:59:00Z") as seconds since the epoch, or None."""
+    try:
+        return calendar.timegm(time.strptime(text, "%Y-%m-%dT%H:%M:%SZ"))
+    except (ValueError, TypeError, OverflowError):
+        return None
+
+
+def run_label(cfg, info: dict | None = None, default=None, bundled: bool = False,
+              when: float | None = None, algo_label: str | None = None) -> str:
+    """A plain label: algorithm, K, iterations, seed, what differs from the default settings,
+    and where it came from ("bundled", or when it was trained)."""
+    f = run_fields(cfg, info, default, bundled, when, algo_label)
+    parts = [f["algorithm"]] + ([f["task"]] if f["task"] else []) + \
+        [f"K={f['K']}", f"{f['iterations']} it", f"seed {f['seed']}"]
+    return " · ".join(parts + [p for p in (f["other settings"], f["origin"]) if p])
 
 
 def styles(runs: dict, algo_label=lambda a: a) -> tuple[dict, dict, dict]:

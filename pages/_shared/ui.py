@@ -69,6 +69,7 @@ def setup(title: str, icon: str = "🧭", light: bool = False):
         with st.expander("Advanced"):
             st.caption(f"Computing on: {b.device_name}. Trained networks kept in memory for quick "
                        f"reuse: {len(b.store)}.")
+        owner_cookie()
     return b
 
 
@@ -98,10 +99,30 @@ def glossary():
         st.markdown(as_markdown())
 
 
+OWNER_COOKIE = "maml_viz_owner"
+
+
 def session_id() -> str:
-    """This browser session's id: jobs remember who started them (only they can stop them)."""
+    """Who is using the app, for the jobs they start (only they can stop them): this browser's
+    token, kept in a cookie that every tab of the browser sends (owner_cookie writes it), so
+    that a person's jobs stay theirs in a new tab; another browser has another token. A fresh
+    browser gets a new random token."""
+    import re
     import uuid
-    return st.session_state.setdefault("_session_id", uuid.uuid4().hex)
+    ss = st.session_state
+    if "_session_id" not in ss:
+        token = str(st.context.cookies.get(OWNER_COOKIE) or "")
+        ss["_session_id"] = token if re.fullmatch(r"[0-9a-f]{32}", token) else uuid.uuid4().hex
+    return ss["_session_id"]
+
+
+def owner_cookie():
+    """Keep this session's owner token in the browser (a cookie for this site only, a year),
+    unless the browser has one already: the next tab's session reads it (session_id)."""
+    st.html(f"""<script>(function () {{
+  if (!document.cookie.split('; ').some((c) => c.startsWith('{OWNER_COOKIE}=')))
+    document.cookie = '{OWNER_COOKIE}={session_id()}; path=/; max-age=31536000; SameSite=Strict';
+}})();</script>""", unsafe_allow_javascript=True)
 
 
 def training_now():

@@ -96,38 +96,83 @@ def regions_steps(g, classes, n_way, support, mine=None, query=None, curves=(), 
 
 
 def compare_regions_steps(g, classes: dict, n_way, support, labels: dict, active=1, height=None,
-                          cols=3) -> go.Figure:
+                          cols=3, query=None, right=None) -> go.Figure:
     """One decision-region map per run (classes: key -> [S+1, n, n], NaN where it blew up), all
-    moved by one slider."""
+    moved by one slider, with tick labels. query: (xy [Q, 2], true labels [Q]), the task's test
+    points, drawn on every map; right: key -> [S+1, Q] bool, whether the run's prediction at each
+    test point is right after each step: the wrong ones are crossed and each map's title says
+    how many are right, step by step (both computed from what is drawn)."""
     keys = list(classes)
     n = min(len(classes[k]) for k in keys)
     active = int(min(max(active, 0), n - 1))
     cols = min(cols, len(keys))
     rows = (len(keys) + cols - 1) // cols
-    w, h = 1 / cols, 1 / rows
-    c = Canvas({i + 1: ((i % cols * w + 0.02, (i % cols + 1) * w - 0.02),
-                        (1 - (i // cols + 1) * h + 0.06, 1 - i // cols * h - 0.04))
-                for i in range(len(keys))})
+    c = Canvas(_grid_domains(len(keys), cols))
     g = as_f32(g).reshape(-1)
-    per_step, heat = [[] for _ in range(n)], []
+    lim = [float(g.min()), float(g.max())]
+    per_step, moving = [[] for _ in range(n)], []
+    has_query = query is not None and len(query[0]) and right is not None
+    qx, qy = (np.asarray(query[0], float).reshape(-1, 2), np.asarray(query[1], int).reshape(-1)) \
+        if has_query else (np.zeros((0, 2)), np.zeros(0, int))
     for i, k in enumerate(keys):
-        z = np.asarray(classes[k], dtype=np.float32)
-        heat.append(c.add(i + 1, **_heatmap(g, z[active], n_way, labels[k])))
+        z = [_classes_z(m) for m in np.asarray(classes[k], dtype=np.float32)]
+        moving.append(c.add(i + 1, **_heatmap(g, z[active], n_way, labels[k])))
         for s in range(n):
             per_step[s].append(dict(type="heatmap", z=z[s]))
-    for i in range(len(keys)):
-        c.add(i + 1, **_class_points(support[0], support[1], "labelled examples", 13),
-              showlegend=i == 0)
-    c.steps(heat, per_step, active)
-    lim = [float(g.min()), float(g.max())]
-    notes = []
+    for i, k in enumerate(keys):
+        c.add(i + 1, **_class_points(support[0], support[1], "labelled examples (big dots)", 13),
+              showlegend=i == 0, legendgroup="support")
+        if not has_query:
+            continue
+        c.add(i + 1, **_class_points(qx, qy, "test points (colour: true class)", 6, 0.9,
+                                     outline="white"), showlegend=i == 0, legendgroup="query")
+        ok = np.asarray(right[k], bool)
+        moving.append(c.add(i + 1, x=[], y=[], mode="markers", name="test point predicted wrong",
+                            showlegend=i == 0, legendgroup="wrong", hoverinfo="skip",
+                            marker=dict(symbol="x-thin", size=7, color="rgba(0,0,0,0.8)",
+                                        line=dict(color="rgba(0,0,0,0.8)", width=1.5))))
+        for s in range(n):
+            bad = ~ok[min(s, len(ok) - 1)]
+            per_step[s].append(dict(type="scatter", x=qx[bad, 0], y=qx[bad, 1]))
+    for i, k in enumerate(keys):
+        # the map's title: a text trace above it, so that it can change with the step
+        moving.append(c.add(i + 1, x=[(lim[0] + lim[1]) / 2], y=[lim[1]], mode="text",
+                            showlegend=False, hoverinfo="skip", cliponaxis=False,
+                            textposition="top center", textfont=dict(size=13, color="#31333F"),
+                            name=f"{labels[k]} title", text=[labels[k]]))
+        ok = np.asarray(right[k], bool) if has_query else None
+        for s in range(n):
+            text = labels[k]
+            if ok is not None:
+                row = ok[min(s, len(ok) - 1)]
+                text += f": {int(row.sum())}/{len(row)} right ({100 * row.mean():.0f}%)"
+            per_step[s].append(dict(type="scatter", text=[text]))
+    c.steps(moving, per_step, active)
     for i, k in enumerate(keys):
         s = c.suffix(i + 1)
-        c.axis(i + 1, "x", range=lim, showticklabels=False, constrain="domain")
-        c.axis(i + 1, "y", range=lim, showticklabels=False, constrain="domain",
-               scaleanchor=f"x{s}", scaleratio=1)
-        xd, yd = c.layout[f"xaxis{s}"]["domain"], c.layout[f"yaxis{s}"]["domain"]
-        notes.append(dict(text=labels[k], x=(xd[0] + xd[1]) / 2, y=yd[1] + 0.01, xref="paper",
-                          yref="paper", showarrow=False, yanchor="bottom", font=dict(size=13)))
-    c.layout["annotations"] = notes
-    return c.figure(height or 330 * rows + 140, slider_y=-0.06 if rows > 1 else -0.1)
+        c.axis(i + 1, "x", range=lim, constrain="domain", tickfont=dict(size=10),
+               title=dict(text="x₁" if i // cols == rows - 1 or i + cols >= len(keys) else ""))
+        c.axis(i + 1, "y", range=lim, constrain="domain", tickfont=dict(size=10),
+               scaleanchor=f"x{s}", scaleratio=1, title=dict(text="x₂" if i % cols == 0 else ""))
+    height = height or 340 * rows + 150
+    # on a phone: two maps a row (pages/_shared/stepsync.js applies layout.meta.phone)
+    p_rows = (len(keys) + 1) // 2
+    phone = {f"{xy}axis{c.suffix(i)}.domain": list(d[j])
+             for i, d in _grid_domains(len(keys), 2).items() for j, xy in enumerate("xy")}
+    return c.figure(height, slider_y=-0.08 if rows > 1 else -0.16,
+                    phone={**phone, "height": 260 * p_rows + 170})
+
+
+def _classes_z(z):
+    """A map of predicted classes as small integers (a quarter of the bytes to send), or as
+    floats where it holds NaN (blown up: drawn as nothing)."""
+    return z.astype(np.int8) if np.isfinite(z).all() else z
+
+
+def _grid_domains(n: int, cols: int) -> dict:
+    """Panel number -> (x domain, y domain) for n maps, `cols` a row."""
+    cols = min(cols, n)
+    rows = (n + cols - 1) // cols
+    w, h = 1 / cols, 1 / rows
+    return {i + 1: ((i % cols * w + 0.06, (i % cols + 1) * w - 0.02),
+                    (1 - (i // cols + 1) * h + 0.07, 1 - i // cols * h - 0.06)) for i in range(n)}

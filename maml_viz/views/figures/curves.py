@@ -53,7 +53,7 @@ def error_vs_steps(df, metric="mse", title=None, subtitle=None, labels=None, hei
                                    array=np.where(bar, hi_ - m, 0), arrayminus=np.where(bar, m - lo_, 0))
         data.append(line)
         if y_range is not None:
-            data += edge_traces(s, m, y_range, not hib, col, name)
+            data += with_values(edge_traces(s, m, y_range, not hib, col, name))
     fig = fast_figure(data)
     ytitle = {"mse": "mean squared error on new tasks", "accuracy": "accuracy on new tasks",
               "return": "average return"}.get(metric, metric)
@@ -73,6 +73,18 @@ def error_vs_steps(df, metric="mse", title=None, subtitle=None, labels=None, hei
         if np.isfinite(start).any():
             fig.update_yaxes(range=[1.15 * min(np.nanmin(start[np.isfinite(start)]), 0.0) - 1, 0])
     return fig
+
+
+def with_values(traces: list) -> list:
+    """Edge markers (style.edge_traces) that also write their value beside them, so that a value
+    off the chart can be read without hovering."""
+    for t in traces:
+        if str(t.get("name", "")).endswith("off the chart"):
+            top = str(t["marker"]["symbol"]).startswith("triangle-up")
+            t.update(mode="markers+text", text=[f"{v:.3g}" for v in t["customdata"]],
+                     textposition="bottom center" if top else "top center",
+                     textfont=dict(size=11, color=t["marker"]["color"]))
+    return traces
 
 
 def smooth(y, window: int) -> np.ndarray:
@@ -110,6 +122,28 @@ def loss_histories(histories: dict, title=None, subtitle=None, labels=None, heig
     return fig
 
 
+def _edge_segments(x, y, idx, edge, symbol, col, name) -> list:
+    """A long curve's values off the chart: a small triangle on the edge for each (hover: the
+    value) and, for each stretch of them, its farthest value written beside its first point."""
+    if not len(idx):
+        return []
+    top = symbol == "triangle-up"
+    stretches = np.split(idx, np.flatnonzero(np.diff(idx) > 1) + 1)
+    far = [s[np.argmax(y[s]) if top else np.argmin(y[s])] for s in stretches]
+    return [dict(type="scatter", x=x[idx], y=np.full(len(idx), edge), mode="markers",
+                 showlegend=False, cliponaxis=False, customdata=y[idx],
+                 name=f"{name} off the chart",
+                 marker=dict(symbol=symbol, size=7, color=col),
+                 hovertemplate=f"{name}: off the chart (%{{customdata:.3g}}) at iteration "
+                               f"%{{x}}<extra></extra>"),
+            dict(type="scatter", x=[x[s[0]] for s in stretches], y=np.full(len(stretches), edge),
+                 mode="text", showlegend=False, cliponaxis=False, hoverinfo="skip",
+                 name=f"{name} off the chart: values",
+                 text=[f"{'up to' if top else 'down to'} {y[i]:.3g}" for i in far],
+                 textposition="bottom right" if top else "top right",
+                 textfont=dict(size=11, color=col))]
+
+
 def validation_curves(curves: dict, y_range, metric="mse", labels=None, colors=None, dashes=None,
                       title=None, height=400, higher_is_better=False) -> go.Figure:
     """The common validation measure during training: key -> (iterations, values), one line per
@@ -124,6 +158,8 @@ def validation_curves(curves: dict, y_range, metric="mse", labels=None, colors=N
                          line=dict(color=col, width=2.5, dash=dashes.get(k) or "solid"),
                          hovertemplate=f"{labels.get(k, k)}: %{{y:.3g}} at iteration %{{x}}<extra></extra>"))
         over, under, bad = edge_points(y, *y_range)
+        data += _edge_segments(x, y, over, y_range[1], "triangle-up", col, labels.get(k, k))
+        data += _edge_segments(x, y, under, y_range[0], "triangle-down", col, labels.get(k, k))
         if len(bad):
             data.append(dict(type="scatter", x=x[bad],
                              y=np.full(len(bad), y_range[0 if higher_is_better else 1]),

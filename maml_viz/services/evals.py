@@ -1,0 +1,232 @@
+"""Evaluations for the Compare page at a K (and number of steps) a run was not evaluated at,
+computed so that the page never waits long for them:
+
+- a run's stored evaluation that matches (the bundled runs carry theirs at the family's K) is used
+  as it is, never recomputed;
+- otherwise a **first estimate** under the same protocol on a few held-out tasks at once (a
+  fraction of a second), returned at once, and the **full** protocol (`full_tasks` tasks) queued
+  for one background worker that everyone's sessions share: newest request first, the same
+  request never twice, its progress readable while it runs. The worker computes in a process of
+  its own (services/eval_child.py) for runs stored on disk (`locate` finds their folder), so that
+  it never competes with the page's own computing for the interpreter lock; a run that is not on
+  disk is evaluated in the worker thread;
+- results are kept per run, K and steps (first estimates and full ones), so nothing is computed
+  twice while the server runs.
+
+No Streamlit here: the app's cached backend owns one `Evaluations` and its pages poll it.
+"""
+from __future__ import annotations
+
+import atexit
+import threading
+import time
+import weakref
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from ..runs.evaluate import evaluate, from_json
+from ..views.compare import stored_evaluation
+from .eval_child import EvalProcess
+
+FIRST_TASKS = 20          # the first estimate: this many held-out tasks, at once
+FULL_TASKS = 500          # the full evaluation in the background (the page's protocol)
+_LIVE: "weakref.WeakSet[Evaluations]" = weakref.WeakSet()
+
+
+class Stopped(Exception):
+    """The process is ending: a background evaluation stops between two passes."""
+
+
+@atexit.register
+def _stop_all():
+    """At exit, stop the background evaluations between two passes and wait for them: a thread
+    killed inside torch at interpreter shutdown aborts the process."""
+    for ev in list(_LIVE):
+        ev.close()
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A run's curve at one K: evaluate()'s frame, on how many tasks, and whether it is final
+    ("stored", or "full" once the background evaluation ended) or a "first" estimate."""
+    frame: pd.DataFrame
+    tasks: int
+    source: str
+
+    @property
+    def final(self) -> bool:
+        return self.source != "first"
+
+
+@dataclass
+class Work:
+    """One full evaluation waiting or running in the background."""
+    key: tuple
+    run: object
+    k: int
+    steps: int
+    status: str = "waiting"      # waiting | running | done | failed
+    done: int = 0                # passes over the tasks (one step size each) finished
+    total: int = 1
+    error: str | None = None
+    asked: float = field(default_factory=time.monotonic)
+
+    @property
+    def fraction(self) -> float:
+        return 1.0 if self.status == "done" else min(self.done / max(self.total, 1), 1.0)
+
+
+def run_version(run) -> tuple:
+    """What identifies a run's weights: its config and how far it was trained (a run retrained
+    under the same config, or a partial one completed, is another run)."""
+    info = run.info or {}
+    return (run.config.key(), info.get("iterations_done"), bool(info.get("partial")),
+            info.get("finished"))
+
+
+class Evaluations:
+    def __init__(self, first_tasks: int | None = None, full_tasks: int | None = None,
+                 keep: int = 512, max_waiting: int = 64, locate=None):
+        """locate(run) -> the run's folder on disk, or None (then it is evaluated in-process)."""
+        self.locate = locate
+        self._process = EvalProcess()
+        self.first_tasks = FIRST_TASKS if first_tasks is None else first_tasks
+        self.full_tasks = FULL_TASKS if full_tasks is None else full_tasks
+        self.keep, self.max_waiting = keep, max_waiting
+        self._results: OrderedDict = OrderedDict()     # (version, k, steps, kind) -> Estimate
+        self._work: dict = {}                          # key -> Work (waiting, running, failed)
+        self._lock = threading.RLock()
+        self._wake = threading.Condition(self._lock)
+        self._worker: threading.Thread | None = None
+        self._closed = False
+        _LIVE.add(self)
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Stop the background evaluation (between two passes over the tasks) and the worker."""
+        with self._lock:
+            self._closed = True
+            self._wake.notify_all()
+            worker = self._worker
+        if worker is not None and worker is not threading.current_thread():
+            self._process.close(1.0)           # a child mid-evaluation: its stdout ends
+            worker.join(timeout)
+        self._process.close(1.0)
+
+    # ------------------------------------------------------------------ asking
+    def estimate(self, run, k: int, steps: int) -> Estimate:
+        """The best curve available now: stored, full, else the first estimate (computed here,
+        on first_tasks tasks, if nobody asked for it before) with the full one queued."""
+        stored = stored_evaluation(run, k, steps)
+        if stored is not None:
+            return Estimate(stored, int(stored.attrs.get("protocol", {}).get("tasks", 0)), "stored")
+        key = (run_version(run), int(k), int(steps))
+        with self._lock:
+            full = self._get(key + ("full",))
+            if full is not None:
+                return full
+            first = self._get(key + ("first",))
+        if first is None:
+            df = evaluate(run, k_shots=(k,), steps=steps, n_tasks=self.first_tasks)
+            first = Estimate(df, self.first_tasks, "first")
+            with self._lock:
+                self._put(key + ("first",), first)
+        self._request(key, run, k, steps)
+        return first
+
+    def work(self, runs, k: int, steps: int) -> list:
+        """The background evaluations behind these runs' curves at (k, steps): [Work], those
+        waiting, running, failed, or done since they were asked for."""
+        with self._lock:
+            return [w for r in runs if (w := self._work.get((run_version(r), int(k), int(steps))))
+                    is not None]
+
+    def pending(self) -> int:
+        with self._lock:
+            return sum(w.status in ("waiting", "running") for w in self._work.values())
+
+    def wait(self, timeout: float) -> bool:
+        """Wait until nothing is waiting or running (tests, benchmarks); False on timeout."""
+        end = time.monotonic() + timeout
+        while self.pending():
+            if time.monotonic() > end:
+                return False
+            time.sleep(0.05)
+        return True
+
+    # ------------------------------------------------------------------ the queue
+    def _get(self, key):
+        v = self._results.get(key)
+        if v is not None:
+            self._results.move_to_end(key)
+        return v
+
+    def _put(self, key, value):
+        self._results[key] = value
+        self._results.move_to_end(key)
+        while len(self._results) > self.keep:
+            self._results.popitem(last=False)
+
+    def _request(self, key, run, k, steps):
+        with self._lock:
+            w = self._work.get(key)
+            if w is not None and w.status in ("running", "done", "failed"):
+                return                                # a failure is shown, not retried
+            if w is None:
+                w = self._work[key] = Work(key, run, int(k), int(steps))
+            w.asked = time.monotonic()                # newest first
+            waiting = sorted((x for x in self._work.values() if x.status == "waiting"),
+                             key=lambda x: x.asked)
+            for old in waiting[:max(0, len(waiting) - self.max_waiting)]:
+                del self._work[old.key]               # asked for long ago: asked again later
+            self._wake.notify()
+            if self._closed:
+                return
+            if self._worker is None or not self._worker.is_alive():
+                self._worker = threading.Thread(target=self._loop, daemon=True, name="evals")
+                self._worker.start()
+
+    def _loop(self):
+        while True:
+            with self._lock:
+                if self._closed:
+                    self._worker = None
+                    return
+                waiting = [w for w in self._work.values() if w.status == "waiting"]
+                if not waiting:
+                    self._wake.wait(timeout=30)
+                    if not any(w.status == "waiting" for w in self._work.values()):
+                        self._worker = None
+                        return
+                    continue
+                w = max(waiting, key=lambda x: x.asked)
+                w.status = "running"
+
+            def progress(done, total, w=w):
+                w.done, w.total = done, total
+                if self._closed:
+                    raise Stopped()
+
+            try:
+                path = self.locate(w.run) if self.locate is not None else None
+                if path is not None:
+                    df = from_json(self._process.evaluate(path, w.k, w.steps, self.full_tasks,
+                                                          progress))
+                else:
+                    df = evaluate(w.run, k_shots=(w.k,), steps=w.steps, n_tasks=self.full_tasks,
+                                  progress=progress)
+            except Stopped:
+                with self._lock:
+                    w.status, self._worker = "waiting", None
+                return
+            except Exception as e:          # never let the worker die: say it on the work
+                with self._lock:
+                    w.status, w.error = "failed", f"{type(e).__name__}: {e}"
+                continue
+            with self._lock:
+                self._put(w.key + ("full",), Estimate(df, self.full_tasks, "full"))
+                w.status, w.run = "done", None
+                done = [x for x in self._work.values() if x.status == "done"]
+                for old in sorted(done, key=lambda x: x.asked)[:max(0, len(done) - self.keep)]:
+                    del self._work[old.key]

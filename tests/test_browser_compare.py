@@ -1,0 +1,140 @@
+"""Real browser (Chromium), Compare and Train as a person uses them:
+
+- Compare: a new K shows a first estimate at once with the progress line at the top of the page
+  (in view), then the full evaluation replaces it; a family change draws that family's default
+  runs;
+- Train: a person's jobs stay theirs in another tab of the same browser (a token the browser
+  keeps: a cookie for this site), and read-only in another browser (a second context).
+
+Waits are on conditions, with deadlines that only bound a hang (the machine may be busy).
+"""
+import pytest
+from browser import browser, server, wait_idle
+
+LONG = 600_000          # ms: only bounds a hang
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    with browser() as b:
+        yield b
+
+
+def no_exception(page):
+    assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def caption_texts(page):
+    return page.locator('[data-testid="stCaptionContainer"]').all_inner_texts()
+
+
+def test_compare_new_k_first_estimate_progress_at_the_top_then_the_full_one(chromium, tmp_path):
+    with server(tmp_path / "runs") as (url, _):
+        page = chromium.new_page(viewport={"width": 1400, "height": 900})
+        page.goto(f"{url}/Compare", timeout=LONG)
+        page.wait_for_selector(".js-plotly-plot .main-svg", timeout=LONG)
+        wait_idle(page, LONG)
+        assert any("adapts to 1000 new held-out tasks with K = 10" in c for c in caption_texts(page))
+        box = page.get_by_role("spinbutton", name="Examples per task (K)")
+        box.fill("13")
+        box.press("Enter")
+        # at once: the first estimate, and the progress line at the top of the page, in view
+        page.get_by_text("first estimate on 20 tasks until then").wait_for(timeout=LONG)
+        bar = page.locator('[data-testid="stProgress"]').first.bounding_box()
+        assert bar is not None and bar["y"] < 300, bar
+        page.wait_for_function("""() => Array.from(document.querySelectorAll(
+            '[data-testid="stCaptionContainer"]')).some(c => c.innerText.includes(
+            'adapts to 20 new held-out tasks with K = 13'))""", timeout=LONG)
+        # then the full evaluation replaces it, and the progress line goes
+        page.wait_for_function("""() => Array.from(document.querySelectorAll(
+            '[data-testid="stCaptionContainer"]')).some(c => c.innerText.includes(
+            'adapts to 500 new held-out tasks with K = 13'))""", timeout=LONG)
+        wait_idle(page, LONG)
+        assert page.locator('[data-testid="stProgress"]').count() == 0
+        assert not any("First estimate" in c for c in caption_texts(page))
+        no_exception(page)
+        # a family change draws that family's default runs
+        page.get_by_role("combobox", name="Task family").click()
+        page.get_by_role("option", name="2D point classes").click()
+        page.get_by_text("right (").first.wait_for(timeout=LONG)   # the maps' titles
+        wait_idle(page, LONG)
+        assert page.get_by_text("Tick at least two runs").count() == 0
+        names = page.evaluate("""() => Array.from(document.querySelectorAll('.js-plotly-plot'))
+            .map(g => g._fullData.filter(t => t.mode === 'lines+markers').map(t => t.name))
+            .filter(n => n.length)[0]""")
+        assert names == ["MAML", "FOMAML", "Reptile", "Pretrained", "Random init"], names
+        no_exception(page)
+        page.close()
+
+
+def test_compare_controls_redraw_only_the_charts_they_change(chromium, tmp_path):
+    """Another task redraws the task chart alone; the number of steps the task chart and the
+    averages; neither touches the training charts (fragments: the others are not sent again)."""
+    keep = """() => { window.__keep = Array.from(document.querySelectorAll('.js-plotly-plot'))
+                                  .map(g => g._fullData); }"""
+    same = """() => Array.from(document.querySelectorAll('.js-plotly-plot'))
+                    .map((g, i) => g._fullData === window.__keep[i])"""
+    with server(tmp_path / "runs") as (url, _):
+        page = chromium.new_page(viewport={"width": 1400, "height": 900})
+        page.goto(f"{url}/Compare", timeout=LONG)
+        page.wait_for_selector(".js-plotly-plot .main-svg", timeout=LONG)
+        wait_idle(page, LONG)
+        page.evaluate(keep)
+        page.get_by_role("button", name="Another task").click()
+        page.wait_for_function("() => document.querySelector('.js-plotly-plot')._fullData "
+                               "!== window.__keep[0]", timeout=LONG)
+        wait_idle(page, LONG)
+        assert page.evaluate(same) == [False, True, True, True]
+        page.evaluate(keep)
+        page.locator('[data-testid="stNumberInputStepDown"]').nth(1).click()    # steps 10 -> 9
+        page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot')[1]._fullData "
+                               "!== window.__keep[1]", timeout=LONG)
+        wait_idle(page, LONG)
+        assert page.evaluate(same)[:4] == [False, False, True, True]
+        no_exception(page)
+        page.close()
+
+
+def _job_lines(page):
+    return page.locator('[data-testid="stProgress"]').all_inner_texts()
+
+
+def test_train_jobs_stay_theirs_in_another_tab_and_read_only_elsewhere(chromium, tmp_path):
+    with server(tmp_path / "runs") as (url, _):
+        mine = chromium.new_context(viewport={"width": 1400, "height": 900})
+        other = chromium.new_context(viewport={"width": 1400, "height": 900})
+        try:
+            tab1 = mine.new_page()
+            tab1.goto(f"{url}/Train", timeout=LONG)
+            tab1.get_by_role("heading", name="Train").first.wait_for(timeout=LONG)
+            wait_idle(tab1, LONG)
+            tab1.get_by_role("spinbutton", name="Meta-iterations").fill("30000")
+            tab1.get_by_role("spinbutton", name="Seed", exact=True).fill("5")
+            tab1.get_by_role("button", name="Start training").click()
+            tab1.get_by_text("· yours").first.wait_for(timeout=LONG)
+            token = [c for c in mine.cookies() if c["name"] == "maml_viz_owner"]
+            assert len(token) == 1 and "maml_viz_owner" not in tab1.url     # not in links
+            # another tab of the same browser: the job is still this person's, Stop included
+            tab2 = mine.new_page()
+            tab2.goto(f"{url}/Train", timeout=LONG)
+            tab2.get_by_text("Trainings (everyone's)").wait_for(timeout=LONG)
+            tab2.get_by_text("· yours").first.wait_for(timeout=LONG)
+            assert tab2.get_by_role("button", name="Stop").count() + \
+                tab2.get_by_role("button", name="Cancel").count() == 1
+            # another browser: read-only
+            tab3 = other.new_page()
+            tab3.goto(f"{url}/Train", timeout=LONG)
+            tab3.get_by_text("another user's (read-only)").first.wait_for(timeout=LONG)
+            wait_idle(tab3, LONG)
+            assert not any("yours" in t for t in _job_lines(tab3))
+            assert tab3.get_by_role("button", name="Stop").count() == 0
+            assert tab3.get_by_role("button", name="Cancel").count() == 0
+            # and the owner's second tab can stop it
+            tab2.get_by_role("button", name="Stop").or_(
+                tab2.get_by_role("button", name="Cancel")).first.click()
+            tab2.get_by_text("seed 5): stopped").or_(tab2.get_by_text("seed 5): cancelled")) \
+                .first.wait_for(timeout=LONG)
+            no_exception(tab2)
+        finally:
+            mine.close()
+            other.close()

@@ -1,0 +1,69 @@
+"""services/evals.py: Compare's evaluations at a new K. A stored evaluation is used as it is; a
+new K gets a first estimate on a few tasks at once and the full protocol in the background (in
+its own process for runs on disk), with the same numbers as `evaluate` computes in-process; one
+request is computed once; a failure is reported, not retried; close() ends the worker."""
+import numpy as np
+import pytest
+
+from maml_viz.engine.registry import make_config
+from maml_viz.runs.evaluate import evaluate
+from maml_viz.runs.store import RunStore
+from maml_viz.services.evals import Evaluations
+
+ASSETS = "assets/runs"
+
+
+@pytest.fixture(scope="module")
+def store():
+    import os
+    return RunStore([os.path.join(os.path.dirname(os.path.dirname(__file__)), ASSETS)])
+
+
+def run_of(store, algo, family="sinusoid"):
+    return store.get(make_config(family=family, algo=algo))
+
+
+def test_stored_first_then_full_with_the_same_numbers_as_evaluate(store):
+    ev = Evaluations(first_tasks=10, full_tasks=30, locate=lambda r: store.find(r.config))
+    try:
+        maml = run_of(store, "maml")
+        stored = ev.estimate(maml, 10, 10)
+        assert stored.source == "stored" and stored.final and stored.tasks == 1000
+        first = ev.estimate(maml, 6, 4)
+        assert first.source == "first" and not first.final and first.tasks == 10
+        assert first.frame.attrs["protocol"]["tasks"] == 10
+        assert ev.estimate(maml, 6, 4) is first                     # asked again: kept
+        assert len(ev.work([maml], 6, 4)) == 1                        # queued once
+        assert ev.wait(600)
+        full = ev.estimate(maml, 6, 4)
+        assert full.source == "full" and full.final and full.tasks == 30
+        ref = evaluate(maml, k_shots=(6,), steps=4, n_tasks=30)     # in-process, the reference
+        np.testing.assert_allclose(full.frame["mean"], ref["mean"], rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(full.frame["ci95"], ref["ci95"], rtol=1e-9, atol=1e-12)
+        assert list(full.frame["lr_scale"]) == list(ref["lr_scale"])
+        w = ev.work([maml], 6, 4)[0]
+        assert w.status == "done" and w.fraction == 1.0 and w.done == w.total
+    finally:
+        ev.close()
+
+
+def test_a_failed_evaluation_is_reported_and_not_retried(store, tmp_path):
+    ev = Evaluations(first_tasks=5, full_tasks=10, locate=lambda r: tmp_path / "gone")
+    try:
+        run = run_of(store, "reptile")
+        first = ev.estimate(run, 3, 2)
+        assert ev.wait(600)
+        (w,) = ev.work([run], 3, 2)
+        assert w.status == "failed" and "gone" in w.error
+        assert ev.estimate(run, 3, 2) is first and ev.pending() == 0   # not queued again
+    finally:
+        ev.close()
+
+
+def test_runs_not_on_disk_are_evaluated_in_the_worker_thread_and_close_ends_it(store):
+    ev = Evaluations(first_tasks=5, full_tasks=10)                  # no locate: in-process
+    run = run_of(store, "fomaml")
+    ev.estimate(run, 2, 2)
+    assert ev.wait(600) and ev.estimate(run, 2, 2).source == "full"
+    ev.close()
+    assert ev._worker is None or not ev._worker.is_alive()
