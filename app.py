@@ -75,7 +75,7 @@ st.markdown(
     "so we can see where each method starts and where one gradient step takes it. The tasks are "
     f"waves of height {p['amp_range'][0]:g} to {p['amp_range'][1]:g}. **Grey dots**: the best "
     f"weights for each of {len(p['optima'])} new tasks. **Star**: the start. **Thin lines**: "
-    f"the one step that each task's {p['k']} points give. **Dotted**: what is still missing.")
+    f"the one step that each task's {ui.esc(p['k'])} points give. **Dotted**: what is still missing.")
 for col, algo in zip(st.columns(2), ("pretrained", "maml")):
     col.plotly_chart(figs[f"plane-{algo}"], key=f"plane-{algo}")
 st.caption(words["plane"])

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import signal
 import sys
 
@@ -387,23 +388,30 @@ def cmd_evaluate(a) -> int:
 
 
 def cmd_runs(a) -> int:
-    from .runs.files import StoreError
+    from .runs.files import StoreError, check_run
     from .runs.store import RunStore
 
     store = RunStore(a.runs_dir, housekeeping=os.path.isdir(a.runs_dir))
     if a.restore:
         try:
-            print(f"restored {store.restore(a.restore)}")
+            where = store.restore(a.restore)
         except StoreError as e:
             raise CLIError(str(e))
+        problem = check_run(where)
+        if problem:
+            print(f"restored {where}, but it is damaged ({problem}): it is not used; train the "
+                  f"same settings again to replace it, or delete it")
+        else:
+            print(f"restored {where}")
         return 0
     if a.trash:
         entries = store.trash()
         if not entries:
             print(f"the trash of {a.runs_dir} is empty")
         for e in entries:
-            print(f"{e['entry']}  (restore with `python -m maml_viz runs --runs-dir {a.runs_dir} "
-                  f"--restore {e['entry']}`)")
+            cmd = shlex.join(["python", "-m", "maml_viz", "runs", "--runs-dir", str(a.runs_dir),
+                              "--restore", e["entry"]])
+            print(f"{e['entry']!r}  (restore with: {cmd})")
         return 0
     runs = store.list()
     if not runs:

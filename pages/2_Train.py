@@ -68,7 +68,7 @@ elif start:
         ui.config_error(e)
     else:
         if refused:
-            st.error(f"{refused}. Press Start again later to queue the rest: what is trained or "
+            st.error(f"{ui.esc(refused)}. Press Start again later to queue the rest: what is trained or "
                      f"waiting already is not repeated.")
         if queued:
             st.toast("Queued: " + "; ".join(
@@ -89,9 +89,9 @@ def live():
         cols = st.columns([6, 1])
         text = b.jobs.describe(j, me)
         if j.status == "failed":
-            cols[0].error(text)
+            cols[0].error(ui.esc(text))
         else:
-            cols[0].progress(j.fraction, text=text)
+            cols[0].progress(j.fraction, text=ui.esc(text))
         if b.jobs.can_stop(j, me):
             cols[1].button("Stop" if j.status == "running" else "Cancel", key=f"stop-{j.key}",
                            on_click=b.jobs.stop, args=(j.key, me), help="Stop now and keep what "
@@ -123,7 +123,7 @@ main, tech = run_rows(runs)
 damaged = [r for r in runs if r["error"]]
 if damaged:
     st.warning(f"{len(damaged)} stored run(s) are damaged and not used: " + "; ".join(
-        f"{r['key']}: {r['error']}" for r in damaged[:3]) + ". Training the same settings "
+        f"{ui.esc(r['key'])}: {ui.esc(r['error'])}" for r in damaged[:3]) + ". Training the same settings "
         "again replaces a damaged run; or delete it below.")
 if not runs:
     st.caption("No stored runs yet.")
@@ -141,4 +141,4 @@ else:
     runs_ui.actions(b, next(x for x in runs if x["path"] == pick), names[pick])
 runs_ui.trash(b)
 if b.store.foreign():
-    st.caption(f"Left alone (not runs): {', '.join(b.store.foreign()[:10])}")
+    st.caption(f"Left alone (not runs): {ui.esc(', '.join(b.store.foreign()[:10]))}")

@@ -96,8 +96,8 @@ if frames:
     st.plotly_chart(error_vs_steps(df, "return", labels=names,
                                    y_range=metric_range(run.family, averaged=True)),
                     key="nav_curves")
-    st.caption(f"Average return against policy-gradient steps: {proto.get('tasks', 40)} held-out "
-               f"goals · {proto.get('query_points', '')} · α then α/2 · shaded: 95% CI. Higher is "
+    st.caption(f"Average return against policy-gradient steps: {ui.esc(proto.get('tasks', 40))} held-out "
+               f"goals · {ui.esc(proto.get('query_points', ''))} · α then α/2 · shaded: 95% CI. Higher is "
                f"better. The oracle is told the goal and never adapts: the ceiling. MAML climbs "
                f"toward it within a step or two. A random policy climbs slowly, and one pretrained "
                f"on all goals was never shaped for a step this big: it overshoots and drifts off "

@@ -37,7 +37,7 @@ LAYERS = [
     ["runs.store"],
     ["runs.evaluate"],
     ["runs.seeds", "runs.budget"],
-    ["views", "views.figures.style"],
+    ["views", "views.figures.style", "views.text"],
     ["views.figures.canvas"],
     ["views.figures"],
     ["views.uploads", "views.links"],

@@ -9,6 +9,7 @@ from ..engine import rl
 from ..engine.train import Run
 from .adaptation import Chart, blowup_step, metric_range
 from .figures.navigation import navigation_steps
+from .links import LinkValue, number
 
 
 def navigation(run: Run, goal, steps: int = 3, seed: int = 0, active: int = 1, label: str = "",
@@ -41,7 +42,11 @@ def goal_note(family, goal) -> str | None:
 
 
 def goal_cast(text):
-    x, y = (float(v) for v in str(text).split(","))
+    what = "two numbers from -10 to 10 separated by a comma, like 0.3,-0.25"
+    parts = str(text).split(",")
+    if len(parts) != 2:
+        raise LinkValue(f"must be {what}")
+    x, y = (number(v, float, what) for v in parts)
     if not all(math.isfinite(v) and -10 <= v <= 10 for v in (x, y)):
-        raise ValueError("must be two numbers like 0.3,-0.25")
+        raise LinkValue(f"must be {what}")
     return (x, y)

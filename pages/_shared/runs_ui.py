@@ -9,6 +9,7 @@ from pathlib import Path
 import streamlit as st
 
 from maml_viz.runs.files import StoreError
+from maml_viz.views.text import esc
 
 
 def open_links(keys: list, where=None):
@@ -41,14 +42,14 @@ def actions(b, entry: dict, name: str):
             ss.run_confirm_delete = key
             st.rerun()
     else:
-        st.warning(f"Delete **{name}**? It goes to the trash of {b.store.roots[0]}, where it can "
+        st.warning(f"Delete **{esc(name)}**? It goes to the trash of {esc(b.store.roots[0])}, where it can "
                    f"be restored for 7 days.")
         yes, no, _ = st.columns([1, 1, 4])
         if yes.button("Yes, delete it", type="primary", help="Move this run to the trash."):
             try:
                 b.store.delete(key)
             except StoreError as e:
-                st.error(str(e))
+                st.error(esc(e))
             b.jobs.forget(key)
             ss.run_confirm_delete = None
             st.rerun()
@@ -69,6 +70,6 @@ def trash(b):
             try:
                 b.store.restore(back)
             except StoreError as e:
-                st.error(str(e))
+                st.error(esc(e))
             else:
                 st.rerun()

@@ -14,6 +14,7 @@ from urllib.parse import quote
 import streamlit as st
 
 from maml_viz.views.links import read_query, run_label
+from maml_viz.views.text import esc  # noqa: F401  (pages: ui.esc)
 
 ROOT = Path(__file__).resolve().parents[2]
 ASSETS = ROOT / "assets" / "runs"
@@ -127,7 +128,7 @@ def get_run(cfg):
     try:
         return backend().store.get(cfg)
     except StoreError as e:
-        st.error(f"A stored run could not be read: {e}")
+        st.error(f"A stored run could not be read: {esc(e)}")
         return None
 
 
@@ -158,7 +159,7 @@ def offer_training(missing: list, key: str):
         st.info(f"Not trained yet: {names}. Training runs in the background; you can keep "
                 f"using the app meanwhile.")
         for path, why in (d for c in missing for d in b.store.damage(c)):
-            st.warning(f"The stored copy {path} is damaged ({why}); training replaces it.")
+            st.warning(f"The stored copy {esc(path)} is damaged ({esc(why)}); training replaces it.")
         if st.button("Train now", key=f"train-{key}", type="primary",
                      help="Start training these settings in the background"):
             from maml_viz.services.jobs import JobRefused
@@ -166,7 +167,7 @@ def offer_training(missing: list, key: str):
                 for c in missing:
                     b.jobs.submit(c, owner=session_id())
             except JobRefused as e:
-                st.error(f"Could not start the training: {e}")
+                st.error(f"Could not start the training: {esc(e)}")
             else:
                 st.rerun()
     progress_panel([c.key() for c in missing], key)
@@ -183,7 +184,7 @@ def progress_panel(keys: list, key: str = ""):
     for j in jobs:
         p = j.progress
         if j.status == "failed":
-            st.error(f"{label(j.config.algo)}: {j.error}")
+            st.error(f"{label(j.config.algo)}: {esc(j.error)}")
             continue
         if p and p.its_per_s:
             eta = f", about {p.eta:.0f} s left" if j.active and p.eta == p.eta else ""
@@ -205,7 +206,7 @@ def partial_warning(run):
 
 
 def config_error(e):
-    st.error(f"Invalid setting {e.field}: {str(e).split(': ', 1)[-1]}")
+    st.error(f"Invalid setting {esc(e.field)}: {esc(str(e).split(': ', 1)[-1])}")
 
 
 # ----------------------------------------------------------------------------- settings and links
@@ -227,7 +228,7 @@ class View:
         self.fresh = {k: v for k, v in values.items() if params.get(k) != written.get(k)}
         self.scopes = {}
         for p in self.problems:
-            st.warning(p)
+            st.warning(esc(p))
 
     def key(self, name: str, scope: str = "") -> str:
         return f"{self.page}_{name}" + (f"_{scope}" if scope else "")
