@@ -487,6 +487,9 @@ def main(argv=None) -> int:
         return {"train": cmd_train, "evaluate": cmd_evaluate, "runs": cmd_runs,
                 "bench": cmd_bench, "learn-data": cmd_learn_data, "sweep": cmd_sweep}[args.command](args)
     except ConfigError as err:
+        if hasattr(err, "problem"):             # a data file (engine.tasks.omniglot_asset)
+            print(f"error: {str(err).split(': ', 1)[1]}", file=sys.stderr)
+            return 1
         print(f"error: {_flag(err.field)}: {str(err).split(': ', 1)[1]}", file=sys.stderr)
         return EXIT_USAGE
     except CLIError as err:

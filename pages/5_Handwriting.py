@@ -8,6 +8,8 @@ from maml_viz.views.figures.handwriting import class_probabilities, drawing_canv
 from pages._shared import ui
 
 b = ui.setup("Handwriting", "✍️")
+if not ui.omniglot_ok():                 # the data file is checked before anything reads it
+    st.stop()
 st.title("Handwriting: new letters from one example")
 st.markdown(
     "People learn a new letter from one example and then read it in anyone's handwriting. Can "

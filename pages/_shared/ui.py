@@ -206,7 +206,22 @@ def partial_warning(run):
 
 
 def config_error(e):
+    if hasattr(e, "problem"):                   # a data file, not a setting (omniglot_asset)
+        st.error(f"The handwriting data cannot be used: {esc(str(e).split(': ', 1)[-1])}")
+        return
     st.error(f"Invalid setting {esc(e.field)}: {esc(str(e).split(': ', 1)[-1])}")
+
+
+def omniglot_ok() -> bool:
+    """Whether the Omniglot data file checks out; if not, says why (AssetError) and False."""
+    from maml_viz.engine.config import ConfigError
+    from maml_viz.engine.tasks.omniglot import load_asset
+    try:
+        load_asset()
+    except ConfigError as e:
+        config_error(e)
+        return False
+    return True
 
 
 # ----------------------------------------------------------------------------- settings and links
