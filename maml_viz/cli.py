@@ -280,6 +280,9 @@ def cmd_train(a) -> int:
         print(f"reusing stored run with an identical config (no training); it has no evaluation "
               f"yet: evaluating it: {run.path}")
     else:
+        blocked = store.blocked(cfg)
+        if blocked:
+            raise ConfigError("--runs-dir", f"cannot store this training: {blocked}")
         check_budget(train_estimate(cfg, device), device,
                      "--meta-batch/--k-shot/--k-query/--hidden")
         for path, why in store.damage(cfg):

@@ -1,12 +1,13 @@
 """Train: meta-train one or several algorithms with your settings, in the background, with live
 progress and a queue everyone can see; browse, open, download, delete and restore stored runs."""
+import time
+
 import pandas as pd
 import streamlit as st
 
 from maml_viz.engine.config import ConfigError, parse_hidden
-from maml_viz.runs.budget import human_time
-from maml_viz.services.jobs import run_label, run_rows
-from maml_viz.views.training import live_training_charts
+from maml_viz.services.jobs import run_label, submitted_message
+from maml_viz.views.training import live_training_charts, run_rows
 from pages._shared import runs_ui, ui
 
 b = ui.setup("Train", "🏋️")
@@ -63,6 +64,7 @@ elif start:
                               inner_steps=None if inner_steps is None else int(inner_steps),
                               outer_lr=outer_lr, hidden=parse_hidden(hidden))
                 for a in chosen for i in range(int(n_seeds))]
+        t_start = time.time()
         queued, refused = b.jobs.submit_many(cfgs, owner=me)
     except ConfigError as e:
         ui.config_error(e)
@@ -71,11 +73,7 @@ elif start:
             st.error(f"{ui.esc(refused)}. Press Start again later to queue the rest: what is trained or "
                      f"waiting already is not repeated.")
         if queued:
-            st.toast("Queued: " + "; ".join(
-                f"{ui.label(j.config.algo)} seed {j.config.seed}, about "
-                f"{human_time(j.estimate.seconds)}" if j.estimate else
-                f"{ui.label(j.config.algo)} seed {j.config.seed} (already trained)"
-                for j in queued))
+            st.toast(submitted_message(queued, t_start))
 
 
 @st.fragment(run_every=1.0)
@@ -93,9 +91,10 @@ def live():
         else:
             cols[0].progress(j.fraction, text=ui.esc(text))
         if b.jobs.can_stop(j, me):
-            cols[1].button("Stop" if j.status == "running" else "Cancel", key=f"stop-{j.key}",
+            cols[1].button("Cancel" if j.status == "queued" else "Stop", key=f"stop-{j.key}",
                            on_click=b.jobs.stop, args=(j.key, me), help="Stop now and keep what "
-                           "was learned so far (a waiting job is cancelled).")
+                           "was learned so far (a waiting job is cancelled; during the "
+                           "evaluation, the trained run is kept without it).")
         if j.status in ("done", "stopped") and j.run is not None:
             same = [x.key for x in jobs if x.run is not None and x.config.family == j.config.family
                     and x.status in ("done", "stopped")]

@@ -12,6 +12,7 @@ from maml_viz.engine.registry import make_config
 from maml_viz.engine.train import train
 from maml_viz.runs.saving import save
 from maml_viz.runs.store import RunStore
+from maml_viz.views.text import unescape
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -41,7 +42,7 @@ def button(at, label):
 
 
 def progress_texts(at):
-    return [p.proto.text for p in at.get("progress")]
+    return [unescape(p.proto.text) for p in at.get("progress")]      # (the page escapes them)
 
 
 def test_form_starts_from_the_familys_defaults_and_every_input_explains_itself(runs):
@@ -73,8 +74,8 @@ def test_delete_asks_first_names_the_run_and_moves_only_it_to_the_restorable_tra
     ok(at.selectbox(key="train_pick").set_value(str(path)).run())
     ok(button(at, "Delete…").click().run())
     assert path.is_dir()                                   # nothing happens before confirming
-    assert any("FOMAML on Straight lines (K=10, 10 iterations, seed 3)" in w.value
-               and "trash" in w.value for w in at.warning)
+    assert any("FOMAML on Straight lines (K=10, 10 iterations, seed 3)" in unescape(w.value)
+               and "trash" in w.value for w in at.warning)          # (names are escaped)
     ok(button(at, "Yes, delete it").click().run())
     assert not path.exists() and (runs / "Documents" / "letter.txt").read_text() == "keep me"
     assert len(RunStore(runs).trash()) == 1

@@ -273,11 +273,11 @@ def evaluation_problem(ev: dict) -> str | None:
         if not (isinstance(r, dict) and _int(r.get("k_shot"), 1) and _int(r.get("step"), 0)
                 and _is_num(r.get("mean"), True) and _is_num(r.get("ci95"), True)):
             return f"an evaluation result is malformed: {str(r)[:80]}"
-        for k, kind in _RESULT_OPTIONAL.items():
+        for k, want in _RESULT_OPTIONAL.items():
             v = r.get(k)
             if k in r and not {"num": _is_num(v, True), "count": _int(v, 0),
                                "num_or_str": _is_num(v) or isinstance(v, str),
-                               "bool": isinstance(v, bool)}[kind]:
+                               "bool": isinstance(v, bool)}[want]:
                 return f"an evaluation result's {k} is {str(v)[:40]!r}, of the wrong type"
         pair = (r["k_shot"], r["step"])
         if pair in seen:

@@ -6,8 +6,10 @@ engine are imported lazily, so that the home page can draw from precomputed data
 has loaded."""
 from __future__ import annotations
 
+import atexit
 import os
 import threading
+import weakref
 from pathlib import Path
 from urllib.parse import quote
 
@@ -35,6 +37,15 @@ class Backend:
         self.device_name = device_name(self.device)
         self.store = RunStore([RUNS, ASSETS], self.device)
         self.jobs = JobManager(self.store, self.device)
+        # `streamlit run` stopped (SIGTERM, Ctrl-C) returns from its main loop: then the running
+        # job keeps what it learned and the waiting ones are recorded (JobManager.close)
+        atexit.register(_close_jobs, weakref.ref(self.jobs))
+
+
+def _close_jobs(ref):
+    jobs = ref()
+    if jobs is not None:
+        jobs.close()
 
 
 @st.cache_resource(show_spinner=False)
