@@ -81,15 +81,12 @@ by_seed = ctl.toggle("Mean over training seeds", value=most > 1, disabled=most <
 pool = {**runs, **{c.key(): r for cs in groups.values() for c in cs if by_seed
                    and c.key() not in runs and (r := ui.get_run(c)) is not None}}
 
-
-@st.cache_data(show_spinner="Evaluating on held-out tasks…", max_entries=256)
-def curve(run_key: str, k: int, steps: int) -> pd.DataFrame:
-    return compare.evaluation(pool[run_key], k, steps)
-
-
 # ----------------------------------------------------------------------------- averages
 st.subheader("Error against adaptation steps, averaged over new tasks")
-parts = {key: curve(key, int(k), int(steps)) for key in runs}
+curve = ui.evaluations(pool, int(k), int(steps))     # estimated, shared, bounded per request
+if curve is None:
+    st.stop()
+parts = {key: curve[key] for key in runs}
 df = pd.concat([d.assign(algo=key, run=key) for key, d in parts.items()], ignore_index=True)
 proto = next(iter(parts.values())).attrs.get("protocol", {})
 n_used = sorted({d.attrs.get("protocol", {}).get("tasks", 500) for d in parts.values()})
@@ -98,7 +95,7 @@ protocol = (f"{'/'.join(map(str, n_used))} held-out tasks · K = {int(k)} · "
             f"each run's step size chosen on validation tasks (the same rule for every run) · "
             f"shaded: 95% CI over tasks")
 if by_seed:
-    frames = {key: {c.seed: curve(c.key(), int(k), int(steps)) for c in cs if c.key() in pool}
+    frames = {key: {c.seed: curve[c.key()] for c in cs if c.key() in pool}
               for key, cs in groups.items()}
     df, legend, table, per_seed = compare.seed_curves(frames, names, metric)
     protocol = protocol.replace("shaded: 95% CI over tasks", compare.SEEDS_NOTE)

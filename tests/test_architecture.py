@@ -45,7 +45,7 @@ LAYERS = [
     ["views.points", "views.handwriting", "views.training", "views.browser"],
     ["views.playground", "views.compare", "views.navigation"],
     ["views.learn"],
-    ["services", "services.child", "services.interrupted"],
+    ["services", "services.child", "services.interrupted", "services.work"],
     ["services.jobs", "services.bench"],
     ["services.sweep"],
     ["cli"],

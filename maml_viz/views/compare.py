@@ -13,7 +13,7 @@ import torch
 
 from ..engine.tasks import ClassificationFamily, RegressionFamily
 from ..engine.train import Run
-from ..runs import seeds
+from ..runs import budget, seeds
 from ..runs.evaluate import PROTOCOL_VERSION, evaluate, from_json
 from .adaptation import Chart, blowup_note, blowup_step, grid, metric_range, trajectory, value_range
 from .figures.classes import compare_regions_steps
@@ -118,15 +118,29 @@ def summary_table(df: pd.DataFrame, runs: dict, labels: dict, metric: str, steps
 
 
 # ----------------------------------------------------------------------------- training seeds
+def stored_evaluation(run: Run, k: int, steps: int) -> bool:
+    """Whether the run's stored evaluation already gives its curve at this K and number of steps
+    (under the current protocol): then `evaluation` costs nothing."""
+    p = (run.metrics or {}).get("protocol") or {}
+    return (p.get("version", 1) >= PROTOCOL_VERSION and k in (p.get("k_shot") or [])
+            and p.get("steps") == steps)
+
+
+def evaluation_cost(run: Run, k: int, steps: int, n_tasks: int = 500, device="cpu"):
+    """The estimate (runs.budget) of `evaluation(run, k, steps, n_tasks)`, or None when its
+    stored evaluation is used."""
+    if stored_evaluation(run, k, steps):
+        return None
+    return budget.eval_estimate(run.config, (k,), steps, n_tasks, device)
+
+
 def evaluation(run: Run, k: int, steps: int, n_tasks: int = 500) -> pd.DataFrame:
     """A run's error-against-steps curve at K = k: its stored evaluation when that one followed
     the current protocol at this K and number of steps, else a fresh one on n_tasks held-out
     tasks, so that every curve a page shows follows the same rule (step size chosen on
     validation tasks)."""
     m = run.metrics or {}
-    p = m.get("protocol") or {}
-    if (p.get("version", 1) >= PROTOCOL_VERSION and k in (p.get("k_shot") or [])
-            and p.get("steps") == steps):
+    if stored_evaluation(run, k, steps):
         df = from_json(m)
         out = df[df["k_shot"] == k].reset_index(drop=True)
         out.attrs = df.attrs

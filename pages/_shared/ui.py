@@ -31,21 +31,24 @@ class Backend:
         from maml_viz.engine.train import device_name, resolve_device
         from maml_viz.runs.store import RunStore
         from maml_viz.services.jobs import JobManager
+        from maml_viz.services.work import SharedWork
 
         torch.set_num_threads(1)
         self.device = resolve_device(os.environ.get("MAML_VIZ_DEVICE", "auto"))
         self.device_name = device_name(self.device)
         self.store = RunStore([RUNS, ASSETS], self.device)
         self.jobs = JobManager(self.store, self.device)
+        self.work = SharedWork(self.device, max_seconds=self.jobs.max_seconds)
         # `streamlit run` stopped (SIGTERM, Ctrl-C) returns from its main loop: then the running
         # job keeps what it learned and the waiting ones are recorded (JobManager.close)
-        atexit.register(_close_jobs, weakref.ref(self.jobs))
+        atexit.register(_close, weakref.ref(self))
 
 
-def _close_jobs(ref):
-    jobs = ref()
-    if jobs is not None:
-        jobs.close()
+def _close(ref):
+    b = ref()
+    if b is not None:
+        b.work.close()
+        b.jobs.close()
 
 
 @st.cache_resource(show_spinner=False)
@@ -208,6 +211,59 @@ def progress_panel(keys: list, key: str = ""):
             st.session_state.get(f"_seen_done_{key}") != sorted(j.key for j in jobs if not j.active):
         st.session_state[f"_seen_done_{key}"] = sorted(j.key for j in jobs if not j.active)
         st.rerun()
+
+
+def evaluations(runs: dict, k: int, steps: int) -> dict | None:
+    """{run key: its error-against-steps curve at K = k} (views.compare.evaluation), each
+    computed at most once for everyone (services.work): estimated first, a cheap one now, a long
+    one in the background with its progress, one beyond the Train page's budget refused. None
+    while some are computing (a progress panel reruns the page when they are done) or if one
+    was refused (the page says why): the caller stops there."""
+    from maml_viz.runs.budget import Estimate
+    from maml_viz.runs.files import signature
+    from maml_viz.views.compare import evaluation, evaluation_cost
+    b = backend()
+    asks = {}
+    for key, run in runs.items():
+        sig = signature(Path(run.path)) if run.path else None
+        asks[key] = (("curve", key, run.path, sig, k, steps),
+                     evaluation_cost(run, k, steps, device=b.device))
+    new = [est for what, est in asks.values() if est and not b.work.cached(what)]
+    total = Estimate("evaluation", max((e.bytes for e in new), default=0),
+                     sum(e.seconds for e in new)) if new else None
+    why = b.work.refusal(total, session_id())
+    if why:
+        st.warning(f"The averaged curves at K = {k} over {steps} steps cannot be computed here: "
+                   f"{esc(why)}.")
+        return None
+    tickets = {key: b.work.request(what, lambda run=runs[key]: evaluation(run, k, steps), est,
+                                   session_id(), inline=total is None or
+                                   total.seconds <= b.work.inline_seconds)
+               for key, (what, est) in asks.items()}
+    bad = [t for t in tickets.values() if t.status in ("refused", "failed")]
+    if bad:
+        st.warning(f"The averaged curves at K = {k} over {steps} steps cannot be computed here: "
+                   f"{esc(bad[0].error)}.")
+        return None
+    if all(t.status == "done" for t in tickets.values()):
+        return {key: t.result for key, t in tickets.items()}
+    work_panel(list(tickets.values()), k, steps)
+    return None
+
+
+@st.fragment(run_every=1.0)
+def work_panel(tickets: list, k: int, steps: int):
+    """Progress of background computations; reruns the page when they are all done."""
+    work = backend().work
+    if all(t.status != "waiting" and t.status != "running" for t in tickets):
+        st.rerun()
+    left = max(t.left() for t in tickets)
+    pos = [p for t in tickets if (p := work.position(t))]
+    where = f" · {min(pos)} in line" if pos else ""
+    st.progress(sum(t.fraction for t in tickets) / len(tickets),
+                text=f"Evaluating {len(tickets)} run(s) on held-out tasks at K = {k} over {steps} "
+                     f"steps, in the background: about {max(1, round(left))} s left{where}. The "
+                     f"charts appear when it is done; you can change the settings meanwhile.")
 
 
 def partial_warning(run):
