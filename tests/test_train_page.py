@@ -127,3 +127,36 @@ def test_a_damaged_copy_of_a_bundled_run_is_listed_apart_and_only_it_can_be_dele
     assert any("damaged" in w.value and "bundled" not in w.value.split("?")[0] for w in at.warning)
     ok(button(at, "Yes, delete it").click().run())
     assert not mine.exists() and os.path.isdir(bundled)
+
+
+def test_the_download_button_zips_a_run_only_when_asked_and_once_per_version(runs, monkeypatch):
+    """Issue 26, item 10: no zip is built on a rerun (a 129 MB run cost 3.7 s and 360 MB per
+    rerun); asking twice for the same files builds one; a changed file builds a new one."""
+    import zipfile
+
+    from pages._shared import runs_ui
+    built = []
+    real = zipfile.ZipFile
+
+    class Counting(real):
+        def __init__(self, *a, **kw):
+            if "w" in a[1:2] or kw.get("mode") == "w":
+                built.append(a[0])
+            super().__init__(*a, **kw)
+
+    monkeypatch.setattr(runs_ui.zipfile, "ZipFile", Counting)
+    run = train(make_config(family="linear", algo="maml", iterations=10, seed=4), "cpu")
+    path = save(run, runs).path
+    at = ok(page())
+    ok(at.selectbox(key="train_pick").set_value(str(path)).run())
+    for _ in range(3):
+        ok(at.run())
+    assert built == []                                      # reruns build nothing
+    runs_ui.zipped.clear()
+    sig = runs_ui.signature(path)
+    data = runs_ui.zipped(str(path), path.name, sig)
+    assert runs_ui.zipped(str(path), path.name, sig) == data and len(built) == 1
+    with zipfile.ZipFile(__import__("io").BytesIO(data)) as z:
+        assert sorted(z.namelist()) == sorted(f"{path.name}/{f.name}" for f in path.iterdir())
+    (path / "history.csv").write_text((path / "history.csv").read_text())
+    assert runs_ui.zipped(str(path), path.name, runs_ui.signature(path)) and len(built) == 2

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from maml_viz.runs.files import StoreError
+from maml_viz.runs.files import StoreError, signature
 from maml_viz.views.text import esc
 
 
@@ -22,17 +22,25 @@ def open_links(keys: list, where=None):
                  help="Compare these runs on the same tasks.")
 
 
+@st.cache_data(show_spinner=False, max_entries=2, max_size=None)
+def zipped(path: str, key: str, signature_: tuple) -> bytes:
+    """A run's folder as a zip, built when a download is asked for (never on a rerun) and kept
+    for the run's current files (`signature` changes when one is written)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for f in sorted(Path(path).iterdir()):
+            z.write(f, arcname=f"{key}/{f.name}")
+    return buf.getvalue()
+
+
 def actions(b, entry: dict, name: str):
     """Open, download and delete (two steps, naming the run) one stored run."""
     ss, key = st.session_state, entry["key"]
     if entry["config"] is not None:
         open_links([key])
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        for f in sorted(Path(entry["path"]).iterdir()):
-            z.write(f, arcname=f"{key}/{f.name}")
+    path, sig = entry["path"], signature(Path(entry["path"]))
     c1, c2 = st.columns(2)
-    c1.download_button("Download (zip)", buf.getvalue(), file_name=f"{key}.zip",
+    c1.download_button("Download (zip)", lambda: zipped(path, key, sig), file_name=f"{key}.zip",
                        mime="application/zip", width="stretch",
                        help="The run's files: config, weights (safetensors), history, metrics.")
     if entry["read_only"] or not b.store.deletable(key):
