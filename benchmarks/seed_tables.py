@@ -17,7 +17,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from maml_viz.engine.registry import algorithms_for, make_config  # noqa: E402
 from maml_viz.runs.seeds import across_seeds, stored_frames  # noqa: E402
 from maml_viz.runs.store import RunStore  # noqa: E402
-from maml_viz.services.sweep import evaluated_k, k_label, parse_seeds, stale  # noqa: E402
+from maml_viz.services.sweep import parse_seeds, stale  # noqa: E402
+from maml_viz.services.sweep_table import evaluated_k, k_label  # noqa: E402
 
 # MAML paper, 2D navigation (the authors' result files): return after 0..3 steps
 PAPER_NAV = {"maml": (-40.4, -11.7, -3.3, -3.2), "pretrained": (-40.8, -19.7, -11.7, -8.5),

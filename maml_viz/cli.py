@@ -14,6 +14,7 @@ import os
 import shlex
 import signal
 import sys
+import threading
 
 from .engine.config import ConfigError, parse_hidden
 
@@ -177,7 +178,8 @@ def add_sweep_parser(sub) -> None:
 
 
 def cmd_sweep(a) -> int:
-    from .services import sweep
+    from .services import preflight, sweep
+    from .services.sweep_table import diverged_seeds, summary
 
     seeds = sweep.parse_seeds(a.seeds)
     grid = [sweep.parse_grid(g) for g in a.grid]
@@ -185,15 +187,18 @@ def cmd_sweep(a) -> int:
         raise ConfigError("cpus_per_trial", f"must be an integer >= 1 (got {a.cpus_per_trial})")
     configs = sweep.expand(a.family, a.algos.split(","), seeds, iterations=a.iterations,
                            options=dict(a.option), grid=grid)
+    writable_runs_dir(a.runs_dir)              # before Ray: an unusable folder fails now
     where = f"the Ray cluster at {a.address}" if a.address else "a local Ray instance (127.0.0.1)"
     print(f"sweep: {len(configs)} training{'s' if len(configs) != 1 else ''} ({a.family}; "
           f"{a.algos}; seeds {a.seeds}) on {where}; runs in {a.runs_dir}", file=sys.stderr)
-    if a.address:
-        sweep.check_address(a.address)
+    # `kill` stops the sweep like Ctrl-C from now on, Ray's start included
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if main else None
     try:
+        nodes = preflight.probe(a.address) if a.address else None
         rep = sweep.run_sweep(configs, a.runs_dir, address=a.address,
                               cpus_per_trial=a.cpus_per_trial, progress=not a.quiet,
-                              compiled=a.compile)
+                              compiled=a.compile, nodes=nodes)
     except sweep.SweepInterrupted as stop:
         rep = stop.report
         print(f"interrupted: {len(rep.trained)} trainings finished and stored, the running ones "
@@ -205,14 +210,26 @@ def cmd_sweep(a) -> int:
     except sweep.SweepError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    table, _ = sweep.summary(configs, a.runs_dir)
+    finally:
+        if main:
+            signal.signal(signal.SIGTERM, previous)
+    table, frame = summary(configs, a.runs_dir)
     print(table)
     print(f"{len(rep.trained)} trained, {len(rep.skipped)} already stored"
           + (f" ({len(rep.reevaluated)} more evaluated again under the current protocol)"
-             if rep.reevaluated else "") + f", {len(rep.diverged)} "
-          f"diverged, {len(rep.failed)} failed, {len(rep.retried)} retried, in {rep.seconds:.1f} s"
-          + (f" on {len(rep.nodes)} nodes" if len(rep.nodes) > 1 else ""), file=sys.stderr)
+             if rep.reevaluated else "")
+          + (f", {len(rep.elsewhere)} trained by another sweep meanwhile" if rep.elsewhere else "")
+          + f", {len(rep.diverged)} diverged in training (nothing stored), "
+          f"{diverged_seeds(frame)} diverged when adapting (the table's 'diverged' cells), "
+          f"{len(rep.failed)} failed, {len(rep.retried)} retried"
+          + (f", {len(rep.invalid)} not trained (see above)" if rep.invalid else "")
+          + f", in {rep.seconds:.1f} s" + (f" on {len(rep.nodes)} nodes" if len(rep.nodes) > 1
+                                            else ""), file=sys.stderr)
     return 0 if rep.ok else 1
+
+
+def _terminate(signum, frame):
+    raise KeyboardInterrupt
 
 
 def _flag(field: str) -> str:
