@@ -341,8 +341,8 @@ def cmd_train(a) -> int:
         metrics = to_json(evaluate(run, n_tasks=a.eval_tasks))
     except KeyboardInterrupt:
         print(f"interrupted during the evaluation: the trained run is saved at {run.path} without "
-              f"its evaluation (`python -m maml_viz evaluate {run.path}` evaluates it)",
-              file=sys.stderr)
+              f"its evaluation; run the same `python -m maml_viz train ...` command again to "
+              f"evaluate and store it (it reuses the trained run: no training)", file=sys.stderr)
         return EXIT_INTERRUPTED
     run = type(run)(run.config, run.params, run.history, dict(run.info), metrics, run.path)
     run, _ = store.save(run)
@@ -357,7 +357,7 @@ def cmd_evaluate(a) -> int:
     import torch
 
     from .engine.train import resolve_device
-    from .runs.budget import eval_estimate
+    from .runs.budget import benchmark_estimate, eval_estimate
     from .runs.evaluate import benchmark, evaluate, to_json
     from .runs.files import StoreError, load_run
 
@@ -378,6 +378,12 @@ def cmd_evaluate(a) -> int:
             raise ConfigError("step_size", f"must be validated, trained or a number > 0 "
                                            f"(got {a.step_size!r})")
     if a.benchmark:
+        b = getattr(run.family, "benchmark_tasks", lambda name: None)(a.benchmark)
+        if b is not None:                   # (a family without one: benchmark says so)
+            steps = run.family.eval_steps if a.steps is None else a.steps
+            check_budget(benchmark_estimate(run.config, b["n_way"], b["k_shot"], b["xs"].shape[0],
+                                            b["xq"].shape[1] // b["n_way"], steps, device),
+                         device, "--steps")
         df = benchmark(run, a.benchmark, steps=a.steps)
     else:
         check_budget(eval_estimate(run.config, a.k_shot or (None,), a.steps, a.tasks, device,
