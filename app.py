@@ -2,6 +2,7 @@
 from bundled runs with no waiting: every number and curve comes from assets/learn.json
 (python -m maml_viz learn-data; maml_viz/learn.py computes it), so this page never imports
 torch unless the reader asks for another task. Other pages live in pages/."""
+import pages._shared.boot  # noqa: F401  (first: imports, one session at a time)
 import streamlit as st
 
 from maml_viz.views import learn

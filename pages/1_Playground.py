@@ -1,6 +1,7 @@
 """Playground: adapt a meta-learned network to a new task, step by step. Pick the family,
 algorithm and run, K and the step size; move the chart's own step slider (it repaints in the
 browser); click the chart to add your own points or upload a CSV. Settings live in the URL."""
+import pages._shared.preload  # noqa: F401  (first: imports, one session at a time)
 import streamlit as st
 
 from maml_viz.views.figures.style import CLASS_NAMES

@@ -1,5 +1,6 @@
 """Train: meta-train one or several algorithms with your settings, in the background, with live
 progress and a queue everyone can see; browse, open, download, delete and restore stored runs."""
+import pages._shared.preload  # noqa: F401  (first: imports, one session at a time)
 import time
 
 import pandas as pd

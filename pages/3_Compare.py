@@ -2,6 +2,7 @@
 browser; error against steps on held-out tasks, with 95% CI bands over tasks, or, where several
 training seeds of a config are stored, the mean over seeds with a between-seed interval; the
 common validation measure during training; a table. Settings live in the URL (runs=<key>,...)."""
+import pages._shared.preload  # noqa: F401  (first: imports, one session at a time)
 import pandas as pd
 import streamlit as st
 

@@ -1,6 +1,7 @@
 """Navigation (RL): a point robot learns to reach a hidden goal. Place the goal, move the chart's
 own step slider (it repaints in the browser) to watch the meta-learned policy wander before
 adapting and head for the goal after policy-gradient steps; compare algorithms by return."""
+import pages._shared.preload  # noqa: F401  (first: imports, one session at a time)
 import numpy as np
 import pandas as pd
 import streamlit as st

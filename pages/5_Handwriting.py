@@ -1,6 +1,7 @@
 """Handwriting: a network meta-trained on handwritten characters (Omniglot) learns five letters
 of an alphabet it never saw from one drawing each, and recognises other people's drawings of
 them. MAML beside a network pretrained the usual way; a step slider scrubs in the browser."""
+import pages._shared.preload  # noqa: F401  (first: imports, one session at a time)
 import streamlit as st
 
 from maml_viz.views import handwriting as hw

@@ -24,8 +24,15 @@ RUNS = Path(os.environ.get("MAML_VIZ_RUNS", ROOT / "runs"))
 _ready = threading.Event()     # set once the cached backend exists (a flag, not app state)
 
 
+def _engine():
+    """Import torch and the whole package once per server, one session at a time
+    (pages/_shared/preload.py): the Learn page's way into the engine."""
+    import pages._shared.preload  # noqa: F401
+
+
 class Backend:
     def __init__(self):
+        _engine()
         import torch
 
         from maml_viz.engine.train import device_name, resolve_device
@@ -132,6 +139,7 @@ def family_label(name: str) -> str:
 
 
 def config_for(family: str, algo: str, **kw):
+    _engine()
     from maml_viz.engine.registry import make_config
     return make_config(family=family, algo=algo, **kw)
 
