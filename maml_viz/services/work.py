@@ -160,6 +160,11 @@ class SharedWork:
             waiting = [t for t in self._queue if t.status == "waiting"]
         return waiting.index(ticket) + 1 if ticket in waiting else None
 
+    def busy(self) -> bool:
+        """Whether anything is waiting or being computed."""
+        with self._lock:
+            return bool(self._live)
+
     def waiting(self) -> list:
         with self._lock:
             return [t for t in self._queue if t.status == "waiting"]
