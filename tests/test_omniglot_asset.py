@@ -75,6 +75,8 @@ DAMAGE = {
                     "array images is"),
     "bad-names": (lambda f: rewrite(f, lambda a: {**a, "char_names": np.array(
         ["../../etc"] * 242)}), "char_names"),
+    "markdown-names": (lambda f: rewrite(f, lambda a: {**a, "char_names": np.array(
+        ["[log in](javascript:x)/character01"] * 242)}), "char_names"),   # (shown on a page)
     "index-out-of-range": (lambda f: rewrite(f, lambda a: {**a, "char_alphabet": np.full(
         242, 99, dtype=np.int16)}), "char_alphabet"),
 }

@@ -24,7 +24,7 @@ MAX_BYTES = 64 * 2**20           # the asset is under 1 MB; anything far larger 
 SIDE, DRAWERS = 28, 20
 REBUILD = "restore it from the project (git checkout assets/omniglot) or rebuild it with " \
           "assets/omniglot/build.py"
-NAME = re.compile(r"^[^/\x00-\x1f]{1,64}/character\d{1,4}$")
+NAME = re.compile(r"^[A-Za-z0-9_()\-]{1,64}/character\d{1,4}$")   # as Omniglot names them
 
 
 class AssetError(ConfigError):
