@@ -170,7 +170,7 @@ async def visit(i, rng, page, url, stats, mine):
             await page.get_by_role("combobox", name="Task family").first.click()
             await act(stats, page, f"user {i} picks a family",
                       page.get_by_role("option", name="Straight lines").click, kind="pick family")
-            await page.get_by_role("spinbutton", name="Seed").fill(str(seed))
+            await page.get_by_role("spinbutton", name="Seed", exact=True).fill(str(seed))
             await act(stats, page, f"user {i} starts seed {seed}",
                       page.get_by_role("button", name="Start training").click, kind="start training")
             stats.submitted.add(key_of(seed))
@@ -321,7 +321,8 @@ def main():
     print("| requests served | median latency | p95 latency | max latency | errors | distinct "
           "settings asked | trainings run (stopped or cancelled) | runs lost | runs duplicated | damaged runs | debris |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
-    print(f"| {len(lat)} | {statistics.median(lat):.2f} s | {p95:.2f} s | {lat[-1]:.2f} s | "
+    med, top = (statistics.median(lat), lat[-1]) if lat else (float("nan"), float("nan"))
+    print(f"| {len(lat)} | {med:.2f} s | {p95:.2f} s | {top:.2f} s | "
           f"{len(stats.errors)} | {len(keys)} | {started} ({stopped}) | {len(lost)} | {len(dup)} | "
           f"{len(unhealthy)} | {len(debris)} |")
     print()
