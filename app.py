@@ -5,6 +5,7 @@ imports torch unless the reader asks for another task. The story's scenes (what 
 draws, the predict-then-reveal questions, the hands-on chart) are pages/_shared/learn_scenes.py;
 presenter mode (?demo=1, ?scene=N) and controls hidden from the URL (?hide=) are
 pages/_shared/present.py. Other pages live in pages/."""
+import pages._shared.boot  # noqa: F401  (first: imports, one session at a time)
 import streamlit as st
 
 from maml_viz.views import learn

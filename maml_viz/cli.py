@@ -11,8 +11,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import signal
 import sys
+import threading
 
 from .engine.config import ConfigError, parse_hidden
 
@@ -209,7 +211,7 @@ def add_sweep_parser(sub) -> None:
 
 def cmd_sweep(a) -> int:
     from .runs import summary
-    from .services import sweep
+    from .services import preflight, sweep
 
     seeds = sweep.parse_seeds(a.seeds)
     grid = [sweep.parse_grid(g) for g in a.grid]
@@ -217,15 +219,18 @@ def cmd_sweep(a) -> int:
         raise ConfigError("cpus_per_trial", f"must be an integer >= 1 (got {a.cpus_per_trial})")
     configs = sweep.expand(a.family, a.algos.split(","), seeds, iterations=a.iterations,
                            options=dict(a.option), grid=grid)
+    writable_runs_dir(a.runs_dir)              # before Ray: an unusable folder fails now
     where = f"the Ray cluster at {a.address}" if a.address else "a local Ray instance (127.0.0.1)"
     print(f"sweep: {len(configs)} training{'s' if len(configs) != 1 else ''} ({a.family}; "
           f"{a.algos}; seeds {a.seeds}) on {where}; runs in {a.runs_dir}", file=sys.stderr)
-    if a.address:
-        sweep.check_address(a.address)
+    # `kill` stops the sweep like Ctrl-C from now on, Ray's start included
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if main else None
     try:
+        nodes = preflight.probe(a.address) if a.address else None
         rep = sweep.run_sweep(configs, a.runs_dir, address=a.address,
                               cpus_per_trial=a.cpus_per_trial, progress=not a.quiet,
-                              compiled=a.compile)
+                              compiled=a.compile, nodes=nodes)
     except sweep.SweepInterrupted as stop:
         rep = stop.report
         print(f"interrupted: {len(rep.trained)} trainings finished and stored, the running ones "
@@ -237,21 +242,36 @@ def cmd_sweep(a) -> int:
     except sweep.SweepError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
+    finally:
+        if main:
+            signal.signal(signal.SIGTERM, previous)
+    table, frame = summary.summary(configs, a.runs_dir)
     if a.json:
         out = summary.summary_json(configs, a.runs_dir) or {"groups": []}
         out["sweep"] = {"family": a.family, "algos": a.algos, "seeds": seeds,
                         "trained": len(rep.trained), "skipped": len(rep.skipped),
                         "reevaluated": len(rep.reevaluated), "diverged": len(rep.diverged),
-                        "failed": len(rep.failed), "seconds": round(rep.seconds, 1)}
+                        "diverged_adapting": summary.diverged_seeds(frame),
+                        "elsewhere": len(rep.elsewhere), "failed": len(rep.failed),
+                        "seconds": round(rep.seconds, 1)}
         print(json.dumps(out, allow_nan=False))
     else:
-        print(summary.summary(configs, a.runs_dir)[0])
+        print(table)
     print(f"{len(rep.trained)} trained, {len(rep.skipped)} already stored"
           + (f" ({len(rep.reevaluated)} more evaluated again under the current protocol)"
-             if rep.reevaluated else "") + f", {len(rep.diverged)} "
-          f"diverged, {len(rep.failed)} failed, {len(rep.retried)} retried, in {rep.seconds:.1f} s"
-          + (f" on {len(rep.nodes)} nodes" if len(rep.nodes) > 1 else ""), file=sys.stderr)
+             if rep.reevaluated else "")
+          + (f", {len(rep.elsewhere)} trained by another sweep meanwhile" if rep.elsewhere else "")
+          + f", {len(rep.diverged)} diverged in training (nothing stored), "
+          f"{summary.diverged_seeds(frame)} diverged when adapting (the table's 'diverged' cells), "
+          f"{len(rep.failed)} failed, {len(rep.retried)} retried"
+          + (f", {len(rep.invalid)} not trained (see above)" if rep.invalid else "")
+          + f", in {rep.seconds:.1f} s" + (f" on {len(rep.nodes)} nodes" if len(rep.nodes) > 1
+                                            else ""), file=sys.stderr)
     return 0 if rep.ok else 1
+
+
+def _terminate(signum, frame):
+    raise KeyboardInterrupt
 
 
 def _flag(field: str) -> str:
@@ -319,6 +339,9 @@ def cmd_train(a) -> int:
         print(f"reusing stored run with an identical config (no training); it has no evaluation "
               f"yet: evaluating it: {run.path}")
     else:
+        blocked = store.blocked(cfg)
+        if blocked:
+            raise ConfigError("--runs-dir", f"cannot store this training: {blocked}")
         check_budget(train_estimate(cfg, device), device,
                      "--meta-batch/--k-shot/--k-query/--hidden")
         for path, why in store.damage(cfg):
@@ -360,8 +383,8 @@ def cmd_train(a) -> int:
         metrics = to_json(evaluate(run, n_tasks=a.eval_tasks))
     except KeyboardInterrupt:
         print(f"interrupted during the evaluation: the trained run is saved at {run.path} without "
-              f"its evaluation (`python -m maml_viz evaluate {run.path}` evaluates it)",
-              file=sys.stderr)
+              f"its evaluation; run the same `python -m maml_viz train ...` command again to "
+              f"evaluate and store it (it reuses the trained run: no training)", file=sys.stderr)
         return EXIT_INTERRUPTED
     run = type(run)(run.config, run.params, run.history, dict(run.info), metrics, run.path)
     run, _ = store.save(run)
@@ -376,7 +399,7 @@ def cmd_evaluate(a) -> int:
     import torch
 
     from .engine.train import resolve_device
-    from .runs.budget import eval_estimate
+    from .runs.budget import benchmark_estimate, eval_estimate
     from .runs.evaluate import benchmark, evaluate, to_json
     from .runs.files import StoreError, load_run
 
@@ -397,6 +420,12 @@ def cmd_evaluate(a) -> int:
             raise ConfigError("step_size", f"must be validated, trained or a number > 0 "
                                            f"(got {a.step_size!r})")
     if a.benchmark:
+        b = getattr(run.family, "benchmark_tasks", lambda name: None)(a.benchmark)
+        if b is not None:                   # (a family without one: benchmark says so)
+            steps = run.family.eval_steps if a.steps is None else a.steps
+            check_budget(benchmark_estimate(run.config, b["n_way"], b["k_shot"], b["xs"].shape[0],
+                                            b["xq"].shape[1] // b["n_way"], steps, device),
+                         device, "--steps")
         df = benchmark(run, a.benchmark, steps=a.steps)
     else:
         check_budget(eval_estimate(run.config, a.k_shot or (None,), a.steps, a.tasks, device,
@@ -431,23 +460,30 @@ def cmd_evaluate(a) -> int:
 
 
 def cmd_runs(a) -> int:
-    from .runs.files import StoreError
+    from .runs.files import StoreError, check_run
     from .runs.store import RunStore
 
     store = RunStore(a.runs_dir, housekeeping=os.path.isdir(a.runs_dir))
     if a.restore:
         try:
-            print(f"restored {store.restore(a.restore)}")
+            where = store.restore(a.restore)
         except StoreError as e:
             raise CLIError(str(e))
+        problem = check_run(where)
+        if problem:
+            print(f"restored {where}, but it is damaged ({problem}): it is not used; train the "
+                  f"same settings again to replace it, or delete it")
+        else:
+            print(f"restored {where}")
         return 0
     if a.trash:
         entries = store.trash()
         if not entries:
             print(f"the trash of {a.runs_dir} is empty")
         for e in entries:
-            print(f"{e['entry']}  (restore with `python -m maml_viz runs --runs-dir {a.runs_dir} "
-                  f"--restore {e['entry']}`)")
+            cmd = shlex.join(["python", "-m", "maml_viz", "runs", "--runs-dir", str(a.runs_dir),
+                              "--restore", e["entry"]])
+            print(f"{e['entry']!r}  (restore with: {cmd})")
         return 0
     runs = store.list()
     if not runs:
@@ -523,6 +559,9 @@ def main(argv=None) -> int:
         return {"train": cmd_train, "evaluate": cmd_evaluate, "runs": cmd_runs,
                 "bench": cmd_bench, "learn-data": cmd_learn_data, "sweep": cmd_sweep}[args.command](args)
     except ConfigError as err:
+        if hasattr(err, "problem"):             # a data file (engine.tasks.omniglot_asset)
+            print(f"error: {str(err).split(': ', 1)[1]}", file=sys.stderr)
+            return 1
         print(f"error: {_flag(err.field)}: {str(err).split(': ', 1)[1]}", file=sys.stderr)
         return EXIT_USAGE
     except CLIError as err:

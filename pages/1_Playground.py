@@ -1,6 +1,7 @@
 """Playground: adapt a meta-learned network to a new task, step by step. Pick the family,
 algorithm and run, K and the step size; move the chart's own step slider (it repaints in the
 browser); click the chart to add your own points or upload a CSV. Settings live in the URL."""
+import pages._shared.preload  # noqa: F401  (first: imports, one session at a time)
 import streamlit as st
 
 from maml_viz.views.figures.style import CLASS_NAMES
@@ -22,7 +23,7 @@ view = ui.View("pg", {"family": one_of(FAMILIES), "algo": str, "run": str,
 if "run" in view.fresh:                       # a run given by the link decides family and algorithm
     found = ui.find_run(view.fresh["run"])
     if found is None:
-        st.warning(f"The link's run {view.fresh.pop('run')} is not stored here (deleted, or "
+        st.warning(f"The link's run {ui.esc(view.fresh.pop('run'))} is not stored here (deleted, or "
                    f"trained elsewhere): showing the default run instead.")
     else:
         view.fresh.update(family=found["config"].family, algo=found["config"].algo)
@@ -92,11 +93,11 @@ if source is not None:
         if ss.get("pg_upload_sig") != sig:
             ss.pg_upload_sig, points[:], ss.pg_only_next = sig, new, True
             st.rerun()
-        ctl.success(f"Using {len(new)} points from {name}.")
+        ctl.success(f"Using {len(new)} points from {ui.esc(name)}.")
         for note in notes:
-            ctl.warning(note)
+            ctl.warning(ui.esc(note))
     except UploadError as e:
-        ctl.error(f"Could not use {name}: {e}")
+        ctl.error(f"Could not use {ui.esc(name)}: {ui.esc(e)}")
 
 # ----------------------------------------------------------------------------- the chart
 override = None if (algo == "metasgd" and lr == cfg.inner_lr) else lr

@@ -1,12 +1,14 @@
 """Train: meta-train one or several algorithms with your settings, in the background, with live
 progress and a queue everyone can see; browse, open, download, delete and restore stored runs."""
+import pages._shared.preload  # noqa: F401  (first: imports, one session at a time)
+import time
+
 import pandas as pd
 import streamlit as st
 
 from maml_viz.engine.config import ConfigError, parse_hidden
-from maml_viz.runs.budget import human_time
-from maml_viz.services.jobs import run_label, run_rows
-from maml_viz.views.training import live_training_charts
+from maml_viz.services.jobs import run_label, submitted_message
+from maml_viz.views.training import live_training_charts, run_rows
 from pages._shared import runs_ui, ui
 
 b = ui.setup("Train", "🏋️")
@@ -63,19 +65,16 @@ elif start:
                               inner_steps=None if inner_steps is None else int(inner_steps),
                               outer_lr=outer_lr, hidden=parse_hidden(hidden))
                 for a in chosen for i in range(int(n_seeds))]
+        t_start = time.time()
         queued, refused = b.jobs.submit_many(cfgs, owner=me)
     except ConfigError as e:
         ui.config_error(e)
     else:
         if refused:
-            st.error(f"{refused}. Press Start again later to queue the rest: what is trained or "
+            st.error(f"{ui.esc(refused)}. Press Start again later to queue the rest: what is trained or "
                      f"waiting already is not repeated.")
         if queued:
-            st.toast("Queued: " + "; ".join(
-                f"{ui.label(j.config.algo)} seed {j.config.seed}, about "
-                f"{human_time(j.estimate.seconds)}" if j.estimate else
-                f"{ui.label(j.config.algo)} seed {j.config.seed} (already trained)"
-                for j in queued))
+            st.toast(submitted_message(queued, t_start))
 
 
 @st.fragment(run_every=1.0)
@@ -89,13 +88,14 @@ def live():
         cols = st.columns([6, 1])
         text = b.jobs.describe(j, me)
         if j.status == "failed":
-            cols[0].error(text)
+            cols[0].error(ui.esc(text))
         else:
-            cols[0].progress(j.fraction, text=text)
+            cols[0].progress(j.fraction, text=ui.esc(text))
         if b.jobs.can_stop(j, me):
-            cols[1].button("Stop" if j.status == "running" else "Cancel", key=f"stop-{j.key}",
+            cols[1].button("Cancel" if j.status == "queued" else "Stop", key=f"stop-{j.key}",
                            on_click=b.jobs.stop, args=(j.key, me), help="Stop now and keep what "
-                           "was learned so far (a waiting job is cancelled).")
+                           "was learned so far (a waiting job is cancelled; during the "
+                           "evaluation, the trained run is kept without it).")
         if j.status in ("done", "stopped") and j.run is not None:
             same = [x.key for x in jobs if x.run is not None and x.config.family == j.config.family
                     and x.status in ("done", "stopped")]
@@ -123,7 +123,7 @@ main, tech = run_rows(runs)
 damaged = [r for r in runs if r["error"]]
 if damaged:
     st.warning(f"{len(damaged)} stored run(s) are damaged and not used: " + "; ".join(
-        f"{r['key']}: {r['error']}" for r in damaged[:3]) + ". Training the same settings "
+        f"{ui.esc(r['key'])}: {ui.esc(r['error'])}" for r in damaged[:3]) + ". Training the same settings "
         "again replaces a damaged run; or delete it below.")
 if not runs:
     st.caption("No stored runs yet.")
@@ -146,4 +146,4 @@ else:
     runs_ui.actions(b, next(x for x in runs if x["path"] == pick), names[pick])
 runs_ui.trash(b)
 if b.store.foreign():
-    st.caption(f"Left alone (not runs): {', '.join(b.store.foreign()[:10])}")
+    st.caption(f"Left alone (not runs): {ui.esc(', '.join(b.store.foreign()[:10]))}")

@@ -4,6 +4,7 @@ seeds with a between-seed interval); the numbers; the common validation measure 
 The runs are ticked in a table (any number, the first five drawn). A new K shows a first estimate
 at once and refines it in the background (progress at the top). Only the charts a control
 affects are redrawn (fragments). Settings live in the URL (runs=<key>,...)."""
+import pages._shared.preload  # noqa: F401  (first: imports, one session at a time)
 import streamlit as st
 
 from maml_viz.views import compare, links, points, run_picker

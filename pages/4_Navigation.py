@@ -3,6 +3,7 @@ plane, or "Random goal"), move the chart's own step slider (it repaints in the b
 the policy wander before adapting and head for the goal after policy-gradient steps; compare
 algorithms by return. The goal controls re-run only the plane (a fragment); rollouts are kept
 per (run, goal, steps) for every session, and the next random goal's are computed ahead."""
+import pages._shared.preload  # noqa: F401  (first: imports, one session at a time)
 import pandas as pd
 import streamlit as st
 
@@ -121,8 +122,8 @@ if frames:
     y_range = metric_range(next(iter(runs.values())).family, averaged=True)
     st.plotly_chart(return_curves(df, names, y_range), key="nav_curves",
                     config={"displayModeBar": False})
-    st.caption(nav.curves_caption(df, names, {a: nav.role(r) for a, r in runs.items()}, y_range,
-                                  frames[0].attrs.get("protocol", {})))
+    st.caption(ui.esc(nav.curves_caption(df, names, {a: nav.role(r) for a, r in runs.items()},
+                                          y_range, frames[0].attrs.get("protocol", {}))))
     if hist:
         fig = loss_histories(hist, metric="return", labels=names)
         fig.update_yaxes(title_text="average return of its tries")    # not all adapt

@@ -4,6 +4,7 @@ them. MAML beside a network pretrained the usual way; a step slider scrubs in th
 adapted networks are kept per (run, characters, drawings) for every session and the next "Other
 drawings" computed ahead; your own drawing is drawn in the browser and only the part of the page
 that shows its guesses re-runs when a stroke ends."""
+import pages._shared.preload  # noqa: F401  (first: imports, one session at a time)
 import streamlit as st
 
 from maml_viz.views import handwriting as hw
@@ -11,7 +12,9 @@ from maml_viz.views.figures.handwriting import class_probabilities, handwriting_
 from pages._shared import ui
 from pages._shared.drawing_pad import drawing_pad
 
-ui.setup("Handwriting", "✍️")
+b = ui.setup("Handwriting", "✍️")
+if not ui.omniglot_ok():                 # the data file is checked before anything reads it
+    st.stop()
 st.title("Handwriting: new letters from one example")
 held, seen = hw.alphabets(), hw.training_alphabets()
 st.markdown(

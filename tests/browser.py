@@ -54,6 +54,36 @@ def server(runs_dir, timeout=60, script="app.py"):
 
 
 @contextlib.contextmanager
+def server_process(runs_dir, env=None, timeout=90, script="app.py"):
+    """Like `server`, but yields (url, the server's Popen) so that a test can stop it itself
+    (its output is in proc.stdout); extra env entries are added to the server's environment."""
+    port = free_port()
+    env = dict(os.environ, MAML_VIZ_RUNS=str(runs_dir), PYTHONUNBUFFERED="1", **(env or {}))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", script, "--server.address", "127.0.0.1",
+         "--server.headless", "true", "--server.port", str(port),
+         "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url, t0 = f"http://127.0.0.1:{port}", time.time()
+    try:
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.time() - t0 > timeout:
+                raise RuntimeError("streamlit did not start: " + proc.stdout.read().decode()[-2000:])
+            time.sleep(0.2)
+        yield url, proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(30)
+
+
+@contextlib.contextmanager
 def browser():
     from playwright.sync_api import sync_playwright
     with sync_playwright() as p:

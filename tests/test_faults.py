@@ -108,7 +108,23 @@ DAMAGE = {
         '{"training": {}, "evaluation": {"protocol": {}, "results": [{"step": "one"}]}}'),
     "metrics-iterations-string": lambda p: (p / "metrics.json").write_text(
         '{"training": {"iterations_done": "many"}, "evaluation": null}'),
+    # issue 26, item 5: these passed `runs` as OK, then crashed Compare and `sweep`
+    "metrics-results-empty": lambda p: _evaluation(p, lambda ev: ev.update(results=[])),
+    "metrics-version-string": lambda p: _evaluation(p, lambda ev: ev["protocol"].update(
+        version="3")),
+    "metrics-protocol-k-only": lambda p: _evaluation(p, lambda ev: ev.update(
+        protocol={"k_shot": 10})),
+    "metrics-results-missing-step": lambda p: _evaluation(p, lambda ev: ev.update(
+        results=ev["results"][:-1])),
+    "metrics-results-k-not-evaluated": lambda p: _evaluation(p, lambda ev: [
+        r.update(k_shot=r["k_shot"] + 1) for r in ev["results"]]),
 }
+
+
+def _evaluation(path, edit):
+    m = json.loads((path / "metrics.json").read_text())
+    edit(m["evaluation"])
+    (path / "metrics.json").write_text(json.dumps(m))
 
 
 @pytest.mark.parametrize("damage", sorted(DAMAGE))

@@ -21,8 +21,8 @@ import pytest  # noqa: E402
 from maml_viz import cli  # noqa: E402
 from maml_viz.engine.config import ConfigError  # noqa: E402
 from maml_viz.engine.registry import make_config  # noqa: E402
-from maml_viz.runs.summary import evaluated_k, k_label
-from maml_viz.services.sweep import expand, parse_grid, parse_seeds
+from maml_viz.services.sweep import expand, parse_grid, parse_seeds  # noqa: E402
+from maml_viz.runs.summary import evaluated_k, k_label  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

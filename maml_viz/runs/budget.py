@@ -10,6 +10,7 @@ is.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import os
@@ -223,13 +224,14 @@ def train_estimate(cfg: TrainConfig, device="cpu") -> Estimate:
 
 
 @functools.singledispatch
-def _eval_work(fam, cfg, m, S, N, k_shots) -> tuple:
-    """(floats held, flops, bytes touched, kernels) of an evaluation, by family type."""
+def _eval_work(fam, cfg, m, S, N, k_shots, nq=None) -> tuple:
+    """(floats held, flops, bytes touched, kernels) of an evaluation, by family type. nq: query
+    points per task (per class for classification) when not the family's protocol's."""
     raise NotImplementedError(type(fam).__name__)
 
 
 @_eval_work.register
-def _(fam: RLFamily, cfg, m, S, N, k_shots):
+def _(fam: RLFamily, cfg, m, S, N, k_shots, nq=None):
     n, H = fam.query_points, fam.horizon
     floats = ((S + 1) * N * n * H * 12 + N * n * H * m.width * 6
               + N * m.params * (S + 2) + 4 * m.params)
@@ -240,10 +242,10 @@ def _(fam: RLFamily, cfg, m, S, N, k_shots):
 
 
 @_eval_work.register
-def _(fam: SupervisedFamily, cfg, m, S, N, k_shots):
+def _(fam: SupervisedFamily, cfg, m, S, N, k_shots, nq=None):
     ks = [cfg.k_shot if k is None else int(k) for k in k_shots]
     C = min(500, N)                                   # evaluate()'s chunk of tasks
-    nq = _points(fam, fam.query_points)
+    nq = _points(fam, fam.query_points if nq is None else nq)
     M = max(_points(fam, k) for k in ks) + nq
     # the trajectory (S+1 per-task parameter sets) of one chunk, and of the previous one
     # until it is replaced
@@ -256,13 +258,14 @@ def _(fam: SupervisedFamily, cfg, m, S, N, k_shots):
 
 
 @_eval_work.register
-def _(fam: Omniglot, cfg, m, S, N, k_shots):
+def _(fam: Omniglot, cfg, m, S, N, k_shots, nq=None):
     """As for other supervised families, but the conv net adapts fam.eval_chunk tasks at a time
     and scores their queries in slices of ConvNet.MAX_IMAGES images, keeping no activations."""
-    _, flops, touched, kernels = _eval_work.dispatch(SupervisedFamily)(fam, cfg, m, S, N, k_shots)
+    _, flops, touched, kernels = _eval_work.dispatch(SupervisedFamily)(fam, cfg, m, S, N, k_shots,
+                                                                       nq)
     C = min(fam.eval_chunk, N)
     ms = max(_points(fam, cfg.k_shot if k is None else int(k)) for k in k_shots)
-    mq = _points(fam, fam.query_points)
+    mq = _points(fam, fam.query_points if nq is None else nq)
     floats = (C * m.theta * ((S + 1) * (2 if N > C else 1) + 2)     # per-task θ trajectory
               + 2 * C * ms * m.width                                 # support pass and its grads
               + 2 * min(C * mq, ConvNet.MAX_IMAGES) * m.width        # one slice of queries
@@ -285,6 +288,19 @@ def eval_estimate(cfg: TrainConfig, k_shots=(None,), steps=None, n_tasks=None,
     work = (flops * passes, touched * passes, kernels * passes)
     return Estimate("evaluation", int(floats * FLOAT * SAFETY + BASE_BYTES),
                     seconds(*work, device), work=work)
+
+
+def benchmark_estimate(cfg: TrainConfig, n_way: int, k_shot: int, tasks: int, queries: int,
+                       steps: int, device="cpu") -> Estimate:
+    """Peak memory and time of evaluate.benchmark: `tasks` fixed tasks of n_way classes, k_shot
+    examples and `queries` test drawings per class, steps at the run's own step size (one pass)
+    with the run's network widened to n_way outputs."""
+    wide = dataclasses.replace(cfg, family_options={**cfg.family_options, "n_way": n_way})
+    run = Run(wide, {})
+    fam, m = run.family, model_shape(wide)
+    floats, flops, touched, kernels = _eval_work(fam, wide, m, steps, tasks, (k_shot,), queries)
+    return Estimate("evaluation", int(floats * FLOAT * SAFETY + BASE_BYTES),
+                    seconds(flops, touched, kernels, device), work=(flops, touched, kernels))
 
 
 def job_estimate(cfg: TrainConfig, eval_tasks=None, device="cpu") -> Estimate:

@@ -228,16 +228,75 @@ def read_metrics(path: Path):
                 or not isinstance(ev.get("results"), list):
             raise Damaged(path, f, "'evaluation' must be null or an object with 'protocol' and a "
                                    "list of 'results'")
-        for r in ev["results"]:
-            if not (isinstance(r, dict) and isinstance(r.get("k_shot"), int)
-                    and isinstance(r.get("step"), int) and _is_num(r.get("mean"), True)
-                    and _is_num(r.get("ci95"), True)):
-                raise Damaged(path, f, f"an evaluation result is malformed: {str(r)[:80]}")
+        problem = evaluation_problem(ev)
+        if problem:
+            raise Damaged(path, f, problem)
         try:
             scores.TaskScores.from_json(ev.get("task_scores"))
         except ValueError as e:
             raise Damaged(path, f, f"evaluation.task_scores: {e}")
     return info, ev
+
+
+# what an evaluation's protocol must say (the pages, `runs`, `sweep` and Compare read these)
+_PROTOCOL = {"metric": "a name", "tasks": "a whole number >= 1",
+             "k_shot": "a list of whole numbers >= 1", "steps": "a whole number >= 0"}
+_RESULT_OPTIONAL = {"median": "num", "diverged_tasks": "count", "tasks": "count",
+                    "lr_scale": "num", "lr": "num_or_str", "diverged": "bool"}
+
+
+def _int(v, lo: int) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and v >= lo
+
+
+def evaluation_problem(ev: dict) -> str | None:
+    """None if a stored evaluation ({"protocol", "results"}) is whole and consistent, else what
+    is wrong, in a few words. The protocol says which K and how many steps were evaluated (its
+    version, if given, is a whole number); the results hold exactly one row per (K, step) of
+    the protocol, each with its numbers (a diverged mean is null)."""
+    proto, results = ev.get("protocol", {}), ev["results"]
+    missing = [k for k in _PROTOCOL if k not in proto]
+    if missing:
+        return (f"evaluation.protocol lacks {', '.join(missing)} (it must give "
+                + "; ".join(f"{k}: {what}" for k, what in _PROTOCOL.items()) + ")")
+    if not isinstance(proto["metric"], str) or not proto["metric"]:
+        return f"evaluation.protocol.metric is {str(proto['metric'])[:40]!r}, expected a name"
+    for k, lo in (("tasks", 1), ("steps", 0)):
+        if not _int(proto[k], lo):
+            return f"evaluation.protocol.{k} is {str(proto[k])[:40]!r}, expected {_PROTOCOL[k]}"
+    ks = proto["k_shot"]
+    if not isinstance(ks, list) or not ks or not all(_int(k, 1) for k in ks) \
+            or len(set(ks)) != len(ks):
+        return (f"evaluation.protocol.k_shot is {str(ks)[:40]!r}, expected a list of different "
+                f"whole numbers >= 1")
+    if "version" in proto and not _int(proto["version"], 1):
+        return (f"evaluation.protocol.version is {str(proto['version'])[:40]!r}, expected a whole "
+                f"number >= 1")
+    if not results:
+        return "evaluation.results is empty (an evaluation has one row per K and step)"
+    seen = set()
+    for r in results:
+        if not (isinstance(r, dict) and _int(r.get("k_shot"), 1) and _int(r.get("step"), 0)
+                and _is_num(r.get("mean"), True) and _is_num(r.get("ci95"), True)):
+            return f"an evaluation result is malformed: {str(r)[:80]}"
+        for k, want in _RESULT_OPTIONAL.items():
+            v = r.get(k)
+            if k in r and not {"num": _is_num(v, True), "count": _int(v, 0),
+                               "num_or_str": _is_num(v) or isinstance(v, str),
+                               "bool": isinstance(v, bool)}[want]:
+                return f"an evaluation result's {k} is {str(v)[:40]!r}, of the wrong type"
+        pair = (r["k_shot"], r["step"])
+        if pair in seen:
+            return f"evaluation.results has K={pair[0]} step {pair[1]} twice"
+        seen.add(pair)
+    want = {(k, s) for k in ks for s in range(proto["steps"] + 1)}
+    if seen != want:
+        gone, extra = sorted(want - seen), sorted(seen - want)
+        return ("evaluation.results do not match its protocol (K " + ",".join(map(str, ks))
+                + f", steps 0-{proto['steps']}): "
+                + (f"missing K={gone[0][0]} step {gone[0][1]}" if gone else
+                   f"unexpected K={extra[0][0]} step {extra[0][1]}"))
+    return None
 
 
 def load_run(path, device="cpu") -> Run:

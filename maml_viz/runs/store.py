@@ -100,6 +100,17 @@ class RunStore:
         """The folder of the first healthy copy of cfg's run, or None."""
         return next((Path(e["path"]) for e in self.copies(cfg) if e["error"] is None), None)
 
+    def blocked(self, cfg: TrainConfig) -> str | None:
+        """None if cfg's run can be saved in the writable root; else why not, in one line: an
+        entry of that name that is not a run folder (a user's folder or file, a link) is there
+        and is never replaced. Checked before training, so that nothing is trained in vain."""
+        d = self.roots[0] / cfg.key()
+        if (d.exists() or d.is_symlink()) and not is_run_dir(d):
+            return (f"{d} is in the way: it is not a maml-viz run folder (it holds other files, "
+                    f"or is a file or a link) and is left alone; move or rename it, then train "
+                    f"these settings again")
+        return None
+
     def damage(self, cfg: TrainConfig) -> list:
         """(path, reason) of damaged copies of cfg's run."""
         return [(e["path"], e["error"]) for e in self.copies(cfg) if e["error"]]

@@ -49,14 +49,22 @@ def summary(configs, runs_dir, max_steps_shown: int = 5, bootstrap: dict | None 
     groups, rows, table, steps, robust = s
     first = groups[0]
     proto = first["protocol"]
-    lines = [f"{proto.get('metric', 'metric')} on {proto.get('tasks', '?')} held-out tasks, "
-             f"{k_label(first['config'], proto)}: mean ± 95% t-interval "
-             f"over training seeds (each seed = its mean over the tasks)",
-             f"{'algorithm':<24}{'seeds':>6}" + "".join(f"{'step ' + str(s):>20}" for s in steps)]
+    header = ["algorithm", "seeds"] + [f"step {st}" for st in steps]
+    body = []
     for label, s in table:
         by_step = {int(r["step"]): r for r in s.to_dict(orient="records")}
         n = max((r["n_seeds"] for r in by_step.values()), default=0)
-        lines.append(f"{label:<24}{n:>6}" + "".join(f"{_cell(by_step.get(st)):>20}" for st in steps))
+        body.append([label, str(n)] + [_cell(by_step.get(st)) for st in steps])
+    # every column as wide as its widest cell, two spaces apart: nothing runs together
+    width = [max(len(row[i]) for row in [header] + body) for i in range(len(header))]
+
+    def fmt(row):
+        return "  ".join(c.ljust(width[0]) if i == 0 else c.rjust(width[i])
+                         for i, c in enumerate(row)).rstrip()
+    lines = [f"{proto.get('metric', 'metric')} on {proto.get('tasks', '?')} held-out tasks, "
+             f"{k_label(first['config'], proto)}: mean ± 95% t-interval "
+             f"over training seeds (each seed = its mean over the tasks)", fmt(header)]
+    lines += [fmt(row) for row in body]
     notes = [f"{r['group']} step {r['step']}: {int(r['diverged_tasks'])} of {int(r['tasks'])}"
              for r in rows if (r.get("diverged_tasks") or 0) > 0]   # NaN > 0 is False
     if notes:
@@ -125,14 +133,27 @@ def k_label(cfg, protocol: dict) -> str:
     return f"K = {what} at each step (trained with {cfg.k_shot})"
 
 
+def _num(v: float) -> str:
+    """A value in at most about 10 characters: 0.123, 12.345, 1.23e+12."""
+    return f"{v:.3f}" if v == 0 or 1e-3 <= abs(v) < 1e5 else f"{v:.3g}"
+
+
 def _cell(r) -> str:
     if r is None:
         return "-"
     if r["n_diverged"]:
         return f"diverged {r['n_diverged']}/{r['n_seeds']}"
     if math.isnan(r["ci95"]):                      # one seed: no between-seed spread
-        return f"{r['mean']:.3f}"
-    return f"{r['mean']:.3f} ± {r['ci95']:.3f}"
+        return _num(r["mean"])
+    return f"{_num(r['mean'])} ± {_num(r['ci95'])}"
+
+
+def diverged_seeds(frame: pd.DataFrame) -> int:
+    """How many seeds' adaptation diverged (the table's 'diverged n/m' cells): per config group,
+    the most at any step; summed over groups."""
+    if frame.empty or "n_diverged" not in frame:
+        return 0
+    return int(frame.groupby("group")["n_diverged"].max().sum())
 
 
 def _varying_fields(configs) -> list:

@@ -12,11 +12,17 @@ the app. No Streamlit here: the app caches one `JobManager` per server and polls
 - Submitting a config that is already training or waiting returns the same job (two sessions
   asking for one config train it once); a config that is already stored returns a finished job.
 - Only the session that started a job can stop or cancel it; the others see it read-only.
-- Stop takes effect within a second, whatever one iteration costs: the child checks between
-  inner steps; if it is inside a longer computation it is killed, and the parameters of its last
-  finished chunk of iterations (a snapshot it writes before reporting progress; every second for
-  large models) are evaluated and stored as a partial
-  run. A waiting job that is stopped is cancelled.
+- Stop takes effect within a second in every phase, whatever one iteration costs: the child
+  checks between inner steps; if it is inside a longer computation it is killed, and the
+  parameters of its last finished chunk of iterations (a snapshot it writes before reporting
+  progress; every second for large models) are stored as a partial run. A finished training
+  is stored before it is evaluated: Stop during the evaluation (or the time limit, which covers
+  every phase) abandons the evaluation and keeps the trained run. A waiting job that is stopped
+  is cancelled.
+- When the app goes down (`close`, on SIGTERM/SIGINT), the running job stops and keeps what it
+  learned (no evaluation), the waiting ones are cancelled, and both are recorded in the runs
+  folder (services.interrupted): the next app lists them as stopped / not run. Work folders left
+  by an app that died are removed at start (child.clean_workdirs).
 - Divergence (NaN/inf) ends the job with a clear message and stores nothing; a child that dies
   (out of memory, say) fails the job, never the app.
 - Finished, stopped and failed jobs stay listed with their state.
@@ -30,22 +36,24 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
 
 from ..engine.algorithms import get_algorithm
-from ..engine.config import ConfigError, TrainConfig
+from ..engine.config import TrainConfig
 from ..engine.tasks import get_family
 from ..runs import budget
-from ..views.links import origin
-from .child import NOTHING, Child
+from . import interrupted
+from .child import NOTHING, Child, clean_workdirs, make_workdir
 
 ACTIVE = ("queued", "running", "stopping", "saving")
 MAX_JOB_SECONDS = 15 * 60    # one training in the app (the command line has no such limit)
 STOP_GRACE = 0.4             # seconds a child gets to stop by itself before it is killed
+CLOSE_WAIT = 30.0            # seconds `close` waits for the running job to store what it learned
+NOT_RUN = "not run: the app stopped before it started; press Start again to train it"
+UNEVALUATED = "stored without its evaluation (Compare evaluates it when it is shown)"
 
 
 class JobRefused(ValueError):
@@ -81,6 +89,10 @@ class Job:
     started: float | None = None
     finished: float | None = None
     stop_requested: float | None = None
+    eval_stop_requested: float | None = None   # Stop (or the limit) during the evaluation
+    saved: bool = False          # the trained run is on disk (the evaluation may follow)
+    evaluating: bool = False
+    quit: bool = False           # the app is going down: keep what was learned, no evaluation
     pid: int | None = None       # the child process training it, while it runs
     _stop: threading.Event = field(default_factory=threading.Event, repr=False)
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
@@ -101,16 +113,22 @@ class Job:
             return 0.0
         return min(1.0, self.progress.iteration / self.progress.total)
 
-    def stop(self) -> None:
-        """Ask the job to stop (no ownership check: use JobManager.stop from a UI)."""
+    def stop(self, quit: bool = False) -> None:
+        """Ask the job to stop (no ownership check: use JobManager.stop from a UI): a waiting
+        job is cancelled, a training stops and keeps what it learned, an evaluation is
+        abandoned (the trained run is kept). quit: the app is going down (no evaluation)."""
         with self._lock:
             if self.status == "queued":
                 self.status, self.finished = "cancelled", time.time()
                 self.error = "cancelled before it started; nothing was trained"
             elif self.status == "running":
                 self.status = "stopping"
+            elif self.status == "saving" and self.eval_stop_requested is None and \
+                    (self.evaluating or quit):
+                self.eval_stop_requested = time.time()
             if self.stop_requested is None:
                 self.stop_requested = time.time()
+            self.quit = self.quit or quit
             self._stop.set()
 
 
@@ -128,6 +146,9 @@ class JobManager:
         self._wake = threading.Condition(self._lock)
         self._worker: threading.Thread | None = None
         self.current: Job | None = None
+        self.closed = False
+        self.cleaned = clean_workdirs()           # work folders of an app that died
+        self._restore()
 
     # ------------------------------------------------------------------ submitting
     def estimate(self, cfg: TrainConfig) -> budget.Estimate:
@@ -141,6 +162,8 @@ class JobManager:
         JobRefused with a one-line reason for what cannot be accepted."""
         cfg.validate()
         key = cfg.key()
+        if self.closed:
+            raise JobRefused("the app is shutting down: nothing new is queued")
         with self._lock:
             job = self._jobs.get(key)
             if job is not None and (job.active or job.status == "done"):
@@ -152,6 +175,9 @@ class JobManager:
             with self._lock:
                 self._jobs[key] = job
             return job
+        blocked = self.store.blocked(cfg)
+        if blocked:
+            raise JobRefused(f"cannot store this training: {blocked}")
         est = self.estimate(cfg)
         why = self.refusal(est)
         if why:
@@ -242,8 +268,10 @@ class JobManager:
         return w.index(job) + 1 if job in w else None
 
     def can_stop(self, job: Job, owner: str | None) -> bool:
-        return job.active and job.status not in ("stopping", "saving") and \
-            (job.owner is None or job.owner == owner)
+        """Whether `owner` may stop the job now: while it waits, trains, or evaluates."""
+        stoppable = job.status in ("queued", "running") or (
+            job.status == "saving" and job.evaluating and job.eval_stop_requested is None)
+        return stoppable and (job.owner is None or job.owner == owner)
 
     def stop(self, key: str, owner: str | None) -> bool:
         """Stop (or cancel, if it is waiting) the job of `key` if `owner` started it."""
@@ -264,16 +292,21 @@ class JobManager:
                 if job.estimate else ""
             text = f"waiting ({_ordinal(pos)} in line){est}" if pos else "waiting"
         elif st == "running":
-            if p is None or not p.its_per_s:
+            if p is None or not p.iteration:
                 text = "starting…"
+            elif not p.its_per_s:                 # a compiled step's first chunk: speed unknown
+                text = f"training · {p.iteration:,} of {p.total:,} iterations · measuring speed"
             else:
                 eta = f" · about {budget.human_time(p.eta)} left" if p.eta == p.eta else ""
                 text = f"training · {p.iteration:,} of {p.total:,} iterations{eta}"
         elif st == "stopping":
             text = "stopping…"
         elif st == "saving":
-            text = ("stopped; evaluating and saving what it learned…" if job.stop_requested
-                    else "evaluating and saving…")
+            what = ("stopping the evaluation; the trained run is kept…" if job.eval_stop_requested
+                    else "evaluating what it learned (stored already)…" if job.evaluating
+                    else "saving what it learned…")
+            text = f"stopped; {what}" if job.stop_requested and not job.eval_stop_requested \
+                else what
         elif st == "done":
             text = "done"
         elif st == "stopped" and job.run is not None:
@@ -295,19 +328,73 @@ class JobManager:
                 del self._jobs[key]
 
     def shutdown(self) -> None:
-        """Cancel the queue and stop the running job (tests; a server going down)."""
+        """Cancel the queue and stop the running job (tests)."""
         with self._lock:
             for j in list(self._queue):
                 j.stop()
             if self.current is not None:
                 self.current.stop()
 
+    def close(self, timeout: float = CLOSE_WAIT) -> list:
+        """The app is going down (SIGTERM, Ctrl-C): nothing new is queued; the waiting jobs are
+        cancelled as not run; the running one stops and stores what it learned, without its
+        evaluation (waiting up to `timeout` s for it); both are recorded in the runs folder for
+        the next app (services.interrupted). Returns the recorded entries."""
+        with self._lock:
+            self.closed = True
+            waiting, cur = self.waiting(), self.current
+            now = time.time()
+            for j in waiting:
+                j.status, j.finished, j.error = "cancelled", now, NOT_RUN
+            self._queue.clear()
+            if cur is not None and cur.active:
+                cur.stop(quit=True)
+            self._wake.notify_all()
+        deadline = time.time() + timeout
+        while cur is not None and cur.active and time.time() < deadline:
+            time.sleep(0.05)
+        entries = [{"config": j.config.to_dict(), "owner": j.owner, "outcome": "not run",
+                    "note": NOT_RUN, "when": now} for j in waiting]
+        if cur is not None and cur.stop_requested is not None and cur.stop_requested >= now:
+            done = cur.run.info.get("iterations_done", 0) if cur.run is not None else 0
+            entries.append({"config": cur.config.to_dict(), "owner": cur.owner,
+                            "outcome": "stopped", "when": now,
+                            "note": (f"stopped when the app stopped, at {done:,} of "
+                                     f"{cur.config.iterations:,} iterations (kept as a partial "
+                                     f"run)" if cur.run is not None and cur.run.info.get("partial")
+                                     else "stopped when the app stopped; " + (cur.error or cur.note
+                                                                            or cur.status))})
+        interrupted.record(self.store.roots[0], entries)
+        return entries
+
+    def _restore(self) -> None:
+        """List what the previous app on this runs folder left undone (services.interrupted)."""
+        entries, problems = interrupted.take(self.store.roots[0])
+        for e in entries:
+            cfg = e["cfg"]
+            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(e["when"]))
+            job = Job(cfg, e["owner"], created=e["when"], finished=e["when"])
+            if e["outcome"] == "not run":
+                job.status, job.error = "cancelled", f"{e['note']} ({when})"
+            else:
+                job.run = self.store.get(cfg)
+                job.status = "stopped"
+                if job.run is None:
+                    job.error = f"{e['note']} ({when})"
+                else:
+                    job.note = f"{e['note']} ({when})"
+            self._jobs.setdefault(cfg.key(), job)
+        self.restore_problems = problems
+
     # ------------------------------------------------------------------ the worker
     def _loop(self):
         while True:
             with self._lock:
-                while not self.waiting():
+                while not self.waiting() or self.closed:
                     self._queue.clear()
+                    if self.closed:
+                        self._worker = None
+                        return
                     self._wake.wait(timeout=60)
                     if not self.waiting():
                         self._worker = None
@@ -334,46 +421,23 @@ class JobManager:
     def _spec(self, job: Job, workdir: str, snapshot: dict | None = None) -> dict:
         return {"config": job.config.to_dict(), "device": self.device, "chunk": self.chunk,
                 "eval_tasks": self.eval_tasks, "runs_dir": str(self.store.roots[0]),
-                "workdir": workdir, "snapshot": snapshot}
+                "workdir": workdir, "snapshot": snapshot,
+                "evaluate": not (job.quit or job.eval_stop_requested)}
 
     def _run(self, job: Job):
-        workdir = tempfile.mkdtemp(prefix="maml-viz-job-")
+        workdir = make_workdir()
         children = []
         try:
             child = Child(self._spec(job, workdir))
             children.append(child)
             job.pid = child.proc.pid
-            snapshot, killed = None, False
-            while True:
-                ev = child.next(0.05)
-                if job._stop.is_set() and not child.asked_to_stop and job.status == "stopping":
-                    child.ask_stop()
-                if job.status == "running" and time.time() - job.started > self.max_seconds:
-                    job.note = (f"stopped at the app's limit of "
-                                f"{budget.human_time(self.max_seconds)} per training")
-                    job.stop()
-                if job.status == "stopping" and not killed and \
-                        time.time() - job.stop_requested > STOP_GRACE:
-                    child.kill()                       # inside a long computation: abandon it
-                    killed = True
-                    job.status = "saving"              # it computes nothing more from now on
-                if ev is None:
-                    if child.finished():
-                        break
-                    continue
-                what = ev.get("event")
-                if what == "progress":
-                    self._progress(job, ev)
-                elif what == "snapshot":
-                    snapshot = ev
-                elif what == "phase":
-                    job.status = "saving"
-                elif what in ("done", "failed"):
-                    self._end(job, ev)
-                    return
-            if killed:
-                self._finish_from(job, snapshot, workdir, children)
-            else:
+            out = self._watch(job, child)
+            if out == "killed":                # stopped inside a long computation
+                if job.saved:                  # (in the evaluation: the run is stored)
+                    self._kept(job)
+                else:
+                    self._finish_from(job, self._snapshot, workdir, children)
+            elif out == "died":
                 job.status = "failed"
                 job.error = child.death()
         finally:
@@ -381,6 +445,60 @@ class JobManager:
             for c in children:
                 c.close()
             shutil.rmtree(workdir, ignore_errors=True)
+
+    def _watch(self, job: Job, child: Child) -> str:
+        """Follow one child until it reports the end ("ended"), dies ("died") or is killed
+        because it did not stop within STOP_GRACE ("killed"). Sends it the stops asked for;
+        applies the time limit in every phase."""
+        self._snapshot, sent = None, 0
+        while True:
+            ev = child.next(0.05)
+            self._limit(job)
+            if job._stop.is_set():
+                want = 2 if job.eval_stop_requested else 1
+                if job.quit and sent < 3:
+                    child.ask_stop("quit")
+                    sent = 3
+                elif sent < want and (want == 1 and job.status == "stopping"
+                                      or want == 2 and job.evaluating):
+                    child.ask_stop("stop")
+                    sent = want
+            asked = job.eval_stop_requested if job.status == "saving" else \
+                job.stop_requested if job.status == "stopping" else None
+            if asked is not None and time.time() - asked > STOP_GRACE and \
+                    (job.status == "stopping" or job.saved):
+                child.kill()                       # inside a long computation: abandon it
+                if job.status == "stopping":
+                    job.status = "saving"          # it computes nothing more from now on
+                return "killed"
+            if ev is None:
+                if child.finished():
+                    return "died"
+                continue
+            what = ev.get("event")
+            if what == "progress":
+                self._progress(job, ev)
+            elif what == "snapshot":
+                self._snapshot = ev
+            elif what == "phase":
+                job.status = "saving"
+                job.evaluating = ev.get("phase") == "evaluating"
+            elif what == "saved":
+                job.saved = True
+                job.note = ev.get("note") or job.note
+            elif what in ("done", "failed"):
+                self._end(job, ev)
+                return "ended"
+
+    def _limit(self, job: Job) -> None:
+        """The app's time limit covers every phase: training stops, an evaluation is abandoned."""
+        if job.started is None or time.time() - job.started <= self.max_seconds:
+            return
+        if job.status == "running" or (job.status == "saving" and job.evaluating
+                                        and job.eval_stop_requested is None):
+            job.note = (f"stopped at the app's limit of {budget.human_time(self.max_seconds)} "
+                        f"per training")
+            job.stop()
 
     def _progress(self, job: Job, ev: dict):
         job.progress = Progress(ev["iteration"], ev["total"], ev["loss"], ev["its_per_s"],
@@ -394,12 +512,28 @@ class JobManager:
             job.status = "stopped" if ev.get("nothing") else "failed"
             job.error = ev["error"]
             return
-        job.note = {"replaced": ev.get("note") or "",
-                    "reused": "an equal or better run of this config was stored meanwhile: "
-                              "it is used"}.get(ev.get("action"), job.note if "limit" in job.note
-                                                else "")
+        limit = job.note if "limit" in job.note else ""
+        note = {"replaced": ev.get("note") or "",
+                "reused": "an equal or better run of this config was stored meanwhile: "
+                          "it is used"}.get(ev.get("action"), "")
+        if not ev.get("evaluated", True) and ev.get("action") != "reused":
+            note = "; ".join(x for x in (note, UNEVALUATED) if x)
+        job.note = "; ".join(x for x in (limit, note) if x)
         job.run = self.store.get(job.config)
-        job.status = "stopped" if ev.get("partial") else "done"
+        job.status = "stopped" if ev.get("partial") or (job.eval_stop_requested and not
+                                                         ev.get("evaluated", True)) else "done"
+        if job.status == "stopped" and job.run is None:
+            job.status, job.error = "failed", "training failed: the stored run could not be read"
+
+    def _kept(self, job: Job):
+        """The child was killed while evaluating: its trained run is stored already."""
+        job.run = self.store.get(job.config)
+        if job.run is None:
+            job.status, job.error = "failed", "training failed: the stored run could not be read"
+            return
+        limit = job.note if "limit" in job.note else ""
+        job.note = "; ".join(x for x in (limit, UNEVALUATED) if x)
+        job.status = "stopped"
 
     def _finish_from(self, job: Job, snapshot: dict | None, workdir: str, children: list):
         """The child was killed while stopping: store its last snapshot as a partial run."""
@@ -413,12 +547,11 @@ class JobManager:
         child = Child(self._spec(job, workdir, snapshot))
         children.append(child)
         job.pid = child.proc.pid
-        while not child.finished() or child.pending():
-            ev = child.next(0.1)
-            if ev and ev.get("event") in ("done", "failed"):
-                self._end(job, ev)
-                return
-        job.status, job.error = "failed", child.death()
+        out = self._watch(job, child)
+        if out == "killed":
+            self._kept(job)
+        elif out == "died":
+            job.status, job.error = "failed", child.death()
 
 
 def _log(event: str, key: str, detail) -> None:
@@ -435,49 +568,29 @@ def _ordinal(n: int) -> str:
     return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
 
 
+def submitted_message(jobs: list, since: float) -> str:
+    """What a press of Start did, for jobs returned by submit/submit_many called at `since`:
+    which were queued now, which were trained already (stored), which were waiting or training
+    already. E.g. 'Queued: MAML seed 1 (about 2 min). Already trained: MAML seed 0.'"""
+    def name(j):
+        return f"{get_algorithm(j.config.algo).label} seed {j.config.seed}"
+
+    groups = {"Queued": [], "Already trained": [], "Already waiting or training": []}
+    for j in jobs:
+        if j.status in ("done", "stopped"):
+            groups["Already trained"].append(name(j) + (" (stopped early)" if j.status == "stopped"
+                                                        else ""))
+        elif j.active and j.created >= since:
+            groups["Queued"].append(name(j) + (f" (about {budget.human_time(j.estimate.seconds)})"
+                                               if j.estimate else ""))
+        elif j.active:
+            groups["Already waiting or training"].append(name(j))
+    return " ".join(f"{k}: {', '.join(v)}." for k, v in groups.items() if v)
+
+
 def run_label(cfg: TrainConfig) -> str:
     """A run in plain words: 'MAML on Sine waves (K=10, 20,000 iterations, seed 0)' (a formula
     family names its formula and ranges instead of its label)."""
     fam = get_family(cfg.family)
     return (f"{get_algorithm(cfg.algo).label} on {fam.options_label(cfg.family_options) or fam.label} "
             f"(K={cfg.k_shot}, {cfg.iterations:,} iterations, seed {cfg.seed})")
-
-
-def _label(lookup, name: str) -> str:
-    try:
-        return lookup(name).label
-    except ConfigError:                     # a damaged run's folder may name anything
-        return name
-
-
-def run_rows(entries: list) -> tuple:
-    """The Train page's tables of stored runs (RunStore.list() entries): (rows for everyone,
-    rows of technical details). A damaged run has a row saying why."""
-    main, tech = [], []
-    for e in entries:
-        c, t, ev = e["config"], e["training"] or {}, e["evaluation"] or {}
-        res, metric = {}, (ev.get("protocol") or {}).get("metric")
-        if c is not None:
-            own = [x for x in ev.get("results", []) if x.get("k_shot") in (c.k_shot, None)]
-            res = {x["step"]: x["mean"] for x in own or ev.get("results", [])}
-        # when it was trained: the run's own record, never its files' time (a bundled run's
-        # files date from when the app was installed)
-        when = origin(t, bool(e.get("read_only")), os.path.getmtime(e["path"])
-                      if os.path.exists(e["path"]) else None).removeprefix("trained ") or None
-        fam, algo = (c.family, c.algo) if c else e["key"].split("-")[:2]   # damaged: its name
-        main.append({
-            "health": "damaged: " + e["error"] if e["error"] else
-            "partial (stopped early)" if t.get("partial") else "ok",
-            "algorithm": _label(get_algorithm, algo), "family": _label(get_family, fam),
-            "K": c.k_shot if c else None, "iterations": t.get("iterations_done"),
-            "seed": c.seed if c else None, "metric": metric,
-            "before": res.get(0), "after 1 step": res.get(1),
-            "test tasks": (ev.get("protocol") or {}).get("tasks"),
-            "step size": None if not ev else "validated"
-            if ((ev.get("protocol") or {}).get("version") or 1) >= 2 else "as trained",
-            "trained": when,
-            "bundled": bool(e.get("read_only"))})
-        tech.append({"run": e["key"], "device": t.get("device"), "train s": t.get("train_seconds"),
-                     "it/s": t.get("its_per_s"), "partial": bool(t.get("partial")),
-                     "threads": t.get("threads"), "path": e["path"]})
-    return main, tech

@@ -17,15 +17,14 @@ What runs where (the only thing nodes share is Ray itself):
   current protocol is evaluated again (no training), so a summary never mixes protocols.
 
 `run_sweep` does the work; `expand` builds the configs; runs/summary.py turns the stored runs
-into the between-seed table with the robust statistics (IQM, probability of improvement). Ray is
-imported lazily (it takes a second or two).
+into the between-seed table with the robust statistics (IQM, probability of improvement).
+Checks before Ray starts are services.preflight. Ray is imported lazily (it takes a second or two).
 """
 from __future__ import annotations
 
 import logging
 import os
 import signal
-import socket
 import sys
 import threading
 import time
@@ -43,9 +42,11 @@ from ..engine.registry import algorithms_for, config_from_dict, make_config
 from ..engine.tasks import make_family
 from ..engine.train import Run, Trainer, TrainingDiverged, batched
 from ..runs.evaluate import PROTOCOL_VERSION, evaluate, to_json
+from ..runs import claims
 from ..runs.files import StoreError
-from ..runs.saving import save_run
+from ..runs.saving import save, save_run
 from ..runs.store import RunStore
+from . import preflight
 
 # settings a --grid may vary (family options are allowed too); the rest have their own flags
 GRID_FIELDS = ("k_shot", "k_query", "meta_batch", "inner_steps", "inner_lr", "outer_lr",
@@ -249,6 +250,7 @@ class Report:
     retried: list = field(default_factory=list)     # (key, message of the first failure)
     invalid: list = field(default_factory=list)     # (key, message): stored but unreadable
     reevaluated: list = field(default_factory=list)  # keys stored, evaluated again (protocol)
+    elsewhere: list = field(default_factory=list)   # keys another sweep trained meanwhile
     nodes: dict = field(default_factory=dict)       # node id -> trials finished there
     seconds: float = 0.0
 
@@ -265,20 +267,6 @@ def describe(cfg: TrainConfig) -> str:
     return main + (" " + " ".join(f"{k}={v}" for k, v in opts.items()) if opts else "")
 
 
-def check_address(address: str) -> tuple:
-    """'HOST:PORT' -> (host, port); ConfigError if malformed or nothing listens there."""
-    host, sep, port = str(address).rpartition(":")
-    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ConfigError("address", f"must look like HOST:PORT, e.g. 127.0.0.1:6379 (got {address!r})")
-    try:
-        socket.create_connection((host, int(port)), timeout=5).close()
-    except OSError as e:
-        raise ConfigError("address", f"no Ray cluster answers at {address} ({e.strerror or e}); "
-                                     f"start one with `ray start --head --port {port}` or drop "
-                                     f"--address to run on this machine only")
-    return host, int(port)
-
-
 def _is_loopback(host: str) -> bool:
     return host in ("localhost", "::1") or host.startswith("127.")
 
@@ -288,7 +276,7 @@ def connect(address: str | None = None, num_cpus: int | None = None):
     cluster at address. Returns the ray module. (If this process is already connected to Ray,
     run_sweep uses that connection instead and leaves it open.)"""
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")     # no usage reports leave the machine
-    host = check_address(address)[0] if address else "127.0.0.1"
+    host = preflight.split_address(address)[0] if address else "127.0.0.1"
     if not address:
         # a local instance protects itself with a token (~/.ray/auth_token); saying so
         # explicitly keeps it on and silences Ray's notice about the default
@@ -330,13 +318,19 @@ def connect(address: str | None = None, num_cpus: int | None = None):
 
 def run_sweep(configs, runs_dir, *, address: str | None = None, cpus_per_trial: int = 1,
               retries: int = 1, progress: bool = True, log=None, reevaluate: bool = True,
-              compiled: bool | None = None) -> Report:
+              compiled: bool | None = None, nodes: list | None = None) -> Report:
     """Train every config not stored yet under runs_dir, cpus_per_trial cores each (that many
     intra-op threads), on a local Ray instance or the cluster at address. Writes each result as it
     arrives. A stored run whose evaluation predates the current protocol is evaluated again (not
     retrained) when reevaluate. compiled: force the compiled (True) or eager (False) step of
     supervised trainings, like `train --compile/--no-compile`; None: `train`'s rule on this
-    machine (cpu_path), decided here for every worker. Raises SweepInterrupted on Ctrl-C (after cancelling the running
+    machine (cpu_path), decided here for every worker. nodes: the cluster's nodes as
+    preflight.probe gives them (None: probed here, or this machine). Before Ray starts: every
+    trial must fit on a node (cores, memory as `train` estimates it), a run folder's name taken
+    by a foreign folder is reported, a damaged stored copy is named (training replaces it), and
+    each config is claimed (runs.claims): one that another sweep is training is not trained here;
+    the sweep waits for it and counts it as trained elsewhere (or trains it, if the other did not
+    store it). Raises SweepInterrupted on Ctrl-C or SIGTERM (after cancelling the running
     trials)."""
     log = log or (lambda msg: tqdm.write(msg, file=sys.stderr))
     if isinstance(cpus_per_trial, bool) or not isinstance(cpus_per_trial, int) or cpus_per_trial < 1:
@@ -345,21 +339,43 @@ def run_sweep(configs, runs_dir, *, address: str | None = None, cpus_per_trial: 
     unique = list({c.key(): c for c in configs}.values())
     report = Report(total=len(unique))
     store = RunStore(runs_dir)
-    todo, stored_stale = [], {}
-    for cfg in unique:
+    stored_stale: dict = {}
+
+    def needed(cfg) -> bool:
+        """Whether cfg still needs work here (records why not in the report)."""
         try:
             run = store.get(cfg)
         except StoreError as e:
             report.invalid.append((cfg.key(), str(e)))
             log(f"not trained: a stored run with this config is unreadable: {e}")
-            continue
+            return False
         if run is None or run.info.get("partial"):
-            todo.append(cfg)
-        elif reevaluate and stale(run):
+            blocked = store.blocked(cfg)
+            if blocked:
+                report.invalid.append((cfg.key(), blocked))
+                log(f"not trained: {describe(cfg)}: {blocked}")
+                return False
+            return True
+        if reevaluate and stale(run):
             stored_stale[cfg.key()] = run
+            return True
+        return False
+
+    todo = []
+    for cfg in unique:
+        if needed(cfg):
             todo.append(cfg)
-        else:
+        elif cfg.key() not in {k for k, _ in report.invalid}:
             report.skipped.append(cfg.key())
+    if todo:       # everything that must hold is checked before Ray is started or joined
+        need = preflight.check_trials(
+            todo, cpus_per_trial, nodes or (preflight.probe(address) if address
+                                            else preflight.local_nodes()),
+            "the cluster" if address else "this machine")
+        for cfg in todo:
+            for path, why in store.damage(cfg):
+                log(f"note: the stored copy {path} is damaged ({why}); this sweep's training "
+                    f"replaces it (the damaged copy goes to the trash)")
     bar = tqdm(total=report.total, unit="trial", disable=not progress, dynamic_ncols=True,
                desc="sweep", file=sys.stderr, initial=len(report.skipped) + len(report.invalid))
     if report.skipped:
@@ -367,81 +383,55 @@ def run_sweep(configs, runs_dir, *, address: str | None = None, cpus_per_trial: 
     if stored_stale:
         log(f"{len(stored_stale)} stored runs were evaluated under an older protocol: evaluating "
             f"them again (no training)")
-    if not todo:
-        bar.close()
-        report.seconds = time.perf_counter() - t0
-        return report
     ray, owned, previous_term = None, False, None
     pending: dict = {}
+    claimed: list = []
     try:
-        ray = sys.modules.get("ray")
-        if ray is None or not ray.is_initialized():
-            owned = True                   # shut down in `finally`, even if init is interrupted
-            ray = connect(address)
-        # the CPU path (compiled or eager step) of each training, decided here with `train`'s
-        # rule so that workers give the bytes a `train` on this machine gives
-        paths = {cfg.key(): (p if compiled is None or p is None else bool(compiled))
-                 for cfg in todo for p in [cpu_path(cfg)]}
-        opts = dict(num_cpus=cpus_per_trial, max_retries=0, scheduling_strategy="SPREAD")
-        remote = ray.remote(train_trial).options(name=TRIAL_NAME, **opts)
-        remote_eval = ray.remote(evaluate_trial).options(name="evaluate_trial", **opts)
-
-        hold = os.environ.get(HOLD_ENV) or None      # fault injection (tests only)
-
-        def submit(cfg, attempt):
-            old = stored_stale.get(cfg.key())
-            if old is None:
-                ref = remote.remote(cfg.to_dict(), cpus_per_trial, paths[cfg.key()],
-                                    hold if attempt == 0 else None)
-            else:
-                ref = remote_eval.remote(cfg.to_dict(), {k: v.detach().cpu().numpy()
-                                                         for k, v in old.params.items()},
-                                         cpus_per_trial)
-            pending[ref] = (cfg, attempt)
-
-        # Ray's own SIGTERM handler kills the driver on the spot: make `kill` cancel cleanly
-        # like Ctrl-C instead (restored in `finally`)
+        # `kill` (SIGTERM) cancels cleanly like Ctrl-C, from before Ray starts (Ray's own handler
+        # would kill the driver on the spot; restored in `finally`)
         if threading.current_thread() is threading.main_thread():
             previous_term = signal.signal(signal.SIGTERM, _interrupt)
-        for cfg in todo:
-            submit(cfg, 0)
-        while pending:
-            done, _ = ray.wait(list(pending), num_returns=1, timeout=0.5)
-            for ref in done:
-                cfg, attempt = pending.pop(ref)
-                try:
-                    payload = ray.get(ref)
-                except Exception as e:  # a crash, a lost node, an exception in the trial
-                    msg = _error_line(e)
-                    if attempt < retries:
-                        report.retried.append((cfg.key(), msg))
-                        log(f"trial failed, retrying ({attempt + 1} of {retries}): {describe(cfg)}"
-                            f"\n  {msg}")
-                        submit(cfg, attempt + 1)
-                        continue
-                    report.failed.append((cfg.key(), msg))
-                    log(f"trial failed again, giving up: {describe(cfg)}\n  {msg}")
-                    bar.update(1)
-                    continue
-                if "diverged" in payload:
-                    report.diverged.append((cfg.key(), payload["diverged"]))
-                    log(f"trial diverged (deterministic, not retried; nothing stored): "
-                        f"{describe(cfg)}\n  {payload['diverged']}")
-                elif cfg.key() in stored_stale:
-                    old = stored_stale[cfg.key()]
-                    old.metrics = payload["metrics"]
-                    save_run(old, runs_dir)            # the same parameters, a new evaluation
-                    report.reevaluated.append(cfg.key())
+        mine, elsewhere = _claim(todo, runs_dir, needed, report, log, claimed)
+        hold = os.environ.get(HOLD_ENV) or None      # fault injection (tests only)
+        while mine or elsewhere:
+            if mine and ray is None:
+                ray = sys.modules.get("ray")
+                if ray is None or not ray.is_initialized():
+                    owned = True               # shut down in `finally`, even if init is interrupted
+                    ray = connect(address)
+                    if previous_term is not None:          # ray.init installs its own handler
+                        signal.signal(signal.SIGTERM, _interrupt)
+                # the CPU path (compiled or eager step) of each training, decided here with
+                # `train`'s rule so that workers give the bytes a `train` on this machine gives
+                paths = {}
+                base = dict(num_cpus=cpus_per_trial, max_retries=0, scheduling_strategy="SPREAD")
+                remote = lambda cfg: ray.remote(train_trial).options(  # noqa: E731
+                    name=TRIAL_NAME, memory=need.get(cfg.key(), 0) or None, **base)
+                remote_eval = ray.remote(evaluate_trial).options(name="evaluate_trial", **base)
+            for cfg in mine:
+                if cfg.key() not in paths:
+                    p = cpu_path(cfg)
+                    paths[cfg.key()] = p if compiled is None or p is None else bool(compiled)
+
+            def submit(cfg, attempt):
+                old = stored_stale.get(cfg.key())
+                if old is None:
+                    ref = remote(cfg).remote(cfg.to_dict(), cpus_per_trial, paths[cfg.key()],
+                                             hold if attempt == 0 else None)
                 else:
-                    for note in payload.get("notices") or []:   # e.g. no C compiler on a node
-                        log(f"note from the trial {describe(cfg)}: {note}")
-                    save_run(run_from_payload(payload), runs_dir)
-                    report.trained.append(cfg.key())
-                if "diverged" not in payload:
-                    node = payload.get("node")
-                    if node:
-                        report.nodes[node] = report.nodes.get(node, 0) + 1
-                bar.update(1)
+                    ref = remote_eval.remote(cfg.to_dict(), {k: v.detach().cpu().numpy()
+                                                             for k, v in old.params.items()},
+                                             cpus_per_trial)
+                pending[ref] = (cfg, attempt)
+
+            for cfg in mine:
+                submit(cfg, 0)
+            mine = []
+            _collect(ray, pending, submit, retries, report, stored_stale, runs_dir, log, bar,
+                     claimed)
+            if elsewhere:                      # another sweep trains these: wait for it
+                mine, elsewhere = _await_others(elsewhere, runs_dir, needed, report, log,
+                                                claimed, bar)
     except KeyboardInterrupt:
         if ray is not None:
             for ref in list(pending):
@@ -454,6 +444,8 @@ def run_sweep(configs, runs_dir, *, address: str | None = None, cpus_per_trial: 
         raise SweepInterrupted(report) from None
     finally:
         bar.close()
+        for key in claimed:
+            claims.release(runs_dir, key)
         if previous_term is not None:
             signal.signal(signal.SIGTERM, previous_term)
         ray = sys.modules.get("ray")
@@ -461,6 +453,95 @@ def run_sweep(configs, runs_dir, *, address: str | None = None, cpus_per_trial: 
             ray.shutdown()
     report.seconds = time.perf_counter() - t0
     return report
+
+
+WAIT_POLL = 0.5      # seconds between looks at another sweep's claims
+
+
+def _claim(todo, runs_dir, needed, report, log, claimed) -> tuple:
+    """(configs claimed here, configs another sweep is training): a claimed config is checked
+    again (the other may have stored it just before releasing it)."""
+    mine, elsewhere = [], []
+    for cfg in todo:
+        other = claims.claim(runs_dir, cfg.key())
+        if other is not None:
+            elsewhere.append(cfg)
+            log(f"another sweep (pid {other.get('pid')}) is training {describe(cfg)}: not trained "
+                f"here; waiting for it")
+            continue
+        claimed.append(cfg.key())
+        if needed(cfg):
+            mine.append(cfg)
+        else:
+            claims.release(runs_dir, cfg.key())
+            claimed.remove(cfg.key())
+            report.elsewhere.append(cfg.key())
+    return mine, elsewhere
+
+
+def _await_others(elsewhere, runs_dir, needed, report, log, claimed, bar) -> tuple:
+    """Wait until another sweep's claims are released (it finished or died); what it stored
+    counts as trained elsewhere, what it did not is claimed and trained here."""
+    while True:
+        free = [c for c in elsewhere if claims.holder(runs_dir, c.key()) is None]
+        if free:
+            break
+        time.sleep(WAIT_POLL)
+    rest = [c for c in elsewhere if c not in free]
+    mine, more = _claim(free, runs_dir, needed, report, log, claimed)
+    bar.update(len(free) - len(mine) - len(more))
+    return mine, rest + more
+
+
+def _collect(ray, pending, submit, retries, report, stored_stale, runs_dir, log, bar, claimed):
+    """Wait for the submitted trials; store each result as it arrives; retry a failure once."""
+    while pending:
+        done, _ = ray.wait(list(pending), num_returns=1, timeout=0.5)
+        for ref in done:
+            cfg, attempt = pending.pop(ref)
+            try:
+                payload = ray.get(ref)
+            except Exception as e:  # a crash, a lost node, an exception in the trial
+                msg = _error_line(e)
+                if attempt < retries:
+                    report.retried.append((cfg.key(), msg))
+                    log(f"trial failed, retrying ({attempt + 1} of {retries}): {describe(cfg)}"
+                        f"\n  {msg}")
+                    submit(cfg, attempt + 1)
+                    continue
+                report.failed.append((cfg.key(), msg))
+                log(f"trial failed again, giving up: {describe(cfg)}\n  {msg}")
+                bar.update(1)
+                _release(runs_dir, cfg, claimed)
+                continue
+            if "diverged" in payload:
+                report.diverged.append((cfg.key(), payload["diverged"]))
+                log(f"trial diverged (deterministic, not retried; nothing stored): "
+                    f"{describe(cfg)}\n  {payload['diverged']}")
+            elif cfg.key() in stored_stale:
+                old = stored_stale[cfg.key()]
+                old.metrics = payload["metrics"]
+                save_run(old, runs_dir)            # the same parameters, a new evaluation
+                report.reevaluated.append(cfg.key())
+            else:
+                for note in payload.get("notices") or []:   # e.g. no C compiler on a node
+                    log(f"note from the trial {describe(cfg)}: {note}")
+                saved = save(run_from_payload(payload), runs_dir)
+                if saved.note:
+                    log(f"note: {describe(cfg)}: {saved.note}")
+                report.trained.append(cfg.key())
+            if "diverged" not in payload:
+                node = payload.get("node")
+                if node:
+                    report.nodes[node] = report.nodes.get(node, 0) + 1
+            _release(runs_dir, cfg, claimed)
+            bar.update(1)
+
+
+def _release(runs_dir, cfg, claimed):
+    if cfg.key() in claimed:
+        claims.release(runs_dir, cfg.key())
+        claimed.remove(cfg.key())
 
 
 def _interrupt(signum, frame):

@@ -14,7 +14,7 @@ import torch
 
 from ..engine.tasks import ClassificationFamily, RegressionFamily
 from ..engine.train import Run
-from ..runs import seeds
+from ..runs import budget, seeds
 from ..runs.evaluate import PROTOCOL_VERSION, evaluate, from_json
 from . import compare_notes
 from .adaptation import (Chart, blowup_note, blowup_step, grid, metric_range, playground_query,
@@ -146,6 +146,14 @@ def stored_evaluation(run: Run, k: int, steps: int) -> pd.DataFrame | None:
         return None
     out.attrs = df.attrs
     return out
+
+
+def evaluation_cost(run: Run, k: int, steps: int, n_tasks: int = 500, device="cpu"):
+    """The estimate (runs.budget) of `evaluation(run, k, steps, n_tasks)`, or None when its
+    stored evaluation is used."""
+    if stored_evaluation(run, k, steps) is not None:
+        return None
+    return budget.eval_estimate(run.config, (k,), steps, n_tasks, device)
 
 
 def evaluation(run: Run, k: int, steps: int, n_tasks: int = 500) -> pd.DataFrame:

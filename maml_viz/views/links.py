@@ -90,10 +90,16 @@ def styles(runs: dict, algo_label=lambda a: a) -> tuple[dict, dict, dict]:
 
 
 # ----------------------------------------------------------------------------- URL settings
+class LinkValue(ValueError):
+    """A link's value that is not allowed; the message says, in plain words, what is."""
+
+
 def read_query(params: dict, casts: dict) -> tuple[dict, list]:
     """Settings from a URL's query parameters: casts maps a name to a function from the text to
     the value (raising ValueError when the text is not allowed). Returns (values, problems):
-    the values that parsed, and one plain sentence per parameter that did not."""
+    the values that parsed, and one plain sentence per parameter that did not. Only a cast's own
+    explanation (LinkValue) is quoted, never Python's words ("invalid literal for int()"); the
+    value is quoted as written (the page escapes it before showing it)."""
     values, problems = {}, []
     for name, cast in casts.items():
         if name not in params:
@@ -101,25 +107,42 @@ def read_query(params: dict, casts: dict) -> tuple[dict, list]:
         text = params[name]
         try:
             values[name] = cast(text)
-        except (ValueError, TypeError, KeyError) as e:
-            problems.append(f"The link's {name}={text!r} was ignored ({e or 'not allowed'}).")
+        except LinkValue as e:
+            problems.append(f"The link's {name}={_quoted(text)} was ignored ({e}).")
+        except (ValueError, TypeError, KeyError, OverflowError):
+            problems.append(f"The link's {name}={_quoted(text)} was ignored (not allowed here).")
     return values, problems
+
+
+def _quoted(text, limit: int = 80) -> str:
+    text = str(text)
+    return "'" + (text if len(text) <= limit else text[:limit] + "…") + "'"
+
+
+def number(text, kind=float, what: str = "a number"):
+    """text as kind (int or float), or LinkValue saying what was expected."""
+    try:
+        return kind(str(text).strip())
+    except (ValueError, OverflowError):
+        raise LinkValue(f"must be {what}") from None
 
 
 def int_in(lo: int, hi: int):
     def cast(text):
-        v = int(str(text).strip())
+        what = f"a whole number from {lo} to {hi}"
+        v = number(text, int, what)
         if not lo <= v <= hi:
-            raise ValueError(f"must be a whole number from {lo} to {hi}")
+            raise LinkValue(f"must be {what}")
         return v
     return cast
 
 
 def float_in(lo: float, hi: float):
     def cast(text):
-        v = float(str(text).strip())
+        what = f"a number above {lo:g} and at most {hi:g}"
+        v = number(text, float, what)
         if not (math.isfinite(v) and lo < v <= hi):
-            raise ValueError(f"must be a number above {lo:g} and at most {hi:g}")
+            raise LinkValue(f"must be {what}")
         return v
     return cast
 
@@ -129,7 +152,7 @@ def one_of(options):
 
     def cast(text):
         if text not in options:
-            raise ValueError(f"must be one of {', '.join(map(str, options[:8]))}")
+            raise LinkValue(f"must be one of {', '.join(map(str, options[:8]))}")
         return text
     return cast
 
@@ -137,5 +160,5 @@ def one_of(options):
 def key_list(text):
     keys = [k for k in str(text).split(",") if k]
     if not keys or len(keys) > 10:
-        raise ValueError("must be 1 to 10 run names separated by commas")
+        raise LinkValue("must be 1 to 10 run names separated by commas")
     return keys

@@ -17,6 +17,7 @@ from ..engine.algorithms import MAML, Pretrained, Reptile
 from ..engine.train import Run
 from .adaptation import Chart, blowup_step, metric_range
 from .figures.navigation import STEPS_TITLE, navigation_steps
+from .links import LinkValue, number
 
 STORY = Path(__file__).resolve().parents[2] / "assets" / "navigation_story.json"
 FALLBACK_GOAL = (0.3, -0.25)    # when the stored story goal is not for the runs at hand
@@ -124,9 +125,13 @@ def goal_note(family, goal) -> str | None:
 
 
 def goal_cast(text):
-    x, y = (float(v) for v in str(text).split(","))
+    what = "two numbers from -10 to 10 separated by a comma, like 0.3,-0.25"
+    parts = str(text).split(",")
+    if len(parts) != 2:
+        raise LinkValue(f"must be {what}")
+    x, y = (number(v, float, what) for v in parts)
     if not all(math.isfinite(v) and -10 <= v <= 10 for v in (x, y)):
-        raise ValueError("must be two numbers like 0.3,-0.25")
+        raise LinkValue(f"must be {what}")
     return (x, y)
 
 

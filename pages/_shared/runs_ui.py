@@ -8,7 +8,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from maml_viz.runs.files import StoreError
+from maml_viz.runs.files import StoreError, signature
+from maml_viz.views.text import esc
 
 
 def open_links(keys: list, where=None):
@@ -21,17 +22,25 @@ def open_links(keys: list, where=None):
                  help="Compare these runs on the same tasks.")
 
 
+@st.cache_data(show_spinner=False, max_entries=2, max_size=None)
+def zipped(path: str, key: str, signature_: tuple) -> bytes:
+    """A run's folder as a zip, built when a download is asked for (never on a rerun) and kept
+    for the run's current files (`signature` changes when one is written)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for f in sorted(Path(path).iterdir()):
+            z.write(f, arcname=f"{key}/{f.name}")
+    return buf.getvalue()
+
+
 def actions(b, entry: dict, name: str):
     """Open, download and delete (two steps, naming the run) one stored run."""
     ss, key = st.session_state, entry["key"]
     if entry["config"] is not None:
         open_links([key])
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        for f in sorted(Path(entry["path"]).iterdir()):
-            z.write(f, arcname=f"{key}/{f.name}")
+    path, sig = entry["path"], signature(Path(entry["path"]))
     c1, c2 = st.columns(2)
-    c1.download_button("Download (zip)", buf.getvalue(), file_name=f"{key}.zip",
+    c1.download_button("Download (zip)", lambda: zipped(path, key, sig), file_name=f"{key}.zip",
                        mime="application/zip", width="stretch",
                        help="The run's files: config, weights (safetensors), history, metrics.")
     if entry["read_only"] or not b.store.deletable(key):
@@ -41,14 +50,14 @@ def actions(b, entry: dict, name: str):
             ss.run_confirm_delete = key
             st.rerun()
     else:
-        st.warning(f"Delete **{name}**? It goes to the trash of {b.store.roots[0]}, where it can "
+        st.warning(f"Delete **{esc(name)}**? It goes to the trash of {esc(b.store.roots[0])}, where it can "
                    f"be restored for 7 days.")
         yes, no, _ = st.columns([1, 1, 4])
         if yes.button("Yes, delete it", type="primary", help="Move this run to the trash."):
             try:
                 b.store.delete(key)
             except StoreError as e:
-                st.error(str(e))
+                st.error(esc(e))
             b.jobs.forget(key)
             ss.run_confirm_delete = None
             st.rerun()
@@ -69,6 +78,6 @@ def trash(b):
             try:
                 b.store.restore(back)
             except StoreError as e:
-                st.error(str(e))
+                st.error(esc(e))
             else:
                 st.rerun()

@@ -6,14 +6,17 @@ engine are imported lazily, so that the home page can draw from precomputed data
 has loaded."""
 from __future__ import annotations
 
+import atexit
 import os
 import threading
+import weakref
 from pathlib import Path
 from urllib.parse import quote
 
 import streamlit as st
 
 from maml_viz.views.links import read_query, run_label
+from maml_viz.views.text import esc  # noqa: F401  (pages: ui.esc)
 from pages._shared import present
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,8 +25,15 @@ RUNS = Path(os.environ.get("MAML_VIZ_RUNS", ROOT / "runs"))
 _ready = threading.Event()     # set once the cached backend exists (a flag, not app state)
 
 
+def _engine():
+    """Import torch and the whole package once per server, one session at a time
+    (pages/_shared/preload.py): the Learn page's way into the engine."""
+    import pages._shared.preload  # noqa: F401
+
+
 class Backend:
     def __init__(self):
+        _engine()
         import torch
 
         from maml_viz.engine.train import device_name, resolve_device
@@ -35,6 +45,15 @@ class Backend:
         self.device_name = device_name(self.device)
         self.store = RunStore([RUNS, ASSETS], self.device)
         self.jobs = JobManager(self.store, self.device)
+        # `streamlit run` stopped (SIGTERM, Ctrl-C) returns from its main loop: then the running
+        # job keeps what it learned and the waiting ones are recorded (JobManager.close)
+        atexit.register(_close, weakref.ref(self))
+
+
+def _close(ref):
+    b = ref()
+    if b is not None:
+        b.jobs.close()
 
 
 @st.cache_resource(show_spinner=False)
@@ -172,6 +191,7 @@ def family_label(name: str) -> str:
 
 
 def config_for(family: str, algo: str, **kw):
+    _engine()
     from maml_viz.engine.registry import make_config
     return make_config(family=family, algo=algo, **kw)
 
@@ -182,7 +202,7 @@ def get_run(cfg):
     try:
         return backend().store.get(cfg)
     except StoreError as e:
-        st.error(f"A stored run could not be read: {e}")
+        st.error(f"A stored run could not be read: {esc(e)}")
         return None
 
 
@@ -213,7 +233,7 @@ def offer_training(missing: list, key: str):
         st.info(f"Not trained yet: {names}. Training runs in the background; you can keep "
                 f"using the app meanwhile.")
         for path, why in (d for c in missing for d in b.store.damage(c)):
-            st.warning(f"The stored copy {path} is damaged ({why}); training replaces it.")
+            st.warning(f"The stored copy {esc(path)} is damaged ({esc(why)}); training replaces it.")
         if st.button("Train now", key=f"train-{key}", type="primary",
                      help="Start training these settings in the background"):
             from maml_viz.services.jobs import JobRefused
@@ -221,7 +241,7 @@ def offer_training(missing: list, key: str):
                 for c in missing:
                     b.jobs.submit(c, owner=session_id())
             except JobRefused as e:
-                st.error(f"Could not start the training: {e}")
+                st.error(f"Could not start the training: {esc(e)}")
             else:
                 st.rerun()
     progress_panel([c.key() for c in missing], key)
@@ -238,7 +258,7 @@ def progress_panel(keys: list, key: str = ""):
     for j in jobs:
         p = j.progress
         if j.status == "failed":
-            st.error(f"{label(j.config.algo)}: {j.error}")
+            st.error(f"{label(j.config.algo)}: {esc(j.error)}")
             continue
         if p and p.its_per_s:
             eta = f", about {p.eta:.0f} s left" if j.active and p.eta == p.eta else ""
@@ -260,7 +280,22 @@ def partial_warning(run):
 
 
 def config_error(e):
-    st.error(f"Invalid setting {e.field}: {str(e).split(': ', 1)[-1]}")
+    if hasattr(e, "problem"):                   # a data file, not a setting (omniglot_asset)
+        st.error(f"The handwriting data cannot be used: {esc(str(e).split(': ', 1)[-1])}")
+        return
+    st.error(f"Invalid setting {esc(e.field)}: {esc(str(e).split(': ', 1)[-1])}")
+
+
+def omniglot_ok() -> bool:
+    """Whether the Omniglot data file checks out; if not, says why (AssetError) and False."""
+    from maml_viz.engine.config import ConfigError
+    from maml_viz.engine.tasks.omniglot import load_asset
+    try:
+        load_asset()
+    except ConfigError as e:
+        config_error(e)
+        return False
+    return True
 
 
 # ----------------------------------------------------------------------------- settings and links
@@ -282,7 +317,7 @@ class View:
         self.fresh = {k: v for k, v in values.items() if params.get(k) != written.get(k)}
         self.scopes = {}
         for p in self.problems:
-            st.warning(p)
+            st.warning(esc(p))
 
     def key(self, name: str, scope: str = "") -> str:
         return f"{self.page}_{name}" + (f"_{scope}" if scope else "")

@@ -27,21 +27,22 @@ import torch.nn.functional as F
 from ..config import ConfigError
 from ..nets import ConvNet
 from .base import ClassificationFamily
+from .omniglot_asset import check_asset
 
 ASSET = Path(__file__).resolve().parents[3] / "assets" / "omniglot" / "omniglot28.npz"
 HELD_OUT = ("Korean", "Tagalog")
 DRAWERS = 20
 
 
-@functools.lru_cache(maxsize=1)
-def load_asset(path: str = str(ASSET)) -> dict:
-    """The asset's arrays (numpy), read once per process."""
-    try:
-        with np.load(path, allow_pickle=False) as d:
-            return {k: d[k] for k in d.files}
-    except FileNotFoundError:
-        raise FileNotFoundError(f"the Omniglot data file {path} is missing: it ships with the "
-                                f"project (rebuild it with assets/omniglot/build.py)") from None
+def load_asset(path: str | None = None) -> dict:
+    """The asset's arrays (numpy), checked against its manifest and schema before first use
+    (omniglot_asset.check_asset: AssetError, one line, otherwise); read once per process."""
+    return _checked_asset(str(path or ASSET))
+
+
+@functools.lru_cache(maxsize=2)
+def _checked_asset(path: str) -> dict:
+    return check_asset(path)
 
 
 @functools.lru_cache(maxsize=4)
