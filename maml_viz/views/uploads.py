@@ -30,6 +30,15 @@ class UploadError(ValueError):
     pass
 
 
+_MD = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
+
+
+def escape_md(text) -> str:
+    """Text from a user, a file or a link, safe to put in a Streamlit Markdown string: every
+    Markdown / HTML character backslash-escaped (a link or an image in it shows as text)."""
+    return _MD.sub(r"\\\1", str(text))
+
+
 @dataclass
 class Points:
     x: np.ndarray                      # [n, in_dim] float
