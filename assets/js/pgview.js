@@ -170,8 +170,24 @@ as the engine's blowup_step): the curves stop at b − 1, the warning and the �
                      family: '"Source Sans", "Source Sans Pro", sans-serif' }, paper_bgcolor: "rgba(0,0,0,0)",
              plot_bgcolor: "white", showlegend: true,
              margin: { l: ctx.phone ? 42 : 52, r: 12, t: 30, b: 10 },
-             legend: { orientation: "h", x: 0, xanchor: "left", y: -0.14, yanchor: "top",
-                       font: { size: ctx.phone ? 11 : 12 } } };
+             legend: { orientation: "v", x: 0, xanchor: "left", yanchor: "top",
+                       font: { size: ctx.phone ? 11 : 12 }, bgcolor: "rgba(0,0,0,0)" } };
+  }
+
+  const ENTRY = 19, BELOW_AXIS = 50;     // px per legend entry; tick labels + axis title
+  /** Each panel's legend under its own plot, one entry a line, in a bottom margin made for it
+   *  (the legend never covers the axis title, a mark or a label), and the panel taller by it. */
+  function finish(panels) {
+    for (const p of panels) {
+      const n = p.data.filter((t) => t.showlegend !== false && t.type !== "heatmap").length;
+      const extra = ENTRY * n + 6;
+      p.layout.margin.b = BELOW_AXIS + extra;
+      p.layout.height += BELOW_AXIS + extra - 10;
+      p.layout.showlegend = n > 0;
+      const plotH = p.layout.height - p.layout.margin.t - p.layout.margin.b;
+      p.layout.legend.y = -(BELOW_AXIS - 4) / plotH;       // just under the axis title
+    }
+    return panels;
   }
 
   const title = (text) => ({ text: text, x: 0, xanchor: "left", xref: "paper", font: { size: 14 } });
@@ -227,7 +243,7 @@ as the engine's blowup_step): the curves stop at b − 1, the warning and the �
       const m = name === "your points" ? beyond(mx, ys, lo, hi, true) : beyond(x, ys, lo, hi);
       if (m.length) L.push(edgeTrace(m, lo, hi, name, c));
     }
-    const left = Object.assign(baseLayout(ctx, ctx.phone ? 360 : 430), {
+    const left = Object.assign(baseLayout(ctx, ctx.phone ? 270 : 300), {
       title: title("the curve it predicts"),
       xaxis: { range: fam.x_range, title: { text: "x", standoff: 2 }, fixedrange: true, zeroline: false },
       yaxis: { range: [lo, hi], title: { text: "y", standoff: 4 }, fixedrange: true, zeroline: false } });
@@ -240,7 +256,7 @@ as the engine's blowup_step): the curves stop at b − 1, the warning and the �
     const ax = Object.assign(logAxis([].concat(...curves.map((c) => Array.from(c.values.slice(0, n))))),
                              { steps: res.steps });
     const R = stepCurves(curves, n, S, ax, res.blowup, {}, true);
-    const right = Object.assign(baseLayout(ctx, ctx.phone ? 300 : 430), {
+    const right = Object.assign(baseLayout(ctx, ctx.phone ? 230 : 300), {
       title: title("its error after each step"),
       xaxis: { range: [-0.4, res.steps + 0.4], title: { text: "gradient steps", standoff: 2 },
                dtick: res.steps <= 20 ? 1 : 5, fixedrange: true, zeroline: false },
@@ -280,7 +296,8 @@ as the engine's blowup_step): the curves stop at b − 1, the warning and the �
              notes: commonNotes(ctx),
              title: ctx.label + " adapting to " + (task ? "a new task · " + task.describe : "your points") +
                " · " + plural(sup.n, "point") + ", α = " + (ctx.lr === null ? "learned per weight" : lrText(ctx.lr)),
-             panels: [{ name: "curve", data: L, layout: ticksOut(left) }, { name: "error", data: R, layout: ticksOut(right) }],
+             panels: finish([{ name: "curve", data: L, layout: ticksOut(left) },
+                             { name: "error", data: R, layout: ticksOut(right) }]),
              facts: { S: S, support: sp.slice(0, n), gridError: ge ? ge.slice(0, n) : null } };
   }
 
@@ -348,7 +365,7 @@ as the engine's blowup_step): the curves stop at b − 1, the warning and the �
     const mapAxis = (dom, anchor) => ({ domain: dom, range: lim, constrain: "domain", fixedrange: true,
       zeroline: false, anchor: anchor, title: { text: "x₁", standoff: 2 } });
     const ml_ = ctx.phone ? 34 : 44, side_ = Math.round(0.47 * ((ctx.width || 460) - ml_ - 6));
-    const maps = Object.assign(baseLayout(ctx, side_ + 30 + 40 + 46), {
+    const maps = Object.assign(baseLayout(ctx, side_ + 40), {
       margin: { l: ml_, r: 6, t: 30, b: 10 },
       xaxis: mapAxis([0, 0.47], "y"), xaxis2: mapAxis([0.53, 1], "y2"),
       yaxis: { range: lim, scaleanchor: "x", scaleratio: 1, constrain: "domain", fixedrange: true,
@@ -358,27 +375,25 @@ as the engine's blowup_step): the curves stop at b − 1, the warning and the �
       annotations: [["x domain", "y domain", "before adapting"], ["x2 domain", "y2 domain", "after " + plural(S, "step")]]
         .map(([xr, yr, t]) => ({ xref: xr, yref: yr, x: 0, y: 1, xanchor: "left", yanchor: "bottom",
                                  text: t, showarrow: false, font: { size: 14 } })) });
-    // curves: accuracy on the new points (top), loss on the examples (bottom)
+    // the curves: accuracy on the new points, loss on the examples (one chart and legend each)
     const n = shown, sp = res.support, acc = res.queryAccuracy || null;
     const la = Object.assign(lossAxis(Array.from(sp.slice(0, n)), 1), { steps: res.steps });
-    const data = [];
-    if (acc) data.push(...stepCurves([{ name: "accuracy on the new points", values: acc, color: ctx.color, dash: "solid" }],
-      n, S, { bottom: 0, top: 1, steps: res.steps }, null, { xaxis: "x", yaxis: "y" }, false));
-    data.push(...stepCurves([{ name: "loss on the examples", values: sp, color: SUPPORT, dash: "dot" }],
-      n, S, la, res.blowup, { xaxis: "x2", yaxis: "y2" }, false));
-    data.forEach((t) => { if ((t.name || "").startsWith("the step shown")) t.showlegend = t.yaxis === "y2" || !acc; });
     const xr = [-0.4, res.steps + 0.4], dt = res.steps <= 20 ? 1 : 5;
-    const right = Object.assign(baseLayout(ctx, ctx.phone ? 330 : 400), {
-      title: title(acc ? "after each step" : "loss after each step"),
-      xaxis: { domain: [0, 1], anchor: "y", range: xr, dtick: dt, fixedrange: true, showticklabels: !!acc,
-               visible: !!acc },
-      yaxis: { domain: acc ? [0.58, 1] : [0, 0], range: [-0.03, 1.03], tickvals: [0, 0.5, 1],
-               ticktext: ["0%", "50%", "100%"], title: { text: "accuracy", standoff: 4 }, fixedrange: true,
-               visible: !!acc },
-      xaxis2: { domain: [0, 1], anchor: "y2", range: xr, dtick: dt, fixedrange: true,
-                title: { text: "gradient steps", standoff: 2 } },
-      yaxis2: { domain: acc ? [0, 0.42] : [0, 1], anchor: "x2", range: la.range,
-                title: { text: "loss", standoff: 4 }, fixedrange: true } });
+    const stepsAxis = { range: xr, dtick: dt, fixedrange: true, title: { text: "gradient steps", standoff: 2 } };
+    const curvePanels = [];
+    if (acc) curvePanels.push({ name: "accuracy",
+      data: stepCurves([{ name: "accuracy on the new points", values: acc, color: ctx.color, dash: "solid" }],
+                       n, S, { bottom: 0, top: 1, steps: res.steps }, null, {}, false),
+      layout: ticksOut(Object.assign(baseLayout(ctx, ctx.phone ? 150 : 140), {
+        title: title("accuracy after each step"), xaxis: stepsAxis,
+        yaxis: { range: [-0.03, 1.03], tickvals: [0, 0.5, 1], ticktext: ["0%", "50%", "100%"],
+                 title: { text: "accuracy", standoff: 4 }, fixedrange: true } })) });
+    curvePanels.push({ name: "loss",
+      data: stepCurves([{ name: "loss on the examples", values: sp, color: SUPPORT, dash: "dot" }],
+                       n, S, la, res.blowup, {}, false),
+      layout: ticksOut(Object.assign(baseLayout(ctx, ctx.phone ? 150 : 140), {
+        title: title("loss after each step"), xaxis: stepsAxis,
+        yaxis: { range: la.range, title: { text: "loss", standoff: 4 }, fixedrange: true } })) });
     const what = whatItFits(sup, "the " + plural(sup.taskN, "labelled example"));
     const side = ctx.phone ? "below" : "on the right";
     const cap = ["Colours: the class the network predicts at each spot. Left map: " + startWords(P.run, ctx.label) +
@@ -398,7 +413,7 @@ as the engine's blowup_step): the curves stop at b − 1, the warning and the �
     return { kind: "classes", step: S, shown: shown, blowup: res.blowup, caption: cap, notes: commonNotes(ctx),
              title: ctx.label + " adapting to " + (task ? "a new task · " + task.describe : "your examples") +
                " · " + plural(sup.n, "example") + ", α = " + (ctx.lr === null ? "learned per weight" : lrText(ctx.lr)),
-             panels: [{ name: "maps", data: M, layout: ticksOut(maps) }, { name: "curves", data: data, layout: ticksOut(right) }],
+             panels: finish([{ name: "maps", data: M, layout: ticksOut(maps) }].concat(curvePanels)),
              facts: { S: S, support: sp.slice(0, n), accuracy: acc ? acc.slice(0, n) : null } };
   }
 

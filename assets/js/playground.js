@@ -100,26 +100,27 @@ export default function (component) {
     }
   }
 
-  // the panels: one Plotly div each (built once per kind of view)
+  // the panels: one Plotly div each, in two columns (built once per kind of view)
   const kind = eng.classes ? "classes" : "regression";
+  const COLUMNS = eng.classes ? [["maps"], ["accuracy", "loss"]] : [["curve"], ["error"]];
   if (root.__kind !== kind) {
     el.panels.replaceChildren();
     el.panels.classList.toggle("pg-classes3", eng.classes);
+    for (const names of COLUMNS) {
+      const col = document.createElement("div");
+      col.className = "pg-col";
+      for (const name of names) {
+        const div = document.createElement("div");
+        div.className = "pg-panel" + (name === "maps" || name === "curve" ? " pg-click" : "");
+        div.dataset.panel = name;
+        col.append(div);
+      }
+      el.panels.append(col);
+    }
     root.__kind = kind;
   }
   const divs = {};
-  const panel = (name, clickable) => {
-    let div = el.panels.querySelector('[data-panel="' + name + '"]');
-    if (!div) {
-      div = document.createElement("div");
-      div.className = "pg-panel" + (clickable ? " pg-click" : "");
-      div.dataset.panel = name;
-      el.panels.append(div);
-    }
-    return (divs[name] = div);
-  };
-  for (const name of eng.classes ? ["maps", "curves"] : ["curve", "error"])
-    panel(name, name === "maps" || name === "curve");
+  el.panels.querySelectorAll("[data-panel]").forEach((d) => { divs[d.dataset.panel] = d; });
 
   let sup = null, res = null, view = null, playing = null, urlTimer = null;
   const phone = () => window.innerWidth <= 640;
@@ -148,6 +149,8 @@ export default function (component) {
                               width: (divs.maps || divs.curve).clientWidth,
                               onlyWithoutPoints: st.only && !st.points.length });
     const config = { displayModeBar: false, responsive: true, scrollZoom: false, doubleClick: false };
+    const drawn = new Set(view.panels.map((p) => p.name));
+    for (const name in divs) divs[name].style.display = drawn.has(name) ? "" : "none";
     for (const p of view.panels) {
       divs[p.name].style.height = p.layout.height + "px";     // (autosize follows the box)
       window.Plotly.react(divs[p.name], p.data, p.layout, config);

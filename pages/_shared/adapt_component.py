@@ -55,7 +55,7 @@ CSS = """[data-maviz-pg] { font-size: 0.95rem; }
 [data-maviz-pg] .pg-panels { display: grid; grid-template-columns: 56fr 44fr; gap: 0.6rem;
   align-items: start; }
 [data-maviz-pg] .pg-panels.pg-classes3 { grid-template-columns: 64fr 36fr; }
-[data-maviz-pg] .pg-panel { min-width: 0; touch-action: pan-y; }
+[data-maviz-pg] .pg-col, [data-maviz-pg] .pg-panel { min-width: 0; }
 [data-maviz-pg] .pg-panel.pg-click .nsewdrag { cursor: crosshair !important; }
 [data-maviz-pg] .pg-row { display: flex; flex-wrap: wrap; gap: 0.4rem 1.2rem; align-items: center;
   margin: 0.35rem 0; }
