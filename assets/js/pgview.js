@@ -63,7 +63,7 @@ as the engine's blowup_step): the curves stop at b âˆ’ 1, the warning and the âœ
     const run = ctx.payload.run;
     const head = "At step " + t + " the " + what + " rises (" + fmt(a[t - 1]) + " â†’ " + fmt(a[t]) + "): ";
     if (ctx.lr === null)
-      return head + "Meta-SGD learned its step size for each weight to do best after " +
+      return head + "Meta-SGD learned its step size for each weight to do best in " +
         plural(run.inner_steps, "step") + " (as it was trained), and more such steps overshoot.";
     return head + "with Î± = " + lrText(ctx.lr) + " a step overshoots here (too large a step for " +
       "this network on these points; a smaller Î± would not).";
@@ -109,6 +109,7 @@ as the engine's blowup_step): the curves stop at b âˆ’ 1, the warning and the âœ
     let lo = Math.floor(Math.log10(mn)), hi = Math.ceil(Math.log10(mx));
     if (hi - lo < 1) hi = lo + 1;
     const every = hi - lo > 12 ? 4 : hi - lo > 8 ? 3 : hi - lo > 5 ? 2 : 1, ticks = [];
+    lo = hi - every * Math.ceil((hi - lo) / every);         // the lowest decade is a tick too
     for (let e = hi; e >= lo; e -= every) ticks.unshift(Math.pow(10, e));
     const pad = 0.04 * (hi - lo);
     return { type: "log", range: [lo - pad, hi + pad], tickvals: ticks,
@@ -117,12 +118,16 @@ as the engine's blowup_step): the curves stop at b âˆ’ 1, the warning and the âœ
              bottom: Math.pow(10, lo - pad), top: Math.pow(10, hi + pad) };
   }
 
-  /** A linear axis from 0 that holds every value drawn (the loss on the examples). */
+  /** A linear axis from 0 to a tick at or above every value drawn (the loss on the examples). */
   function lossAxis(values, floor) {
     let mx = floor;
     for (const v of values) if (isFinite(v)) mx = Math.max(mx, v);
-    const top = Math.ceil(mx * 1.1 * 2) / 2;
-    return { range: [0, top], bottom: 0, top: top };
+    const raw = mx / 3, mag = Math.pow(10, Math.floor(Math.log10(raw)));
+    const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((d) => d >= raw);
+    const n = Math.ceil(mx / step - 1e-9), ticks = [];
+    for (let i = 0; i <= n; i++) ticks.push(Number((i * step).toPrecision(6)));
+    const top = n * step;
+    return { range: [0, top * 1.04], tickvals: ticks, bottom: 0, top: top * 1.04 };
   }
 
   /** The error / loss curves after each step, the step shown, zeros on a log axis, and the âœ•
@@ -238,11 +243,16 @@ as the engine's blowup_step): the curves stop at b âˆ’ 1, the warning and the âœ
       " (drag to move)", x: mx, y: my,
       marker: { color: "#FFFFFF", size: 13, symbol: "diamond", line: { color: "black", width: 2.5 } },
       hovertemplate: "(%{x:.2f}, %{y:.2f})<extra>yours</extra>" });
-    const edges = [["before adapting", before, GREY], [afterName, after, col], ["your points", my, "black"]];
-    for (const [name, ys, c] of edges) {
-      const m = name === "your points" ? beyond(mx, ys, lo, hi, true) : beyond(x, ys, lo, hi);
-      if (m.length) L.push(edgeTrace(m, lo, hi, name, c));
+    // marks on the edge where a curve (or a point) leaves the chart: in its curve's legend group
+    const edges = [["before adapting", before, GREY, "before"], [afterName, after, col, "after"],
+                   ["your points", my, "black", "mine"]];
+    for (const [name, ys, c, group] of edges) {
+      const m = group === "mine" ? beyond(mx, ys, lo, hi, true) : beyond(x, ys, lo, hi);
+      if (m.length) L.push(edgeTrace(m, lo, hi, name, c, { legendgroup: group }));
     }
+    for (const t of L) if (!t.legendgroup)
+      t.legendgroup = t.name.startsWith("before") ? "before" : t.name === afterName ? "after"
+        : t.name.startsWith("your") ? "mine" : t.name;
     const left = Object.assign(baseLayout(ctx, ctx.phone ? 270 : 300), {
       title: title("the curve it predicts"),
       xaxis: { range: fam.x_range, title: { text: "x", standoff: 2 }, fixedrange: true, zeroline: false },
@@ -393,7 +403,8 @@ as the engine's blowup_step): the curves stop at b âˆ’ 1, the warning and the âœ
                        n, S, la, res.blowup, {}, false),
       layout: ticksOut(Object.assign(baseLayout(ctx, ctx.phone ? 150 : 140), {
         title: title("loss after each step"), xaxis: stepsAxis,
-        yaxis: { range: la.range, title: { text: "loss", standoff: 4 }, fixedrange: true } })) });
+        yaxis: { range: la.range, tickvals: la.tickvals, title: { text: "loss", standoff: 4 },
+                 fixedrange: true } })) });
     const what = whatItFits(sup, "the " + plural(sup.taskN, "labelled example"));
     const side = ctx.phone ? "below" : "on the right";
     const cap = ["Colours: the class the network predicts at each spot. Left map: " + startWords(P.run, ctx.label) +
