@@ -12,7 +12,8 @@ settings. `problems(snap, ref, ...)` lists every contradiction found, in words:
   a baseline is never called meta-learned;
   one legend per panel (a legend's entries all belong to one plot), no two entries that look
   the same; every legend entry has a visible mark;
-  every value off a fixed axis has a mark on the edge with its value written there;
+  every value off a fixed axis has a mark on the edge with its value written there, and the
+  marks are in the legend with their values;
   the warning, the caption and the chart's ✕ name the same blow-up step (the engine's);
   no text label on a chart overlaps a legend;
   the caption's numbers are the chart's values at the step shown and at step 0, its "rises"
@@ -65,7 +66,7 @@ SNAPSHOT = r"""() => {
   return {
     charts: charts,
     caption: pg ? pg.querySelector('[data-caption]').innerText
-                : texts('[data-testid="stMain"] [data-testid="stCaption"]').join(' '),
+                : texts('[data-testid="stMain"] [data-testid="stCaptionContainer"], [data-testid="stMain"] [data-testid="stCaption"]').join(' '),
     notes: pg ? texts('[data-maviz-pg] [data-notes] > div')
               : texts('[data-testid="stMain"] [data-testid="stAlert"]'),
     title: pg ? pg.querySelector('[data-title]').innerText
@@ -333,6 +334,24 @@ def check_off_chart(snap, ref) -> list:
     return out
 
 
+def check_edge_marks_named(snap) -> list:
+    """Every mark on a chart's edge (a triangle) is in the legend, its values written there."""
+    out = []
+    for i, c in enumerate(snap["charts"]):
+        names = " ".join(t["name"] for t in c["traces"] if t["showlegend"])
+        for t in c["traces"]:
+            if not any(sym.startswith("triangle") for sym in t["symbol"]) or not len(t["x"]):
+                continue
+            vals = [x.strip() for x in t["text"] if re.fullmatch(NUM, x.strip())]
+            if not (t["showlegend"] or any(u["showlegend"] and u["legendgroup"] == t["legendgroup"]
+                                           and t["legendgroup"] for u in c["traces"])):
+                out.append(f"chart {i}: the edge marks '{t['name']}' are not in the legend")
+            elif not vals or not all(v in names for v in vals[:3]):
+                out.append(f"chart {i}: the legend does not give the values of the edge marks "
+                           f"'{t['name']}' ({vals[:3] or 'none written'})")
+    return out
+
+
 def check_blowup(snap, ref) -> list:
     out, b = [], ref["blowup"]
     said = [int(m) for n in snap["notes"] for m in re.findall(r"blew up at step (\d+)", n)]
@@ -460,5 +479,6 @@ def check_error_axes(snap, ref) -> list:
 def problems(snap, ref) -> list:
     """Every contradiction between the page's words, its chart and the engine."""
     return (check_engine(snap, ref) + check_words_of_baselines(snap, ref) + check_legends(snap)
-            + check_off_chart(snap, ref) + check_blowup(snap, ref) + check_overlaps(snap)
+            + check_off_chart(snap, ref) + check_edge_marks_named(snap) + check_blowup(snap, ref)
+            + check_overlaps(snap)
             + check_caption(snap, ref) + check_error_axes(snap, ref))

@@ -195,8 +195,9 @@ export default function (component) {
     }
     store.written = want;
     if (changed) window.history.replaceState(window.history.state, "", u);
+    root.dataset.url = "1";                      // the URL holds what is drawn (tests wait on it)
   }
-  function writeUrl() { clearTimeout(urlTimer); urlTimer = setTimeout(applyUrl, 150); }
+  function writeUrl() { root.dataset.url = "0"; clearTimeout(urlTimer); urlTimer = setTimeout(applyUrl, 150); }
   const keeper = setInterval(applyUrl, 500);       // a rerun may have rewritten the query string
 
   // ------------------------------------------------------------------ controls
