@@ -175,7 +175,7 @@ as the engine's blowup_step): the curves stop at b âˆ’ 1, the warning and the âœ
                      family: '"Source Sans", "Source Sans Pro", sans-serif' }, paper_bgcolor: "rgba(0,0,0,0)",
              plot_bgcolor: "white", showlegend: true,
              margin: { l: ctx.phone ? 42 : 52, r: 12, t: 30, b: 10 },
-             legend: { orientation: "v", x: 0, xanchor: "left", yanchor: "top",
+             legend: { orientation: "v", x: 0, xanchor: "left", yanchor: "top", tracegroupgap: 0,
                        font: { size: ctx.phone ? 11 : 12 }, bgcolor: "rgba(0,0,0,0)" } };
   }
 
@@ -271,7 +271,8 @@ as the engine's blowup_step): the curves stop at b âˆ’ 1, the warning and the âœ
       xaxis: { range: [-0.4, res.steps + 0.4], title: { text: "gradient steps", standoff: 2 },
                dtick: res.steps <= 20 ? 1 : 5, fixedrange: true, zeroline: false },
       yaxis: { type: "log", range: ax.range, tickvals: ax.tickvals, ticktext: ax.ticktext,
-               title: { text: "mean squared error (log)", standoff: 4 }, fixedrange: true } });
+               title: { text: ctx.phone ? "error (log)" : "mean squared error (log)", standoff: 4 },
+               fixedrange: true } });
 
     // the words, from the same arrays
     const sp = res.support, ge = res.gridError, what = whatItFits(sup, "the task's " + plural(sup.taskN, "point"));

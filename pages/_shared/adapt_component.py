@@ -74,6 +74,9 @@ CSS = """[data-maviz-pg] { font-size: 0.95rem; }
 [data-maviz-pg] .pg-err { color: #B00020; }
 @media (max-width: 640px) {
   [data-maviz-pg] .pg-panels, [data-maviz-pg] .pg-panels.pg-classes3 { grid-template-columns: 1fr; }
+  /* a phone: the step slider stays at the screen's foot while the charts are in view */
+  [data-maviz-pg] .pg-steprow { position: sticky; bottom: 0; z-index: 2; background: white;
+    padding: 0.3rem 0; border-top: 1px solid rgba(49,51,63,0.15); }
 }
 .st-key-maviz_plotly_loader { display: none; }"""
 
@@ -110,13 +113,14 @@ def playground(run, *, defaults: dict, link: dict | None = None, upload=None, la
     page's own, used where this tab has chosen nothing yet); link: {name: [url text, value]}
     for settings a link brings (they win); upload: (signature, points) of a CSV to use."""
     from maml_viz.views.browser import batch_start
-    ensure_plotly()
     label = label or run.config.algo
     payload = _payload(run.key, batch_start(defaults["task"]), label, run)
-    return _component(data={
+    out = _component(data={
         "payload": payload, "defaults": defaults, "link": link or {}, "label": label,
         "color": color(run.config.algo), "class_names": CLASS_NAMES,
         "upload": None if upload is None else {"sig": upload[0], "points": upload[1]}}, key=key)
+    ensure_plotly()                  # after the component: the page's first chart is its own
+    return out
 
 
 def from_url(view, casts: dict, run, cfg) -> tuple[dict, dict, dict]:
