@@ -45,9 +45,13 @@ SNAPSHOT = r"""() => {
                   ticks: a.tickvals ? list(a.tickvals).map(Number)
                                     : (a._vals || []).map((v) => (a.type === 'log' ? Math.pow(10, v.x) : v.x)) };
     }
-    const traces = gd._fullData.map((t) => ({
+    // a legend drawn as HTML beside the plot (the Playground's), else Plotly's own
+    const pbox = gd.closest('[data-box]'), html = pbox && pbox.querySelector('[data-legend]');
+    const traces = gd._fullData.map((t, i) => ({
       name: t.name || '', type: t.type, mode: t.mode || '', visible: t.visible,
-      xaxis: t.xaxis || 'x', yaxis: t.yaxis || 'y', showlegend: !!t.showlegend && t.visible !== false,
+      xaxis: t.xaxis || 'x', yaxis: t.yaxis || 'y',
+      showlegend: (html ? (gd.data[i] || {}).showlegend !== false && t.type !== 'heatmap' : !!t.showlegend)
+                  && t.visible !== false,
       legend: t.legend || 'legend', legendgroup: t.legendgroup || '',
       x: t.type === 'heatmap' ? [] : list(t.x).map(num), y: t.type === 'heatmap' ? [] : list(t.y).map(num),
       z: t.type === 'heatmap' ? list(t.z).map((r) => list(r).map(num)) : null,
@@ -56,8 +60,14 @@ SNAPSHOT = r"""() => {
       size: t.marker ? Number(list(t.marker.size)[0]) : 0,
       color: (t.line && t.line.color) || (t.marker && typeof t.marker.color === 'string' ? t.marker.color : ''),
       dash: (t.line && t.line.dash) || '' }));
+    for (const m of gd.__pgMaps || [])        // class maps drawn as images: their classes
+      traces.push({ name: m.name, type: 'heatmap', mode: '', visible: true, xaxis: 'x', yaxis: 'y',
+                    showlegend: false, legend: 'legend', legendgroup: '', x: [], y: [], text: [],
+                    symbol: [], size: 0, color: '', dash: '',
+                    z: [...Array(m.G).keys()].map((r) => Array.from(m.z.subarray(r * m.G, (r + 1) * m.G))) });
     return { axes: axes, traces: traces,
-             legends: [...gd.querySelectorAll('.legend')].map(box),
+             legendNames: html ? [...html.querySelectorAll('[data-name]')].map((e) => e.dataset.name) : null,
+             legends: (html ? [html] : [...gd.querySelectorAll('.legend')]).map(box),
              labels: [...gd.querySelectorAll('.textpoint text')].filter((e) => e.textContent.trim())
                .map((e) => ({ text: e.textContent, box: box(e) })) };
   });
@@ -257,6 +267,10 @@ def check_legends(snap) -> list:
                 if key in looks:
                     out.append(f"chart {i}: legend entries '{looks[key]}' and '{t['name']}' look the same")
                 looks[key] = t["name"]
+            if c.get("legendNames") is not None:   # an HTML legend: each entry names a trace
+                for n in c["legendNames"]:
+                    if not any(t["name"] == n for t in entries):
+                        out.append(f"chart {i}: the legend names '{n}', the chart has no such trace")
             for t in entries:      # every entry has a mark one can see (its curve, or its marks)
                 group = [u for u in c["traces"] if u is t or (t["legendgroup"] and
                                                                 u["legendgroup"] == t["legendgroup"])]
@@ -338,7 +352,8 @@ def check_edge_marks_named(snap) -> list:
     """Every mark on a chart's edge (a triangle) is in the legend, its values written there."""
     out = []
     for i, c in enumerate(snap["charts"]):
-        names = " ".join(t["name"] for t in c["traces"] if t["showlegend"])
+        names = " ".join(c["legendNames"] if c.get("legendNames") is not None
+                         else [t["name"] for t in c["traces"] if t["showlegend"]])
         for t in c["traces"]:
             if not any(sym.startswith("triangle") for sym in t["symbol"]) or not len(t["x"]):
                 continue

@@ -29,7 +29,7 @@ LABELS = {"maml": "MAML", "fomaml": "FOMAML", "reptile": "Reptile", "anil": "ANI
 DRAWN = """() => [...document.querySelectorAll('.js-plotly-plot')].some((g) =>
     !g.closest('.st-key-maviz_plotly_loader') && g._fullData && g._fullData.length)"""
 SETTLED = """() => { const r = document.querySelector('[data-maviz-pg]');
-    return !r || (r.dataset.ready === '1' && r.dataset.url === '1'); }"""
+    return !r || (r.dataset.ready === '1' && r.dataset.url === '1' && r.dataset.drawn === '1'); }"""
 STATE = "() => JSON.parse(JSON.stringify(document.querySelector('[data-maviz-pg]').__pg.st))"
 # screen position of data (x, y) in a panel's subplot (axes: '' or '2')
 TO_SCREEN = """([panel, x, y, ax]) => {

@@ -31,28 +31,38 @@ LABELS = {"maml": "MAML", "fomaml": "FOMAML", "reptile": "Reptile", "anil": "ANI
 
 RENDER = """async (args) => {
   const P = args.payload, eng = MamlAdapt.load(P), out = [];
+  // the component's boxes (pages/_shared/adapt_component.py + playground.js), drawn over again
+  // for each case: the plots are redrawn (Plotly.react) or only moved (Plotly.animate) as there
+  document.body.innerHTML = '<div data-maviz-pg><div data-title></div><div data-notes></div>' +
+    '<div data-panels style="display:grid;grid-template-columns:1fr 1fr"></div><div data-caption></div></div>';
+  const root = document.querySelector('[data-maviz-pg]'), panels = root.querySelector('[data-panels]');
   for (const c of args.cases) {
+    root.style.width = (c.phone ? 380 : 900) + 'px';
+    panels.style.gridTemplateColumns = c.phone ? '1fr' : '1fr 1fr';
     const sup = eng.support(c.task, c.k, c.mine, c.only);
     const lr = c.lr === null ? P.inner_lr : c.lr, learned = !!P.lrs && lr === P.inner_lr;
     const res = eng.adapt(sup, { steps: c.steps, lr: learned ? undefined : lr });
     const view = MamlPgView.build({ payload: P, eng: eng, res: res, sup: sup, step: c.step,
       lr: learned ? null : lr, label: args.label, color: args.color, phone: c.phone,
       width: c.phone ? 370 : 440, onlyWithoutPoints: c.only && !c.mine.length });
-    document.body.innerHTML = '<div data-maviz-pg style="width:' + (c.phone ? 380 : 900) + 'px">' +
-      '<div data-title></div><div data-notes></div><div data-panels style="display:grid;' +
-      'grid-template-columns:' + (c.phone ? '1fr' : '1fr 1fr') + '"></div><div data-caption></div></div>';
-    const root = document.querySelector('[data-maviz-pg]');
     root.querySelector('[data-title]').textContent = view.title;
-    for (const t of view.notes) { const e = document.createElement('div'); e.textContent = t;
-                                  root.querySelector('[data-notes]').append(e); }
+    root.querySelector('[data-notes]').replaceChildren(...view.notes.map((t) => {
+      const e = document.createElement('div'); e.textContent = t; return e; }));
     root.querySelector('[data-caption]').textContent = view.caption.join(' ');
+    const names = view.panels.map((p) => p.name);
+    panels.querySelectorAll('[data-box]').forEach((b) => { b.style.display = names.includes(b.dataset.box) ? '' : 'none'; });
     for (const p of view.panels) {
-      const d = document.createElement('div');
-      d.style.height = p.layout.height + 'px';
-      root.querySelector('[data-panels]').append(d);
-      await Plotly.newPlot(d, p.data, p.layout, { displayModeBar: false });
+      let box = panels.querySelector('[data-box="' + p.name + '"]');
+      if (!box) {
+        box = document.createElement('div'); box.dataset.box = p.name;
+        box.innerHTML = '<div data-ptitle></div><div data-panel="' + p.name + '"></div><div data-legend></div>';
+        panels.append(box);
+      }
+      await MamlPgView.draw(box, p, { displayModeBar: false });
     }
-    out.push((SNAPSHOT)());
+    const snap = (SNAPSHOT)();
+    snap.moved = view.panels.map((p) => panels.querySelector('[data-panel="' + p.name + '"]').__pgMoved || 0);
+    out.push(snap);
   }
   return out;
 }""".replace("(SNAPSHOT)", f"({SNAPSHOT})")
@@ -72,6 +82,9 @@ def cases(run) -> list:
         mine = [(round(lo + 0.2 * (hi - lo), 3), 1.25), (round(lo + 0.8 * (hi - lo), 3), -0.75),
                 (0.1, vr)]
     return [dict(task=0, k=cfg.k_shot, mine=[], only=False, steps=10, step=step0, lr=None, phone=False),
+            # the same plots, only the values move (drawn by Plotly.animate, not redrawn)
+            dict(task=0, k=cfg.k_shot, mine=[], only=False, steps=10, step=3, lr=None, phone=False),
+            dict(task=0, k=cfg.k_shot + 1, mine=[], only=False, steps=10, step=3, lr=None, phone=False),
             dict(task=1, k=cfg.k_shot, mine=[], only=False, steps=10, step=0, lr=None, phone=False),
             dict(task=2, k=cfg.k_shot, mine=mine[:2], only=False, steps=12,
                  step=12, lr=DIVERGE_RUN.get(key, DIVERGE[cfg.family]), phone=False),
@@ -107,3 +120,4 @@ def test_words_and_marks_agree_with_the_chart_and_the_engine(page, run_dir):
             assert ref["blowup"] is not None, f"{c}: meant to blow up"
         found += [f"{c}: {x}" for x in problems(snap, ref)]
     assert not found, "\n".join(found)
+    assert sum(snaps[-1]["moved"]) >= 2, "no case drew by moving the values (Plotly.animate)"

@@ -4,8 +4,11 @@ title, the warnings and the caption. Pure functions of the engine's arrays (no D
 every number and claim in the words comes from the arrays the chart draws, and a test can
 check one against the other (tests/test_playground_view.py, tests/test_browser_playground.py).
 
-  build(ctx) -> {kind, panels: [{name, data, layout}], title, notes, caption: [sentences],
-                 step, shown, blowup, facts}
+  build(ctx) -> {kind, panels: [{name, title, data, layout, maps?}], title, notes,
+                 caption: [sentences], step, shown, blowup, facts}
+  draw(box, panel, config): the one part that touches the DOM: a panel into its box (HTML title
+                 and legend, the plot by Plotly.react or, when only values moved, Plotly.animate
+                 without a redraw; the class maps as images)
   ctx: {payload, eng, res (eng.adapt), sup (eng.support), step, lr (number: the Î± used; null:
         Meta-SGD's learned per-weight sizes), label, color, phone}
 
@@ -97,7 +100,7 @@ as the engine's blowup_step): the curves stop at b âˆ’ 1, the warning and the âœ
       textfont: { color: color, size: 12 },
       marker: { symbol: marks.map((m) => (m.side > 0 ? "triangle-up" : "triangle-down")), size: 12,
                 color: color, line: { color: "white", width: 1 } },
-      hovertemplate: "off the chart: %{customdata:.4g}<extra>" + name + "</extra>",
+      hovertemplate: "off the chart: %{customdata:.4g}<extra></extra>",
     }, axes || {});
   }
 
@@ -138,7 +141,7 @@ as the engine's blowup_step): the curves stop at b âˆ’ 1, the warning and the âœ
       const y = Array.from(c.values.slice(0, n));
       data.push(Object.assign({ type: "scatter", mode: "lines+markers", name: c.name, x: xs, y: y,
         line: { color: c.color, width: 2, dash: c.dash }, marker: { size: 5, color: c.color },
-        hovertemplate: c.name + ": %{y:.3g} after %{x} steps<extra></extra>" }, axes));
+        hovertemplate: "%{y:.3g} after %{x} steps<extra></extra>" }, axes));
       const zeros = log ? xs.filter((i) => y[i] === 0) : [];
       if (zeros.length)
         data.push(Object.assign({ type: "scatter", mode: "markers+text", cliponaxis: false,
@@ -173,29 +176,22 @@ as the engine's blowup_step): the curves stop at b âˆ’ 1, the warning and the âœ
     return { height: height, autosize: true, dragmode: false, hovermode: "closest",
              font: { size: ctx.phone ? 12 : 13, color: "rgb(49, 51, 63)",
                      family: '"Source Sans", "Source Sans Pro", sans-serif' }, paper_bgcolor: "rgba(0,0,0,0)",
-             plot_bgcolor: "white", showlegend: true,
-             margin: { l: ctx.phone ? 42 : 52, r: 12, t: 30, b: 10 },
-             legend: { orientation: "v", x: 0, xanchor: "left", yanchor: "top", tracegroupgap: 0,
-                       font: { size: ctx.phone ? 11 : 12 }, bgcolor: "rgba(0,0,0,0)" } };
+             plot_bgcolor: "white", showlegend: false,
+             margin: { l: ctx.phone ? 42 : 52, r: 12, t: 14, b: 46 } };
   }
 
-  const ENTRY = 19, BELOW_AXIS = 50;     // px per legend entry; tick labels + axis title
-  /** Each panel's legend under its own plot, one entry a line, in a bottom margin made for it
-   *  (the legend never covers the axis title, a mark or a label), and the panel taller by it. */
+  /** Each panel's title and legend are HTML around its plot (draw(), below): Plotly draws the
+   *  plot alone, so a legend never covers an axis title, a mark or a label, and words change
+   *  without redrawing the plot. A panel's legend: its traces with showlegend not false. */
   function finish(panels) {
     for (const p of panels) {
-      const n = p.data.filter((t) => t.showlegend !== false && t.type !== "heatmap").length;
-      const extra = ENTRY * n + 6;
-      p.layout.margin.b = BELOW_AXIS + extra;
-      p.layout.height += BELOW_AXIS + extra - 10;
-      p.layout.showlegend = n > 0;
-      const plotH = p.layout.height - p.layout.margin.t - p.layout.margin.b;
-      p.layout.legend.y = -(BELOW_AXIS - 4) / plotH;       // just under the axis title
+      p.title = p.layout.title;
+      delete p.layout.title;
     }
     return panels;
   }
 
-  const title = (text) => ({ text: text, x: 0, xanchor: "left", xref: "paper", font: { size: 14 } });
+  const title = (text) => text;
 
   function commonNotes(ctx) {
     const notes = [], res = ctx.res, run = ctx.payload.run;
@@ -230,7 +226,7 @@ as the engine's blowup_step): the curves stop at b âˆ’ 1, the warning and the âœ
     L.push({ type: "scatter", mode: "lines", name: "before adapting (step 0)", x: x, y: before,
       line: { color: GREY, width: 2.5, dash: "dot" }, hovertemplate: "before: %{y:.2f}<extra></extra>" });
     L.push({ type: "scatter", mode: "lines", name: afterName, x: x, y: after,
-      line: { color: col, width: 3 }, hovertemplate: "after " + S + ": %{y:.2f}<extra></extra>" });
+      line: { color: col, width: 3 }, hovertemplate: "after: %{y:.2f}<extra></extra>" });
     const tx = [], ty = [], mx = [], my = [];
     for (let i = 0; i < sup.n; i++) {
       (i < sup.taskN ? tx : mx).push(sup.x[i]);
@@ -253,7 +249,7 @@ as the engine's blowup_step): the curves stop at b âˆ’ 1, the warning and the âœ
     for (const t of L) if (!t.legendgroup)
       t.legendgroup = t.name.startsWith("before") ? "before" : t.name === afterName ? "after"
         : t.name.startsWith("your") ? "mine" : t.name;
-    const left = Object.assign(baseLayout(ctx, ctx.phone ? 270 : 300), {
+    const left = Object.assign(baseLayout(ctx, ctx.phone ? 290 : 330), {
       title: title("the curve it predicts"),
       xaxis: { range: fam.x_range, title: { text: "x", standoff: 2 }, fixedrange: true, zeroline: false },
       yaxis: { range: [lo, hi], title: { text: "y", standoff: 4 }, fixedrange: true, zeroline: false } });
@@ -266,7 +262,7 @@ as the engine's blowup_step): the curves stop at b âˆ’ 1, the warning and the âœ
     const ax = Object.assign(logAxis([].concat(...curves.map((c) => Array.from(c.values.slice(0, n))))),
                              { steps: res.steps });
     const R = stepCurves(curves, n, S, ax, res.blowup, {}, true);
-    const right = Object.assign(baseLayout(ctx, ctx.phone ? 230 : 300), {
+    const right = Object.assign(baseLayout(ctx, ctx.phone ? 250 : 330), {
       title: title("its error after each step"),
       xaxis: { range: [-0.4, res.steps + 0.4], title: { text: "gradient steps", standoff: 2 },
                dtick: res.steps <= 20 ? 1 : 5, fixedrange: true, zeroline: false },
@@ -313,14 +309,10 @@ as the engine's blowup_step): the curves stop at b âˆ’ 1, the warning and the âœ
   }
 
   // ------------------------------------------------------------------------- 2-D classes
-  function regionScale(C) {
-    const s = [];
-    for (let i = 0; i < C; i++) {
-      const h = CLASS_COLORS[i % CLASS_COLORS.length].slice(1);
-      const c = "rgba(" + [0, 2, 4].map((o) => parseInt(h.slice(o, o + 2), 16)).join(",") + ",0.3)";
-      s.push([i / C, c], [(i + 1) / C, c]);
-    }
-    return s;
+  /** A class's colour at 30% over white (the regions under the points), as [r, g, b]. */
+  function regionRGB(c) {
+    const h = CLASS_COLORS[c % CLASS_COLORS.length].slice(1);
+    return [0, 2, 4].map((o) => Math.round(255 - 0.3 * (255 - parseInt(h.slice(o, o + 2), 16))));
   }
 
   function classPoints(xy, labels, name, size, opts) {
@@ -340,12 +332,7 @@ as the engine's blowup_step): the curves stop at b âˆ’ 1, the warning and the âœ
   function classes(ctx) {
     const P = ctx.payload, fam = P.family, res = ctx.res, sup = ctx.sup, eng = ctx.eng;
     const C = fam.n_classes, shown = res.shown, S = Math.max(0, Math.min(ctx.step, shown - 1));
-    const g = Array.from(eng.gridAxis), G = g.length;
-    const zOf = (s) => {
-      const cls = eng.classesOf(res.predsAt(s)), z = [];
-      for (let r = 0; r < G; r++) z.push(Array.from(cls.subarray(r * G, (r + 1) * G)));
-      return z;
-    };
+    const g = Array.from(eng.gridAxis), G = g.length, half = (g[G - 1] - g[0]) / (G - 1) / 2;
     const split = (from, to) => {
       const xy = [], lab = [];
       for (let i = from; i < to; i++) { xy.push(sup.x[2 * i], sup.x[2 * i + 1]); lab.push(sup.y[i]); }
@@ -353,14 +340,16 @@ as the engine's blowup_step): the curves stop at b âˆ’ 1, the warning and the âœ
     };
     const [txy, tl] = split(0, sup.taskN), [mxy, ml] = split(sup.taskN, sup.n);
     const task = sup.task === null ? null : eng.task(sup.task);
-    // the maps: before adapting (x, y) and after S steps (x2, y2), one legend for both
+    // the maps: before adapting (x, y) and after S steps (x2, y2), one legend for both; the
+    // predicted classes are images under the points (draw() paints them from `maps`)
+    const lim = [g[0] - half, g[G - 1] + half];
+    const mapsZ = [{ name: "predicted class before adapting", z: eng.classesOf(res.predsAt(0)), G: G,
+                     C: C, xref: "x", yref: "y" },
+                   { name: "predicted class after " + plural(S, "step"), z: eng.classesOf(res.predsAt(S)),
+                     G: G, C: C, xref: "x2", yref: "y2" }];
     const M = [];
-    for (const [ax, s] of [[{ xaxis: "x", yaxis: "y" }, 0], [{ xaxis: "x2", yaxis: "y2" }, S]]) {
+    for (const ax of [{ xaxis: "x", yaxis: "y" }, { xaxis: "x2", yaxis: "y2" }]) {
       const after = ax.xaxis === "x2";
-      M.push(Object.assign({ type: "heatmap", x: g, y: g, z: zOf(s), zmin: -0.5, zmax: C - 0.5,
-        showscale: false, colorscale: regionScale(C), showlegend: false,
-        name: after ? "predicted class after " + plural(S, "step") : "predicted class before adapting",
-        hovertemplate: "(%{x:.1f}, %{y:.1f}): class %{z}<extra></extra>" }, ax));
       if (after && task) {
         const Q = eng.queryN, per = Q / C, lab = [];
         for (let i = 0; i < Q; i++) lab.push(Math.floor(i / per));
@@ -372,12 +361,11 @@ as the engine's blowup_step): the curves stop at b âˆ’ 1, the warning and the âœ
       if (ml.length) M.push(Object.assign(classPoints(mxy, ml, "your examples (drag to move)", 17,
         { outline: "white", symbol: "diamond", showlegend: after }), ax, { legendgroup: "mine" }));
     }
-    const lim = [g[0], g[G - 1]];
     const mapAxis = (dom, anchor) => ({ domain: dom, range: lim, constrain: "domain", fixedrange: true,
       zeroline: false, anchor: anchor, title: { text: "xâ‚", standoff: 2 } });
     const ml_ = ctx.phone ? 34 : 44, side_ = Math.round(0.47 * ((ctx.width || 460) - ml_ - 6));
-    const maps = Object.assign(baseLayout(ctx, side_ + 40), {
-      margin: { l: ml_, r: 6, t: 30, b: 10 },
+    const maps = Object.assign(baseLayout(ctx, side_ + 30 + 46), {
+      margin: { l: ml_, r: 6, t: 30, b: 46 },
       xaxis: mapAxis([0, 0.47], "y"), xaxis2: mapAxis([0.53, 1], "y2"),
       yaxis: { range: lim, scaleanchor: "x", scaleratio: 1, constrain: "domain", fixedrange: true,
                zeroline: false, anchor: "x", title: { text: "xâ‚‚", standoff: 2 } },
@@ -385,7 +373,10 @@ as the engine's blowup_step): the curves stop at b âˆ’ 1, the warning and the âœ
                 zeroline: false, anchor: "x2" },
       annotations: [["x domain", "y domain", "before adapting"], ["x2 domain", "y2 domain", "after " + plural(S, "step")]]
         .map(([xr, yr, t]) => ({ xref: xr, yref: yr, x: 0, y: 1, xanchor: "left", yanchor: "bottom",
-                                 text: t, showarrow: false, font: { size: 14 } })) });
+                                 text: t, showarrow: false, font: { size: 14 } })),
+      images: mapsZ.map((m) => ({ xref: m.xref, yref: m.yref, x: lim[0], y: lim[1], sizex: lim[1] - lim[0],
+                                  sizey: lim[1] - lim[0], xanchor: "left", yanchor: "top",
+                                  sizing: "stretch", layer: "below", source: "" })) });
     // the curves: accuracy on the new points, loss on the examples (one chart and legend each)
     const n = shown, sp = res.support, acc = res.queryAccuracy || null;
     const la = Object.assign(lossAxis(Array.from(sp.slice(0, n)), 1), { steps: res.steps });
@@ -425,7 +416,7 @@ as the engine's blowup_step): the curves stop at b âˆ’ 1, the warning and the âœ
     return { kind: "classes", step: S, shown: shown, blowup: res.blowup, caption: cap, notes: commonNotes(ctx),
              title: ctx.label + " adapting to " + (task ? "a new task Â· " + task.describe : "your examples") +
                " Â· " + plural(sup.n, "example") + ", Î± = " + (ctx.lr === null ? "learned per weight" : lrText(ctx.lr)),
-             panels: finish([{ name: "maps", data: M, layout: ticksOut(maps) }].concat(curvePanels)),
+             panels: finish([{ name: "maps", data: M, layout: ticksOut(maps), maps: mapsZ }].concat(curvePanels)),
              facts: { S: S, support: sp.slice(0, n), accuracy: acc ? acc.slice(0, n) : null } };
   }
 
@@ -433,6 +424,122 @@ as the engine's blowup_step): the curves stop at b âˆ’ 1, the warning and the âœ
     return ctx.eng.classes ? classes(ctx) : regression(ctx);
   }
 
-  return { build: build, fmt: fmt, beyond: beyond, logAxis: logAxis, firstRise: firstRise,
-           CLASS_COLORS: CLASS_COLORS };
+  // ------------------------------------------------------------------------- drawing (DOM)
+  /** A map's classes ([G*G], row r = the grid's r-th y, x fastest) as a PNG data URL. */
+  function mapURL(m) {
+    const cv = document.createElement("canvas"), G = m.G;
+    cv.width = G; cv.height = G;
+    const ctx = cv.getContext("2d"), im = ctx.createImageData(G, G), rgb = [];
+    for (let c = 0; c < m.C; c++) rgb.push(regionRGB(c));
+    for (let r = 0; r < G; r++) for (let q = 0; q < G; q++) {
+      const o = 4 * ((G - 1 - r) * G + q), col = rgb[m.z[r * G + q]];
+      im.data[o] = col[0]; im.data[o + 1] = col[1]; im.data[o + 2] = col[2]; im.data[o + 3] = 255;
+    }
+    ctx.putImageData(im, 0, 0);
+    return cv.toDataURL("image/png");
+  }
+
+  const SVGNS = "http://www.w3.org/2000/svg";
+  const PATHS = { "triangle-up": "M7,1 L13,12 L1,12 Z", "triangle-down": "M1,2 L13,2 L7,13 Z",
+                  "diamond": "M7,1 L13,7 L7,13 L1,7 Z", "x-thin": "M2,2 L12,12 M12,2 L2,12" };
+  /** A legend entry's picture: the trace's line (colour, dash) and/or its marker. */
+  function swatch(t) {
+    const svg = document.createElementNS(SVGNS, "svg");
+    svg.setAttribute("width", "30"); svg.setAttribute("height", "14"); svg.setAttribute("viewBox", "0 0 30 14");
+    const line = t.line || {}, mk = t.marker || {};
+    if ((t.mode || "").includes("lines")) {
+      const l = document.createElementNS(SVGNS, "line");
+      Object.entries({ x1: 1, y1: 7, x2: 29, y2: 7, stroke: line.color || "#444",
+                       "stroke-width": Math.min(line.width || 2, 3),
+                       "stroke-dasharray": { dot: "2,3", dash: "6,3", dashdot: "6,3,2,3" }[line.dash] || "" })
+        .forEach(([k, v]) => l.setAttribute(k, v));
+      svg.append(l);
+    }
+    if ((t.mode || "").includes("markers")) {
+      const sym = [].concat(mk.symbol || "circle")[0], col = [].concat(mk.color || "#444")[0];
+      const g = document.createElementNS(SVGNS, "g");
+      g.setAttribute("transform", "translate(8,0)");
+      let e;
+      if (PATHS[sym]) { e = document.createElementNS(SVGNS, "path"); e.setAttribute("d", PATHS[sym]); }
+      else { e = document.createElementNS(SVGNS, "circle"); e.setAttribute("cx", 7); e.setAttribute("cy", 7);
+             e.setAttribute("r", Math.min(6, Math.max(3, (mk.size || 8) / 2.4))); }
+      const outline = mk.line && mk.line.width ? mk.line.color : null;
+      e.setAttribute("fill", sym === "x-thin" ? "none" : col);
+      e.setAttribute("stroke", sym === "x-thin" ? col : outline || "none");
+      e.setAttribute("stroke-width", sym === "x-thin" ? 2.5 : 1.5);
+      g.append(e); svg.append(g);
+    }
+    return svg;
+  }
+
+  /** What must be redrawn from scratch when it changes: everything but the drawn values. */
+  function structure(panel) {
+    const skip = { x: 1, y: 1, text: 1, customdata: 1, name: 1, hovertemplate: 1 };
+    const traces = panel.data.map((t) => {
+      const o = {};
+      for (const k in t) if (!skip[k]) o[k] = t[k];
+      return o;
+    });
+    const L = Object.assign({}, panel.layout, { images: (panel.layout.images || []).length,
+                                                 annotations: (panel.layout.annotations || []).length });
+    return JSON.stringify([traces, L]);
+  }
+
+  /** Draw one panel into its box: the title and the legend as HTML, the plot with Plotly.react
+   *  when its structure changed, else Plotly.animate without a redraw (the values move: several
+   *  times cheaper), the class maps as images. Draws are coalesced: a panel still drawing takes
+   *  the newest request when it is done. Resolves when the plot is drawn. */
+  function draw(box, panel, config) {
+    const plot = box.querySelector("[data-panel]");
+    plot.__pgNext = panel;
+    if (!plot.__pgBusy) plot.__pgBusy = (async () => {
+      while (plot.__pgNext) {
+        const p = plot.__pgNext;
+        plot.__pgNext = null;
+        await drawNow(box, plot, p, config);
+      }
+      plot.__pgBusy = null;
+    })();
+    return plot.__pgBusy;
+  }
+
+  async function drawNow(box, plot, panel, config) {
+    box.querySelector("[data-ptitle]").textContent = panel.title || "";
+    const legend = box.querySelector("[data-legend]");
+    const entries = panel.data.filter((t) => t.showlegend !== false && t.type !== "heatmap");
+    legend.replaceChildren(...entries.map((t) => {
+      const e = document.createElement("span");
+      e.className = "pg-entry"; e.dataset.name = t.name;
+      e.append(swatch(t), document.createTextNode(t.name));
+      return e;
+    }));
+    const L = panel.layout, urls = (panel.maps || []).map(mapURL);
+    urls.forEach((u, i) => { L.images[i].source = u; });
+    plot.__pgMaps = (panel.maps || []).map((m) => ({ name: m.name, z: m.z, G: m.G }));
+    const key = structure(panel);
+    if (plot.__pgKey !== key || !plot._fullLayout) {
+      plot.style.height = L.height + "px";
+      await window.Plotly.react(plot, panel.data, L, config);
+      plot.__pgKey = key;
+      return;
+    }
+    plot.__pgMoved = (plot.__pgMoved || 0) + 1;          // (counted for the tests)
+    await window.Plotly.animate(plot, {
+      data: panel.data.map((t) => ({ x: t.x, y: t.y, text: t.text, customdata: t.customdata })),
+      traces: panel.data.map((t, i) => i) },
+      { transition: { duration: 0 }, frame: { duration: 0, redraw: false }, mode: "immediate" });
+    panel.data.forEach((t, i) => {               // names: hover labels and what tests read
+      if (plot.data[i]) plot.data[i].name = t.name;
+      if (plot._fullData[i]) plot._fullData[i].name = t.name;
+    });
+    const rel = {}, old = plot.layout;
+    urls.forEach((u, i) => { if (old.images[i].source !== u) rel["images[" + i + "].source"] = u; });
+    (L.annotations || []).forEach((a, i) => {
+      if (old.annotations[i].text !== a.text) rel["annotations[" + i + "].text"] = a.text;
+    });
+    if (Object.keys(rel).length) await window.Plotly.relayout(plot, rel);
+  }
+
+  return { build: build, draw: draw, fmt: fmt, beyond: beyond, logAxis: logAxis,
+           firstRise: firstRise, CLASS_COLORS: CLASS_COLORS };
 }));

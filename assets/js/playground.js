@@ -109,18 +109,24 @@ export default function (component) {
     for (const names of COLUMNS) {
       const col = document.createElement("div");
       col.className = "pg-col";
-      for (const name of names) {
-        const div = document.createElement("div");
+      for (const name of names) {                // a title, the plot, its legend
+        const box = document.createElement("div"), t = document.createElement("div");
+        const div = document.createElement("div"), lg = document.createElement("div");
+        box.className = "pg-box"; box.dataset.box = name;
+        t.className = "pg-ptitle"; t.dataset.ptitle = "";
         div.className = "pg-panel" + (name === "maps" || name === "curve" ? " pg-click" : "");
         div.dataset.panel = name;
-        col.append(div);
+        lg.className = "pg-legend"; lg.dataset.legend = name;
+        box.append(t, div, lg);
+        col.append(box);
       }
       el.panels.append(col);
     }
     root.__kind = kind;
   }
-  const divs = {};
+  const divs = {}, boxes = {};
   el.panels.querySelectorAll("[data-panel]").forEach((d) => { divs[d.dataset.panel] = d; });
+  el.panels.querySelectorAll("[data-box]").forEach((d) => { boxes[d.dataset.box] = d; });
 
   let sup = null, res = null, view = null, playing = null, urlTimer = null;
   const phone = () => window.innerWidth <= 640;
@@ -142,6 +148,7 @@ export default function (component) {
   }
 
   function draw() {
+    const t0 = performance.now();
     const learned = P.lrs && st.lr === P.inner_lr;
     view = MamlPgView.build({ payload: P, eng: eng, res: res, sup: sup, step: st.step,
                               lr: learned ? null : st.lr, label: data.label, color: data.color,
@@ -149,12 +156,15 @@ export default function (component) {
                               width: (divs.maps || divs.curve).clientWidth,
                               onlyWithoutPoints: st.only && !st.points.length });
     const config = { displayModeBar: false, responsive: true, scrollZoom: false, doubleClick: false };
+    const t1 = performance.now();
     const drawn = new Set(view.panels.map((p) => p.name));
-    for (const name in divs) divs[name].style.display = drawn.has(name) ? "" : "none";
-    for (const p of view.panels) {
-      divs[p.name].style.height = p.layout.height + "px";     // (autosize follows the box)
-      window.Plotly.react(divs[p.name], p.data, p.layout, config);
-    }
+    for (const name in boxes) boxes[name].style.display = drawn.has(name) ? "" : "none";
+    root.dataset.drawn = "0";
+    const serial = (root.__serial = (root.__serial || 0) + 1);
+    Promise.all(view.panels.map((p) => MamlPgView.draw(boxes[p.name], p, config))).then(() => {
+      if (root.__serial === serial) root.dataset.drawn = "1";  // tests wait on it
+    });
+    const t2 = performance.now();
     el.title.textContent = view.title;
     el.notes.replaceChildren(...view.notes.map((t) => { const e = document.createElement("div"); e.textContent = t; return e; }));
     el.caption.replaceChildren(...view.caption.map((t) => { const e = document.createElement("p"); e.textContent = t; return e; }));
@@ -166,7 +176,8 @@ export default function (component) {
     if (document.activeElement !== el.steps) el.steps.value = String(st.steps);
     el.only.checked = st.only;
     el.clear.disabled = !st.points.length;
-    root.__pg = { st: st, sup: sup, res: res, view: view, eng: eng };
+    root.__pg = { st: st, sup: sup, res: res, view: view, eng: eng,
+                  ms: { adapt: Number(root.dataset.ms), build: t1 - t0, plot: t2 - t1 } };
     root.dataset.ready = "1";
     save();
     writeUrl();

@@ -55,7 +55,13 @@ CSS = """[data-maviz-pg] { font-size: 0.95rem; }
 [data-maviz-pg] .pg-panels { display: grid; grid-template-columns: 56fr 44fr; gap: 0.6rem;
   align-items: start; }
 [data-maviz-pg] .pg-panels.pg-classes3 { grid-template-columns: 64fr 36fr; }
-[data-maviz-pg] .pg-col, [data-maviz-pg] .pg-panel { min-width: 0; }
+[data-maviz-pg] .pg-col, [data-maviz-pg] .pg-panel, [data-maviz-pg] .pg-box { min-width: 0; }
+[data-maviz-pg] .pg-box { margin-bottom: 0.4rem; }
+[data-maviz-pg] .pg-ptitle { font-size: 0.9rem; margin: 0 0 0 0.4rem; min-height: 1.2em; }
+[data-maviz-pg] .pg-legend { display: flex; flex-wrap: wrap; gap: 0.1rem 0.9rem; font-size: 0.8rem;
+  margin: 0 0 0 0.6rem; line-height: 1.35; }
+[data-maviz-pg] .pg-entry { display: inline-flex; align-items: center; gap: 0.25rem; }
+[data-maviz-pg] .pg-entry svg { flex: none; }
 [data-maviz-pg] .pg-panel.pg-click .nsewdrag { cursor: crosshair !important; }
 [data-maviz-pg] .pg-row { display: flex; flex-wrap: wrap; gap: 0.4rem 1.2rem; align-items: center;
   margin: 0.35rem 0; }
