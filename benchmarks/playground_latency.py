@@ -4,6 +4,11 @@ typed value's input event, the pointer going down, moving or, for a tap, coming 
 painted frame after the chart's drawn data changed, for each interaction, several times; and the
 websocket messages the page sent to the server meanwhile (the target: none).
 
+Beside the wall time, the page's main-thread CPU time for the same interaction (Chrome's
+ThreadTime, from before the input until the chart is drawn): on a machine shared with other
+work the wall time grows with the load, this hardly does, and on an idle machine the wall time
+is about this plus one frame.
+
 Run alone:  python benchmarks/playground_latency.py [--repeat 9]
 (benchmarks/app_latency.py prints the same rows beside the other pages'.) The machine's load
 average is printed: on a shared 2-core machine the absolute numbers move with it.
@@ -66,6 +71,25 @@ def _timed(page, event, action):
     return page.evaluate("() => window.__lat[window.__lat.length - 1]")
 
 
+def _thread_ms(page):
+    if not hasattr(page, "cdp"):
+        page.cdp = page.context.new_cdp_session(page)
+        page.cdp.send("Performance.enable")
+    m = {x["name"]: x["value"] for x in page.cdp.send("Performance.getMetrics")["metrics"]}
+    return 1000 * m["ThreadTime"]
+
+
+def _cpu(page, action):
+    """Main-thread CPU ms from before the input until the chart is drawn (no watcher running)."""
+    page.evaluate("() => { window.__ev = null; }")
+    page.wait_for_timeout(150)
+    a = _thread_ms(page)
+    action()
+    page.wait_for_function("""() => { const r = document.querySelector('[data-maviz-pg]');
+        return r.dataset.drawn === '1' && r.dataset.url === '1'; }""", timeout=30_000)
+    return _thread_ms(page) - a
+
+
 def _key(page, sel, keys):
     page.locator(sel).focus()
     return lambda i: page.keyboard.press(keys[i % len(keys)])
@@ -82,8 +106,9 @@ def measure(chromium, url, repeat=9) -> list:
     def run(page, label, event, action):
         n0 = len(page.sent)
         ms = [_timed(page, event, lambda: action(i)) for i in range(repeat)]
+        cpu = [_cpu(page, lambda: action(i)) for i in range(repeat)]
         page.wait_for_timeout(300)
-        rows.append((label, ms, len(page.sent) - n0))
+        rows.append((label, ms, cpu, len(page.sent) - n0))
 
     page = _open(chromium, url, "task=3")
     run(page, "Playground (sine): K ±1", "keydown", _key(page, "[data-k]", ["ArrowRight", "ArrowLeft"]))
@@ -122,12 +147,14 @@ def measure(chromium, url, repeat=9) -> list:
     return rows
 
 
-def row(label, ms, messages):
-    return (f"| {label} | {statistics.median(ms):.0f} | {max(ms):.0f} | {len(ms)} | "
-            f"{messages} |")
+def row(label, ms, cpu, messages):
+    return (f"| {label} | {statistics.median(ms):.0f} | {max(ms):.0f} | "
+            f"{statistics.median(cpu):.0f} | {max(cpu):.0f} | {len(ms)} | {messages} |")
 
 
-HEADER = "| Playground interaction (input event -> repainted chart) | median ms | worst | n | messages to the server |\n|---|---|---|---|---|"
+HEADER = ("| Playground interaction (input event -> repainted chart) | median ms | worst | "
+          "main-thread CPU ms, median | CPU worst | n | messages to the server |\n"
+          "|---|---|---|---|---|---|---|")
 
 
 def main():

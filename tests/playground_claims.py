@@ -60,12 +60,14 @@ SNAPSHOT = r"""() => {
       size: t.marker ? Number(list(t.marker.size)[0]) : 0,
       color: (t.line && t.line.color) || (t.marker && typeof t.marker.color === 'string' ? t.marker.color : ''),
       dash: (t.line && t.line.dash) || '' }));
+    const hrefs = [...gd.querySelectorAll('.imagelayer image')].map((e) =>
+        e.getAttribute('href') || e.getAttribute('xlink:href'));
     for (const m of gd.__pgMaps || [])        // class maps drawn as images: their classes
       traces.push({ name: m.name, type: 'heatmap', mode: '', visible: true, xaxis: 'x', yaxis: 'y',
                     showlegend: false, legend: 'legend', legendgroup: '', x: [], y: [], text: [],
                     symbol: [], size: 0, color: '', dash: '',
                     z: [...Array(m.G).keys()].map((r) => Array.from(m.z.subarray(r * m.G, (r + 1) * m.G))) });
-    return { axes: axes, traces: traces,
+    return { axes: axes, traces: traces, images: hrefs,
              legendNames: html ? [...html.querySelectorAll('[data-name]')].map((e) => e.dataset.name) : null,
              legends: (html ? [html] : [...gd.querySelectorAll('.legend')]).map(box),
              labels: [...gd.querySelectorAll('.textpoint text')].filter((e) => e.textContent.trim())

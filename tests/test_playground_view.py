@@ -68,6 +68,29 @@ RENDER = """async (args) => {
 }""".replace("(SNAPSHOT)", f"({SNAPSHOT})")
 
 
+# the class each pixel of a map's picture shows (the nearest of the classes' region colours)
+DECODE = """async ([hrefs, C]) => {
+  const rgb = [...Array(C).keys()].map((c) => { const h = MamlPgView.CLASS_COLORS[c].slice(1);
+    return [0, 2, 4].map((o) => Math.round(255 - 0.3 * (255 - parseInt(h.slice(o, o + 2), 16)))); });
+  const out = [];
+  for (const href of hrefs) {
+    const img = new Image(); img.src = href; await img.decode();
+    const cv = document.createElement('canvas'); cv.width = img.width; cv.height = img.height;
+    const ctx = cv.getContext('2d'); ctx.drawImage(img, 0, 0);
+    const d = ctx.getImageData(0, 0, img.width, img.height).data, G = img.width, z = [];
+    for (let r = 0; r < G; r++) { const row = [];              // row r = the grid's r-th y (bottom up)
+      for (let q = 0; q < G; q++) { const o = 4 * ((G - 1 - r) * G + q);
+        let best = 0, bd = Infinity;
+        rgb.forEach((c, k) => { const dd = Math.abs(c[0] - d[o]) + Math.abs(c[1] - d[o + 1]) + Math.abs(c[2] - d[o + 2]);
+                                if (dd < bd) { bd = dd; best = k; } });
+        row.push(best); }
+      z.push(row); }
+    out.push(z);
+  }
+  return out;
+}"""
+
+
 def cases(run) -> list:
     fam, cfg = run.family, run.config
     cls = isinstance(fam, ClassificationFamily)
@@ -114,6 +137,10 @@ def test_words_and_marks_agree_with_the_chart_and_the_engine(page, run_dir):
                                    "color": color(run.config.algo)})
     found = []
     for c, snap in zip(cs, snaps):
+        maps = [t for ch in snap["charts"] for t in ch["traces"] if t["type"] == "heatmap"]
+        if maps:                         # the pictures show the classes the maps hold
+            shown = page.evaluate(DECODE, [snap["charts"][0]["images"], run.family.n_classes])
+            assert shown == [m["z"] for m in maps], f"{c}: a map's picture is not its classes"
         s = dict(c, points=[tuple(m) for m in c["mine"]])
         ref = reference(run, s)
         if c["lr"] is not None and c["lr"] >= 1.0 and run.config.family != "blobs":

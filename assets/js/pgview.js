@@ -246,9 +246,9 @@ as the engine's blowup_step): the curves stop at b âˆ’ 1, the warning and the âœ
       const m = group === "mine" ? beyond(mx, ys, lo, hi, true) : beyond(x, ys, lo, hi);
       if (m.length) L.push(edgeTrace(m, lo, hi, name, c, { legendgroup: group }));
     }
-    for (const t of L) if (!t.legendgroup)
+    for (const t of L) if (!t.legendgroup)        // (stable: a group is part of the plot's structure)
       t.legendgroup = t.name.startsWith("before") ? "before" : t.name === afterName ? "after"
-        : t.name.startsWith("your") ? "mine" : t.name;
+        : t.name.startsWith("your") ? "mine" : t.name.startsWith("the task's") ? "task" : "true";
     const left = Object.assign(baseLayout(ctx, ctx.phone ? 290 : 330), {
       title: title("the curve it predicts"),
       xaxis: { range: fam.x_range, title: { text: "x", standoff: 2 }, fixedrange: true, zeroline: false },
@@ -364,16 +364,14 @@ as the engine's blowup_step): the curves stop at b âˆ’ 1, the warning and the âœ
     const mapAxis = (dom, anchor) => ({ domain: dom, range: lim, constrain: "domain", fixedrange: true,
       zeroline: false, anchor: anchor, title: { text: "xâ‚", standoff: 2 } });
     const ml_ = ctx.phone ? 34 : 44, side_ = Math.round(0.47 * ((ctx.width || 460) - ml_ - 6));
-    const maps = Object.assign(baseLayout(ctx, side_ + 30 + 46), {
-      margin: { l: ml_, r: 6, t: 30, b: 46 },
+    const maps = Object.assign(baseLayout(ctx, side_ + 14 + 46), {
+      title: "left: before adapting Â· right: after " + plural(S, "step"),
+      margin: { l: ml_, r: 6, t: 14, b: 46 },
       xaxis: mapAxis([0, 0.47], "y"), xaxis2: mapAxis([0.53, 1], "y2"),
       yaxis: { range: lim, scaleanchor: "x", scaleratio: 1, constrain: "domain", fixedrange: true,
                zeroline: false, anchor: "x", title: { text: "xâ‚‚", standoff: 2 } },
       yaxis2: { range: lim, scaleanchor: "x2", scaleratio: 1, constrain: "domain", fixedrange: true,
                 zeroline: false, anchor: "x2" },
-      annotations: [["x domain", "y domain", "before adapting"], ["x2 domain", "y2 domain", "after " + plural(S, "step")]]
-        .map(([xr, yr, t]) => ({ xref: xr, yref: yr, x: 0, y: 1, xanchor: "left", yanchor: "bottom",
-                                 text: t, showarrow: false, font: { size: 14 } })),
       images: mapsZ.map((m) => ({ xref: m.xref, yref: m.yref, x: lim[0], y: lim[1], sizex: lim[1] - lim[0],
                                   sizey: lim[1] - lim[0], xanchor: "left", yanchor: "top",
                                   sizing: "stretch", layer: "below", source: "" })) });
@@ -478,6 +476,8 @@ as the engine's blowup_step): the curves stop at b âˆ’ 1, the warning and the âœ
     const traces = panel.data.map((t) => {
       const o = {};
       for (const k in t) if (!skip[k]) o[k] = t[k];
+      if (t.marker && Array.isArray(t.marker.color))       // colours per point move with them
+        o.marker = Object.assign({}, t.marker, { color: "per point" });
       return o;
     });
     const L = Object.assign({}, panel.layout, { images: (panel.layout.images || []).length,
@@ -519,25 +519,42 @@ as the engine's blowup_step): the curves stop at b âˆ’ 1, the warning and the âœ
     const key = structure(panel);
     if (plot.__pgKey !== key || !plot._fullLayout) {
       plot.style.height = L.height + "px";
+      plot.__pgRedrawn = (plot.__pgRedrawn || 0) + 1;      // (counted for the tests)
       await window.Plotly.react(plot, panel.data, L, config);
       plot.__pgKey = key;
       return;
     }
-    plot.__pgMoved = (plot.__pgMoved || 0) + 1;          // (counted for the tests)
-    await window.Plotly.animate(plot, {
-      data: panel.data.map((t) => ({ x: t.x, y: t.y, text: t.text, customdata: t.customdata })),
-      traces: panel.data.map((t, i) => i) },
-      { transition: { duration: 0 }, frame: { duration: 0, redraw: false }, mode: "immediate" });
+    const same = (a, b) => a === b || (a && b && a.length === b.length && a.every((v, i) => v === b[i]));
+    const moved = [];                              // only the traces whose values changed
+    panel.data.forEach((t, i) => {
+      const o = plot.data[i];
+      const colors = (m) => (m && Array.isArray(m.color) ? m.color : null);
+      if (!(same(t.x, o.x) && same(t.y, o.y) && same(t.text, o.text) && same(t.customdata, o.customdata)
+            && same(colors(t.marker), colors(o.marker))))
+        moved.push(i);
+    });
+    if (moved.length) {
+      plot.__pgMoved = (plot.__pgMoved || 0) + 1;          // (counted for the tests)
+      await window.Plotly.animate(plot, {
+        data: moved.map((i) => {
+          const t = panel.data[i], d = { x: t.x, y: t.y, text: t.text, customdata: t.customdata };
+          if (t.marker && Array.isArray(t.marker.color)) d.marker = { color: t.marker.color };
+          return d; }),
+        traces: moved },
+        { transition: { duration: 0 }, frame: { duration: 0, redraw: false }, mode: "immediate" });
+    }
     panel.data.forEach((t, i) => {               // names: hover labels and what tests read
       if (plot.data[i]) plot.data[i].name = t.name;
       if (plot._fullData[i]) plot._fullData[i].name = t.name;
     });
-    const rel = {}, old = plot.layout;
-    urls.forEach((u, i) => { if (old.images[i].source !== u) rel["images[" + i + "].source"] = u; });
-    (L.annotations || []).forEach((a, i) => {
-      if (old.annotations[i].text !== a.text) rel["annotations[" + i + "].text"] = a.text;
+    // a new map: its picture swapped in place (a relayout would redraw the whole figure)
+    const imgs = plot.querySelectorAll(".imagelayer image");
+    urls.forEach((u, i) => {
+      if (plot.layout.images[i].source === u) return;
+      plot.layout.images[i].source = u;
+      if (plot._fullLayout.images[i]) plot._fullLayout.images[i].source = u;
+      if (imgs[i]) { imgs[i].setAttribute("href", u); imgs[i].setAttributeNS("http://www.w3.org/1999/xlink", "xlink:href", u); }
     });
-    if (Object.keys(rel).length) await window.Plotly.relayout(plot, rel);
   }
 
   return { build: build, draw: draw, fmt: fmt, beyond: beyond, logAxis: logAxis,
