@@ -64,6 +64,21 @@ def no_problems(at):
     assert not at.exception, [e.value for e in at.exception]
 
 
+def live(at) -> dict:
+    """The data the Playground's in-browser component received (pages/_shared/adapt_component.py)."""
+    return json.loads(at.get("bidi_component")[0].proto.json)
+
+
+@pytest.fixture
+def server_path(monkeypatch):
+    """The Playground as for a run the browser cannot adapt: the server's widgets and chart."""
+    from maml_viz.views import browser
+
+    def refuse(run):
+        raise browser.BrowserUnsupported("not in this test")
+    monkeypatch.setattr(browser, "check", refuse)
+
+
 def key_of(family, algo):
     from maml_viz.engine.registry import make_config
     return make_config(family=family, algo=algo).key()
@@ -74,12 +89,14 @@ def test_page_renders_without_exception(page):
     at = app(page)
     no_problems(at)
     assert not at.error, [e.value for e in at.error]
-    if page != "pages/2_Train.py":
+    if page == "pages/1_Playground.py":          # drawn in the browser from the run's payload
+        assert live(at)["payload"]["run"]["key"] == key_of("sinusoid", "maml")
+    elif page != "pages/2_Train.py":
         figs = charts(at)
         assert figs and all(any(len(arr(t.get("y", t.get("z")))) for t in f["data"]) for f in figs)
 
 
-def test_playground_one_chart_carries_every_step_and_the_algorithm_changes_it():
+def test_playground_one_chart_carries_every_step_and_the_algorithm_changes_it(server_path):
     at = app("pages/1_Playground.py")
     no_problems(at)
     figs = charts(at)
@@ -97,7 +114,7 @@ def test_playground_one_chart_carries_every_step_and_the_algorithm_changes_it():
     assert at.selectbox(key="pg_run").value == key_of("sinusoid", "reptile")
 
 
-def test_playground_new_task_button_draws_another_task():
+def test_playground_new_task_button_draws_another_task(server_path):
     at = app("pages/1_Playground.py")
     true0 = arr(trace(charts(at)[0], "true function")["y"])
     at.button[0].click().run()          # "New task"
@@ -106,7 +123,7 @@ def test_playground_new_task_button_draws_another_task():
     assert at.query_params["task"] == ["1"] or at.query_params["task"] == "1"
 
 
-def test_a_link_opens_the_same_view_and_it_survives_a_visit_to_another_page():
+def test_a_link_opens_the_same_view_and_it_survives_a_visit_to_another_page(server_path):
     reptile = key_of("sinusoid", "reptile")
     at = app("pages/1_Playground.py", run=reptile, k=5, step=3, steps=12, task=4)
     no_problems(at)
@@ -133,7 +150,7 @@ def test_a_bad_link_is_ignored_with_a_message():
     assert charts(at)
 
 
-def test_playground_clicked_points_join_the_task():
+def test_playground_clicked_points_join_the_task(server_path):
     at = app("pages/1_Playground.py")
     at.session_state["pg_points"] = {"sinusoid": [(1.0, 2.0)]}
     at.run()
@@ -145,6 +162,38 @@ def test_playground_clicked_points_join_the_task():
     fig = charts(at)[0]
     assert not any(t.get("name", "").startswith("the task") for t in fig["data"])
     assert not any(t.get("name") == "true function" for t in fig["data"])
+
+
+def test_playground_sends_the_run_once_with_the_links_settings():
+    """In the browser path the page sends the run's payload and the settings a link brings;
+    K, α, steps, the step, the task and points are then the browser's (tests/test_browser_playground.py)."""
+    reptile = key_of("sinusoid", "reptile")
+    at = app("pages/1_Playground.py", run=reptile, k=5, step=3, steps=12, task=70, pts="1.5:2,-1:0.25")
+    no_problems(at)
+    d = live(at)
+    assert d["payload"]["run"]["key"] == reptile and d["label"] == "Reptile"
+    assert d["payload"]["tasks"]["first_seed"] == 64           # the batch that holds task 70
+    assert {k: v[1] for k, v in d["link"].items()} == \
+        {"k": 5, "step": 3, "steps": 12, "task": 70, "pts": [[1.5, 2.0], [-1.0, 0.25]]}
+    assert d["defaults"]["k"] == 10 and d["defaults"]["task"] == 70
+    assert at.query_params["pts"] in ("1.5:2,-1:0.25", ["1.5:2,-1:0.25"])   # left to the browser
+    assert not at.slider and not at.number_input                # no server widget for those
+    at.selectbox(key="pg_algo").set_value("anil").run()
+    no_problems(at)
+    assert live(at)["payload"]["run"]["algo"] == "anil" and live(at)["link"] == {}
+    bad = app("pages/1_Playground.py", family="blobs", pts="1:2")
+    assert any("points were ignored" in w.value for w in bad.warning) and live(bad)["link"] == {}
+
+
+def test_playground_pasted_points_go_to_the_browser():
+    at = app("pages/1_Playground.py")
+    at.text_area(key="pg_paste").set_value("x,y\n-2,1\n0,0\n2,-1\n").run()
+    no_problems(at)
+    up = live(at)["upload"]
+    assert up["points"] == [[-2.0, 1.0], [0.0, 0.0], [2.0, -1.0]] and up["sig"].startswith("paste:")
+    assert any("Using 3 points" in s.value for s in at.success)
+    at.text_area(key="pg_paste").set_value("x,y\n![x](http://h/p.png),1\n").run()
+    assert at.error and "![x](" not in at.error[0].value      # the file's text is escaped
 
 
 @pytest.mark.parametrize("text,message", [
@@ -159,7 +208,7 @@ def test_playground_bad_csv_shows_a_clear_error(text, message):
     assert charts(at), "the page should stay usable"
 
 
-def test_playground_pasted_points_become_the_support_set():
+def test_playground_pasted_points_become_the_support_set(server_path):
     at = app("pages/1_Playground.py")
     at.text_area(key="pg_paste").set_value("x,y\n-2,1\n0,0\n2,-1\n4.5,0\n").run()
     no_problems(at)
@@ -173,7 +222,7 @@ def test_playground_pasted_points_become_the_support_set():
     assert trace(charts(at)[0], "your 4 points")         # the points in use are unchanged
 
 
-def test_playground_zero_step_size_is_refused_and_a_huge_one_shows_where_it_blew_up():
+def test_playground_zero_step_size_is_refused_and_a_huge_one_shows_where_it_blew_up(server_path):
     at = app("pages/1_Playground.py")
     key = f"pg_lr_{key_of('sinusoid', 'maml')}"
     at.number_input(key=key).set_value(0.0).run()
@@ -186,7 +235,7 @@ def test_playground_zero_step_size_is_refused_and_a_huge_one_shows_where_it_blew
     assert 1 <= len(fig["frames"]) < 11
 
 
-def test_playground_decision_regions_for_classification():
+def test_playground_decision_regions_for_classification(server_path):
     at = app("pages/1_Playground.py", family="blobs")
     no_problems(at)
     fig = charts(at)[0]

@@ -1,14 +1,15 @@
 """Real browser: each page opened by URL as the first visit of a fresh server; the step slider
-repaints the chart without a message to the server; a link restores the same chart in a fresh
-browser; a run trained on the Train page opens on Playground and Compare; diverged curves are
-marked; the phone layout keeps the chart in view. Screenshots land in screenshots/ (look at them)."""
+repaints the chart without a message to the server; a run trained on the Train page opens on
+Playground and Compare; diverged curves are marked; the phone layout keeps the chart in view.
+(The Playground's controls, links and clicks: tests/test_browser_playground.py.) Screenshots
+land in screenshots/ (look at them)."""
 import os
 import time
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 from browser import (SHOTS, browser, count_sent, open_chart_page, plot_data, scrub, server,
-                     slider_active, slider_ticks, wait_for_trace, wait_idle, watch_trace)
+                     slider_ticks, wait_idle, watch_trace)
 
 PAGES = [("", "Learning to learn"), ("Playground", "Playground"), ("Train", "Train"),
          ("Compare", "Compare algorithms"), ("Navigation", "Navigation: learning to reach"),
@@ -68,81 +69,13 @@ def test_deep_link_first_visit_renders(chromium, tmp_path, path, heading):
         page.close()
 
 
-def test_scrubbing_repaints_in_the_browser_without_a_rerun(chromium, app_url):
-    page = chromium.new_page(viewport={"width": 1400, "height": 1000})
-    sent = count_sent(page)
-    page.goto(f"{app_url}/Playground")
-    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
-    wait_idle(page)
-    page.wait_for_timeout(500)
-    watch_trace(page, 0, ADAPTED)
-    before, n_sent = plot_data(page), len(sent)
-    for step in (4, 7, 0):
-        scrub(page, 0, step)
-    assert len(sent) == n_sent, "moving the step slider sent messages to the server"
-    assert slider_active(page) == 0
-    assert plot_data(page) != before
-    page.wait_for_timeout(400)                      # the address bar follows the slider
-    assert parse_qs(urlparse(page.url).query)["step"] == ["0"]
-    no_exception(page)
-    page.close()
-
-
-def test_a_link_restores_the_same_chart_in_a_fresh_browser(chromium, app_url):
-    page = open_chart_page(chromium, app_url, "Playground?algo=reptile&k=5&task=2", 1000)
-    watch_trace(page, 0, ADAPTED)
-    scrub(page, 0, 6)
-    page.wait_for_timeout(400)
-    link, data = page.url, plot_data(page)
-    q = parse_qs(urlparse(link).query)
-    assert q["algo"] == ["reptile"] and q["k"] == ["5"] and q["task"] == ["2"] and q["step"] == ["6"]
-    page.close()
-    fresh = chromium.new_context(viewport={"width": 1400, "height": 1000})  # no session, no memory
-    try:
-        page = fresh.new_page()
-        page.goto(link)
-        page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
-        wait_idle(page)
-        page.wait_for_timeout(500)
-        assert slider_active(page) == 6
-        assert plot_data(page) == data
-        no_exception(page)
-        fresh.grant_permissions(["clipboard-read", "clipboard-write"], origin=app_url)
-        page.get_by_role("button", name="Copy link to this view").click()
-        page.get_by_role("button", name="Link copied").wait_for(timeout=5_000)
-        copied = page.evaluate("() => navigator.clipboard.readText()")
-        assert parse_qs(urlparse(copied).query) == parse_qs(urlparse(link).query)
-    finally:
-        fresh.close()
-
-
-def test_settings_survive_a_visit_to_another_page(chromium, app_url):
-    page = open_chart_page(chromium, app_url, "Playground?algo=fomaml", 1000)
-    watch_trace(page, 0, ADAPTED)
-    scrub(page, 0, 3)
-    page.locator('[data-testid="stSidebar"]').get_by_text("Learn", exact=True).click()
-    page.get_by_role("heading", name="Learning to learn").wait_for(timeout=60_000)
-    wait_idle(page)
-    page.locator('[data-testid="stSidebar"]').get_by_text("Playground", exact=True).click()
-    wait_for_trace(page, 0, "(t.name || '') === 'FOMAML after adapting'")
-    wait_idle(page)
-    # the page's script moves the redrawn chart back to step 3 (polls every 250 ms; slower
-    # on a loaded machine): wait for it, then check
-    page.wait_for_function("""() => { const gd = document.querySelector('.js-plotly-plot');
-                                      return gd && gd._fullLayout.sliders[0].active === 3; }""",
-                           timeout=10_000)
-    assert slider_active(page) == 3
-    q = parse_qs(urlparse(page.url).query)
-    assert q["algo"] == ["fomaml"] and q["step"] == ["3"]
-    page.close()
-
-
 def test_diverged_curves_are_marked_and_navigation_starts_grey(chromium, app_url):
     # under the evaluation protocol no bundled curve diverges any more (each run's step size is
     # chosen on validation tasks); a step size the user sets too large does
     page = open_chart_page(chromium, app_url, "Playground?algo=maml&lr=5", 1400)
-    page.wait_for_selector("text=diverged (step", timeout=30_000)
-    assert page.get_by_text("the predictions blew up at step").count() == 1
+    page.wait_for_selector("text=blew up at step", timeout=30_000)
+    assert page.locator("[data-maviz-pg] [data-notes]").get_by_text(
+        "the predictions blew up at step").count() == 1
     no_exception(page)
     shot(page, "Playground-diverged")
     page.close()
@@ -165,12 +98,14 @@ def test_phone_keeps_the_chart_in_view_after_a_step_change(chromium, app_url):
     page.goto(f"{app_url}/Playground")
     page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
     wait_idle(page)
-    page.wait_for_timeout(800)                   # the phone layout is applied in the browser
-    watch_trace(page, 0, ADAPTED)
+    page.wait_for_selector('[data-maviz-pg][data-ready="1"]', timeout=60_000)
     n = len(sent)
-    scrub(page, 0, 5)
+    page.locator("[data-maviz-pg] [data-step]").focus()       # the step shown, in the browser
+    for _ in range(4):
+        page.keyboard.press("ArrowRight")
+    page.wait_for_function("() => document.querySelector('[data-maviz-pg]').__pg.view.step === 5")
     assert len(sent) == n
-    box = page.locator(".js-plotly-plot").first.bounding_box()
+    box = page.locator("[data-maviz-pg] [data-panels]").bounding_box()
     visible = min(box["y"] + box["height"], 844) - max(box["y"], 0)
     assert visible > 0.5 * 844, box                # the chart fills most of the screen
     chart_top = box["y"]
@@ -232,52 +167,6 @@ def test_training_survives_widget_moves_and_the_run_opens_everywhere(chromium, t
         no_exception(page)
         shot(page, "Compare-user-run")
         page.close()
-
-
-def _click_plot(page, index, fx=0.5, fy=0.5):
-    """Click inside the main plotting area of the index-th Plotly chart at fractions (fx, fy)."""
-    area = page.locator(".js-plotly-plot").nth(index).locator(".nsewdrag").first
-    box = area.bounding_box()
-    page.mouse.move(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
-    page.wait_for_timeout(300)           # let Plotly register the hover before the click
-    page.mouse.click(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
-
-
-def test_playground_clicks_add_points_to_the_task(chromium, app_url):
-    page = open_chart_page(chromium, app_url, "Playground?task=5", 1400)
-    _click_plot(page, 0, 0.3, 0.3)
-    wait_for_trace(page, 0, "t.name === 'your 1 point'")
-    wait_idle(page)
-    _click_plot(page, 0, 0.7, 0.7)
-    wait_for_trace(page, 0, "t.name === 'your 2 points'")
-    wait_idle(page)
-    assert any(t["name"] == "the task's 10 points" for t in plot_data(page))
-    no_exception(page)
-    shot(page, "Playground-clicks")
-    page.get_by_role("button", name="Clear points").click()
-    page.wait_for_function("""() => { const p = document.querySelector('.js-plotly-plot');
-                              return p && p._fullData &&
-                                     !p._fullData.some(t => (t.name || '').startsWith('your')); }""",
-                           timeout=30_000)
-    page.close()
-
-
-def test_playground_classification_labelled_clicks(chromium, app_url):
-    page = open_chart_page(chromium, app_url, "Playground?family=blobs&task=5", 1400)
-    page.locator('[data-testid="stRadio"] label').filter(has_text="class 2").click()
-    wait_idle(page)
-    wait_for_trace(page, 0, "t.type === 'heatmap'")
-    # the middle map (after adapting) is the second drag area of the chart
-    area = page.locator(".js-plotly-plot").first.locator(".nsewdrag").nth(1)
-    box = area.bounding_box()
-    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    page.wait_for_timeout(300)
-    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    wait_for_trace(page, 0, "t.name === 'your examples' && t.text[0] === '2'")
-    wait_idle(page)
-    no_exception(page)
-    shot(page, "Playground-blobs")
-    page.close()
 
 
 GUESSES = """() => { const p = document.querySelectorAll('.js-plotly-plot')[0];

@@ -109,7 +109,10 @@ def payload(run, first_seed: int = 0, n_tasks: int = N_TASKS, pool_k: int = POOL
     return {
         "format": FORMAT,
         "run": {"key": run.key, "algo": cfg.algo, "label": algo_label or cfg.algo,
-                "family": cfg.family, "k_shot": cfg.k_shot, "inner_steps": cfg.inner_steps},
+                "family": cfg.family, "k_shot": cfg.k_shot, "inner_steps": cfg.inner_steps,
+                # what the start is, for the page's words: meta-learned, or a baseline that was
+                # trained on pooled tasks (pretrained) or never trained (random init)
+                "baseline": bool(run.algorithm.is_baseline), "trained": bool(run.algorithm.trains)},
         "model": arch,
         "params": {k: f32(theta[k]) for k in order},
         "adapt_keys": keys,
@@ -125,6 +128,20 @@ def payload(run, first_seed: int = 0, n_tasks: int = N_TASKS, pool_k: int = POOL
                   "describe": [fam.describe_task(t) for t in task_params],
                   **tasks},
     }
+
+
+def batch_start(task: int, n_tasks: int = N_TASKS) -> int:
+    """The first seed of the batch of pre-sampled tasks that holds task number `task`."""
+    return int(task) - int(task) % n_tasks
+
+
+def check(run) -> None:
+    """Raises BrowserUnsupported when the browser cannot adapt this run (cheap: no payload)."""
+    _model(run.model)
+    fam = run.family
+    if not isinstance(fam, (RegressionFamily, ClassificationFamily)) or fam.in_dim > 2:
+        raise BrowserUnsupported(f"the browser engine has no {type(fam).__name__} family: "
+                                 f"adapt this run on the server")
 
 
 def to_json(p: dict) -> str:

@@ -157,6 +157,27 @@ def one_of(options):
     return cast
 
 
+def flag(text):
+    v = str(text).strip().lower()
+    if v not in ("1", "0", "true", "false"):
+        raise ValueError("must be 1 or 0")
+    return v in ("1", "true")
+
+
+def point_list(text):
+    """Points as a link carries them: "x:y,x:y" (or "x1:x2:class,..."), at most 1,000."""
+    rows = [r for r in str(text).split(",") if r.strip()]
+    if len(rows) > 1000:
+        raise ValueError("at most 1,000 points")
+    out = []
+    for r in rows:
+        v = tuple(float(t) for t in r.split(":"))
+        if len(v) not in (2, 3) or not all(math.isfinite(t) for t in v):
+            raise ValueError("each point is 2 or 3 finite numbers separated by ':'")
+        out.append(v)
+    return tuple(out)
+
+
 def key_list(text):
     keys = [k for k in str(text).split(",") if k]
     if not keys or len(keys) > 10:

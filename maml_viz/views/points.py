@@ -114,6 +114,20 @@ def clicked(family, selection, click_trace: int, cls: int = 0):
     return (x, y, int(cls)) if click_classes(family) else (x, y)
 
 
+def link_points(family, pts) -> tuple:
+    """A link's points (links.point_list) checked against the family: (list of tuples in
+    point_columns order, None) or ([], a sentence saying what was wrong)."""
+    n = len(point_columns(family))
+    if any(len(p) != n for p in pts):
+        return [], (f"The link's points were ignored: each needs {n} numbers "
+                    f"({', '.join(point_columns(family))}).")
+    classes = click_classes(family)
+    if classes and any(p[-1] not in classes for p in pts):
+        return [], (f"The link's points were ignored: classes are whole numbers from 0 to "
+                    f"{classes[-1]}.")
+    return [tuple(p[:-1]) + (int(p[-1]),) if classes else tuple(p) for p in pts], None
+
+
 def points_from_upload(family, raw) -> tuple:
     """A user's CSV of points for `family` (bytes or text, any usual encoding) -> (list of tuples
     in point_columns order, warnings). uploads.UploadError says what is wrong and what to do."""
