@@ -162,10 +162,11 @@ def _(family: SupervisedFamily, run, k, steps, n_tasks, seed, scale, purpose, ch
     scores = []
     for start in range(0, n_tasks, chunk):
         n = min(chunk, n_tasks - start)
-        b = fam.eval_batch(n, k, n_query, gen)
+        b = fam.eval_batch(n, k, n_query, gen, split="validation" if purpose == "val" else "test")
         xs, ys, xq, yq = b["xs"], b["ys"], b["xq"], b["yq"]
         traj = algo.adapt(model, fam, run.params, xs, ys, steps, cfg, trajectory=True, lr=lr)
-        scores.append(torch.stack([fam.score(model(p, xq), yq) for p in traj], 1))
+        scores.append(torch.stack([fam.score(fam.predict(model, p, xq, cfg.k_query), yq)
+                                   for p in traj], 1))
     return torch.cat(scores).double().cpu()            # [tasks, steps+1]
 
 
@@ -246,9 +247,10 @@ def to_json(df: pd.DataFrame) -> dict:
     (older runs' results have no median/diverged count; newer ones carry them)."""
     results = []
     for r in df.to_dict(orient="records"):
-        ok = math.isfinite(r["mean"]) and math.isfinite(r["ci95"])
+        ok = math.isfinite(r["mean"])          # one task has a mean but no interval (null)
         row = {"k_shot": int(r["k_shot"]), "step": int(r["step"]),
-               "mean": r["mean"] if ok else None, "ci95": r["ci95"] if ok else None}
+               "mean": r["mean"] if ok else None,
+               "ci95": r["ci95"] if ok and math.isfinite(r["ci95"]) else None}
         if not ok:
             row["diverged"] = True
         if "median" in r:

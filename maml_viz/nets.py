@@ -295,6 +295,8 @@ class SineModel:
 import torch.nn.functional as F  # noqa: E402
 from torch.nn.grad import conv2d_input, conv2d_weight  # noqa: E402
 
+from .batchnorm import bn_backward  # noqa: E402
+
 
 class ConvNet:
     """The MAML paper's Omniglot network (Vinyals et al.'s embedding): `len(hidden)` blocks of
@@ -421,7 +423,7 @@ class ConvNet:
             z = F.conv2d(h, self._grouped(params[f"c{i}.w"], t), padding=1, groups=t)
             z = F.batch_norm(z, None, None, self._grouped(params[f"bn{i}.g"], t),
                              self._grouped(params[f"bn{i}.b"], t), training=True, eps=self.EPS)
-            h = F.max_pool2d(torch.relu(z), 2)
+            h = torch.relu(F.max_pool2d(z, 2))
         feat = h.reshape(m, t, self.feat_dim).transpose(0, 1)
         return MLP.affine(feat, params["head.w"], params["head.b"])
 
@@ -437,9 +439,9 @@ class ConvNet:
             g = self._grouped(params[f"bn{i}.g"], t)
             y, mean, invstd = torch.ops.aten.native_batch_norm(
                 z, g, self._grouped(params[f"bn{i}.b"], t), None, None, True, 0.0, self.EPS)
-            y = torch.relu(y)
             p, idx = F.max_pool2d(y, 2, return_indices=True)
-            cache.append((h, z, g, mean, invstd, y, idx))
+            p = torch.relu(p)        # = pool(relu(y)), on a quarter of the values
+            cache.append((h, z, g, mean, invstd, y, idx, p))
             h = p
         feat = h.reshape(m, t, self.feat_dim).transpose(0, 1)          # [T, M, F]
         out = MLP.affine(feat, params["head.w"], params["head.b"])
@@ -465,15 +467,14 @@ class ConvNet:
         d = torch.matmul(dout, params["head.w"].transpose(-1, -2))     # [T, M, F]
         d = d.transpose(0, 1).reshape(m, t * self.hidden[-1], self.feat_side, self.feat_side)
         for i in reversed(range(lowest, len(self.hidden))):
-            h, z, g, mean, invstd, y, idx = cache[i]
+            h, z, g, mean, invstd, y, idx, out = cache[i]
             c = self.hidden[i]
+            d = torch.ops.aten.threshold_backward(d, out, 0.0)            # ReLU
             d = torch.ops.aten.max_pool2d_with_indices_backward(d, y, [2, 2], [2, 2], [0, 0],
                                                                 [1, 1], False, idx)
-            d = torch.ops.aten.threshold_backward(d, y, 0.0)              # ReLU
             need_w, need_in = f"c{i}.w" in keys, i > lowest
-            dz, dg, db = torch.ops.aten.native_batch_norm_backward(
-                d, z, g, None, None, mean, invstd, True, self.EPS,
-                [need_w or need_in, f"bn{i}.g" in keys, f"bn{i}.b" in keys])
+            dz, dg, db = bn_backward(d, z, g, mean, invstd, self.EPS,
+                                     [need_w or need_in, f"bn{i}.g" in keys, f"bn{i}.b" in keys])
             if dg is not None:
                 grads[f"bn{i}.g"] = dg.view(t, c)
             if db is not None:

@@ -286,22 +286,45 @@ def test_convnet_forward_in_slices_equals_one_batch(monkeypatch):
 
 
 # ----------------------------------------------------------------------------- the task family
+from maml_viz.config import ConfigError  # noqa: E402
 from maml_viz.tasks import omniglot as og  # noqa: E402
 
 
-def test_training_never_samples_held_out_alphabets_and_evaluation_only_them():
+def test_three_alphabet_splits_are_disjoint_and_each_draws_only_its_own():
+    a = og.load_asset()
+    names = set(a["alphabets"].tolist())
+    train_a = {og.alphabet_of(c) for c in og.class_ids("train", True).tolist()}
+    val_a = {og.alphabet_of(c) for c in og.class_ids("validation", False).tolist()}
+    test_a = {og.alphabet_of(c) for c in og.class_ids("test", False).tolist()}
+    assert val_a == {"Early_Aramaic"} and test_a == {"Korean", "Tagalog"}
+    assert train_a == names - val_a - test_a and len(train_a) == 5
+    assert {og.alphabet_of(c) for c in og.class_ids("validation", False, 2).tolist()} == \
+        {"Early_Aramaic", "Greek"}
+    assert "Greek" not in {og.alphabet_of(c) for c in og.class_ids("train", True, 2).tolist()}
     fam = make_family("omniglot", {"n_way": 20})
     gen = torch.Generator().manual_seed(0)
     train = fam.sample_batch(200, 1, 1, gen)["tasks"].unique()
-    # 200 tasks x 20 classes cover nearly all 740 training classes: none is held out
-    assert len(train) > 700
-    assert {og.alphabet_of(c) for c in train.tolist()}.isdisjoint(og.HELD_OUT)
+    # 200 tasks x 20 classes cover nearly all 652 training classes: none validates or tests
+    assert len(train) > 640 and {og.alphabet_of(c) for c in train.tolist()} == train_a
     assert set(train.remainder(4).tolist()) == {0, 1, 2, 3}         # rotations are classes
     ev = fam.eval_batch(100, 1, 1, gen)["tasks"].unique()
-    assert {og.alphabet_of(c) for c in ev.tolist()} == set(og.HELD_OUT)
+    assert {og.alphabet_of(c) for c in ev.tolist()} == test_a
     assert len(ev) == 57 and set(ev.remainder(4).tolist()) == {0}  # upright only
+    va = fam.eval_batch(100, 1, 1, gen, split="validation")["tasks"].unique()
+    assert {og.alphabet_of(c) for c in va.tolist()} == val_a and len(va) == 22
     norot = make_family("omniglot", {"rotations": 0}).sample_tasks(300, gen).unique()
-    assert set(norot.remainder(4).tolist()) == {0} and len(norot) == 185
+    assert set(norot.remainder(4).tolist()) == {0} and len(norot) == 163
+    # a 20-way task needs 20 characters: a split with fewer says how many it has
+    small = make_family("omniglot", {"n_way": 20})
+    orig = og.VALIDATION
+    try:
+        og.class_ids.cache_clear()
+        og.VALIDATION = ("Tagalog",)                                  # 17 characters
+        with pytest.raises(ConfigError, match="only 17"):
+            small.eval_batch(1, 1, 1, gen, split="validation")
+    finally:
+        og.VALIDATION = orig
+        og.class_ids.cache_clear()
 
 
 def test_images_match_labels_and_labels_are_shuffled_per_task():
