@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from .config import stream_seed
-from .nets import widen_head
+from .nets import proto_head
 from .tasks import omniglot as og
 from .train import Run
 
@@ -82,11 +82,12 @@ def guesses(run: Run, ep: dict, steps: int) -> dict:
     n = ep["xs"].shape[1]
     wide = fam.make(dict(cfg.family_options, n_way=n))
     model = wide.make_model(cfg.hidden)
-    params = widen_head(run.model, run.params, n)
-    dev = next(iter(params.values())).device
+    dev = next(iter(run.params.values())).device
     xs, ys, xq = ep["xs"].to(dev), ep["ys"].to(dev), ep["xq"].to(dev)
+    params = proto_head(run.model, run.params, xs, ys, n)          # another N: see its doc
     traj = algo.adapt(model, wide, params, xs, ys, steps, cfg, trajectory=True)
-    probs = torch.stack([torch.softmax(model(p, xq)[0], -1) for p in traj]).cpu().numpy()
+    probs = torch.stack([torch.softmax(wide.predict(model, p, xq, cfg.k_query)[0], -1)
+                         for p in traj]).cpu().numpy()
     guess = probs.argmax(-1)
     correct = guess == ep["yq"][0].numpy()[None]
     return {"probs": probs, "guess": guess, "correct": correct, "accuracy": correct.mean(1)}
@@ -129,9 +130,10 @@ def rasterize(strokes, size: int = 28) -> np.ndarray:
 
 
 def with_drawing(ep: dict, drawing: np.ndarray, image_size: int = 28) -> dict:
-    """The episode with the user's drawing (uint8 [28, 28]) as one more query, last. It is
-    classified together with the other queries: batch norm uses the batch's statistics, as
-    in training, and a batch of one drawing would have none to speak of."""
+    """The episode with the user's drawing (uint8 [28, 28]) as one more query, last. With it
+    the queries no longer come as drawings of every class (`Omniglot.predict`), so they are all
+    classified in one batch: batch norm needs a batch's statistics, and a batch of one drawing
+    would have none to speak of."""
     x = og.resize(np.asarray(drawing, np.uint8)[None], image_size)[None]
     return {**ep, "xq": torch.cat([ep["xq"], x], 1),
             "yq": torch.cat([ep["yq"], torch.full((1, 1), -1)], 1)}

@@ -400,43 +400,86 @@ class ConvNet:
             return p.repeat(t, *([1] * (p.dim() - 1)))
         return p.reshape(t * p.shape[1], *p.shape[2:])
 
-    MAX_IMAGES = 2048          # forward() runs larger task batches in slices (memory)
+    MAX_IMAGES = 256           # forward() runs larger task batches in slices (cache, memory)
 
-    def forward(self, params: dict, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, params: dict, x: torch.Tensor, stat_batch: int | None = None) -> torch.Tensor:
         """x: [T, M, side*side] -> logits [T, M, out]. Keeps no intermediate results, and runs
-        at most MAX_IMAGES images at a time (whole tasks: batch statistics stay per task)."""
-        t, m, _ = x.shape
-        step = max(1, self.MAX_IMAGES // max(m, 1))
-        if t <= step:
-            return self._forward(params, x)
+        about MAX_IMAGES images at a time (whole tasks: batch statistics stay per task).
+        stat_batch: batch norm's statistics per run of that many consecutive images of each
+        task (M a multiple of it), each run a batch of its own; None: all M images."""
+        t, m, d = x.shape
+        b = m if stat_batch is None else int(stat_batch)
+        if b < 1 or m % b:
+            raise ValueError(f"stat_batch {b} does not divide the {m} images of a task")
+        runs, step = m // b, max(1, self.MAX_IMAGES // max(m, 1))
         outs = []
         for s in range(0, t, step):
             part = {k: (v[s:s + step] if v.dim() > len(self._shapes[k]) else v)
                     for k, v in params.items()}
-            outs.append(self._forward(part, x[s:s + step]))
-        return torch.cat(outs)
+            xs = x[s:s + step]
+            n = xs.shape[0]
+            if runs > 1:        # each run of b images as a task of its own, with its task's θ
+                part = {k: (v.repeat_interleave(runs, 0) if v.dim() > len(self._shapes[k])
+                            else v) for k, v in part.items()}
+                xs = xs.reshape(n * runs, b, d)
+            outs.append(self._forward(part, xs).reshape(n, m, -1))
+        return outs[0] if len(outs) == 1 else torch.cat(outs)
+
+    def _conv0(self, w: torch.Tensor, x: torch.Tensor):
+        """The first convolution (one input channel) as a matrix product with the 3x3
+        neighbourhoods of every pixel (im2col): x [T, M, side*side] -> (z [M, T*C, H, W],
+        neighbourhoods u [M*T, 9, H*W]). One channel in is a poor case for the convolution
+        kernels (its forward pass took 7x this product's time on the CPU)."""
+        t, m, _ = x.shape
+        s, c = self.side, w.shape[-4]
+        u = F.unfold(x.transpose(0, 1).reshape(m * t, 1, s, s), 3, padding=1)
+        if w.dim() == 4:
+            wv = w.reshape(c, 9).expand(m * t, c, 9)
+        else:
+            wv = w.reshape(1, t, c, 9).expand(m, t, c, 9).reshape(m * t, c, 9)
+        return torch.bmm(wv, u).view(m, t * c, s, s), u
 
     def _forward(self, params, x):
         t, m, _ = x.shape
-        h = x.reshape(t, m, self.side, self.side).transpose(0, 1)
+        h = None
         for i in range(len(self.hidden)):
-            z = F.conv2d(h, self._grouped(params[f"c{i}.w"], t), padding=1, groups=t)
+            if i == 0:
+                z = self._conv0(params["c0.w"], x)[0]
+            else:
+                z = F.conv2d(h, self._grouped(params[f"c{i}.w"], t), padding=1, groups=t)
             z = F.batch_norm(z, None, None, self._grouped(params[f"bn{i}.g"], t),
                              self._grouped(params[f"bn{i}.b"], t), training=True, eps=self.EPS)
-            h = torch.relu(F.max_pool2d(z, 2))
+            h = torch.relu(F.max_pool2d(z, 2) if z.requires_grad else self._pool(z))
         feat = h.reshape(m, t, self.feat_dim).transpose(0, 1)
         return MLP.affine(feat, params["head.w"], params["head.b"])
 
+    @staticmethod
+    def _pool(z: torch.Tensor) -> torch.Tensor:
+        """F.max_pool2d(z, 2)'s values from two elementwise maxima of strided views: the same
+        numbers, about ten times faster on the CPU (aten's pooling also finds the argmax, which
+        only a gradient needs: with one, the forward pass uses aten's)."""
+        z = z[..., :z.shape[-2] // 2 * 2, :z.shape[-1] // 2 * 2]
+        rows = torch.maximum(z[..., 0::2, :], z[..., 1::2, :])
+        return torch.maximum(rows[..., 0::2], rows[..., 1::2])
+
     __call__ = forward
+
+    def features(self, params: dict, x: torch.Tensor) -> torch.Tensor:
+        """The head's input for images x [T, M, side*side] -> [T, M, feat_dim] (one batch per
+        task)."""
+        head = {"head.w": torch.eye(self.feat_dim, dtype=x.dtype, device=x.device),
+                "head.b": torch.zeros(self.feat_dim, dtype=x.dtype, device=x.device)}
+        return self.forward({**params, **head}, x)
 
     def forward_cache(self, params: dict, x: torch.Tensor):
         t, m, _ = x.shape
-        h = x.reshape(t, m, self.side, self.side).transpose(0, 1)      # [M, T, H, W]
-        cache = []
+        cache, h = [], None
         for i in range(len(self.hidden)):
-            w = self._grouped(params[f"c{i}.w"], t)
-            z = F.conv2d(h, w, padding=1, groups=t)                    # [M, T*C, H, W]
-            g = self._grouped(params[f"bn{i}.g"], t)
+            if i == 0:
+                z, h = self._conv0(params["c0.w"], x)                  # h: the neighbourhoods
+            else:
+                z = F.conv2d(h, self._grouped(params[f"c{i}.w"], t), padding=1, groups=t)
+            g = self._grouped(params[f"bn{i}.g"], t)                   # z: [M, T*C, H, W]
             y, mean, invstd = torch.ops.aten.native_batch_norm(
                 z, g, self._grouped(params[f"bn{i}.b"], t), None, None, True, 0.0, self.EPS)
             p, idx = F.max_pool2d(y, 2, return_indices=True)
@@ -480,7 +523,10 @@ class ConvNet:
             if db is not None:
                 grads[f"bn{i}.b"] = db.view(t, c)
             w = params[f"c{i}.w"]
-            if need_w:
+            if need_w and i == 0:            # h: the neighbourhoods u [M*T, 9, H*W]
+                gw = torch.bmm(dz.view(m * t, c, -1), h.transpose(1, 2))
+                grads["c0.w"] = gw.view(m, t, c, 1, 3, 3).sum(0)
+            elif need_w:
                 cin = w.shape[-3]
                 gw = conv2d_weight(h, (t * c, cin, 3, 3), dz, padding=1, groups=t)
                 grads[f"c{i}.w"] = gw.view(t, c, cin, 3, 3)
@@ -489,17 +535,24 @@ class ConvNet:
         return grads
 
 
-def widen_head(model, params: dict, n_out: int) -> dict:
-    """θ for a classifier with n_out outputs instead of model.out_dim: every output unit of the
-    head (and its Meta-SGD step size) becomes the average of the learned ones. Labels are
-    shuffled per task during meta-training, so the learned units are interchangeable and their
-    average is the natural start for any number of classes (a 5-way network on 20-way tasks)."""
+def proto_head(model, params: dict, xs: torch.Tensor, ys: torch.Tensor, n_out: int) -> dict:
+    """θ for tasks of n_out classes when the network was trained for model.out_dim (another N):
+    each task's head is set from its support set (xs [T, M, D], labels ys [T, M]), as in
+    Proto-MAML (Triantafillou et al. 2020): class k's weights 2 c_k and bias −‖c_k‖², c_k the
+    mean head input of class k's support images under θ, so the logits are −‖f − c_k‖² up to a
+    term equal for every class. The head starts as a nearest-prototype classifier and each inner
+    step adapts it and the body (identical rows, as an averaged or a zeroed head has, would give
+    the body a zero gradient). Meta-SGD's head step sizes: the mean of the learned ones.
+    Returns the params with a per-task head ([T, F, n_out], [T, n_out]); the body stays shared."""
     if n_out == model.out_dim:
         return dict(params)
-    out = dict(params)
+    theta = {k: v for k, v in params.items() if not k.startswith("lr.")}
+    f = model.features(theta, xs)                                     # [T, M, F]
+    onehot = F.one_hot(ys, n_out).to(f.dtype)                         # [T, M, N]
+    c = onehot.transpose(1, 2) @ f / onehot.sum(1).clamp_min(1).unsqueeze(-1)    # [T, N, F]
+    out = dict(params, **{"head.w": 2 * c.transpose(1, 2), "head.b": -(c * c).sum(-1)})
     for k in model.head_keys():
-        for name in (k, f"lr.{k}"):
-            if name in params:
-                v = params[name]
-                out[name] = v.mean(-1, keepdim=True).expand(*v.shape[:-1], n_out).contiguous()
+        if f"lr.{k}" in params:
+            v = params[f"lr.{k}"]
+            out[f"lr.{k}"] = v.mean(-1, keepdim=True).expand(*v.shape[:-1], n_out).contiguous()
     return out

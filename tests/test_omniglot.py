@@ -387,10 +387,13 @@ def test_lake20_scores_an_oracle_at_one_and_guessing_near_chance():
     guess = lambda xs, ys, xq, steps: torch.randint(0, 20, (steps + 1, 20, 20), generator=gen)
     df = benchmark(run, "lake20", steps=9, predict=guess)
     assert abs(df["mean"].mean() - 0.05) < 0.015        # 4000 guesses: sd 0.0034
-    # the real thing: a 5-way network on Lake's 20-way runs, before adapting = chance
+    # the real thing: a 5-way network on Lake's 20-way runs starts from each run's support
+    # embeddings (nets.proto_head): before adapting, a nearest-prototype classifier
     real = benchmark(run, "lake20", steps=1)
     assert real.attrs["protocol"]["tasks"] == 20 and real.attrs["protocol"]["n_way"] == 20
-    assert real.loc[0, "mean"] == pytest.approx(0.05)   # all 20 outputs equal: picks class 0
+    fs, fq = (run.model.features(run.params, tasks[k]) for k in ("xs", "xq"))
+    nearest = torch.cdist(fq, fs).argmin(-1)                      # [runs, queries]
+    assert real.loc[0, "mean"] == pytest.approx((nearest == tasks["yq"]).double().mean().item())
 
 
 def test_cli_evaluate_lake20_json(tmp_path, capsys):

@@ -235,11 +235,31 @@ class Omniglot(ClassificationFamily):
         q = m // n
         if m % n or q % k_query or q == k_query:
             return model(params, x)
-        g = q // k_query
-        xg = x.reshape(t, n, g, k_query, d).transpose(1, 2).reshape(t, g, n * k_query, d)
-        outs = [model(params, xg[:, i]) for i in range(g)]          # [T, N*kq, out] each
-        out = torch.stack(outs, 1).reshape(t, g, n, k_query, -1).transpose(1, 2)
-        return out.reshape(t, m, -1)
+        g = q // k_query               # runs of N*k_query images, one batch each
+        xg = x.reshape(t, n, g, k_query, d).transpose(1, 2).reshape(t, m, d)
+        out = model(params, xg, stat_batch=n * k_query)
+        return out.reshape(t, g, n, k_query, -1).transpose(1, 2).reshape(t, m, -1)
+
+    # ------------------------------------------------------------------ protocol text
+    def _alphabets(self, split: str) -> str:
+        ids = class_ids(split, False, self.val_alphabets)
+        names = sorted({alphabet_of(c) for c in ids.tolist()})
+        return f"{', '.join(n.replace('_', ' ') for n in names)} ({len(ids)} characters)"
+
+    @property
+    def validation_source(self) -> str:
+        return (f"the validation alphabets, {self._alphabets('validation')}, upright: no "
+                f"training or test character")
+
+    def splits_text(self) -> str:
+        """What each split is, for the protocol of every evaluation."""
+        rot = ", each also rotated by 90, 180 and 270 degrees as further classes" \
+            if self.rotations else ""
+        return (f"meta-training: {self._alphabets('train')}{rot}; validation (step sizes, the "
+                f"training chart's curve): {self._alphabets('validation')}, upright; test: "
+                f"{self._alphabets('test')}, upright; Lake et al.'s 20 runs: a separate test "
+                f"from Omniglot's evaluation alphabets (none of the above); support and query "
+                f"drawings of a task never the same drawing")
 
     # ------------------------------------------------------------------ display
     def x_range(self):
