@@ -98,16 +98,6 @@ SCAN = 105            # Omniglot's drawings were scanned at 105x105
 PEN = 2.5             # pen radius in scan pixels: strokes about as wide as the dataset's
 
 
-def _area_matrix(src: int = SCAN, dst: int = 28) -> np.ndarray:
-    """[dst, src] weights of an exact area average (the asset's conversion, build.py)."""
-    q = np.zeros((dst, src))
-    for i in range(dst):
-        lo, hi = i * src / dst, (i + 1) * src / dst
-        for j in range(src):
-            q[i, j] = max(0.0, min(hi, j + 1) - max(lo, j))
-    return q / (src / dst)
-
-
 def rasterize(strokes, size: int = 28) -> np.ndarray:
     """A drawing from pen strokes, as the dataset stores one: uint8 [size, size], ink 255.
     strokes: lists of (x, y) points in [0, 1] (y downwards), each a polyline drawn with a round
@@ -125,7 +115,7 @@ def rasterize(strokes, size: int = 28) -> np.ndarray:
             t = ((px - x0) * dx + (py - y0) * dy) / max(dx * dx + dy * dy, 1e-12)
             t = np.clip(t, 0.0, 1.0)
             ink |= (px - x0 - t * dx) ** 2 + (py - y0 - t * dy) ** 2 <= r * r
-    q = _area_matrix(SCAN, size)
+    q = og.area_matrix(SCAN, size)
     return np.round(255 * (q @ ink.astype(float) @ q.T)).astype(np.uint8)
 
 

@@ -307,21 +307,25 @@ class ConvNet:
     (mean and variance over that task's images and pixels, per channel; no running averages, the
     same in training and evaluation), with a learned scale `bn{i}.g` and shift `bn{i}.b` that
     are ordinary parameters: meta-learned, and adapted in the inner loop like every other one
-    (ANIL adapts only the head).
+    (ANIL adapts only the head). Which images form a batch is the task family's rule
+    (`Omniglot.predict`: queries in the batches training used); `forward(stat_batch=b)` takes
+    statistics per run of b images.
 
     Inputs are flat images x [T, M, side*side] (one channel). Parameters may be shared
     (c{i}.w [out, in, 3, 3]) or per task (a leading task dimension, like `MLP.forward`). All
     tasks run at once without a Python loop over tasks: images are laid out as
     [M, T*channels, H, W], so that task t's channels form group t of a grouped convolution
-    (groups=T) and each (task, channel) pair is one channel for the batch statistics.
+    (groups=T) and each (task, channel) pair is one channel for the batch statistics. The
+    first convolution (one input channel) is a product with the pixels' 3x3 neighbourhoods.
 
     `forward_cache`/`backward` give per-task gradients from an explicit backward pass made of
     aten's fused, differentiable backward kernels (convolution, batch norm, max-pool, ReLU), so
     `adapt` runs on it unchanged and autograd through `adapt` gives the exact second-order
-    meta-gradient. There is no `hvp`: second-order algorithms take their steps by autograd
-    through `outer_loss` (MAML.step checks for one). Measured in the README ("Handwritten
-    characters"): a MAML step costs 2.5x a first-order one; a hand-written R-operator could at
-    best save part of that.
+    meta-gradient (batch norm's part of it by hand: batchnorm.py). There is no `hvp`:
+    second-order algorithms take their steps by autograd through `outer_loss` (MAML.step checks
+    for one). The cost of a step per algorithm is measured by benchmarks/omniglot_speed.py
+    (README, "Handwritten characters"). Without a graph (evaluation), `forward` folds the first
+    batch norm into the first convolution and pools by elementwise maxima.
     """
 
     EPS = 1e-5
@@ -441,17 +445,42 @@ class ConvNet:
 
     def _forward(self, params, x):
         t, m, _ = x.shape
+        fast = not (torch.is_grad_enabled() and any(v.requires_grad for v in params.values()))
         h = None
         for i in range(len(self.hidden)):
-            if i == 0:
-                z = self._conv0(params["c0.w"], x)[0]
+            g, b = params[f"bn{i}.g"], params[f"bn{i}.b"]
+            if i == 0 and fast:
+                z = self._conv0_bn(params["c0.w"], g, b, x)
             else:
-                z = F.conv2d(h, self._grouped(params[f"c{i}.w"], t), padding=1, groups=t)
-            z = F.batch_norm(z, None, None, self._grouped(params[f"bn{i}.g"], t),
-                             self._grouped(params[f"bn{i}.b"], t), training=True, eps=self.EPS)
-            h = torch.relu(F.max_pool2d(z, 2) if z.requires_grad else self._pool(z))
+                z = (self._conv0(params["c0.w"], x)[0] if i == 0 else
+                     F.conv2d(h, self._grouped(params[f"c{i}.w"], t), padding=1, groups=t))
+                z = F.batch_norm(z, None, None, self._grouped(g, t), self._grouped(b, t),
+                                 training=True, eps=self.EPS)
+            h = torch.relu(self._pool(z) if fast else F.max_pool2d(z, 2))
         feat = h.reshape(m, t, self.feat_dim).transpose(0, 1)
         return MLP.affine(feat, params["head.w"], params["head.b"])
+
+    def _conv0_bn(self, w, g, b, x):
+        """The first convolution and its batch norm as one product, without a graph: the first
+        layer is linear in the 3x3 neighbourhoods u of the pixels, so each task's channel
+        statistics follow from u's mean and covariance (9 numbers and 9x9, in float64): mean
+        w·μ, variance wᵀΣw; the normalisation is then folded into the weights and a shift."""
+        t, m, _ = x.shape
+        s, c = self.side, w.shape[-4]
+        u = F.unfold(x.transpose(0, 1).reshape(m * t, 1, s, s), 3, padding=1)   # [M*T, 9, P]
+        ut = u.view(m, t, 9, -1).permute(1, 2, 0, 3).reshape(t, 9, -1).double()
+        n = ut.shape[-1]
+        mu = ut.sum(-1) / n                                                      # [T, 9]
+        cov = torch.bmm(ut, ut.transpose(1, 2)) / n - mu.unsqueeze(2) * mu.unsqueeze(1)
+        wt = w.reshape(-1, c, 9).double().expand(t, c, 9)
+        mean = (wt @ mu.unsqueeze(-1)).squeeze(-1)                               # [T, C]
+        var = ((wt @ cov) * wt).sum(-1).clamp_min(0)
+        scale = g.double().reshape(-1, c) * (var + self.EPS).rsqrt()
+        shift = b.double().reshape(-1, c) - mean * scale
+        wf = torch.cat([wt * scale.unsqueeze(-1), shift.expand(t, c).unsqueeze(-1)], -1)
+        wf = wf.to(x.dtype).unsqueeze(0).expand(m, t, c, 10).reshape(m * t, c, 10)
+        u1 = torch.cat([u, u.new_ones(m * t, 1, u.shape[-1])], 1)     # the shift: a 10th input
+        return torch.bmm(wf, u1).view(m, t * c, s, s)
 
     @staticmethod
     def _pool(z: torch.Tensor) -> torch.Tensor:

@@ -195,3 +195,16 @@ def test_evaluate_with_too_many_shots_says_what_fits(tmp_path, capsys):
     assert main(["evaluate", str(path), "--k-shot", "6", "--tasks", "2", "--steps", "1"]) == 2
     err = capsys.readouterr().err
     assert "--k-shot" in err and "at most 5" in err and "15 queries" in err
+
+
+def test_smaller_images_are_the_exact_area_average():
+    q = og.area_matrix(28, 20)
+    assert q.shape == (20, 28) and abs(q.sum(1) - 1).max() < 1e-12
+    assert abs(q.sum(0) - 20 / 28).max() < 1e-12          # every source pixel counts fully
+    assert q[0, 0] == pytest.approx(1 / 1.4) and q[0, 1] == pytest.approx(0.4 / 1.4)
+    imgs = og.load_asset()["images"][:3, :2]
+    half = og.resize(imgs, 14).view(3, 2, 14, 14)             # 2x2 blocks exactly
+    blocks = torch.from_numpy(imgs).double().view(3, 2, 14, 2, 14, 2).mean((3, 5))
+    assert torch.equal((half * 255).round(), blocks.round())
+    pool = og.image_pool(20)
+    assert torch.equal(pool[0, :2].float() / 255, og.resize(imgs[0], 20))

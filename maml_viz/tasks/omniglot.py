@@ -36,7 +36,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from ..config import ConfigError
 from ..nets import ConvNet
@@ -61,26 +60,40 @@ def load_asset(path: str = str(ASSET)) -> dict:
                                 f"project (rebuild it with assets/omniglot/build.py)") from None
 
 
+def area_matrix(src: int, dst: int) -> np.ndarray:
+    """[dst, src] weights of an exact area average from src to dst pixels (each target pixel the
+    mean of the source area it covers, partly covered source pixels weighted by their share):
+    out = Q @ img @ Q.T."""
+    q = np.zeros((dst, src))
+    for i in range(dst):
+        lo, hi = i * src / dst, (i + 1) * src / dst
+        for j in range(src):
+            q[i, j] = max(0.0, min(hi, j + 1) - max(lo, j))
+    return q / (src / dst)
+
+
+def _shrink(imgs: torch.Tensor, image_size: int) -> torch.Tensor:
+    """uint8 [..., 28, 28] -> uint8 [..., side, side] by the exact area average (rounded)."""
+    if image_size == 28:
+        return imgs
+    q = torch.from_numpy(area_matrix(28, image_size))
+    return (q @ imgs.double() @ q.T).round().to(torch.uint8)
+
+
 @functools.lru_cache(maxsize=4)
 def image_pool(image_size: int, device: str = "cpu") -> torch.Tensor:
     """All characters in all four rotations, as uint8 [242 * 4, 20, side*side] on `device`
-    (class id = character * 4 + quarter turns), resized by area averaging if side < 28."""
+    (class id = character * 4 + quarter turns), shrunk by the exact area average if side < 28."""
     imgs = torch.from_numpy(load_asset()["images"])                   # [242, 20, 28, 28]
     rots = torch.stack([torch.rot90(imgs, r, dims=(-2, -1)) for r in range(4)], 1)
-    rots = rots.reshape(-1, DRAWERS, 28, 28)
-    if image_size != 28:
-        rots = F.adaptive_avg_pool2d(rots.float(), image_size).round().to(torch.uint8)
+    rots = _shrink(rots.reshape(-1, DRAWERS, 28, 28), image_size)
     return rots.reshape(rots.shape[0], DRAWERS, -1).to(device)
 
 
 def resize(images: np.ndarray, image_size: int) -> torch.Tensor:
     """uint8 images [..., 28, 28] -> float [..., side*side] in [0, 1], as the pool does it."""
-    t = torch.from_numpy(np.ascontiguousarray(images))
-    lead = t.shape[:-2]
-    t = t.reshape(-1, 1, 28, 28)
-    if image_size != 28:
-        t = F.adaptive_avg_pool2d(t.float(), image_size).round().to(torch.uint8)
-    return t.reshape(*lead, image_size * image_size).float() / 255.0
+    t = _shrink(torch.from_numpy(np.ascontiguousarray(images)), image_size)
+    return t.reshape(*t.shape[:-2], image_size * image_size).float() / 255.0
 
 
 @functools.lru_cache(maxsize=16)
@@ -124,12 +137,14 @@ class Omniglot(ClassificationFamily):
                        "hidden": (64, 64, 64, 64)}
     point_inputs = False    # images: the Playground/Compare pages (points on a line or in the
                             # plane) do not list it; the Handwriting page shows it
-    eval_steps = 5          # trained with 1 step; the MAML paper tests Omniglot with 3
+    eval_steps = 3          # trained with 1 step; the MAML paper tests 5-way Omniglot with 3
+    eval_tasks = 600        # test tasks (the MAML authors' code: 600)
+    val_tasks = 100         # validation tasks of the step-size choice
     # Reptile learns nothing from one step on a task (with labels shuffled per task, one step
     # from θ is plain joint training): it takes 5 smaller ones, as in the Reptile paper
     algo_defaults = {"reptile": {"inner_steps": 5, "inner_lr": 0.1}}
     VAL_QUERY = 5           # query drawings per class of the validation measure
-    eval_chunk = 100        # evaluation adapts this many tasks at a time (memory of a conv net)
+    eval_chunk = 20         # evaluation adapts this many tasks at a time (memory of a conv net)
 
     def check(self):
         super().check()
