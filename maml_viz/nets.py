@@ -295,7 +295,7 @@ class SineModel:
 import torch.nn.functional as F  # noqa: E402
 from torch.nn.grad import conv2d_input, conv2d_weight  # noqa: E402
 
-from .batchnorm import bn_backward  # noqa: E402
+from .conv_ops import bn_backward, pool_max  # noqa: E402
 
 
 class ConvNet:
@@ -321,7 +321,7 @@ class ConvNet:
     `forward_cache`/`backward` give per-task gradients from an explicit backward pass made of
     aten's fused, differentiable backward kernels (convolution, batch norm, max-pool, ReLU), so
     `adapt` runs on it unchanged and autograd through `adapt` gives the exact second-order
-    meta-gradient (batch norm's part of it by hand: batchnorm.py). There is no `hvp`:
+    meta-gradient (batch norm's part of it by hand: conv_ops.py). There is no `hvp`:
     second-order algorithms take their steps by autograd through `outer_loss` (MAML.step checks
     for one). The cost of a step per algorithm is measured by benchmarks/omniglot_speed.py
     (README, "Handwritten characters"). Without a graph (evaluation), `forward` folds the first
@@ -456,7 +456,7 @@ class ConvNet:
                      F.conv2d(h, self._grouped(params[f"c{i}.w"], t), padding=1, groups=t))
                 z = F.batch_norm(z, None, None, self._grouped(g, t), self._grouped(b, t),
                                  training=True, eps=self.EPS)
-            h = torch.relu(self._pool(z) if fast else F.max_pool2d(z, 2))
+            h = torch.relu(pool_max(z) if fast else F.max_pool2d(z, 2))
         feat = h.reshape(m, t, self.feat_dim).transpose(0, 1)
         return MLP.affine(feat, params["head.w"], params["head.b"])
 
@@ -481,15 +481,6 @@ class ConvNet:
         wf = wf.to(x.dtype).unsqueeze(0).expand(m, t, c, 10).reshape(m * t, c, 10)
         u1 = torch.cat([u, u.new_ones(m * t, 1, u.shape[-1])], 1)     # the shift: a 10th input
         return torch.bmm(wf, u1).view(m, t * c, s, s)
-
-    @staticmethod
-    def _pool(z: torch.Tensor) -> torch.Tensor:
-        """F.max_pool2d(z, 2)'s values from two elementwise maxima of strided views: the same
-        numbers, about ten times faster on the CPU (aten's pooling also finds the argmax, which
-        only a gradient needs: with one, the forward pass uses aten's)."""
-        z = z[..., :z.shape[-2] // 2 * 2, :z.shape[-1] // 2 * 2]
-        rows = torch.maximum(z[..., 0::2, :], z[..., 1::2, :])
-        return torch.maximum(rows[..., 0::2], rows[..., 1::2])
 
     __call__ = forward
 

@@ -15,7 +15,7 @@ PKG = os.path.join(ROOT, "maml_viz")
 # lowest first; a module may import only from its own layer or those before it
 LAYERS = [
     ["__init__", "config", "cancel"],
-    ["nets", "optim"],
+    ["nets", "optim", "conv_ops"],
     ["tasks"],
     ["adapt", "metagrad"],
     ["algorithms"],

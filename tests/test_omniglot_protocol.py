@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from maml_viz.batchnorm import _native, bn_backward
+from maml_viz.conv_ops import _native, bn_backward
 from maml_viz.evaluate import benchmark, evaluate, to_json
 from maml_viz.nets import ConvNet, proto_head
 from maml_viz.registry import make_config
@@ -208,3 +208,11 @@ def test_smaller_images_are_the_exact_area_average():
     assert torch.equal((half * 255).round(), blocks.round())
     pool = og.image_pool(20)
     assert torch.equal(pool[0, :2].float() / 255, og.resize(imgs[0], 20))
+
+
+def test_pooling_by_maxima_is_atens_on_ties_and_odd_sizes():
+    from maml_viz.conv_ops import pool_max
+    gen = torch.Generator().manual_seed(0)
+    for shape in ((2, 3, 6, 8), (2, 3, 7, 7), (1, 2, 3, 3)):
+        y = torch.randint(0, 3, shape, generator=gen).double()        # many ties
+        assert torch.equal(pool_max(y), F.max_pool2d(y, 2))
