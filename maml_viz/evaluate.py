@@ -67,15 +67,20 @@ def evaluate(run: Run, k_shots=(None,), steps: int | None = None, n_tasks: int |
     # tasks to adapt: validation per step size, then test per chosen step size (1 expected)
     counter = _Counter(progress, len(ks) * ((n_val * len(LR_GRID) if lr == "validated" else 0)
                                             + n_tasks))
+    val_query = n_query or getattr(fam, "val_query_points", None)
     rows = []
     for k in ks:
-        def scores(m, purpose, n):
-            return _task_scores(fam, run, k, steps, n, seed, m, purpose, chunk, n_query,
-                                counter)
+        def scores(m, purpose, n, q=n_query, first=0):
+            return _task_scores(fam, run, k, steps, n, seed, m, purpose, chunk, q, counter,
+                                first)
 
-        if lr == "validated":
-            chosen = choose_scales({m: scores(m, "val", n_val) for m in LR_GRID},
-                                   fam.higher_is_better)
+        if lr == "validated":     # step 0 does not depend on m: scored once, at m = 1
+            val = {1.0: scores(1.0, "val", n_val, val_query)}
+            for m in LR_GRID:
+                if m != 1.0:
+                    val[m] = scores(m, "val", n_val, val_query, first=1)
+                    val[m][:, 0] = val[1.0][:, 0]
+            chosen = choose_scales(val, fam.higher_is_better)
         else:
             chosen = [float(lr)] * (steps + 1)
         counter.total += n_tasks * (len(set(chosen)) - 1)
@@ -90,7 +95,8 @@ def evaluate(run: Run, k_shots=(None,), steps: int | None = None, n_tasks: int |
     proto["version"] = PROTOCOL_VERSION
     proto["step_size"] = (
         f"chosen per K and number of steps on {n_val} validation tasks "
-        f"({getattr(fam, 'validation_source', 'a random stream disjoint from the test tasks')}):"
+        f"({getattr(fam, 'validation_source', 'a random stream disjoint from the test tasks')}"
+        f"{'; queries: ' + str(fam.query_label(val_query)) if val_query else ''}):"
         f" the run's own step size times m, m in "
         f"{{{', '.join(f'{m:g}' for m in LR_GRID)}}}, best validation mean; the trained one "
         f"(m = 1) unless another is strictly better" if lr == "validated"
@@ -193,13 +199,15 @@ def _lr_label(run: Run, m: float):
 
 # ------------------------------------------------------------------ per family type
 @functools.singledispatch
-def _task_scores(family, run, k, steps, n_tasks, seed, scale, purpose, chunk, n_query, counter):
+def _task_scores(family, run, k, steps, n_tasks, seed, scale, purpose, chunk, n_query, counter,
+                 first=0):
     """Per-task metric [tasks, steps+1] at step size scale x the run's own."""
     raise NotImplementedError(f"no evaluation protocol for {type(family).__name__}")
 
 
 @_task_scores.register
-def _(family: RLFamily, run, k, steps, n_tasks, seed, scale, purpose, chunk, n_query, counter):
+def _(family: RLFamily, run, k, steps, n_tasks, seed, scale, purpose, chunk, n_query, counter,
+      first=0):
     out = rl.task_scores(run, steps, n_tasks, seed, n_traj=k, scale=scale, purpose=purpose)
     counter.add(n_tasks)
     return out
@@ -208,7 +216,8 @@ def _(family: RLFamily, run, k, steps, n_tasks, seed, scale, purpose, chunk, n_q
 @_task_scores.register
 @torch.no_grad()
 def _(family: SupervisedFamily, run, k, steps, n_tasks, seed, scale, purpose, chunk, n_query,
-      counter):
+      counter, first=0):
+    """... steps before `first` are not scored (NaN): the caller has them already."""
     fam, algo, cfg = family, run.algorithm, run.config
     model = fam.make_model(cfg.hidden, algo.goal_conditioned)     # another N: a wider head
     n_query = n_query or fam.query_points
@@ -226,7 +235,8 @@ def _(family: SupervisedFamily, run, k, steps, n_tasks, seed, scale, purpose, ch
         lr = {key: v * scale for key, v in lr.items()} if isinstance(lr, dict) else lr * scale
         traj = algo.adapt(model, fam, theta, xs, ys, steps, cfg, trajectory=True, lr=lr)
         scores.append(torch.stack([fam.score(fam.predict(model, p, xq, cfg.k_query), yq)
-                                   for p in traj], 1))
+                                   if i >= first else yq.new_full((n,), math.nan, dtype=xq.dtype)
+                                   for i, p in enumerate(traj)], 1))
         counter.add(n)
     return torch.cat(scores).double().cpu()            # [tasks, steps+1]
 

@@ -216,3 +216,13 @@ def test_pooling_by_maxima_is_atens_on_ties_and_odd_sizes():
     for shape in ((2, 3, 6, 8), (2, 3, 7, 7), (1, 2, 3, 3)):
         y = torch.randint(0, 3, shape, generator=gen).double()        # many ties
         assert torch.equal(pool_max(y), F.max_pool2d(y, 2))
+
+
+def test_validation_scores_step_zero_once():
+    """Step 0 (before adapting) does not depend on the step size: the validation of the grid
+    scores it once (m = 1) and the other multipliers skip it; the steps after are the same."""
+    from maml_viz.evaluate import _Counter, _task_scores
+    run = tiny_run()
+    args = (run.family, run, 1, 2, 3, 1234, 0.5, "val", 20, 5, _Counter(None, 0))
+    full, skipped = _task_scores(*args), _task_scores(*args, first=1)
+    assert torch.isnan(skipped[:, 0]).all() and torch.equal(full[:, 1:], skipped[:, 1:])

@@ -139,7 +139,8 @@ class Omniglot(ClassificationFamily):
                             # plane) do not list it; the Handwriting page shows it
     eval_steps = 3          # trained with 1 step; the MAML paper tests 5-way Omniglot with 3
     eval_tasks = 600        # test tasks (the MAML authors' code: 600)
-    val_tasks = 100         # validation tasks of the step-size choice
+    val_tasks = 100         # validation tasks of the step-size choice ...
+    val_query_points = 5    # ... with 5 query drawings per class (the test: 15)
     # Reptile learns nothing from one step on a task (with labels shuffled per task, one step
     # from θ is plain joint training): it takes 5 smaller ones, as in the Reptile paper
     algo_defaults = {"reptile": {"inner_steps": 5, "inner_lr": 0.1}}
