@@ -271,11 +271,14 @@ def _(family: RLFamily, run, k_shots, steps, n_tasks, seed, n_query) -> dict:
 
 
 @torch.no_grad()
-def benchmark(run: Run, name: str, steps: int | None = None, predict=None) -> pd.DataFrame:
+def benchmark(run: Run, name: str, steps: int | None = None, predict=None,
+              scales=None) -> pd.DataFrame:
     """A fixed benchmark of the run's family (Omniglot: "lake20", Lake's 20 one-shot runs):
-    its tasks' support sets, accuracy on their queries after 0..steps adaptation steps at the
-    run's own step size, mean and 95% CI over the tasks; the same DataFrame as `evaluate` (one
-    K). A network trained for another number of classes gets each task's head from its support
+    its tasks' support sets, accuracy on their queries after 0..steps adaptation steps, mean
+    and 95% CI over the tasks; the same DataFrame as `evaluate` (one K). The step size: the
+    run's own, or with scales (one multiplier per step 0..steps, e.g. the `lr_scale` column
+    of an evaluation at the benchmark's N, chosen on validation tasks) that many times it. A
+    network trained for another number of classes gets each task's head from its support
     set (`nets.proto_head`). `predict(xs, ys, xq, steps)` -> predicted labels
     [steps+1, tasks, queries] replaces the run's adaptation (for tests)."""
     fam, cfg, algo = run.family, run.config, run.algorithm
@@ -287,25 +290,35 @@ def benchmark(run: Run, name: str, steps: int | None = None, predict=None) -> pd
     device = next(iter(run.params.values())).device
     xs, ys, xq, yq = (b[k].to(device) for k in ("xs", "ys", "xq", "yq"))
     wide = _family(run, b["n_way"])
+    scales = [1.0] * (steps + 1) if scales is None else [float(m) for m in scales]
+    if len(scales) != steps + 1:
+        raise ValueError(f"scales: one multiplier per step 0..{steps} (got {len(scales)})")
     if predict is None:
         model = wide.make_model(cfg.hidden)
         params = proto_head(run.model, run.params, xs, ys, b["n_way"])
-        traj = algo.adapt(model, wide, params, xs, ys, steps, cfg, trajectory=True)
-        labels = torch.stack([wide.predict(model, p, xq, cfg.k_query).argmax(-1) for p in traj])
+        lr = algo.adapt_spec(params, cfg, model)[1]
+        by_m = {}
+        for m in sorted(set(scales)):
+            lm = {key: v * m for key, v in lr.items()} if isinstance(lr, dict) else lr * m
+            traj = algo.adapt(model, wide, params, xs, ys, steps, cfg, trajectory=True, lr=lm)
+            by_m[m] = [wide.predict(model, p, xq, cfg.k_query).argmax(-1) for p in traj]
+        labels = torch.stack([by_m[m][st] for st, m in enumerate(scales)])
     else:
         labels = predict(xs, ys, xq, steps)
     s = (labels == yq).double().mean(-1).T.cpu()                     # [tasks, steps+1]
     n = s.shape[0]
     df = pd.DataFrame([{"algo": cfg.algo, "k_shot": b["k_shot"], "step": st,
                         **task_stats(s[:, st], s[:, 0], higher_is_better=True),
-                        "lr_scale": 1.0, "lr": _lr_label(run, 1.0), "metric": "accuracy"}
-                       for st in range(steps + 1)])
+                        "lr_scale": scales[st], "lr": _lr_label(run, scales[st]),
+                        "metric": "accuracy"} for st in range(steps + 1)])
     df.attrs["protocol"] = {
         "family": cfg.family, "algo": cfg.algo, "metric": "accuracy", "benchmark": name,
         "description": b["description"], "tasks": n, "k_shot": [b["k_shot"]],
         "steps": steps, "query_points": f"{yq.shape[1]} per task",
         "inner_lr": cfg.inner_lr if cfg.algo != "metasgd" else "learned",
-        "step_size": "the run's own step size (as trained), fixed",
+        "step_size": ("the run's own step size (as trained), fixed" if set(scales) == {1.0}
+                      else f"the run's own step size times {', '.join(f'{m:g}' for m in scales)}"
+                           f" at steps 0..{steps} (given: chosen on validation tasks)"),
         "ci": "95% normal approximation, 1.96·sd/√tasks", "iterations": cfg.iterations,
         **_head_and_splits(run, wide),
     }

@@ -226,3 +226,19 @@ def test_validation_scores_step_zero_once():
     args = (run.family, run, 1, 2, 3, 1234, 0.5, "val", 20, 5, _Counter(None, 0))
     full, skipped = _task_scores(*args), _task_scores(*args, first=1)
     assert torch.isnan(skipped[:, 0]).all() and torch.equal(full[:, 1:], skipped[:, 1:])
+
+
+def test_an_evaluation_on_more_tasks_replaces_the_stored_one(tmp_path):
+    """The bundled runs are trained with a one-task evaluation and evaluated afterwards: the
+    store keeps the evaluation on more tasks (and not the other way round)."""
+    from maml_viz.store import RunStore
+    store = RunStore(tmp_path)
+    run = tiny_run()
+    run.metrics = to_json(evaluate(run, n_tasks=1, steps=1, lr="trained"))
+    store.put(run)
+    run.metrics = to_json(evaluate(run, n_tasks=3, steps=1, lr="trained"))
+    store.put(run)
+    assert RunStore(tmp_path).get(run.config).metrics["protocol"]["tasks"] == 3
+    run.metrics = to_json(evaluate(run, n_tasks=2, steps=1, lr="trained"))
+    store.put(run)
+    assert RunStore(tmp_path).get(run.config).metrics["protocol"]["tasks"] == 3
