@@ -199,24 +199,25 @@ def _lr_label(run: Run, m: float):
 
 # ------------------------------------------------------------------ per family type
 @functools.singledispatch
-def _task_scores(family, run, k, steps, n_tasks, seed, scale, purpose, chunk, n_query, counter,
-                 first=0):
+def _task_scores(family, run, k, steps, n_tasks, seed, scale, purpose, chunk, n_query,
+                 counter=None, first=0):
     """Per-task metric [tasks, steps+1] at step size scale x the run's own."""
     raise NotImplementedError(f"no evaluation protocol for {type(family).__name__}")
 
 
 @_task_scores.register
-def _(family: RLFamily, run, k, steps, n_tasks, seed, scale, purpose, chunk, n_query, counter,
-      first=0):
+def _(family: RLFamily, run, k, steps, n_tasks, seed, scale, purpose, chunk, n_query,
+      counter=None, first=0):
     out = rl.task_scores(run, steps, n_tasks, seed, n_traj=k, scale=scale, purpose=purpose)
-    counter.add(n_tasks)
+    if counter is not None:
+        counter.add(n_tasks)
     return out
 
 
 @_task_scores.register
 @torch.no_grad()
 def _(family: SupervisedFamily, run, k, steps, n_tasks, seed, scale, purpose, chunk, n_query,
-      counter, first=0):
+      counter=None, first=0):
     """... steps before `first` are not scored (NaN): the caller has them already."""
     fam, algo, cfg = family, run.algorithm, run.config
     model = fam.make_model(cfg.hidden, algo.goal_conditioned)     # another N: a wider head
@@ -237,7 +238,8 @@ def _(family: SupervisedFamily, run, k, steps, n_tasks, seed, scale, purpose, ch
         scores.append(torch.stack([fam.score(fam.predict(model, p, xq, cfg.k_query), yq)
                                    if i >= first else yq.new_full((n,), math.nan, dtype=xq.dtype)
                                    for i, p in enumerate(traj)], 1))
-        counter.add(n)
+        if counter is not None:
+            counter.add(n)
     return torch.cat(scores).double().cpu()            # [tasks, steps+1]
 
 
