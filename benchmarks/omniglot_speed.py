@@ -1,12 +1,12 @@
-"""Seconds per meta-iteration on Omniglot's default config (5-way 1-shot, meta-batch 32, 4x32
-conv net, 1 query drawing per class) for each algorithm, and the choices behind it, measured
-side by side in one process (interleaved rounds, median), in CPU seconds of this process
+"""Seconds per meta-iteration on Omniglot (the paper's 64-filter net; 5-way: meta-batch 32,
+20-way: 16; one query drawing per class) for each algorithm, and the choices behind it,
+measured side by side in one process (interleaved rounds, median), in CPU seconds of this process
 (time.process_time: robust to other work on a shared machine) and wall seconds:
 
-- MAML: autograd through `outer_loss` (what training runs for the ConvNet) against FOMAML's
-  hand-written meta-gradient (a lower bound for any second-order step: it skips the
-  second-order term) and against the usual per-task Python loop (the tutorial MAML);
-- 32 against 64 filters, 1 against 15 query drawings per class.
+- MAML with the hand-derived double backward of batch norm (conv_ops.bn_backward, what training
+  runs) against autograd's own (`batchnorm_double_backward`), and against the usual per-task
+  Python loop (the tutorial MAML);
+- the first-order algorithms and the baselines at the same config.
 
     python benchmarks/omniglot_speed.py [--rounds 3]
 """
@@ -20,6 +20,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
+import maml_viz.engine.nets as nets  # noqa: E402
+from maml_viz.cli import keep_freed_memory  # noqa: E402
+from maml_viz.engine.conv_ops import _native  # noqa: E402
 from maml_viz.engine.registry import make_config  # noqa: E402
 from maml_viz.engine.train import Trainer  # noqa: E402
 
@@ -43,38 +46,53 @@ def tutorial_step(tr):
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--no-malloc", action="store_true",
+                    help="leave glibc's malloc as it is (the CLI tunes it: cli.keep_freed_memory)")
     a = ap.parse_args()
+    if not a.no_malloc:
+        keep_freed_memory()
     torch.set_num_threads(1)
+    twenty = {"meta_batch": 16, "family_options": {"n_way": 20}}
     cases = {
-        "MAML (autograd through outer_loss)": ("maml", {}),
+        "MAML (batch norm's double backward by hand)": ("maml", {}),
+        "MAML, autograd's batch-norm double backward": ("maml", {"native_bn": True}),
         "MAML, tutorial per-task loop": ("maml", {"tutorial": True}),
+        "MAML 20-way, meta-batch 16": ("maml", twenty),
         "FOMAML (hand-written meta-gradient)": ("fomaml", {}),
         "ANIL": ("anil", {}),
         "Reptile (5 inner steps)": ("reptile", {}),
         "Pretrained": ("pretrained", {}),
-        "MAML, 64 filters": ("maml", {"hidden": (64,) * 4}),
-        "FOMAML, 64 filters": ("fomaml", {"hidden": (64,) * 4}),
-        "MAML, 15 query drawings per class": ("maml", {"k_query": 15}),
     }
-    trainers = {}
+    mine = nets.bn_backward
+
+    def native(dy, z, g, mean, invstd, eps, mask):
+        return _native(dy, z, g, mean, invstd, eps, list(mask))
+
+    steps = {}
     for name, (algo, kw) in cases.items():
         kw = dict(kw)
-        tut = kw.pop("tutorial", False)
+        tut, nat = kw.pop("tutorial", False), kw.pop("native_bn", False)
         tr = Trainer(make_config(family="omniglot", algo=algo, **kw), "cpu", validate_every=0)
-        step = (lambda t=tr: tutorial_step(t)) if tut else (lambda t=tr: t.run(1))
+
+        def step(t=tr, tut=tut, nat=nat):
+            nets.bn_backward = native if nat else mine
+            tutorial_step(t) if tut else t.run(1)
+
         step()                                                     # warm-up
-        trainers[name] = step
+        steps[name] = step
     cpu = {n: [] for n in cases}
     wall = {n: [] for n in cases}
     for _ in range(a.rounds):
-        for name, step in trainers.items():
+        for name, step in steps.items():
             c0, w0 = time.process_time(), time.perf_counter()
             step()
             cpu[name].append(time.process_time() - c0)
             wall[name].append(time.perf_counter() - w0)
-    ref = statistics.median(cpu["MAML (autograd through outer_loss)"])
-    print(f"# omniglot default config, 1 thread, median of {a.rounds} interleaved rounds; "
-          f"{os.cpu_count()}-core CPU, torch {torch.__version__}, load {os.getloadavg()[0]:.1f}")
+    nets.bn_backward = mine
+    ref = statistics.median(cpu["MAML (batch norm's double backward by hand)"])
+    print(f"# omniglot, 64 filters, 1 thread, median of {a.rounds} interleaved rounds; "
+          f"{os.cpu_count()}-core CPU, torch {torch.__version__}, malloc "
+          f"{'as is' if a.no_malloc else 'tuned'}, load {os.getloadavg()[0]:.1f}")
     print("| step | CPU s/it | wall s/it | CPU time vs MAML |\n|---|---|---|---|")
     for name in cases:
         c = statistics.median(cpu[name])

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from maml_viz.engine.tasks import make_family
 from maml_viz.views.text import unescape
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -402,7 +403,9 @@ def test_handwriting_page_pickers_change_the_task():
     at = app("pages/5_Handwriting.py")
     no_problems(at)
     grid = charts(at)[0]
-    assert len(grid["frames"]) == 6 and grid["layout"]["sliders"][0]["steps"][5]["label"] == "5"
+    last = make_family("omniglot").eval_steps                  # the protocol's steps (3)
+    assert len(grid["frames"]) == last + 1
+    assert grid["layout"]["sliders"][0]["steps"][last]["label"] == str(last)
     before = grid["data"][0]["z"]
     at.button[1].click().run()                 # other drawings of the same characters
     no_problems(at)

@@ -24,7 +24,7 @@ FOLDERS = ["engine", "runs", "views", "services", ""]
 # (views.figures holds every figure module but style and canvas).
 LAYERS = [
     ["__init__", "engine", "engine.config", "engine.cancel", "engine.plugins"],
-    ["engine.nets", "engine.optim"],
+    ["engine.nets", "engine.optim", "engine.conv_ops"],
     ["engine.tasks"],
     ["engine.adapt", "engine.metagrad", "engine.stepper"],
     ["engine.algorithms"],

@@ -11,6 +11,8 @@ import pytest
 from browser import (SHOTS, browser, count_sent, open_chart_page, plot_data, scrub, server,
                      slider_ticks, wait_idle, watch_trace)
 
+from maml_viz.engine.tasks import make_family
+
 PAGES = [("", "Learning to learn"), ("Playground", "Playground"), ("Train", "Train"),
          ("Compare", "Compare algorithms"), ("Navigation", "Navigation: learning to reach"),
          ("Handwriting", "Handwriting: new letters")]
@@ -188,13 +190,14 @@ def test_handwriting_step_slider_changes_guesses_in_the_browser_without_a_rerun(
         assert name0 == "guesses after 1 steps"          # it opens after one step
         n_sent = len(sent)
         seen = {}
-        for step in (0, 5):                               # before learning, and the last step
+        last = make_family("omniglot").eval_steps
+        for step in (0, last):                            # before learning, and the last step
             x, y = slider_ticks(page, 0)[step]
             page.mouse.click(x, y)
             page.wait_for_function(f"""() => document.querySelectorAll('.js-plotly-plot')[0]
                 ._fullData.some(d => d.name === 'guesses after {step} steps')""", timeout=10_000)
             seen[step] = page.evaluate(GUESSES)[1]
-        assert seen[0] != before and len(seen[0]) == len(before) == len(seen[5]) == 15
+        assert seen[0] != before and len(seen[0]) == len(before) == len(seen[last]) == 15
         assert len(sent) == n_sent, "moving the step slider sent messages to the server"
-        page.screenshot(path=os.path.join(SHOTS, f"Handwriting-{w}-step5.png"))
+        page.screenshot(path=os.path.join(SHOTS, f"Handwriting-{w}-step{last}.png"))
         page.close()

@@ -286,22 +286,45 @@ def test_convnet_forward_in_slices_equals_one_batch(monkeypatch):
 
 
 # ----------------------------------------------------------------------------- the task family
+from maml_viz.engine.config import ConfigError  # noqa: E402
 from maml_viz.engine.tasks import omniglot as og  # noqa: E402
 
 
-def test_training_never_samples_held_out_alphabets_and_evaluation_only_them():
+def test_three_alphabet_splits_are_disjoint_and_each_draws_only_its_own():
+    a = og.load_asset()
+    names = set(a["alphabets"].tolist())
+    train_a = {og.alphabet_of(c) for c in og.class_ids("train", True).tolist()}
+    val_a = {og.alphabet_of(c) for c in og.class_ids("validation", False).tolist()}
+    test_a = {og.alphabet_of(c) for c in og.class_ids("test", False).tolist()}
+    assert val_a == {"Early_Aramaic"} and test_a == {"Korean", "Tagalog"}
+    assert train_a == names - val_a - test_a and len(train_a) == 5
+    assert {og.alphabet_of(c) for c in og.class_ids("validation", False, 2).tolist()} == \
+        {"Early_Aramaic", "Greek"}
+    assert "Greek" not in {og.alphabet_of(c) for c in og.class_ids("train", True, 2).tolist()}
     fam = make_family("omniglot", {"n_way": 20})
     gen = torch.Generator().manual_seed(0)
     train = fam.sample_batch(200, 1, 1, gen)["tasks"].unique()
-    # 200 tasks x 20 classes cover nearly all 740 training classes: none is held out
-    assert len(train) > 700
-    assert {og.alphabet_of(c) for c in train.tolist()}.isdisjoint(og.HELD_OUT)
+    # 200 tasks x 20 classes cover nearly all 652 training classes: none validates or tests
+    assert len(train) > 640 and {og.alphabet_of(c) for c in train.tolist()} == train_a
     assert set(train.remainder(4).tolist()) == {0, 1, 2, 3}         # rotations are classes
     ev = fam.eval_batch(100, 1, 1, gen)["tasks"].unique()
-    assert {og.alphabet_of(c) for c in ev.tolist()} == set(og.HELD_OUT)
+    assert {og.alphabet_of(c) for c in ev.tolist()} == test_a
     assert len(ev) == 57 and set(ev.remainder(4).tolist()) == {0}  # upright only
+    va = fam.eval_batch(100, 1, 1, gen, split="validation")["tasks"].unique()
+    assert {og.alphabet_of(c) for c in va.tolist()} == val_a and len(va) == 22
     norot = make_family("omniglot", {"rotations": 0}).sample_tasks(300, gen).unique()
-    assert set(norot.remainder(4).tolist()) == {0} and len(norot) == 185
+    assert set(norot.remainder(4).tolist()) == {0} and len(norot) == 163
+    # a 20-way task needs 20 characters: a split with fewer says how many it has
+    small = make_family("omniglot", {"n_way": 20})
+    orig = og.VALIDATION
+    try:
+        og.class_ids.cache_clear()
+        og.VALIDATION = ("Tagalog",)                                  # 17 characters
+        with pytest.raises(ConfigError, match="only 17"):
+            small.eval_batch(1, 1, 1, gen, split="validation")
+    finally:
+        og.VALIDATION = orig
+        og.class_ids.cache_clear()
 
 
 def test_images_match_labels_and_labels_are_shuffled_per_task():
@@ -364,10 +387,13 @@ def test_lake20_scores_an_oracle_at_one_and_guessing_near_chance():
     guess = lambda xs, ys, xq, steps: torch.randint(0, 20, (steps + 1, 20, 20), generator=gen)
     df = benchmark(run, "lake20", steps=9, predict=guess)
     assert abs(df["mean"].mean() - 0.05) < 0.015        # 4000 guesses: sd 0.0034
-    # the real thing: a 5-way network on Lake's 20-way runs, before adapting = chance
+    # the real thing: a 5-way network on Lake's 20-way runs starts from each run's support
+    # embeddings (nets.proto_head): before adapting, a nearest-prototype classifier
     real = benchmark(run, "lake20", steps=1)
     assert real.attrs["protocol"]["tasks"] == 20 and real.attrs["protocol"]["n_way"] == 20
-    assert real.loc[0, "mean"] == pytest.approx(0.05)   # all 20 outputs equal: picks class 0
+    fs, fq = (run.model.features(run.params, tasks[k]) for k in ("xs", "xq"))
+    nearest = torch.cdist(fq, fs).argmin(-1)                      # [runs, queries]
+    assert real.loc[0, "mean"] == pytest.approx((nearest == tasks["yq"]).double().mean().item())
 
 
 def test_cli_evaluate_lake20_json(tmp_path, capsys):
@@ -477,7 +503,7 @@ def test_memory_and_time_estimates_count_the_convolutions():
     cfg = make_config(family="omniglot", algo="maml", family_options={"image_size": 20})
     model = make_family("omniglot", {"image_size": 20}).make_model(cfg.hidden)
     with FlopCounterMode(display=False) as fc:
-        model(model.init(torch.Generator().manual_seed(0)), torch.rand(1, 1, 400))
+        model.forward_cache(model.init(torch.Generator().manual_seed(0)), torch.rand(1, 1, 400))
     assert 2 * model_shape(cfg).macs == fc.get_total_flops()
     cfg = make_config(family="omniglot", algo="maml")
     assert train_estimate(cfg).work[0] > 32 * 10 * 2.5e6          # > one forward per image

@@ -295,6 +295,8 @@ class SineModel:
 import torch.nn.functional as F  # noqa: E402
 from torch.nn.grad import conv2d_input, conv2d_weight  # noqa: E402
 
+from .conv_ops import bn_backward, pool_max  # noqa: E402
+
 
 class ConvNet:
     """The MAML paper's Omniglot network (Vinyals et al.'s embedding): `len(hidden)` blocks of
@@ -305,21 +307,25 @@ class ConvNet:
     (mean and variance over that task's images and pixels, per channel; no running averages, the
     same in training and evaluation), with a learned scale `bn{i}.g` and shift `bn{i}.b` that
     are ordinary parameters: meta-learned, and adapted in the inner loop like every other one
-    (ANIL adapts only the head).
+    (ANIL adapts only the head). Which images form a batch is the task family's rule
+    (`Omniglot.predict`: queries in the batches training used); `forward(stat_batch=b)` takes
+    statistics per run of b images.
 
     Inputs are flat images x [T, M, side*side] (one channel). Parameters may be shared
     (c{i}.w [out, in, 3, 3]) or per task (a leading task dimension, like `MLP.forward`). All
     tasks run at once without a Python loop over tasks: images are laid out as
     [M, T*channels, H, W], so that task t's channels form group t of a grouped convolution
-    (groups=T) and each (task, channel) pair is one channel for the batch statistics.
+    (groups=T) and each (task, channel) pair is one channel for the batch statistics. The
+    first convolution (one input channel) is a product with the pixels' 3x3 neighbourhoods.
 
     `forward_cache`/`backward` give per-task gradients from an explicit backward pass made of
     aten's fused, differentiable backward kernels (convolution, batch norm, max-pool, ReLU), so
     `adapt` runs on it unchanged and autograd through `adapt` gives the exact second-order
-    meta-gradient. There is no `hvp`: second-order algorithms take their steps by autograd
-    through `outer_loss` (MAML.step checks for one). Measured in the README ("Handwritten
-    characters"): a MAML step costs 2.5x a first-order one; a hand-written R-operator could at
-    best save part of that.
+    meta-gradient (batch norm's part of it by hand: conv_ops.py). There is no `hvp`:
+    second-order algorithms take their steps by autograd through `outer_loss` (MAML.step checks
+    for one). The cost of a step per algorithm is measured by benchmarks/omniglot_speed.py
+    (README, "Handwritten characters"). Without a graph (evaluation), `forward` folds the first
+    batch norm into the first convolution and pools by elementwise maxima.
     """
 
     EPS = 1e-5
@@ -398,48 +404,107 @@ class ConvNet:
             return p.repeat(t, *([1] * (p.dim() - 1)))
         return p.reshape(t * p.shape[1], *p.shape[2:])
 
-    MAX_IMAGES = 2048          # forward() runs larger task batches in slices (memory)
+    MAX_IMAGES = 256           # forward() runs larger task batches in slices (cache, memory)
 
-    def forward(self, params: dict, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, params: dict, x: torch.Tensor, stat_batch: int | None = None) -> torch.Tensor:
         """x: [T, M, side*side] -> logits [T, M, out]. Keeps no intermediate results, and runs
-        at most MAX_IMAGES images at a time (whole tasks: batch statistics stay per task)."""
-        t, m, _ = x.shape
-        step = max(1, self.MAX_IMAGES // max(m, 1))
-        if t <= step:
-            return self._forward(params, x)
+        about MAX_IMAGES images at a time (whole tasks: batch statistics stay per task).
+        stat_batch: batch norm's statistics per run of that many consecutive images of each
+        task (M a multiple of it), each run a batch of its own; None: all M images."""
+        t, m, d = x.shape
+        b = m if stat_batch is None else int(stat_batch)
+        if b < 1 or m % b:
+            raise ValueError(f"stat_batch {b} does not divide the {m} images of a task")
+        runs, step = m // b, max(1, self.MAX_IMAGES // max(m, 1))
         outs = []
         for s in range(0, t, step):
             part = {k: (v[s:s + step] if v.dim() > len(self._shapes[k]) else v)
                     for k, v in params.items()}
-            outs.append(self._forward(part, x[s:s + step]))
-        return torch.cat(outs)
+            xs = x[s:s + step]
+            n = xs.shape[0]
+            if runs > 1:        # each run of b images as a task of its own, with its task's θ
+                part = {k: (v.repeat_interleave(runs, 0) if v.dim() > len(self._shapes[k])
+                            else v) for k, v in part.items()}
+                xs = xs.reshape(n * runs, b, d)
+            outs.append(self._forward(part, xs).reshape(n, m, -1))
+        return outs[0] if len(outs) == 1 else torch.cat(outs)
+
+    def _conv0(self, w: torch.Tensor, x: torch.Tensor):
+        """The first convolution (one input channel) as a matrix product with the 3x3
+        neighbourhoods of every pixel (im2col): x [T, M, side*side] -> (z [M, T*C, H, W],
+        neighbourhoods u [M*T, 9, H*W]). One channel in is a poor case for the convolution
+        kernels (its forward pass took 7x this product's time on the CPU)."""
+        t, m, _ = x.shape
+        s, c = self.side, w.shape[-4]
+        u = F.unfold(x.transpose(0, 1).reshape(m * t, 1, s, s), 3, padding=1)
+        if w.dim() == 4:
+            wv = w.reshape(c, 9).expand(m * t, c, 9)
+        else:
+            wv = w.reshape(1, t, c, 9).expand(m, t, c, 9).reshape(m * t, c, 9)
+        return torch.bmm(wv, u).view(m, t * c, s, s), u
 
     def _forward(self, params, x):
         t, m, _ = x.shape
-        h = x.reshape(t, m, self.side, self.side).transpose(0, 1)
+        fast = not (torch.is_grad_enabled() and any(v.requires_grad for v in params.values()))
+        h = None
         for i in range(len(self.hidden)):
-            z = F.conv2d(h, self._grouped(params[f"c{i}.w"], t), padding=1, groups=t)
-            z = F.batch_norm(z, None, None, self._grouped(params[f"bn{i}.g"], t),
-                             self._grouped(params[f"bn{i}.b"], t), training=True, eps=self.EPS)
-            h = F.max_pool2d(torch.relu(z), 2)
+            g, b = params[f"bn{i}.g"], params[f"bn{i}.b"]
+            if i == 0 and fast:
+                z = self._conv0_bn(params["c0.w"], g, b, x)
+            else:
+                z = (self._conv0(params["c0.w"], x)[0] if i == 0 else
+                     F.conv2d(h, self._grouped(params[f"c{i}.w"], t), padding=1, groups=t))
+                z = F.batch_norm(z, None, None, self._grouped(g, t), self._grouped(b, t),
+                                 training=True, eps=self.EPS)
+            h = torch.relu(pool_max(z) if fast else F.max_pool2d(z, 2))
         feat = h.reshape(m, t, self.feat_dim).transpose(0, 1)
         return MLP.affine(feat, params["head.w"], params["head.b"])
 
+    def _conv0_bn(self, w, g, b, x):
+        """The first convolution and its batch norm as one product, without a graph: the first
+        layer is linear in the 3x3 neighbourhoods u of the pixels, so each task's channel
+        statistics follow from u's mean and covariance (9 numbers and 9x9, in float64): mean
+        w·μ, variance wᵀΣw; the normalisation is then folded into the weights and a shift."""
+        t, m, _ = x.shape
+        s, c = self.side, w.shape[-4]
+        u = F.unfold(x.transpose(0, 1).reshape(m * t, 1, s, s), 3, padding=1)   # [M*T, 9, P]
+        ut = u.view(m, t, 9, -1).permute(1, 2, 0, 3).reshape(t, 9, -1).double()
+        n = ut.shape[-1]
+        mu = ut.sum(-1) / n                                                      # [T, 9]
+        cov = torch.bmm(ut, ut.transpose(1, 2)) / n - mu.unsqueeze(2) * mu.unsqueeze(1)
+        wt = w.reshape(-1, c, 9).double().expand(t, c, 9)
+        mean = (wt @ mu.unsqueeze(-1)).squeeze(-1)                               # [T, C]
+        var = ((wt @ cov) * wt).sum(-1).clamp_min(0)
+        scale = g.double().reshape(-1, c) * (var + self.EPS).rsqrt()
+        shift = b.double().reshape(-1, c) - mean * scale
+        wf = torch.cat([wt * scale.unsqueeze(-1), shift.expand(t, c).unsqueeze(-1)], -1)
+        wf = wf.to(x.dtype).unsqueeze(0).expand(m, t, c, 10).reshape(m * t, c, 10)
+        u1 = torch.cat([u, u.new_ones(m * t, 1, u.shape[-1])], 1)     # the shift: a 10th input
+        return torch.bmm(wf, u1).view(m, t * c, s, s)
+
     __call__ = forward
+
+    def features(self, params: dict, x: torch.Tensor) -> torch.Tensor:
+        """The head's input for images x [T, M, side*side] -> [T, M, feat_dim] (one batch per
+        task)."""
+        head = {"head.w": torch.eye(self.feat_dim, dtype=x.dtype, device=x.device),
+                "head.b": torch.zeros(self.feat_dim, dtype=x.dtype, device=x.device)}
+        return self.forward({**params, **head}, x)
 
     def forward_cache(self, params: dict, x: torch.Tensor):
         t, m, _ = x.shape
-        h = x.reshape(t, m, self.side, self.side).transpose(0, 1)      # [M, T, H, W]
-        cache = []
+        cache, h = [], None
         for i in range(len(self.hidden)):
-            w = self._grouped(params[f"c{i}.w"], t)
-            z = F.conv2d(h, w, padding=1, groups=t)                    # [M, T*C, H, W]
-            g = self._grouped(params[f"bn{i}.g"], t)
+            if i == 0:
+                z, h = self._conv0(params["c0.w"], x)                  # h: the neighbourhoods
+            else:
+                z = F.conv2d(h, self._grouped(params[f"c{i}.w"], t), padding=1, groups=t)
+            g = self._grouped(params[f"bn{i}.g"], t)                   # z: [M, T*C, H, W]
             y, mean, invstd = torch.ops.aten.native_batch_norm(
                 z, g, self._grouped(params[f"bn{i}.b"], t), None, None, True, 0.0, self.EPS)
-            y = torch.relu(y)
             p, idx = F.max_pool2d(y, 2, return_indices=True)
-            cache.append((h, z, g, mean, invstd, y, idx))
+            p = torch.relu(p)        # = pool(relu(y)), on a quarter of the values
+            cache.append((h, z, g, mean, invstd, y, idx, p))
             h = p
         feat = h.reshape(m, t, self.feat_dim).transpose(0, 1)          # [T, M, F]
         out = MLP.affine(feat, params["head.w"], params["head.b"])
@@ -465,21 +530,23 @@ class ConvNet:
         d = torch.matmul(dout, params["head.w"].transpose(-1, -2))     # [T, M, F]
         d = d.transpose(0, 1).reshape(m, t * self.hidden[-1], self.feat_side, self.feat_side)
         for i in reversed(range(lowest, len(self.hidden))):
-            h, z, g, mean, invstd, y, idx = cache[i]
+            h, z, g, mean, invstd, y, idx, out = cache[i]
             c = self.hidden[i]
+            d = torch.ops.aten.threshold_backward(d, out, 0.0)            # ReLU
             d = torch.ops.aten.max_pool2d_with_indices_backward(d, y, [2, 2], [2, 2], [0, 0],
                                                                 [1, 1], False, idx)
-            d = torch.ops.aten.threshold_backward(d, y, 0.0)              # ReLU
             need_w, need_in = f"c{i}.w" in keys, i > lowest
-            dz, dg, db = torch.ops.aten.native_batch_norm_backward(
-                d, z, g, None, None, mean, invstd, True, self.EPS,
-                [need_w or need_in, f"bn{i}.g" in keys, f"bn{i}.b" in keys])
+            dz, dg, db = bn_backward(d, z, g, mean, invstd, self.EPS,
+                                     [need_w or need_in, f"bn{i}.g" in keys, f"bn{i}.b" in keys])
             if dg is not None:
                 grads[f"bn{i}.g"] = dg.view(t, c)
             if db is not None:
                 grads[f"bn{i}.b"] = db.view(t, c)
             w = params[f"c{i}.w"]
-            if need_w:
+            if need_w and i == 0:            # h: the neighbourhoods u [M*T, 9, H*W]
+                gw = torch.bmm(dz.view(m * t, c, -1), h.transpose(1, 2))
+                grads["c0.w"] = gw.view(m, t, c, 1, 3, 3).sum(0)
+            elif need_w:
                 cin = w.shape[-3]
                 gw = conv2d_weight(h, (t * c, cin, 3, 3), dz, padding=1, groups=t)
                 grads[f"c{i}.w"] = gw.view(t, c, cin, 3, 3)
@@ -488,17 +555,24 @@ class ConvNet:
         return grads
 
 
-def widen_head(model, params: dict, n_out: int) -> dict:
-    """θ for a classifier with n_out outputs instead of model.out_dim: every output unit of the
-    head (and its Meta-SGD step size) becomes the average of the learned ones. Labels are
-    shuffled per task during meta-training, so the learned units are interchangeable and their
-    average is the natural start for any number of classes (a 5-way network on 20-way tasks)."""
+def proto_head(model, params: dict, xs: torch.Tensor, ys: torch.Tensor, n_out: int) -> dict:
+    """θ for tasks of n_out classes when the network was trained for model.out_dim (another N):
+    each task's head is set from its support set (xs [T, M, D], labels ys [T, M]), as in
+    Proto-MAML (Triantafillou et al. 2020): class k's weights 2 c_k and bias −‖c_k‖², c_k the
+    mean head input of class k's support images under θ, so the logits are −‖f − c_k‖² up to a
+    term equal for every class. The head starts as a nearest-prototype classifier and each inner
+    step adapts it and the body (identical rows, as an averaged or a zeroed head has, would give
+    the body a zero gradient). Meta-SGD's head step sizes: the mean of the learned ones.
+    Returns the params with a per-task head ([T, F, n_out], [T, n_out]); the body stays shared."""
     if n_out == model.out_dim:
         return dict(params)
-    out = dict(params)
+    theta = {k: v for k, v in params.items() if not k.startswith("lr.")}
+    f = model.features(theta, xs)                                     # [T, M, F]
+    onehot = F.one_hot(ys, n_out).to(f.dtype)                         # [T, M, N]
+    c = onehot.transpose(1, 2) @ f / onehot.sum(1).clamp_min(1).unsqueeze(-1)    # [T, N, F]
+    out = dict(params, **{"head.w": 2 * c.transpose(1, 2), "head.b": -(c * c).sum(-1)})
     for k in model.head_keys():
-        for name in (k, f"lr.{k}"):
-            if name in params:
-                v = params[name]
-                out[name] = v.mean(-1, keepdim=True).expand(*v.shape[:-1], n_out).contiguous()
+        if f"lr.{k}" in params:
+            v = params[f"lr.{k}"]
+            out[f"lr.{k}"] = v.mean(-1, keepdim=True).expand(*v.shape[:-1], n_out).contiguous()
     return out

@@ -40,6 +40,21 @@ def resolve_device(device: str = "auto") -> torch.device:
     return torch.device(device)
 
 
+def machine_name() -> str:
+    """The CPU this process runs on and its core count, e.g. 'AMD EPYC, 2 cores' (recorded with
+    every run: which machine trained it)."""
+    import os
+    import platform
+    model = ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            model = next((line.split(":", 1)[1].strip() for line in f
+                          if line.startswith("model name")), "")
+    except OSError:
+        pass
+    return f"{model or platform.processor() or platform.machine()}, {os.cpu_count()} cores"
+
+
 def device_name(device: torch.device) -> str:
     if device.type == "cuda":
         return f"cuda ({torch.cuda.get_device_name(device)})"
@@ -314,6 +329,7 @@ class Trainer:
         params = {k: v.detach().clone() for k, v in self.params.items()}
         info = {
             "device": device_name(self.device),
+            "machine": machine_name(),
             "iterations_done": self.iteration,
             "train_seconds": round(self.seconds, 3),
             "its_per_s": round(self.iteration / self.seconds, 2) if self.seconds > 0 else None,

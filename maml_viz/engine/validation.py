@@ -68,4 +68,5 @@ class Validator:
         theta = {k: v.detach() for k, v in params.items()}
         adapted = self.algo.adapt(self.model, self.family, theta, xs, ys,
                                   validation_steps(self.family), self.cfg)
-        return float(self.family.score(self.model(adapted, xq), yq).mean())
+        out = self.family.predict(self.model, adapted, xq, self.cfg.k_query)
+        return float(self.family.score(out, yq).mean())

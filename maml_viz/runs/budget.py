@@ -260,15 +260,18 @@ def _(fam: SupervisedFamily, cfg, m, S, N, k_shots, nq=None):
 @_eval_work.register
 def _(fam: Omniglot, cfg, m, S, N, k_shots, nq=None):
     """As for other supervised families, but the conv net adapts fam.eval_chunk tasks at a time
-    and scores their queries in slices of ConvNet.MAX_IMAGES images, keeping no activations."""
+    and scores their queries in slices of ConvNet.MAX_IMAGES images, keeping no activations;
+    a slice's tasks hold one copy of their θ per batch of queries (Omniglot.predict)."""
     _, flops, touched, kernels = _eval_work.dispatch(SupervisedFamily)(fam, cfg, m, S, N, k_shots,
                                                                        nq)
     C = min(fam.eval_chunk, N)
     ms = max(_points(fam, cfg.k_shot if k is None else int(k)) for k in k_shots)
     mq = _points(fam, fam.query_points if nq is None else nq)
+    batches = max(1, (fam.query_points if nq is None else nq) // cfg.k_query)
     floats = (C * m.theta * ((S + 1) * (2 if N > C else 1) + 2)     # per-task θ trajectory
               + 2 * C * ms * m.width                                 # support pass and its grads
               + 2 * min(C * mq, ConvNet.MAX_IMAGES) * m.width        # one slice of queries
+              + max(1, ConvNet.MAX_IMAGES // mq) * batches * m.theta  # its θ copies
               + 4 * m.params)
     return floats, flops, touched, kernels
 
@@ -284,7 +287,11 @@ def eval_estimate(cfg: TrainConfig, k_shots=(None,), steps=None, n_tasks=None,
     S = fam.eval_steps if steps is None else steps
     N = fam.eval_tasks if n_tasks is None else n_tasks
     floats, flops, touched, kernels = _eval_work(fam, cfg, m, S, N, k_shots)
-    passes = len(LR_GRID) + min(len(LR_GRID), S + 1) if lr == "validated" else 1
+    if lr == "validated":       # the grid on the validation tasks, then up to S+1 test passes
+        n_val = min(N, getattr(fam, "val_tasks", None) or N)
+        passes = len(LR_GRID) * n_val / N + min(len(LR_GRID), S + 1)
+    else:
+        passes = 1
     work = (flops * passes, touched * passes, kernels * passes)
     return Estimate("evaluation", int(floats * FLOAT * SAFETY + BASE_BYTES),
                     seconds(*work, device), work=work)

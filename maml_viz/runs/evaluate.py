@@ -32,7 +32,7 @@ import torch
 from .. import __version__
 from ..engine import rl
 from ..engine.config import ConfigError, stream_seed
-from ..engine.nets import widen_head
+from ..engine.nets import proto_head
 from ..engine.tasks import RLFamily, SupervisedFamily
 from ..engine.train import Run
 from .scores import TaskScores
@@ -50,16 +50,18 @@ DIVERGED_FACTOR = 100.0
 
 def evaluate(run: Run, k_shots=(None,), steps: int | None = None, n_tasks: int | None = None,
              seed: int = DEFAULT_SEED, chunk: int = 500, n_query=None,
-             lr="validated", progress=None) -> pd.DataFrame:
+             lr="validated", n_way: int | None = None, progress=None) -> pd.DataFrame:
     """Metric after 0..steps adaptation steps, per K (None: the run's k_shot; RL: ignored, the
     family's trajectories per step). lr: "validated" (the protocol: step size chosen on
     validation tasks, see the module doc), "trained" (m = 1), or a multiplier m > 0.
-    progress(done, total): called after each pass over the tasks (one step size on the
-    validation or the test tasks; total is exact once the step sizes are chosen).
+    n_way: tasks of another number of classes than the run was trained for (classification
+    families with an n_way option): each task's head is then set from its support set
+    (`nets.proto_head`), and the protocol says so. progress(done, total): called as tasks are
+    adapted (validation and test tasks together).
 
     Returns a DataFrame (algo, k_shot, step, mean, ci95, median, diverged, tasks, lr_scale, lr,
     metric) with .attrs['protocol']. steps/n_tasks None: the family's protocol defaults."""
-    fam, cfg = run.family, run.config
+    fam, cfg = _family(run, n_way), run.config
     steps = fam.eval_steps if steps is None else steps
     n_tasks = fam.eval_tasks if n_tasks is None else n_tasks
     if lr == "trained":
@@ -68,23 +70,28 @@ def evaluate(run: Run, k_shots=(None,), steps: int | None = None, n_tasks: int |
                               or not math.isfinite(lr) or lr <= 0):
         raise ConfigError("lr", f"must be 'validated', 'trained' or a multiplier > 0 (got {lr!r})")
     ks = _shots(fam, run, k_shots)
+    n_val = min(n_tasks, getattr(fam, "val_tasks", None) or n_tasks)
+    # tasks to adapt: validation per step size, then test per chosen step size (1 expected)
+    counter = _Counter(progress, len(ks) * ((n_val * len(LR_GRID) if lr == "validated" else 0)
+                                            + n_tasks))
+    val_query = n_query or getattr(fam, "val_query_points", None)
     rows, per_task = [], {}
-    n_val = len(LR_GRID) if lr == "validated" else 0
-    passes = {"done": 0, "total": len(ks) * (n_val + 1)}
     for k in ks:
-        def scores(m, purpose):
-            s = _task_scores(fam, run, k, steps, n_tasks, seed, m, purpose, chunk, n_query)
-            passes["done"] += 1
-            if progress is not None:
-                progress(passes["done"], passes["total"])
-            return s
+        def scores(m, purpose, n, q=n_query, first=0):
+            return _task_scores(fam, run, k, steps, n, seed, m, purpose, chunk, q, counter,
+                                first)
 
-        if lr == "validated":
-            chosen = choose_scales({m: scores(m, "val") for m in LR_GRID}, fam.higher_is_better)
+        if lr == "validated":     # step 0 does not depend on m: scored once, at m = 1
+            val = {1.0: scores(1.0, "val", n_val, val_query)}
+            for m in LR_GRID:
+                if m != 1.0:
+                    val[m] = scores(m, "val", n_val, val_query, first=1)
+                    val[m][:, 0] = val[1.0][:, 0]
+            chosen = choose_scales(val, fam.higher_is_better)
         else:
             chosen = [float(lr)] * (steps + 1)
-        passes["total"] += len(set(chosen)) - 1
-        test = {m: scores(m, "eval") for m in sorted(set(chosen))}
+        counter.total += n_tasks * (len(set(chosen)) - 1)
+        test = {m: scores(m, "eval", n_tasks) for m in sorted(set(chosen))}
         per_task[int(k)] = torch.stack([test[m][:, step] for step, m in enumerate(chosen)],
                                        1).numpy()
         for step, m in enumerate(chosen):
@@ -96,8 +103,10 @@ def evaluate(run: Run, k_shots=(None,), steps: int | None = None, n_tasks: int |
     proto = _protocol(fam, run, ks, steps, n_tasks, seed, n_query)
     proto["version"] = PROTOCOL_VERSION
     proto["step_size"] = (
-        f"chosen per K and number of steps on {n_tasks} validation tasks (a random stream "
-        f"disjoint from the test tasks): the run's own step size times m, m in "
+        f"chosen per K and number of steps on {n_val} validation tasks "
+        f"({getattr(fam, 'validation_source', 'a random stream disjoint from the test tasks')}"
+        f"{'; queries: ' + str(fam.query_label(val_query)) if val_query else ''}):"
+        f" the run's own step size times m, m in "
         f"{{{', '.join(f'{m:g}' for m in LR_GRID)}}}, best validation mean; the trained one "
         f"(m = 1) unless another is strictly better" if lr == "validated"
         else f"the run's own step size times {float(lr):g}, fixed")
@@ -106,7 +115,9 @@ def evaluate(run: Run, k_shots=(None,), steps: int | None = None, n_tasks: int |
                           f" or above {DIVERGED_FACTOR:g}x its value before adapting"))
     proto["reproduce"] = reproduce(run, "evaluate", [
         f"--k-shot {','.join(str(k) for k in ks)}", f"--steps {steps}", f"--tasks {n_tasks}",
-        f"--seed {seed}", f"--step-size {lr if lr == 'validated' else format(float(lr), 'g')}"])
+        f"--seed {seed}", f"--step-size {lr if lr == 'validated' else format(float(lr), 'g')}"]
+        + ([f"--n-way {n_way}"] if n_way is not None else []))
+    proto.update(_head_and_splits(run, fam))
     df.attrs["protocol"] = proto
     df.attrs["task_scores"] = TaskScores(per_task)
     return df
@@ -121,6 +132,47 @@ def reproduce(run: Run, command: str, flags: list) -> dict:
             "config_key": run.key, "config": run.config.to_dict(),
             "training_seed": run.config.seed, "device": str(device.type),
             "command": f"python -m maml_viz {command} <runs-dir>/{run.key} " + " ".join(flags)}
+
+
+def _head_and_splits(run: Run, fam) -> dict:
+    """What the protocol says about the classes (N, the head) and the data splits, where the
+    family has them."""
+    out = {}
+    if hasattr(fam, "n_way"):
+        trained = run.model.out_dim
+        out["n_way"] = fam.n_way
+        out["head"] = (f"as trained ({trained}-way)" if fam.n_classes == trained else
+                       f"the network was trained for {trained}-way tasks: each task's "
+                       f"{fam.n_classes}-way head is set from its support set (Proto-MAML: class "
+                       f"k's weights 2·c_k and bias −‖c_k‖², c_k the mean embedding of its "
+                       f"support images), then adapted with the rest")
+    if hasattr(fam, "splits_text"):
+        out["splits"] = fam.splits_text()
+    return out
+
+
+class _Counter:
+    """Tasks adapted so far, reported to progress(done, total) (or nowhere)."""
+
+    def __init__(self, progress, total: int):
+        self.progress, self.total, self.done = progress, total, 0
+
+    def add(self, n: int) -> None:
+        self.done += n
+        if self.progress is not None:
+            self.progress(self.done, self.total)
+
+
+def _family(run: Run, n_way):
+    """The run's family, or the same with n_way classes (ConfigError if it has no such option
+    or the run's algorithm cannot take another head)."""
+    fam = run.family
+    if n_way is None or n_way == getattr(fam, "n_way", None):
+        return fam
+    if not hasattr(fam, "n_way") or not hasattr(run.model, "features"):
+        raise ConfigError("n_way", f"the {fam.name} family's runs are evaluated at the number "
+                                   f"of classes they were trained for")
+    return fam.make(dict(run.config.family_options, n_way=int(n_way)))
 
 
 def choose_scales(val: dict, higher_is_better: bool) -> list:
@@ -172,33 +224,47 @@ def _lr_label(run: Run, m: float):
 
 # ------------------------------------------------------------------ per family type
 @functools.singledispatch
-def _task_scores(family, run, k, steps, n_tasks, seed, scale, purpose, chunk, n_query):
+def _task_scores(family, run, k, steps, n_tasks, seed, scale, purpose, chunk, n_query,
+                 counter=None, first=0):
     """Per-task metric [tasks, steps+1] at step size scale x the run's own."""
     raise NotImplementedError(f"no evaluation protocol for {type(family).__name__}")
 
 
 @_task_scores.register
-def _(family: RLFamily, run, k, steps, n_tasks, seed, scale, purpose, chunk, n_query):
-    return rl.task_scores(run, steps, n_tasks, seed, n_traj=k, scale=scale, purpose=purpose)
+def _(family: RLFamily, run, k, steps, n_tasks, seed, scale, purpose, chunk, n_query,
+      counter=None, first=0):
+    out = rl.task_scores(run, steps, n_tasks, seed, n_traj=k, scale=scale, purpose=purpose)
+    if counter is not None:
+        counter.add(n_tasks)
+    return out
 
 
 @_task_scores.register
 @torch.no_grad()
-def _(family: SupervisedFamily, run, k, steps, n_tasks, seed, scale, purpose, chunk, n_query):
-    fam, model, algo, cfg = family, run.model, run.algorithm, run.config
+def _(family: SupervisedFamily, run, k, steps, n_tasks, seed, scale, purpose, chunk, n_query,
+      counter=None, first=0):
+    """... steps before `first` are not scored (NaN): the caller has them already."""
+    fam, algo, cfg = family, run.algorithm, run.config
+    model = fam.make_model(cfg.hidden, algo.goal_conditioned)     # another N: a wider head
     n_query = n_query or fam.query_points
     device = next(iter(run.params.values())).device
-    lr = algo.adapt_spec(run.params, cfg, model)[1]
-    lr = {key: v * scale for key, v in lr.items()} if isinstance(lr, dict) else lr * scale
     gen = torch.Generator(device).manual_seed(stream_seed(purpose, seed))
     chunk = min(chunk, getattr(fam, "eval_chunk", chunk))   # tasks at a time (memory)
     scores = []
     for start in range(0, n_tasks, chunk):
         n = min(chunk, n_tasks - start)
-        b = fam.eval_batch(n, k, n_query, gen)
+        b = fam.eval_batch(n, k, n_query, gen, split="validation" if purpose == "val" else "test")
         xs, ys, xq, yq = b["xs"], b["ys"], b["xq"], b["yq"]
-        traj = algo.adapt(model, fam, run.params, xs, ys, steps, cfg, trajectory=True, lr=lr)
-        scores.append(torch.stack([fam.score(model(p, xq), yq) for p in traj], 1))
+        theta = proto_head(run.model, run.params, xs, ys, fam.n_classes) \
+            if model.out_dim != run.model.out_dim else run.params
+        lr = algo.adapt_spec(theta, cfg, model)[1]
+        lr = {key: v * scale for key, v in lr.items()} if isinstance(lr, dict) else lr * scale
+        traj = algo.adapt(model, fam, theta, xs, ys, steps, cfg, trajectory=True, lr=lr)
+        scores.append(torch.stack([fam.score(fam.predict(model, p, xq, cfg.k_query), yq)
+                                   if i >= first else yq.new_full((n,), math.nan, dtype=xq.dtype)
+                                   for i, p in enumerate(traj)], 1))
+        if counter is not None:
+            counter.add(n)
     return torch.cat(scores).double().cpu()            # [tasks, steps+1]
 
 
@@ -232,12 +298,16 @@ def _(family: RLFamily, run, k_shots, steps, n_tasks, seed, n_query) -> dict:
 
 
 @torch.no_grad()
-def benchmark(run: Run, name: str, steps: int | None = None, predict=None) -> pd.DataFrame:
+def benchmark(run: Run, name: str, steps: int | None = None, predict=None,
+              scales=None) -> pd.DataFrame:
     """A fixed benchmark of the run's family (Omniglot: "lake20", Lake's 20 one-shot runs):
-    its tasks' support sets, accuracy on their queries after 0..steps adaptation steps, mean and
-    95% CI over the tasks; the same DataFrame as `evaluate` (one K). A network trained for fewer
-    classes gets the averaged head of `nets.widen_head`. `predict(xs, ys, xq, steps)` ->
-    predicted labels [steps+1, tasks, queries] replaces the run's adaptation (for tests)."""
+    its tasks' support sets, accuracy on their queries after 0..steps adaptation steps, mean
+    and 95% CI over the tasks; the same DataFrame as `evaluate` (one K). The step size: the
+    run's own, or with scales (one multiplier per step 0..steps, e.g. the `lr_scale` column
+    of an evaluation at the benchmark's N, chosen on validation tasks) that many times it. A
+    network trained for another number of classes gets each task's head from its support
+    set (`nets.proto_head`). `predict(xs, ys, xq, steps)` -> predicted labels
+    [steps+1, tasks, queries] replaces the run's adaptation (for tests)."""
     fam, cfg, algo = run.family, run.config, run.algorithm
     tasks_for = getattr(fam, "benchmark_tasks", None)
     if tasks_for is None:
@@ -246,29 +316,38 @@ def benchmark(run: Run, name: str, steps: int | None = None, predict=None) -> pd
     steps = fam.eval_steps if steps is None else steps
     device = next(iter(run.params.values())).device
     xs, ys, xq, yq = (b[k].to(device) for k in ("xs", "ys", "xq", "yq"))
+    wide = _family(run, b["n_way"])
+    scales = [1.0] * (steps + 1) if scales is None else [float(m) for m in scales]
+    if len(scales) != steps + 1:
+        raise ValueError(f"scales: one multiplier per step 0..{steps} (got {len(scales)})")
     if predict is None:
-        wide = fam.make(dict(cfg.family_options, n_way=b["n_way"]))
         model = wide.make_model(cfg.hidden)
-        params = widen_head(run.model, run.params, b["n_way"])
-        traj = algo.adapt(model, wide, params, xs, ys, steps, cfg, trajectory=True)
-        labels = torch.stack([model(p, xq).argmax(-1) for p in traj])
+        params = proto_head(run.model, run.params, xs, ys, b["n_way"])
+        lr = algo.adapt_spec(params, cfg, model)[1]
+        by_m = {}
+        for m in sorted(set(scales)):
+            lm = {key: v * m for key, v in lr.items()} if isinstance(lr, dict) else lr * m
+            traj = algo.adapt(model, wide, params, xs, ys, steps, cfg, trajectory=True, lr=lm)
+            by_m[m] = [wide.predict(model, p, xq, cfg.k_query).argmax(-1) for p in traj]
+        labels = torch.stack([by_m[m][st] for st, m in enumerate(scales)])
     else:
         labels = predict(xs, ys, xq, steps)
     s = (labels == yq).double().mean(-1).T.cpu()                     # [tasks, steps+1]
     n = s.shape[0]
     df = pd.DataFrame([{"algo": cfg.algo, "k_shot": b["k_shot"], "step": st,
                         **task_stats(s[:, st], s[:, 0], higher_is_better=True),
-                        "lr_scale": 1.0, "lr": _lr_label(run, 1.0), "metric": "accuracy"}
-                       for st in range(steps + 1)])
+                        "lr_scale": scales[st], "lr": _lr_label(run, scales[st]),
+                        "metric": "accuracy"} for st in range(steps + 1)])
     df.attrs["protocol"] = {
         "family": cfg.family, "algo": cfg.algo, "metric": "accuracy", "benchmark": name,
-        "description": b["description"], "tasks": n, "n_way": b["n_way"], "k_shot": [b["k_shot"]],
+        "description": b["description"], "tasks": n, "k_shot": [b["k_shot"]],
         "steps": steps, "query_points": f"{yq.shape[1]} per task",
-        "inner_lr": _lr_label(run, 1.0),
-        "step_size": "the run's own step size (as trained), fixed",
+        "inner_lr": cfg.inner_lr if cfg.algo != "metasgd" else "learned",
+        "step_size": ("the run's own step size (as trained), fixed" if set(scales) == {1.0}
+                      else f"the run's own step size times {', '.join(f'{m:g}' for m in scales)}"
+                           f" at steps 0..{steps} (given: chosen on validation tasks)"),
         "ci": "95% normal approximation, 1.96·sd/√tasks", "iterations": cfg.iterations,
-        "head": ("as trained" if b["n_way"] == fam.out_dim else
-                 f"{fam.out_dim}-way head averaged into {b['n_way']} outputs"),
+        **_head_and_splits(run, wide),
         "reproduce": reproduce(run, "evaluate", [f"--benchmark {name}", f"--steps {steps}"]),
     }
     df.attrs["task_scores"] = TaskScores({int(b["k_shot"]): s.numpy()})
@@ -282,9 +361,10 @@ def to_json(df: pd.DataFrame, task_scores: bool = True) -> dict:
     keep the per-task scores (scores.py) when the frame has them."""
     results = []
     for r in df.to_dict(orient="records"):
-        ok = math.isfinite(r["mean"]) and math.isfinite(r["ci95"])
+        ok = math.isfinite(r["mean"])          # one task has a mean but no interval (null)
         row = {"k_shot": int(r["k_shot"]), "step": int(r["step"]),
-               "mean": r["mean"] if ok else None, "ci95": r["ci95"] if ok else None}
+               "mean": r["mean"] if ok else None,
+               "ci95": r["ci95"] if ok and math.isfinite(r["ci95"]) else None}
         if not ok:
             row["diverged"] = True
         if "median" in r:

@@ -44,12 +44,14 @@ def rank(info: dict, metrics) -> tuple:
     """Which of two copies of one config is worth keeping: finished > partial, then more
     iterations, then evaluated, then evaluated under a newer protocol (evaluate.py's
     PROTOCOL_VERSION, stored in the evaluation: a run evaluated again replaces its old copy),
-    then an evaluation that keeps its per-task scores (scores.py)."""
+    then an evaluation that keeps its per-task scores (scores.py), then one on more tasks."""
     proto = metrics.get("protocol") if isinstance(metrics, dict) else None
     version = proto.get("version", 1) if isinstance(proto, dict) else 0
     kept = bool(metrics.get("task_scores")) if isinstance(metrics, dict) else False
+    tasks = proto.get("tasks", 0) if isinstance(proto, dict) else 0
     return (not info.get("partial", False), int(info.get("iterations_done") or 0),
-            metrics is not None, version if isinstance(version, int) else 0, kept)
+            metrics is not None, version if isinstance(version, int) else 0, kept,
+            tasks if isinstance(tasks, int) else 0)
 
 
 @dataclass

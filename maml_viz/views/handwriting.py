@@ -13,7 +13,7 @@ import torch
 
 from ..engine.algorithms import Pretrained
 from ..engine.config import stream_seed
-from ..engine.nets import widen_head
+from ..engine.nets import proto_head
 from ..engine.tasks import omniglot as og
 from ..engine.train import Run
 
@@ -84,19 +84,22 @@ def adapt_steps(run: Run, ep: dict, steps: int) -> dict:
     n = ep["xs"].shape[1]
     wide = fam.make(dict(cfg.family_options, n_way=n))
     model = wide.make_model(cfg.hidden)
-    params = widen_head(run.model, run.params, n)
-    dev = next(iter(params.values())).device
-    traj = algo.adapt(model, wide, params, ep["xs"].to(dev), ep["ys"].to(dev), steps, cfg,
-                      trajectory=True)
-    return {"model": model, "traj": traj, "device": dev}
+    dev = next(iter(run.params.values())).device
+    xs, ys = ep["xs"].to(dev), ep["ys"].to(dev)
+    params = proto_head(run.model, run.params, xs, ys, n)          # another N: see its doc
+    traj = algo.adapt(model, wide, params, xs, ys, steps, cfg, trajectory=True)
+    return {"model": model, "family": wide, "k_query": cfg.k_query, "traj": traj, "device": dev}
 
 
 @torch.no_grad()
 def classify(adapted: dict, xq) -> np.ndarray:
     """Class probabilities [S+1, Q, N] of the drawings xq [1, Q, D] after each step. They are
-    classified together: batch norm uses the batch's statistics, as in training."""
-    model, xq = adapted["model"], xq.to(adapted["device"])
-    return torch.stack([torch.softmax(model(p, xq)[0], -1) for p in adapted["traj"]]).cpu().numpy()
+    classified as the family's protocol says (Omniglot.predict: batches of k_query drawings per
+    class, as batch norm saw them in training; any other layout, such as one drawing of your
+    own, as one batch)."""
+    model, fam, xq = adapted["model"], adapted["family"], xq.to(adapted["device"])
+    return torch.stack([torch.softmax(fam.predict(model, p, xq, adapted["k_query"])[0], -1)
+                        for p in adapted["traj"]]).cpu().numpy()
 
 
 def guesses(run: Run, ep: dict, steps: int, adapted: dict | None = None) -> dict:
@@ -192,9 +195,12 @@ def results_table(runs: dict, label) -> dict:
         k = (p0.get("k_shot") or [r0.config.k_shot])[0]
         own = all(str(p.get("inner_lr")) == f"{r.config.inner_lr:g}" or
                   p.get("inner_lr") == r.config.inner_lr for r, p in protos)
+        chosen = all(str(p.get("step_size", "")).startswith("chosen") for _, p in protos)
         caption = (f"Accuracy on {p0.get('tasks', '?')} {n}-way {k}-shot tasks from the held-out "
                    f"alphabets (new drawings to recognise: {p0.get('query_points', '?')}), "
-                   + ("each network adapting with the step size it was trained with"
+                   + ("each network adapting with a step size chosen on tasks of a validation "
+                      "alphabet it was not trained on" if chosen else
+                      "each network adapting with the step size it was trained with"
                       if own else "each network at the step size its evaluation states")
                    + f"; chance is {1 / n:.0%}.")
     return {"rows": rows, "caption": caption, "final": final, "kinds": kinds, "labels": labels}
@@ -228,16 +234,6 @@ SCAN = 105            # Omniglot's drawings were scanned at 105x105
 PEN = 2.5             # pen radius in scan pixels: strokes about as wide as the dataset's
 
 
-def _area_matrix(src: int = SCAN, dst: int = 28) -> np.ndarray:
-    """[dst, src] weights of an exact area average (the asset's conversion, build.py)."""
-    q = np.zeros((dst, src))
-    for i in range(dst):
-        lo, hi = i * src / dst, (i + 1) * src / dst
-        for j in range(src):
-            q[i, j] = max(0.0, min(hi, j + 1) - max(lo, j))
-    return q / (src / dst)
-
-
 def rasterize(strokes, size: int = 28) -> np.ndarray:
     """A drawing from pen strokes, as the dataset stores one: uint8 [size, size], ink 255.
     strokes: lists of (x, y) points in [0, 1] (y downwards), each a polyline drawn with a round
@@ -255,14 +251,15 @@ def rasterize(strokes, size: int = 28) -> np.ndarray:
             t = ((px - x0) * dx + (py - y0) * dy) / max(dx * dx + dy * dy, 1e-12)
             t = np.clip(t, 0.0, 1.0)
             ink |= (px - x0 - t * dx) ** 2 + (py - y0 - t * dy) ** 2 <= r * r
-    q = _area_matrix(SCAN, size)
+    q = og.area_matrix(SCAN, size)
     return np.round(255 * (q @ ink.astype(float) @ q.T)).astype(np.uint8)
 
 
 def with_drawing(ep: dict, drawing: np.ndarray, image_size: int = 28) -> dict:
-    """The episode with the user's drawing (uint8 [28, 28]) as one more query, last. It is
-    classified together with the other queries: batch norm uses the batch's statistics, as
-    in training, and a batch of one drawing would have none to speak of."""
+    """The episode with the user's drawing (uint8 [28, 28]) as one more query, last. With it
+    the queries no longer come as drawings of every class (`Omniglot.predict`), so they are all
+    classified in one batch: batch norm needs a batch's statistics, and a batch of one drawing
+    would have none to speak of."""
     x = og.resize(np.asarray(drawing, np.uint8)[None], image_size)[None]
     return {**ep, "xq": torch.cat([ep["xq"], x], 1),
             "yq": torch.cat([ep["yq"], torch.full((1, 1), -1)], 1)}

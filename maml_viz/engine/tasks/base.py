@@ -143,9 +143,12 @@ class SupervisedFamily(TaskFamily):
         xq, yq = self.sample_points(tasks, k_query, gen)
         return {"tasks": tasks, "xs": xs, "ys": ys, "xq": xq, "yq": yq}
 
-    def eval_batch(self, n_tasks: int, k_support: int, n_query: int, gen: torch.Generator):
+    def eval_batch(self, n_tasks: int, k_support: int, n_query: int, gen: torch.Generator,
+                   split: str = "test"):
         """Tasks of the evaluation protocol with their support and query points (default: the
-        training distribution, query points from eval_points)."""
+        training distribution, query points from eval_points, for either split: "test" and
+        "validation" tasks differ by their random stream). A family with held-out data
+        (Omniglot's alphabets) draws each split from its own part."""
         tasks = self.sample_tasks(n_tasks, gen)
         xs, ys = self.sample_points(tasks, k_support, gen)
         xq, yq = self.eval_points(tasks, n_query, gen)
@@ -159,6 +162,12 @@ class SupervisedFamily(TaskFamily):
         xs, ys = self.sample_points(tasks, k_support, gen)
         xq, yq = self.eval_points(tasks, n_query, gen)
         return xs, ys, xq, yq
+
+    def predict(self, model, params: dict, x: torch.Tensor, k_query: int) -> torch.Tensor:
+        """The model's outputs on query points x [T, M, D] (a run trained with k_query query
+        points per task, or per class). The model's own forward here; a family whose network
+        normalises by batch statistics says in which batches queries are scored."""
+        return model(params, x)
 
     def eval_points(self, tasks: torch.Tensor, n: int, gen: torch.Generator):
         """Query points of the evaluation protocol (default: like sample_points)."""
