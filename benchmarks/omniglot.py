@@ -24,7 +24,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 import torch  # noqa: E402
 
-from maml_viz.cli import keep_freed_memory  # noqa: E402
+from maml_viz.engine.malloc import keep_freed_memory  # noqa: E402
 from maml_viz.engine.registry import make_config  # noqa: E402
 from maml_viz.engine.train import machine_name  # noqa: E402
 from maml_viz.runs.evaluate import benchmark, evaluate, from_json, to_json  # noqa: E402

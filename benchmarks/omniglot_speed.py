@@ -21,8 +21,8 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 import maml_viz.engine.nets as nets  # noqa: E402
-from maml_viz.cli import keep_freed_memory  # noqa: E402
 from maml_viz.engine.conv_ops import _native  # noqa: E402
+from maml_viz.engine.malloc import keep_freed_memory  # noqa: E402
 from maml_viz.engine.registry import make_config  # noqa: E402
 from maml_viz.engine.train import Trainer  # noqa: E402
 

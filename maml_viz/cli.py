@@ -17,6 +17,7 @@ import sys
 import threading
 
 from .engine.config import ConfigError, parse_hidden
+from .engine.malloc import keep_freed_memory
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -566,25 +567,6 @@ def writable_runs_dir(path: str) -> None:
         raise ConfigError("--runs-dir", f"cannot create the folder {path} ({e.strerror})")
     if not os.path.isdir(path) or not os.access(path, os.W_OK | os.X_OK):
         raise ConfigError("--runs-dir", f"{path} is not a folder this user can write to")
-
-
-def keep_freed_memory() -> bool:
-    """Ask glibc's malloc to serve every allocation under 1 GiB from its heap and to keep freed
-    memory instead of handing it back to the kernel. By default each tensor over 32 MiB gets
-    fresh pages from the kernel (mmap) and returns them when freed, and touching fresh pages
-    costs a page fault each: on the 64-filter Omniglot net (activations of 32 MB and more, made
-    and freed many times a second) that was more system time than computation. Linux/glibc
-    only; elsewhere nothing changes. Returns whether it applied."""
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        import ctypes
-        libc = ctypes.CDLL("libc.so.6")
-        M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
-        return bool(libc.mallopt(M_MMAP_THRESHOLD, 1 << 30)) and \
-            bool(libc.mallopt(M_TRIM_THRESHOLD, 2**31 - 1))
-    except (OSError, AttributeError):
-        return False
 
 
 def main(argv=None) -> int:

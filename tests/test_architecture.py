@@ -23,7 +23,7 @@ FOLDERS = ["engine", "runs", "views", "services", ""]
 # dotted paths relative to maml_viz; a module belongs to the longest entry that prefixes it
 # (views.figures holds every figure module but style and canvas).
 LAYERS = [
-    ["__init__", "engine", "engine.config", "engine.cancel", "engine.plugins"],
+    ["__init__", "engine", "engine.config", "engine.cancel", "engine.plugins", "engine.malloc"],
     ["engine.nets", "engine.optim", "engine.conv_ops"],
     ["engine.tasks"],
     ["engine.adapt", "engine.metagrad", "engine.stepper"],
