@@ -32,7 +32,7 @@ from maml_viz.runs.store import RunStore  # noqa: E402
 
 RESULTS = os.path.join(os.path.dirname(__file__), "..", "assets", "omniglot", "results.json")
 ALGOS = ("maml", "fomaml", "anil", "reptile", "pretrained", "scratch")
-TWENTY = {"meta_batch": 16, "iterations": 4000, "family_options": {"n_way": 20}}
+TWENTY = {"meta_batch": 16, "iterations": 2000, "family_options": {"n_way": 20}}
 # accuracy %: the MAML paper (Finn et al. 2017, Table 1; 1200 training characters of 30
 # alphabets, 20 other alphabets to test, 3 test steps at 5-way, 5 at 20-way) and Lake et al.
 # (2015) on the 20 official runs (error rates 4.5% people, 3.3% BPL, 8.0% Siamese net)

@@ -139,7 +139,7 @@ def check(run) -> None:
     """Raises BrowserUnsupported when the browser cannot adapt this run (cheap: no payload)."""
     _model(run.model)
     fam = run.family
-    if not isinstance(fam, (RegressionFamily, ClassificationFamily)) or fam.in_dim > 2:
+    if _family.dispatch(type(fam)) is _family.registry[object] or fam.in_dim > 2:
         raise BrowserUnsupported(f"the browser engine has no {type(fam).__name__} family: "
                                  f"adapt this run on the server")
 
