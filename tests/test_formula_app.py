@@ -214,6 +214,7 @@ def test_a_stored_formula_run_shows_with_its_formula_on_train_playground_and_com
     run_box = pg.selectbox(key="pg_run")
     assert run_box.value == square and label in run_box.format_func(square)
     assert pg.query_params["formula"] == pg.selectbox(key="pg_formula").value
+    assert not pg.slider                   # adapted in the browser (no server controls)
     # ... and by a link that carries only the family and the formula (a shared link)
     pg2 = page("1_Playground", family="expr", formula=pg.query_params["formula"])
     assert pg2.selectbox(key="pg_formula").value == pg.selectbox(key="pg_formula").value
@@ -240,6 +241,12 @@ def test_the_example_plugin_is_in_the_pickers_and_failed_plugins_are_one_escaped
     assert get_algorithm("stepmaml").label in at.multiselect[0].options
     pg = page("1_Playground", family="square", algo="stepmaml")
     assert pg.selectbox(key="pg_algo").value == "stepmaml"
+    # a stored stepmaml run: its own inner loop is adapted on the server (the browser's refuses)
+    key = save(train(make_config(family="square", algo="stepmaml", iterations=10, meta_batch=3),
+                     "cpu"), runs).path.name
+    pg = page("1_Playground", run=key)
+    assert pg.selectbox(key="pg_run").value == key and pg.get("plotly_chart")
+    assert "Examples per task (K)" in [w.label for w in pg.slider]     # the server's controls
     line = "maml-viz: plugin 'bad' (entry point x = **bad**:[X](http://e) in maml_viz.families) was not loaded"
     monkeypatch.setattr(plugins, "PROBLEMS", [line])
     at = page("2_Train")
