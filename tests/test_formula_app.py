@@ -227,6 +227,10 @@ def test_a_stored_formula_run_shows_with_its_formula_on_train_playground_and_com
     assert sine not in set(pick["key"]) and set(pick[pick["key"] == square]["task"]) == {label}
     assert any("The same new task, adapted by each" in m.value for m in cmp.markdown)
     assert cmp.query_params["formula"] == pg.query_params["formula"]
+    import pages._shared.compare_ui as cui          # the full evaluations of formula runs work
+    assert cui.evaluations().wait(600)
+    ok(cmp.run())
+    assert not cmp.error and any("Numbers" == h.value for h in cmp.subheader)
 
 
 # ----------------------------------------------------------------------------- plugins
