@@ -11,6 +11,7 @@ from maml_viz.views.links import flag, float_in, int_in, one_of, point_list
 from maml_viz.views.points import MAX_POINTS, point_columns, points_from_upload
 from maml_viz.views.uploads import UploadError
 from pages._shared import adapt_component as live
+from pages._shared import formula_ui
 from pages._shared import playground_server as server
 from pages._shared import ui
 
@@ -19,7 +20,7 @@ st.title("Playground")
 FAMILIES = ui.families(supervised=True)
 CASTS = {"family": one_of(FAMILIES), "algo": str, "run": str, "k": int_in(1, 50),
          "lr": float_in(0, 10), "steps": int_in(1, 50), "step": int_in(0, 50),
-         "task": int_in(0, 10**9), "pts": point_list, "only": flag}
+         "task": int_in(0, 10**9), "pts": point_list, "only": flag, "formula": formula_ui.cast}
 view = ui.View("pg", CASTS)
 if "run" in view.fresh:                       # a run given by the link decides family and algorithm
     found = ui.find_run(view.fresh["run"])
@@ -27,17 +28,19 @@ if "run" in view.fresh:                       # a run given by the link decides 
         st.warning(f"The link's run {ui.esc(view.fresh.pop('run'))} is not stored here "
                    f"(deleted, or trained elsewhere): showing the default run instead.")
     else:
-        view.fresh.update(family=found["config"].family, algo=found["config"].algo)
+        view.fresh.update(family=found["config"].family, algo=found["config"].algo,
+                          **formula_ui.link_of(found["config"]))   # a formula family's formula
 chart_col, ctl = st.columns([3, 1], gap="medium")     # on a phone the chart comes first
 
 with ctl:
     family = st.selectbox("Task family", FAMILIES, format_func=ui.family_label,
                           key=view.seed("family", FAMILIES[0], FAMILIES),
                           help="The kind of task: sine waves, straight lines or 2D point classes")
+    formula = formula_ui.pick(view, family)
     algos = ui.algos(family=family)
     algo = st.selectbox("Algorithm", algos, format_func=ui.label, key=view.seed("algo", algos[0], algos),
                         help="How the starting network was meta-trained (or a baseline)")
-    labels, cfgs = ui.run_choices(family, [algo])
+    labels, cfgs = ui.run_choices(family, [algo], formula)
     keys = list(labels)
     run_key = st.selectbox("Run", keys, format_func=labels.get, key=view.seed("run", keys[0], keys),
                            help="Which trained network to use: the bundled one or one you trained "
@@ -84,4 +87,5 @@ with chart_col:
         live.playground(run, defaults=defaults, link=link, upload=upload, label=ui.label(algo))
     else:
         shown = server.chart(view, run, cfg, algo, settings)
-view.publish(family=family, algo=algo, run=run_key, **shown)
+view.publish(family=family, algo=algo, run=run_key, **shown,
+             formula=formula_ui.link_of(cfg).get("formula"))

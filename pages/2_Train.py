@@ -9,19 +9,18 @@ import streamlit as st
 from maml_viz.engine.config import ConfigError, parse_hidden
 from maml_viz.services.jobs import run_label, submitted_message
 from maml_viz.views.training import live_training_charts, run_rows
-from pages._shared import runs_ui, ui
+from pages._shared import formula_ui, runs_ui, ui
 
 b = ui.setup("Train", "🏋️")
 me, ss = ui.session_id(), st.session_state
 st.title("Train")
-st.markdown("Meta-train with your own settings. Training runs in the background, one job at a "
-            "time for everyone using this app: you can move widgets or visit other pages "
-            "meanwhile, and come back here to watch it.")
-
+st.markdown("Meta-train with your own settings, in the background (one job at a time for everyone "
+            "using this app): move widgets or visit other pages meanwhile, and come back to watch.")
+formula_ui.page_top()                                 # plugins not loaded; a link's formula
 family = st.selectbox("Task family", ui.families(), format_func=ui.family_label, key="tr_family",
-                      help="The kind of tasks to learn from; the settings below start from this "
-                           "family's defaults.")
+                      help="The kind of tasks to learn from (the settings start from its defaults)")
 d = ui.config_for(family, "maml")                     # the family's default settings
+typed = formula_ui.fields(family)                     # the formula family's fields and preview
 with st.form(f"train_form_{family}"):
     chosen = st.multiselect("Algorithms", ui.algos(family=family), default=["maml"],
                             format_func=ui.label, help="Each one is trained as its own job.")
@@ -56,14 +55,16 @@ with st.form(f"train_form_{family}"):
     start = st.form_submit_button("Start training", type="primary",
                                   help="Queue one training job per algorithm and seed.")
 
-if start and not chosen:
-    st.error("Pick at least one algorithm to train.")
+if start and not (chosen and typed.ok):
+    st.error("Fix the formula above first: nothing was queued." if chosen else
+             "Pick at least one algorithm to train.")
 elif start:
     try:
-        cfgs = [ui.config_for(family, a, iterations=int(iterations), k_shot=int(k_shot),
-                              meta_batch=int(meta_batch), seed=int(seed) + i, inner_lr=inner_lr,
+        cfgs = [ui.config_for(family, a, family_options=typed.options, k_shot=int(k_shot),
+                              iterations=int(iterations), meta_batch=int(meta_batch),
+                              seed=int(seed) + i, inner_lr=inner_lr, outer_lr=outer_lr,
                               inner_steps=None if inner_steps is None else int(inner_steps),
-                              outer_lr=outer_lr, hidden=parse_hidden(hidden))
+                              hidden=parse_hidden(hidden))
                 for a in chosen for i in range(int(n_seeds))]
         t_start = time.time()
         queued, refused = b.jobs.submit_many(cfgs, owner=me)
@@ -97,8 +98,8 @@ def live():
                            "was learned so far (a waiting job is cancelled; during the "
                            "evaluation, the trained run is kept without it).")
         if j.status in ("done", "stopped") and j.run is not None:
-            same = [x.key for x in jobs if x.run is not None and x.config.family == j.config.family
-                    and x.status in ("done", "stopped")]
+            same = [x.key for x in jobs if x.run is not None and x.status in ("done", "stopped")
+                    and formula_ui.same_tasks(x.config, j.config)]
             runs_ui.open_links([j.key] + [k for k in same if k != j.key], st.container())
     finished = sorted(j.key for j in jobs if not j.active)
     if ss.setdefault("train_finished", finished) != finished:   # a job ended: refresh the runs

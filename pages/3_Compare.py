@@ -9,7 +9,7 @@ import streamlit as st
 
 from maml_viz.views import compare, links, points, run_picker
 from maml_viz.views.compare_notes import esc
-from pages._shared import compare_ui, ui
+from pages._shared import compare_ui, formula_ui, ui
 
 ui.setup("Compare", "⚖️")
 st.title("Compare algorithms")
@@ -17,13 +17,14 @@ top = st.container()                                  # progress of long work: a
 ss, FAMILIES = st.session_state, ui.families(supervised=True)
 view = ui.View("cmp", {"family": links.one_of(FAMILIES), "runs": links.key_list,
                        "k": links.int_in(1, 50), "steps": links.int_in(1, 50),
-                       "step": links.int_in(0, 50), "task": links.int_in(0, 10**9)})
+                       "step": links.int_in(0, 50), "task": links.int_in(0, 10**9),
+                       "formula": formula_ui.cast})
 if "runs" in view.fresh:                       # runs given by the link decide the family
     found = [r for k in view.fresh["runs"] if (r := ui.find_run(k)) is not None]
     if len(found) < len(view.fresh["runs"]):
         st.warning("Some of the link's runs are not stored here (deleted, or trained elsewhere).")
     if found:
-        view.fresh["family"] = found[0]["config"].family
+        view.fresh.update(family=found[0]["config"].family, **formula_ui.link_of(found[0]["config"]))
     compare_ui.reset_picker()
 chart_col, ctl = st.columns([3, 1], gap="medium")     # on a phone the chart comes first
 pick_box = st.container()
@@ -38,6 +39,7 @@ with ctl:
                           key=view.seed("family", FAMILIES[0], FAMILIES),
                           help="The kind of task all the runs were trained on")
     fam_cls = ui.family_class(family)
+    formula = formula_ui.pick(view, family)
     k_key = view.seed("k", fam_cls.config_defaults.get("k_shot", 10), scope=family)
     st.number_input("Examples per task (K)", 1, 50, key=k_key, on_change=redraw_charts,
                     help="How many points (per class for classes) every run adapts to")
@@ -47,10 +49,10 @@ with ctl:
                          f"; the averaged chart uses as many")
 
 algos = ui.algos(family=family)
-labels, cfgs = ui.run_choices(family, algos)
+labels, cfgs = ui.run_choices(family, algos, formula)
 meta = ui.algos(include_baselines=False, family=family)[:3]
-default = [ui.config_for(family, a).key() for a in meta + [a for a in algos if a not in
-                                                           ui.algos(False, family)]][:5]
+default = [ui.config_for(family, a, family_options=formula).key()
+           for a in meta + [a for a in algos if a not in ui.algos(False, family)]][:5]
 if "runs" in view.fresh:
     view.kept[f"runs@{family}"] = view.fresh.pop("runs")
 view.scopes["runs"] = f"runs@{family}"                 # each family keeps its own ticks
@@ -107,7 +109,8 @@ def task_view():
         st.warning(esc(note))
     st.plotly_chart(chart.figure, key="cmp_task_chart", config={"displayModeBar": False})
     st.caption(esc(chart.caption))
-    view.publish(family=family, runs=ticked, k=k, steps=steps, step=step, task=task)
+    view.publish(family=family, runs=ticked, k=k, steps=steps, step=step, task=task,
+                 formula=formula_ui.link_of(first.config).get("formula"))
 
 
 with chart_col:

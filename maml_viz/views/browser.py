@@ -135,9 +135,25 @@ def batch_start(task: int, n_tasks: int = N_TASKS) -> int:
     return int(task) - int(task) % n_tasks
 
 
+def _inner_loop(run) -> None:
+    """The browser runs the engine's own inner loop (engine.adapt, one step size per tensor or
+    one for all): an algorithm with its own `adapt` (a plugin's, e.g. one step size per step)
+    or step sizes not keyed by the model's tensors is adapted on the server."""
+    from ..engine.algorithms.base import Algorithm
+    alg = run.algorithm
+    if type(alg).adapt is not Algorithm.adapt:
+        raise BrowserUnsupported(f"{alg.label} adapts with its own inner loop: adapt this run "
+                                 f"on the server")
+    _, lr, _ = alg.adapt_spec(run.params, run.config, run.model)
+    if isinstance(lr, dict) and set(lr) != set(run.model.param_shapes()):
+        raise BrowserUnsupported(f"{alg.label}'s step sizes are not one per weight tensor: adapt "
+                                 f"this run on the server")
+
+
 def check(run) -> None:
     """Raises BrowserUnsupported when the browser cannot adapt this run (cheap: no payload)."""
     _model(run.model)
+    _inner_loop(run)
     fam = run.family
     if _family.dispatch(type(fam)) is _family.registry[object] or fam.in_dim > 2:
         raise BrowserUnsupported(f"the browser engine has no {type(fam).__name__} family: "

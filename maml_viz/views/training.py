@@ -54,6 +54,15 @@ def _label(lookup, name: str) -> str:
         return name
 
 
+def _family_label(name: str, options: dict | None) -> str:
+    """The family's label; a formula family's is its formula and ranges (options_label)."""
+    try:
+        cls = get_family(name)
+    except ConfigError:                     # a damaged run's folder may name anything
+        return name
+    return (options is not None and cls.options_label(options)) or cls.label
+
+
 def run_rows(entries: list) -> tuple:
     """The Train page's tables of stored runs (RunStore.list() entries): (rows for everyone,
     rows of technical details). A damaged run has a row saying why."""
@@ -72,7 +81,8 @@ def run_rows(entries: list) -> tuple:
         main.append({
             "health": "damaged: " + e["error"] if e["error"] else
             "partial (stopped early)" if t.get("partial") else "ok",
-            "algorithm": _label(get_algorithm, algo), "family": _label(get_family, fam),
+            "algorithm": _label(get_algorithm, algo),
+            "family": _family_label(fam, c.family_options if c else None),   # a formula: itself
             "K": c.k_shot if c else None, "iterations": t.get("iterations_done"),
             "seed": c.seed if c else None, "metric": metric,
             "before": res.get(0), "after 1 step": res.get(1),

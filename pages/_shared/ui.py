@@ -409,20 +409,23 @@ def find_run(key: str):
     return next((r for r in _listing(_listing_signature()) if r["key"] == key), None)
 
 
-def stored_runs(family: str, algo: str | None = None) -> list:
-    """Summaries of every stored run of the family (and algorithm), bundled and the user's."""
+def stored_runs(family: str, algo: str | None = None, options: dict | None = None) -> list:
+    """Summaries of every stored run of the family (and algorithm; and family options, e.g. one
+    formula of the formula family), bundled and the user's."""
     return [r for r in _listing(_listing_signature()) if r["config"].family == family
-            and (algo is None or r["config"].algo == algo)]
+            and (algo is None or r["config"].algo == algo)
+            and (options is None or r["config"].family_options == options)]
 
 
-def run_choices(family: str, algos: list) -> tuple[dict, dict]:
-    """({key: label}, {key: config}) for every stored run of the family with one of `algos`,
-    the default configs first (trained or not: an untrained one offers to train)."""
+def run_choices(family: str, algos: list, options: dict | None = None) -> tuple[dict, dict]:
+    """({key: label}, {key: config}) for every stored run of the family with one of `algos`
+    (and these resolved family options, if given), the default configs first (trained or not:
+    an untrained one offers to train)."""
     labels, cfgs = {}, {}
     for a in algos:
-        d = config_for(family, a)
+        d = config_for(family, a, family_options=options)
         labels[d.key()], cfgs[d.key()] = f"{label(a)} · default settings, not trained yet", d
-    for r in sorted(stored_runs(family), key=lambda r: -r["when"]):
+    for r in sorted(stored_runs(family, options=options), key=lambda r: -r["when"]):
         c = r["config"]
         if c.algo not in algos:
             continue
