@@ -46,7 +46,7 @@ LAYERS = [
     ["views.uploads", "views.links", "views.glossary"],
     ["views.adaptation"],
     ["views.points", "views.handwriting", "views.training", "views.browser", "views.diagnostics",
-     "views.learn_base", "views.compare_notes", "views.run_picker"],
+     "views.learn_base", "views.compare_notes", "views.run_picker", "views.compare_stats"],
     ["views.playground", "views.compare", "views.navigation"],
     ["views.learn_race"],
     ["views.learn_text"],
