@@ -47,7 +47,7 @@ LAYERS = [
     ["views.adaptation"],
     ["views.points", "views.handwriting", "views.training", "views.browser", "views.diagnostics",
      "views.learn_base", "views.compare_notes", "views.run_picker", "views.compare_stats"],
-    ["views.playground", "views.compare", "views.navigation"],
+    ["views.playground", "views.compare", "views.navigation", "views.inside"],
     ["views.learn_race"],
     ["views.learn_text"],
     ["views.learn"],
