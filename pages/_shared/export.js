@@ -27,6 +27,14 @@
     layout.font = Object.assign({}, layout.font || {}, { size: E.font, color: "#222" });
     layout.paper_bgcolor = "white";
     layout.plot_bgcolor = "white";
+    Object.keys(gd._fullLayout || {}).filter((k) => /^[xy]axis\d*$/.test(k)).forEach((k) => {
+      const ax = (layout[k] = layout[k] || {});     // the app's grey axis text: dark for print
+      ax.tickfont = Object.assign({}, ax.tickfont || {}, { size: E.font - 2, color: "#222" });
+      const title = typeof ax.title === "string" ? { text: ax.title } : (ax.title || {});
+      title.font = Object.assign({}, title.font || {}, { size: E.font, color: "#222" });
+      ax.title = title;
+    });
+    layout.legend = Object.assign({}, layout.legend || {}, { font: { size: E.font, color: "#222" } });
     return { data: gd.data, layout };
   }
   async function save(gd, key, fmt) {
