@@ -171,6 +171,10 @@ def test_compare_with_three_seeds_shows_the_poi_matrix_iqm_and_the_paper_marks(a
     assert any("Each cell: the probability" in c.value.replace("\\", "") for c in at.caption)
     # IQM with its bootstrap interval beside the mean ± t-interval, as runs.stats computes it
     table = at.dataframe[-1].value
+    ref = table[table["run"] == "MAML (MAML paper)"]          # the paper's figure as a row
+    assert len(ref) == 1 and ref.iloc[0]["mse after 1 step"] == "0.670"
+    assert ref.iloc[0]["mse after 10 steps"] == "0.350" and "Table 2" in ref.iloc[0]["source"]
+    table = table[table["run"] != "MAML (MAML paper)"]
     col = "IQM after 10 steps [95% CI]"
     assert table[col].tolist() == [stats.iqm_interval(scores(app_runs, a, 10), False).text(3)
                                    for a in ("maml", "fomaml")]

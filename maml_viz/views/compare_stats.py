@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..runs import paper, stats
+from ..runs import paper, stats, tables
 
 
 @dataclass
@@ -167,6 +167,21 @@ def paper_marks(runs: dict, k: int, steps: int, y_range=None) -> list:
                         "protocol": t.protocol, "name": f"{t.label.split(' (')[0]}: MAML paper, "
                                                         f"{short}"})
     return out
+
+
+def step_column(metric: str, step: int) -> str:
+    """The Numbers table's column of a step (views.compare.summary_table's names)."""
+    return f"{metric} after {step} step{'s' if step != 1 else ''}"
+
+
+def with_paper_rows(table: pd.DataFrame, marks: list, metric: str) -> pd.DataFrame:
+    """The Numbers table with one row per paper figure drawn (its value in the step columns the
+    table has, its source in a 'source' column); unchanged when none of its steps is a column."""
+    shown = [m for m in marks if step_column(metric, m["step"]) in table.columns]
+    if not shown:
+        return table
+    return tables.with_targets(table, shown, name_column="run",
+                               step_column=lambda s: step_column(metric, s))
 
 
 def marks_sentence(marks: list) -> str:

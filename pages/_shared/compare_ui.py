@@ -131,6 +131,7 @@ def averages_section(keys, runs, pool, groups, names, colors, dashes, fam, k, st
     robust = paper_ui.robust_stats(est, groups, names, fam, k, steps) if groups else {}
     st.subheader("Numbers")
     table = compare_stats.with_iqm(av.table, list(groups), robust) if groups else av.table
+    table = compare_stats.with_paper_rows(table, marks, fam.metric)
     st.dataframe(table, hide_index=True, width="stretch")
     st.caption(esc("Mean ± 95% interval; “diverged”: the adaptation produced NaN or infinity. "
                    "The same tasks and protocol as the chart above." + (
