@@ -236,3 +236,19 @@ def test_compare_with_two_seeds_says_it_cannot_estimate(app_runs):
     ok(at.toggle(key="cmp_seeds").set_value(False).run())
     assert poi_chart(at) is None
     assert not any("need at least 3 training seeds" in i.value.replace("\\", "") for i in at.info)
+
+
+def test_navigation_return_chart_marks_the_papers_table_4(tmp_path, monkeypatch):
+    with app_store(tmp_path / "runs", monkeypatch):                   # the bundled runs
+        at = AppTest.from_file(os.path.join(ROOT, "app.py"), default_timeout=180)
+        at.switch_page("pages/4_Navigation.py")
+        ok(at.run())
+        fig = next(f for f in figures(at) if any("MAML paper" in (t.get("name") or "")
+                                                  for t in f["data"]))
+        mark = next(t for t in fig["data"] if "MAML paper" in (t.get("name") or ""))
+        want = paper.targets_for("navigation", 40, range(4), algos=["maml"])
+        assert mark["name"] == "MAML: MAML paper, Appendix C.2, Table 4"
+        assert list(arr(mark["x"])) == [0, 1, 2, 3]
+        assert list(arr(mark["y"])) == pytest.approx([t.value for t in want])
+        assert any("Reference marks" in plain for plain in
+                   (c.value.replace("\\", "") for c in at.caption))
