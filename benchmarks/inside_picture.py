@@ -1,9 +1,12 @@
-"""The README's diagnostics pictures, made the way a reader makes them: the Inside page of the
-bundled sinusoid runs opened in headless Chromium, the "⬇ PNG" button under a chart clicked, and
-the download kept (pages/_shared/export.js: publication size, readable fonts). Also prints each
-page's sentence.
+"""The README's pictures, made the way a reader makes them: a page opened in headless Chromium,
+the "⬇ PNG" button under a chart clicked, and the download kept (pages/_shared/export.js:
+publication size, readable fonts). By default the Inside page of the bundled sinusoid runs (and
+each page's sentence printed); with --compare RUNS_DIR, Compare on the seed-0 runs of a sweep's
+folder with "Mean over training seeds" on: the probability-of-improvement matrix (and its
+sentence).
 
     python benchmarks/inside_picture.py [--out assets] [--algos maml,anil] [--chart in_change]
+    python benchmarks/inside_picture.py --compare /tmp/sw5 --algos maml,fomaml,reptile
 """
 import argparse
 import os
@@ -26,7 +29,10 @@ def main():
     ap.add_argument("--algos", default="maml,anil")
     ap.add_argument("--chart", default="in_change")
     ap.add_argument("--steps", type=int, default=10)
+    ap.add_argument("--compare", default=None, help="a sweep's runs folder (seeds of --algos)")
     a = ap.parse_args()
+    if a.compare:
+        return compare(a)
     with tempfile.TemporaryDirectory() as tmp, server(os.path.join(tmp, "runs"), timeout=180) \
             as (url, _), browser() as chromium:
         for algo in a.algos.split(","):
@@ -45,6 +51,25 @@ def main():
             shutil.copy(dl.value.path(), path)
             print(f"{algo}: {path} ({os.path.getsize(path)} bytes)\n  {sentence}")
             page.close()
+
+
+def compare(a):
+    from maml_viz.runs.store import RunStore
+    keys = [next(e["key"] for e in RunStore(a.compare).list()
+                 if e["config"].algo == algo and e["config"].seed == 0)
+            for algo in a.algos.split(",")]
+    with server(a.compare, timeout=180) as (url, _), browser() as chromium:
+        page = chromium.new_page(viewport={"width": 1400, "height": 3200}, accept_downloads=True)
+        page.goto(f"{url}/Compare?runs={','.join(keys)}")
+        button = page.locator(".st-key-cmp_poi [data-maviz-export] button", has_text="PNG")
+        button.wait_for(timeout=300_000)
+        page.wait_for_selector(IDLE, timeout=300_000)
+        with page.expect_download(timeout=60_000) as dl:
+            button.click()
+        path = os.path.join(a.out, "compare-poi.png")
+        shutil.copy(dl.value.path(), path)
+        print(f"{path} ({os.path.getsize(path)} bytes)")
+        print(page.locator("text=Each cell:").first.inner_text())
 
 
 if __name__ == "__main__":
