@@ -15,4 +15,9 @@ for _m in pkgutil.walk_packages(maml_viz.__path__, "maml_viz."):
     if not _m.name.endswith("__main__"):
         importlib.import_module(_m.name)
 import pages._shared.adapt_component  # noqa: E402,F401
+import pages._shared.compare_ui  # noqa: E402,F401
+import pages._shared.drawing_pad  # noqa: E402,F401
+import pages._shared.goal_click  # noqa: E402,F401
+import pages._shared.paper_ui  # noqa: E402,F401
+import pages._shared.playground_server  # noqa: E402,F401
 import pages._shared.runs_ui  # noqa: E402,F401
