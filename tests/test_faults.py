@@ -392,8 +392,9 @@ def test_ctrl_c_during_training_and_evaluation_exits_130_and_keeps_a_finished_tr
     assert "saved at" in err.splitlines()[-1]
     (run_dir,) = [runs / p for p in os.listdir(runs)]
     assert check_run(run_dir) is None and load_run(run_dir).metrics is None
+    # SIGINT once its progress bar is up (evaluate is running: no race with start-up under load)
     code, out, err = _interrupt(["evaluate", str(run_dir), "--tasks", "100000", "--steps", "1000"],
-                                "", after=4)
+                                "evaluating", after=0.5)
     assert code == 130 and err.strip().splitlines()[-1] == "interrupted" and "Traceback" not in err
     code, out = run_cli("train", "--family", "linear", "--iterations", "30", "--runs-dir",
                         str(runs), "--eval-tasks", "20", "--quiet")

@@ -18,6 +18,7 @@ from maml_viz.views import navigation as nav
 from maml_viz.views.adaptation import metric_range
 from maml_viz.views.figures.navigation import STEPS_TITLE, labelled_edges, navigation_steps
 from maml_viz.views.figures.style import edge_traces
+from maml_viz.views.text import unescape
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NUM = r"(-?\d+\.\d)"
@@ -55,7 +56,7 @@ def charts(at):
 
 
 def texts(at):
-    return [m.value for m in at.markdown] + [c.value for c in at.caption]
+    return [unescape(m.value) for m in at.markdown] + [unescape(c.value) for c in at.caption]
 
 
 def on_panel(t, panel):

@@ -21,6 +21,7 @@ import narwhals._interchange.dataframe  # noqa: F401  (Plotly reading pandas)
 import packaging.tags  # noqa: F401
 import packaging.utils  # noqa: F401
 import PIL.Image  # noqa: F401  (st.image)
+import plotly.colors  # noqa: F401
 import plotly.graph_objects as go
 import plotly.io
 import plotly.subplots  # noqa: F401
@@ -37,6 +38,8 @@ import maml_viz.views.figures
 import maml_viz.views.learn  # noqa: F401
 import maml_viz.views.links  # noqa: F401
 import maml_viz.views.text  # noqa: F401
+import pages._shared.learn_scenes  # noqa: F401
+import pages._shared.learn_try  # noqa: F401
 import pages._shared.ui  # noqa: F401
 
 # Plotly 7 imports the module of each trace type and of each layout part when a figure first

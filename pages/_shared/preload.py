@@ -14,10 +14,7 @@ import maml_viz
 for _m in pkgutil.walk_packages(maml_viz.__path__, "maml_viz."):
     if not _m.name.endswith("__main__"):
         importlib.import_module(_m.name)
-import pages._shared.adapt_component  # noqa: E402,F401
-import pages._shared.compare_ui  # noqa: E402,F401
-import pages._shared.drawing_pad  # noqa: E402,F401
-import pages._shared.goal_click  # noqa: E402,F401
-import pages._shared.paper_ui  # noqa: E402,F401
-import pages._shared.playground_server  # noqa: E402,F401
-import pages._shared.runs_ui  # noqa: E402,F401
+import pages._shared  # noqa: E402
+
+for _m in pkgutil.iter_modules(pages._shared.__path__, "pages._shared."):
+    importlib.import_module(_m.name)            # every page helper (components, sections)
