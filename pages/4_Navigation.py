@@ -8,10 +8,12 @@ import pandas as pd
 import streamlit as st
 
 from maml_viz.runs.evaluate import from_json
+from maml_viz.views import compare_stats
 from maml_viz.views import navigation as nav
 from maml_viz.views.adaptation import metric_range
 from maml_viz.views.figures.curves import loss_histories
 from maml_viz.views.figures.navigation import GOAL_PLANE, return_curves
+from maml_viz.views.figures.paper import add_marks
 from maml_viz.views.links import int_in, one_of
 from pages._shared import ui
 from pages._shared.goal_click import goal_click
@@ -120,10 +122,13 @@ if frames:
     df = pd.concat(frames, ignore_index=True)
     names = {a: ui.label(a) for a in runs}
     y_range = metric_range(next(iter(runs.values())).family, averaged=True)
-    st.plotly_chart(return_curves(df, names, y_range), key="nav_curves",
+    marks = compare_stats.paper_marks(runs, int(df["k_shot"].iloc[0]), int(df["step"].max()),
+                                      y_range)                 # the MAML paper's Table 4
+    st.plotly_chart(add_marks(return_curves(df, names, y_range), marks), key="nav_curves",
                     config={"displayModeBar": False})
     st.caption(ui.esc(nav.curves_caption(df, names, {a: nav.role(r) for a, r in runs.items()},
-                                          y_range, frames[0].attrs.get("protocol", {}))))
+                                          y_range, frames[0].attrs.get("protocol", {}))
+                      + " " + compare_stats.marks_sentence(marks)))
     if hist:
         fig = loss_histories(hist, metric="return", labels=names)
         fig.update_yaxes(title_text="average return of its tries")    # not all adapt

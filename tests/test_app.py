@@ -15,7 +15,7 @@ from maml_viz.views.text import unescape
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PAGES = ["app.py", "pages/1_Playground.py", "pages/2_Train.py", "pages/3_Compare.py",
-         "pages/4_Navigation.py", "pages/5_Handwriting.py"]
+         "pages/4_Navigation.py", "pages/5_Handwriting.py", "pages/6_Inside.py"]
 
 
 @pytest.fixture(autouse=True)

@@ -15,7 +15,8 @@ from maml_viz.engine.tasks import make_family
 
 PAGES = [("", "Learning to learn"), ("Playground", "Playground"), ("Train", "Train"),
          ("Compare", "Compare algorithms"), ("Navigation", "Navigation: learning to reach"),
-         ("Handwriting", "Handwriting: new letters")]
+         ("Handwriting", "Handwriting: new letters"),
+         ("Inside", "Inside the network")]
 ADAPTED = "(t.name || '').endsWith('after adapting')"
 
 
@@ -56,7 +57,7 @@ def test_deep_link_first_visit_renders(chromium, tmp_path, path, heading):
         # the navigation offers every page (we are in the pages/ multipage app, not a lone script)
         nav = page.locator('[data-testid="stSidebar"] [data-testid="stPageLink"]')
         texts = [t.strip().split()[-1] for t in nav.all_inner_texts()]
-        assert {"Learn", "Playground", "Train", "Compare", "(RL)", "Handwriting"} <= set(texts), texts
+        assert {"Learn", "Playground", "Train", "Compare", "(RL)", "Handwriting", "network"} <= set(texts), texts
         if path != "Train":
             data = plot_data(page)
             assert data and any(t["n"] > 0 for t in data)

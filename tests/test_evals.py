@@ -41,6 +41,8 @@ def test_stored_first_then_full_with_the_same_numbers_as_evaluate(store):
         np.testing.assert_allclose(full.frame["mean"], ref["mean"], rtol=1e-9, atol=1e-12)
         np.testing.assert_allclose(full.frame["ci95"], ref["ci95"], rtol=1e-9, atol=1e-12)
         assert list(full.frame["lr_scale"]) == list(ref["lr_scale"])
+        # the per-task scores come back from the child too (Compare's IQM and PoI need them)
+        assert full.frame.attrs["task_scores"] == ref.attrs["task_scores"]
         w = ev.work([maml], 6, 4)[0]
         assert w.status == "done" and w.fraction == 1.0 and w.done == w.total
     finally:

@@ -102,7 +102,7 @@ def main():
             df = evaluate(run, k_shots=(int(req["k"]),), steps=int(req["steps"]),
                           n_tasks=int(req["n_tasks"]),
                           progress=lambda d, t: _emit(id=rid, event="progress", done=d, total=t))
-            _emit(id=rid, event="done", result=to_json(df, task_scores=False))
+            _emit(id=rid, event="done", result=to_json(df))     # with per-task scores (IQM, PoI)
         except Exception as e:                  # one bad request never ends the process
             _emit(id=rid, event="failed", error=f"{type(e).__name__}: {e}")
 

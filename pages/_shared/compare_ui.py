@@ -8,10 +8,12 @@ import hashlib
 
 import streamlit as st
 
-from maml_viz.views import adaptation, compare, compare_notes, run_picker
+from maml_viz.runs import stats
+from maml_viz.views import adaptation, compare, compare_notes, compare_stats, run_picker
 from maml_viz.views.compare_notes import esc
 from maml_viz.views.figures import curves
-from pages._shared import ui
+from maml_viz.views.figures import paper as paper_fig
+from pages._shared import paper_ui, ui
 
 
 @st.cache_resource(show_spinner=False)
@@ -119,22 +121,32 @@ def averages_section(keys, runs, pool, groups, names, colors, dashes, fam, k, st
     over seeds, or None. Returns whether every curve is final."""
     est = {key: evaluations().estimate(pool[key], k, steps) for key in keys}
     av = compare.averages(est, runs, groups, names, fam, k, steps)
+    marks = compare_stats.paper_marks(runs, k, steps, av.y_range)
     st.subheader("Error against adaptation steps, averaged over new tasks")
-    st.plotly_chart(curves.error_vs_steps(av.df, fam.metric, labels=av.legend, colors=colors,
-                                          dashes=dashes, y_range=av.y_range,
-                                          higher_is_better=fam.higher_is_better), key="cmp_curves",
-                    config={"displayModeBar": False})
-    st.caption(esc(av.caption))
+    st.plotly_chart(paper_fig.add_marks(curves.error_vs_steps(
+        av.df, fam.metric, labels=av.legend, colors=colors, dashes=dashes, y_range=av.y_range,
+        higher_is_better=fam.higher_is_better), marks), key="cmp_curves",
+        config={"displayModeBar": False})
+    st.caption(esc(" ".join(x for x in (av.caption, compare_stats.marks_sentence(marks)) if x)))
+    robust = paper_ui.robust_stats(est, groups, names, fam, k, steps) if groups else {}
     st.subheader("Numbers")
-    st.dataframe(av.table, hide_index=True, width="stretch")
+    table = compare_stats.with_iqm(av.table, list(groups), robust) if groups else av.table
+    table = compare_stats.with_paper_rows(table, marks, fam.metric)
+    st.dataframe(table, hide_index=True, width="stretch")
     st.caption(esc("Mean ± 95% interval; “diverged”: the adaptation produced NaN or infinity. "
-                   "The same tasks and protocol as the chart above."))
-    st.download_button("Download " + ("every seed's numbers" if groups else "table") + " (CSV)",
-                       av.csv.to_csv(index=False).encode(), key="cmp_csv",
-                       file_name=f"compare-{family}-K{k}{'-seeds' * bool(groups)}.csv",
-                       mime="text/csv", help="As a CSV file: with seeds, one row per run, seed "
-                                             "and step (each seed's mean and 95% interval over "
-                                             "the tasks)")
+                   "The same tasks and protocol as the chart above." + (
+                       " " + stats.READ_IQM + "." if any(r.iqm for r in robust.values()) else "")))
+    paper_ui.table_downloads(table, f"compare-{family}-K{k}", f"{fam.metric} on held-out tasks, "
+                             f"{family}, K = {k}" + (" (over training seeds)" if groups else ""),
+                             "cmp_table", note=av.protocol)
+    if groups:
+        st.download_button("Download every seed's numbers (CSV)",
+                           av.csv.to_csv(index=False).encode(), key="cmp_csv",
+                           file_name=f"compare-{family}-K{k}-seeds.csv", mime="text/csv",
+                           help="As a CSV file: one row per run, seed and step (each seed's mean "
+                                "and 95% interval over the tasks)")
+        paper_ui.robust_section(robust, names, family, k)
+    paper_ui.export_charts("cmp_")
     return av.final
 
 

@@ -75,6 +75,7 @@ def setup(title: str, icon: str = "🧭", light: bool = False):
         st.page_link("pages/3_Compare.py", label="Compare", icon=":material/compare:")
         st.page_link("pages/4_Navigation.py", label="Navigation (RL)", icon=":material/explore:")
         st.page_link("pages/5_Handwriting.py", label="Handwriting", icon=":material/draw:")
+        st.page_link("pages/6_Inside.py", label="Inside the network", icon=":material/biotech:")
         st.html(f"<script>{(Path(__file__).parent / 'sidebar.js').read_text()}</script>",
                 unsafe_allow_javascript=True)    # on a phone, close the sidebar after a choice
         glossary()
