@@ -64,8 +64,8 @@ names, colors, dashes = links.styles(runs, ui.label)
 with pick_box:
     st.subheader("Runs to compare")
     st.caption("Tick a row to compare that run (any stored run of this family: bundled ones and "
-               "those trained on the Train page). The charts draw the first five ticked; their "
-               "lines here are drawn as in the charts.")
+               "those trained on the Train page). The charts draw the first five you ticked: "
+               "the rows with a line, drawn as in the charts; untick one to draw another.")
     compare_ui.picker(family, compare_ui.entries(family, labels, cfgs), ticked, list(runs),
                       colors, dashes, labels)
 if len(runs) < 2:

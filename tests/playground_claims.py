@@ -427,8 +427,8 @@ def check_caption(snap, ref) -> list:
          f"the error on the curve after {S} steps is")
     need(rf"error on the whole true curve is {NUM} \(before adapting: ({NUM})\)", "grid_error", 0,
          "the error on the curve before adapting is")
-    need(rf"on the points it sees ({NUM}) \(before", "support", S, "the error on the points is")
-    need(rf"on the points it sees {NUM} \(before: ({NUM})\)", "support", 0,
+    need(rf"on the points it sees (?:is )?({NUM}) \(before", "support", S, "the error on the points is")
+    need(rf"on the points it sees (?:is )?{NUM} \(before: ({NUM})\)", "support", 0,
          "the error on the points before adapting is")
     need(rf"loss on the examples is ({NUM})", "support", S, "the loss is")
     need(rf"loss on the examples is {NUM} \(before: ({NUM})\)", "support", 0,

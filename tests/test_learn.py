@@ -215,7 +215,7 @@ def test_what_the_race_says_is_what_its_data_show(fresh):
     lo, hi = r["amp_range"]
     if "each a full-height wave" in w["race_ends"]:
         assert all(lo <= r["ends"][a][0] <= hi for a in r["algos"])
-    if "ends at a flat wave" in w["race_ends"]:
+    if "ends at a low wave" in w["race_ends"]:
         assert r["pretrained"]["end"][0] < lo
     if "still moves about" in w["race_ends"]:                   # the faint cloud's claim
         shaky = max(f["jitter"], key=f["jitter"].get)

@@ -260,7 +260,7 @@ def test_a_plugin_run_is_drawn_on_the_playground(tmp_path, monkeypatch):
         at.switch_page("pages/1_Playground.py").run()
         assert "Square waves (plugin)" in at.selectbox(key="pg_family").options   # its label
         at.selectbox(key="pg_family").set_value("square").run()
-        assert "MAML + step sizes" in at.selectbox(key="pg_algo").options
+        assert "MAML, one step size per step (plugin)" in at.selectbox(key="pg_algo").options
         at.selectbox(key="pg_algo").set_value("stepmaml").run()
         at.selectbox(key="pg_run").set_value(key).run()
         assert not at.exception, [e.value for e in at.exception]

@@ -281,7 +281,7 @@ as the engine's blowup_step): the curves stop at b âˆ’ 1, the warning and the âœ
         fmt(sp[0]) + " " + pts + ".");
     else
       cap.push("After " + plural(S, "step") + " the error " + (ge ? "on the whole true curve is " + fmt(ge[S]) +
-        " (before adapting: " + fmt(ge[0]) + "), " : "") + pts + " " + fmt(sp[S]) +
+        " (before adapting: " + fmt(ge[0]) + "), " : "") + pts + (ge ? " " : " is ") + fmt(sp[S]) +
         " (before: " + fmt(sp[0]) + ").");
     const rise = riseSentence(ctx, sp, n, sup.task === null ? "error on your points" : "error on the points it sees");
     if (rise) cap.push(rise);

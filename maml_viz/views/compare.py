@@ -62,9 +62,9 @@ def _(family: RegressionFamily, runs, sup, steps, active, labels, colors, dashes
     caption = ("Each coloured curve is one run's network after the same number of gradient steps "
                "(the slider under the chart; ▶ plays them) on the same black points, each with the "
                "step size it was trained with (the baselines, pretrained and random init, with "
-               "the family's default); the closest to the dashed truth wins. Right: each one's "
-               "error on the whole curve after each step (log scale). The averages below choose "
-               "each run's step size on validation tasks instead.")
+               "the family's default); the closest to the dashed truth wins. Beside it (below it "
+               "on a phone): each one's error on the whole curve after each step (log scale). The "
+               "averages below choose each run's step size on validation tasks instead.")
     return Chart(fig, caption, notes, None, steps)
 
 

@@ -98,8 +98,9 @@ GLOSSARY = [
     Entry("Pretrained", "the usual alternative: one network trained on the data of all tasks "
                         "at once, then given the same gradient steps on a new task.",
           ("pretraining", "pretrain")),
-    Entry("Random init", "a network with random starting weights and no training at all: the "
-                         "floor every method should beat.", ("random initialisation",)),
+    Entry("Random init", "a network with random starting weights and no training at all, given "
+                         "the same steps: what adaptation alone does (it can beat a start "
+                         "trained for something else, and its error can even rise).", ("random initialisation",)),
     Entry("Oracle", "a baseline that is told the task (Navigation: the goal) and never needs to "
                     "adapt: the ceiling.", ()),
     Entry("MAML", "Model-Agnostic Meta-Learning (Finn, Abbeel and Levine, 2017): learns θ by "

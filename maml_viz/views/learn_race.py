@@ -206,7 +206,7 @@ def texts(r: dict) -> dict:
            "." if not full else
            f"; {', '.join(S[a] for a in full)} at a full-height wave shifted to the middle of "
            f"the tasks' shifts.")
-        + (f" Pretraining, from the same start, ends at a flat wave (a = {pre_a:.2f})."
+        + (f" Pretraining, from the same start, ends at a low wave (a = {pre_a:.2f}, below every task's height)."
            if pre_a < lo else f" Pretraining, from the same start, ends at a = {pre_a:.2f}."))
     jit = f["jitter"]
     shaky = max(jit, key=jit.get)

@@ -82,11 +82,11 @@ def predictions(data: dict) -> dict:
             "options": sine_opts, "answer": sine,
             "why": f"After one step the error is {maml:.2f} for MAML and {pre:.2f} for the "
                    f"pretrained network. The pretrained network learned the average of all the "
-                   f"waves, a nearly flat curve that one small step barely moves; MAML learned "
+                   f"waves, a low wave (shorter than every task's) that one small step barely moves; MAML learned "
                    f"weights from which one step moves the curve a lot, toward the points."},
         "plane": {
             "question": "On the chart below, the orange star is where pretraining puts the two "
-                        "weights: a flat wave. Where will MAML's meta-training put its start θ?",
+                        "weights: a low wave, shorter than the tasks'. Where will MAML's meta-training put its start θ?",
             "options": list(plane_opts.values()), "answer": plane_opts[pf["where"]],
             "why": f"MAML's start is a = {sm[0]:.2f}, b = {sm[1]:.2f} (pretraining's: a = "
                    f"{sp[0]:.2f}, b = {sp[1]:.2f}), {pf['near_task']:.2f} from the nearest task's "
@@ -138,7 +138,7 @@ def texts(data: dict) -> dict:
         "plane": (
             f"Grey rings: the average error after one step from a start at that point (over "
             f"{p['landscape']['tasks']} tasks; lowest inside). Averaging waves that are shifted "
-            f"against each other flattens them, so pretraining starts from a flat wave (a = "
+            f"against each other shrinks them, so pretraining starts from a low wave (a = "
             f"{sp[0]:.2f}; the tasks' heights are {p['amp_range'][0]:g} to "
             f"{p['amp_range'][1]:g}). How far a step slides the shift b grows with the start's "
             f"height a, so from the flat wave the steps are short: error after one step "

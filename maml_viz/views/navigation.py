@@ -109,9 +109,9 @@ def navigation(run: Run, goal, steps: int = 3, seed: int = 0, active: int = 1, l
         lines = (f"Coloured: {show} of the {n} tries at the step chosen with the slider under "
                  f"the chart (▶ plays them); {label} is told the goal and never adapts, so the "
                  f"tries of one step differ from another's only by chance. ")
-    caption = (lines + f"Right: the average return after each step (minus the summed distance "
-               f"to the goal over the {getattr(fam, 'horizon', 100)} moves: closer to 0 is "
-               f"better; below {lo:g} it is marked ▼ on the bottom edge with its value). "
+    caption = (lines + f"Beside it (below it on a phone): the average return after each step "
+               f"(minus the summed distance to the goal over the {getattr(fam, 'horizon', 100)} "
+               f"moves: closer to 0 is better; below {lo:g} it is marked ▼ on the bottom edge with its value). "
                f"Click or tap anywhere on the plane to move the goal (the red star).")
     return Chart(fig, caption, notes, None, steps)
 

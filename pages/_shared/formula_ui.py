@@ -158,4 +158,7 @@ def pick(view, family: str) -> dict | None:
                         help="The formula family's tasks: each formula (with its ranges) is its "
                              "own family; its runs are listed below. Type a new one on the Train "
                              "page.")
+    if not stored:
+        st.caption("No formula has been trained here yet: type your own formula on the Train "
+                   "page, or train this one with the button below.")
     return F.from_link(text)

@@ -172,7 +172,8 @@ def race(s: Story):
     marks = ", ".join(f"{LABELS[a]}: {SHAPES[LOOK[a]['symbol']]}" for a in r["algos"])
     md("Each algorithm now meta-trains the 2-weight model from the same start, on the same "
        "tasks, for the same number of meta-iterations. Press play: the trails are their θ "
-       f"every {r['every']} meta-iterations ({marks}).")
+       f"every {r['every']} meta-iterations; the mark at the head of each trail says which "
+       f"is which ({marks}).")
     c1, c2 = st.columns([3, 2])
     chart(s, "race", "learn-race", c1)
     chart(s, "race-ends", "learn-race-ends", c2)

@@ -25,7 +25,7 @@ KEY = "lr.steps"
 
 class StepMAML(MAML):
     name = "stepmaml"
-    label = "MAML + step sizes"
+    label = "MAML, one step size per step (plugin)"
     description = ("MAML that also learns how big each of its few gradient steps should be "
                    "(one step size per step) instead of one fixed learning rate.")
     family_types = (SupervisedFamily,)
