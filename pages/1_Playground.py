@@ -84,7 +84,8 @@ with chart_col:
     ui.partial_warning(run)
     if in_browser:
         defaults, link, shown = live.from_url(view, CASTS, run, cfg)
-        live.playground(run, defaults=defaults, link=link, upload=upload, label=ui.label(algo))
+        live.playground(run, defaults=defaults, link=link, upload=upload, label=ui.label(algo),
+                        hide=ui.present.hidden("Playground"))
     else:
         shown = server.chart(view, run, cfg, algo, settings)
 view.publish(family=family, algo=algo, run=run_key, **shown,

@@ -99,7 +99,8 @@ def test_config_validation_names_the_field():
 
 def test_store_round_trip_and_lru(tmp_runs):
     run = train(quick("metasgd", iterations=20), "cpu")
-    run.metrics = {"protocol": {"x": 1}, "results": []}
+    run.metrics = {"protocol": {"metric": "mse", "tasks": 3, "k_shot": [10], "steps": 0},
+                   "results": [{"k_shot": 10, "step": 0, "mean": 1.5, "ci95": 0.25}]}
     path = save_run(run, tmp_runs)
     assert sorted(os.listdir(path)) == ["config.json", "history.csv", "meta_params.safetensors",
                                         "metrics.json"]

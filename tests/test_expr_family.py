@@ -233,11 +233,14 @@ def test_a_formula_run_is_drawn_on_the_playground_with_its_formula(tmp_path, mon
     key = save(run, root).path.name
     with app_store(root, monkeypatch):
         at = AppTest.from_file(os.path.join(ROOT, "app.py"), default_timeout=120)
-        at.switch_page("pages/1_Playground.py").run()
-        at.selectbox(key="pg_family").set_value("expr").run()
-        at.selectbox(key="pg_run").set_value(key).run()
+        at.switch_page("pages/1_Playground.py")
+        at.query_params["run"] = key               # a link to the run: its family and formula
+        at.run()
+        assert at.selectbox(key="pg_family").value == "expr" and at.selectbox(key="pg_run").value == key
         assert not at.exception, [e.value for e in at.exception]
         assert any("y = a*x^2 + b; a ∈ [-1, 1], b ∈ [0, 1], x ∈ [-2, 2]" in o
                    for o in at.selectbox(key="pg_run").options)
-        spec = json.loads(at.get("plotly_chart")[0].proto.spec)
-        assert spec["layout"]["yaxis"]["range"] == [-5.0, 6.0]    # a·x² + b over its ranges
+        # drawn in the browser from the run's payload: the formula's own value range
+        live = json.loads(at.get("bidi_component")[0].proto.json)
+        assert live["payload"]["run"]["key"] == key
+        assert live["payload"]["family"]["value_range"] == [-5.0, 6.0]   # a·x² + b over its ranges

@@ -37,6 +37,9 @@ export default function (component) {
   const { data, parentElement } = component;
   const root = parentElement.querySelector("[data-maviz-pg]");
   const P = data.payload, fam = P.family, n = P.tasks.n, first = P.tasks.first_seed;
+  // controls a link's ?hide= names (the same keys as the server's widgets: pg_k, pg_lr, ...)
+  for (const el of root.querySelectorAll("[data-ctl]"))
+    el.style.display = (data.hide || []).some((k) => el.dataset.ctl === k) ? "none" : "";
   const store = tabStore();
   const fs = store.fam[fam.name] || (store.fam[fam.name] = {});
   const rs = store.run[P.run.key] || (store.run[P.run.key] = {});

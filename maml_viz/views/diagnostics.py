@@ -303,7 +303,8 @@ def batchnorm_accuracy(run: Run, n_tasks: int = 100, k: int | None = None,
         rb, rs = [], []
         for th in traj:
             _, sup = convnet_forward(model, th, part["xs"])
-            own, _ = convnet_forward(model, th, part["xq"])
+            # each query batch's own statistics, batched as the protocol scores (Omniglot.predict)
+            own = run.family.predict(model, th, part["xq"], run.config.k_query)
             other, _ = convnet_forward(model, th, part["xq"], sup)
             rb.append((own.argmax(-1) == part["yq"]).double().mean(-1))
             rs.append((other.argmax(-1) == part["yq"]).double().mean(-1))

@@ -31,18 +31,18 @@ HTML = """<div data-maviz-pg>
  <b data-stepv></b>
 </div>
 <div class="pg-row pg-controls">
- <label title="How many points of the new task it adapts to (per class for classes)">Examples per
+ <label data-ctl="pg_k" title="How many points of the new task it adapts to (per class for classes)">Examples per
   task (K) <input type="range" min="1" max="50" step="1" data-k aria-label="Examples per task (K)">
   <b data-kv></b></label>
- <label data-lrlabel>Step size α
+ <label data-ctl="pg_lr" data-lrlabel>Step size α
   <input type="number" min="0" max="10" step="any" data-lr aria-label="Step size α"></label>
- <label title="The step slider goes from 0 to this many gradient steps">Adaptation steps
+ <label data-ctl="pg_steps" title="The step slider goes from 0 to this many gradient steps">Adaptation steps to show
   <input type="number" min="1" max="50" step="1" data-steps aria-label="Adaptation steps to show"></label>
 </div>
 <div class="pg-row pg-controls">
  <button data-new title="Draw another task from the family">New task</button>
  <button data-clear title="Remove the points you added">Clear points</button>
- <label title="Adapt to your points alone instead of adding them to the task's K points">
+ <label data-ctl="pg_only" title="Adapt to your points alone instead of adding them to the task's K points">
   <input type="checkbox" data-only> Use only my points</label>
  <span class="pg-classes" data-classes title="The class of the examples a click adds"></span>
 </div>
@@ -114,17 +114,19 @@ def ensure_plotly():
 
 
 def playground(run, *, defaults: dict, link: dict | None = None, upload=None, label: str = "",
-               key: str = "pg_live"):
+               key: str = "pg_live", hide: list | None = None):
     """Mount the in-browser Playground for `run`. defaults: k, lr, steps, step, task (the
     page's own, used where this tab has chosen nothing yet); link: {name: [url text, value]}
-    for settings a link brings (they win); upload: (signature, points) of a CSV to use."""
+    for settings a link brings (they win); upload: (signature, points) of a CSV to use; hide:
+    the widget keys a link's ?hide= names (pages/_shared/present.py), hidden in the component."""
     from maml_viz.views.browser import batch_start
     label = label or run.config.algo
     payload = _payload(run.key, batch_start(defaults["task"]), label, run)
     out = _component(data={
         "payload": payload, "defaults": defaults, "link": link or {}, "label": label,
         "color": color(run.config.algo), "class_names": CLASS_NAMES,
-        "upload": None if upload is None else {"sig": upload[0], "points": upload[1]}}, key=key)
+        "upload": None if upload is None else {"sig": upload[0], "points": upload[1]},
+        "hide": list(hide or [])}, key=key)
     ensure_plotly()                  # after the component: the page's first chart is its own
     return out
 
