@@ -29,3 +29,20 @@ def app_store(root, monkeypatch):
         ui_mod.backend().jobs.shutdown()
         monkeypatch.undo()
         ui_mod.backend.clear()
+
+
+# ----------------------------------------------------------------------------- browser tests
+@pytest.fixture(scope="module")
+def chromium():
+    """One headless Chromium per test module (tests/browser.py)."""
+    from browser import browser
+    with browser() as b:
+        yield b
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    """One app server per test module, on an empty user store (the bundled runs only)."""
+    from browser import server
+    with server(tmp_path_factory.mktemp("runs")) as (url, _):
+        yield url

@@ -8,8 +8,8 @@ import time
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from browser import (SHOTS, browser, count_sent, open_chart_page, plot_data, scrub, server,
-                     slider_ticks, wait_idle, watch_trace)
+from browser import (SHOTS, count_sent, open_chart_page, plot_data, scrub, server, slider_ticks,
+                     wait_idle, watch_trace)
 
 from maml_viz.engine.tasks import make_family
 
@@ -18,19 +18,6 @@ PAGES = [("", "Learning to learn"), ("Playground", "Playground"), ("Train", "Tra
          ("Handwriting", "Handwriting: new letters"),
          ("Inside", "Inside the network")]
 ADAPTED = "(t.name || '').endsWith('after adapting')"
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    with browser() as b:
-        yield b
-
-
-@pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
-    """One server for the tests that only read the bundled runs."""
-    with server(tmp_path_factory.mktemp("runs")) as (url, _):
-        yield url
 
 
 def no_exception(page):

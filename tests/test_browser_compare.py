@@ -8,16 +8,9 @@
 
 Waits are on conditions, with deadlines that only bound a hang (the machine may be busy).
 """
-import pytest
-from browser import browser, server, wait_idle
+from browser import server, wait_idle
 
 LONG = 600_000          # ms: only bounds a hang
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    with browser() as b:
-        yield b
 
 
 def no_exception(page):

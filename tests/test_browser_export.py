@@ -3,22 +3,15 @@
 the SVG parses, has the export's size, the chart's own traces (the legend's layer names) and
 its axis text at the export font size; the PNG is the export size times its scale. On the
 Inside page (bundled ANIL) and on Compare (the averaged chart)."""
-import os
 import re
 import struct
 import xml.etree.ElementTree as ET
 
 import pytest
-from browser import IDLE, browser, server
+from browser import IDLE, server
 
 from maml_viz.engine.registry import make_config
 from maml_viz.views.figures.paper import EXPORT
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    with browser() as b:
-        yield b
 
 
 @pytest.fixture(scope="module")

@@ -2,8 +2,7 @@
 the same frame (ink on the pad before any message goes to the server), the guesses for the
 drawing arrive when the stroke ends without the rest of the page being sent again, a tap-drag
 draws on a phone, and "Clear my drawing" empties the pad. Waits are on conditions."""
-import pytest
-from browser import browser, count_sent, server, wait_idle
+from browser import count_sent, wait_idle
 
 PAD = "[data-maviz-pad]"
 YOURS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).some(
@@ -25,18 +24,6 @@ INK_WATCH = """() => {
     });
   });
 }"""
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    with browser() as b:
-        yield b
-
-
-@pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
-    with server(tmp_path_factory.mktemp("runs")) as (url, _):
-        yield url
 
 
 def open_pad(chromium, url, width, height, touch=False):

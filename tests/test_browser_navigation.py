@@ -7,25 +7,13 @@ import re
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from browser import browser, server, wait_idle
+from browser import wait_idle
 
 PLANE = """() => Array.from(document.querySelectorAll('.js-plotly-plot'))
     .find(g => g._fullData && g._fullData.some(t => t.name === 'goal'))"""
 ADAPTED = f"""() => {{ const gd = ({PLANE})();
     const t = gd && gd._fullData.find(t => (t.name || '').endsWith('after adapting'));
     return t ? Array.from(t.x).slice(0, 30).join(',') : ''; }}"""
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    with browser() as b:
-        yield b
-
-
-@pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
-    with server(tmp_path_factory.mktemp("runs")) as (url, _):
-        yield url
 
 
 def open_nav(chromium, url, width, height, touch=False, query=""):

@@ -17,7 +17,7 @@ import os
 from urllib.parse import parse_qs
 
 import pytest
-from browser import ROOT, browser, count_sent, server, wait_idle
+from browser import ROOT, count_sent, wait_idle
 from playground_claims import (SNAPSHOT, check_blowup, check_caption, check_edge_marks_named,
                                check_error_axes, check_legends, check_off_chart, check_overlaps,
                                check_words_of_baselines, problems, reference, settings)
@@ -36,18 +36,6 @@ TO_SCREEN = """([panel, x, y, ax]) => {
     const gd = document.querySelector('[data-maviz-pg] [data-panel="' + panel + '"]');
     const L = gd._fullLayout, xa = L['xaxis' + ax], ya = L['yaxis' + ax], b = gd.getBoundingClientRect();
     return [b.left + xa._offset + xa.l2p(x), b.top + ya._offset + ya.l2p(y)]; }"""
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    with browser() as b:
-        yield b
-
-
-@pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
-    with server(tmp_path_factory.mktemp("runs")) as (url, _):
-        yield url
 
 
 @functools.lru_cache(maxsize=64)
