@@ -24,47 +24,27 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def server(runs_dir, timeout=60, script="app.py"):
+    """A Streamlit server for the app on a free loopback port: yields (url, its start time);
+    stopped (terminate, then kill) when the block ends."""
+    with server_process(runs_dir, timeout=timeout, script=script, stop_wait=10) as (url, proc):
+        yield url, proc.started
+
+
+@contextlib.contextmanager
+def server_process(runs_dir, env=None, timeout=90, script="app.py", stop_wait=0):
+    """Like `server`, but yields (url, the server's Popen) so that a test can stop it itself
+    (its output is in proc.stdout); extra env entries are added to the server's environment.
+    stop_wait: seconds to let it stop on SIGTERM before it is killed (0: killed at once)."""
     port = free_port()
-    env = dict(os.environ, MAML_VIZ_RUNS=str(runs_dir), PYTHONUNBUFFERED="1")
+    env = dict(os.environ, MAML_VIZ_RUNS=str(runs_dir), PYTHONUNBUFFERED="1", **(env or {}))
     t0 = time.time()
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", script, "--server.address", "127.0.0.1",
          "--server.headless", "true", "--server.port", str(port),
          "--browser.gatherUsageStats", "false"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc.started = t0
     url = f"http://127.0.0.1:{port}"
-    try:
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.time() - t0 > timeout:
-                raise RuntimeError("streamlit did not start: " + proc.stdout.read().decode()[-2000:])
-            time.sleep(0.2)
-        yield url, t0
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-
-
-@contextlib.contextmanager
-def server_process(runs_dir, env=None, timeout=90, script="app.py"):
-    """Like `server`, but yields (url, the server's Popen) so that a test can stop it itself
-    (its output is in proc.stdout); extra env entries are added to the server's environment."""
-    port = free_port()
-    env = dict(os.environ, MAML_VIZ_RUNS=str(runs_dir), PYTHONUNBUFFERED="1", **(env or {}))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", script, "--server.address", "127.0.0.1",
-         "--server.headless", "true", "--server.port", str(port),
-         "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url, t0 = f"http://127.0.0.1:{port}", time.time()
     try:
         while True:
             try:
@@ -78,6 +58,12 @@ def server_process(runs_dir, env=None, timeout=90, script="app.py"):
             time.sleep(0.2)
         yield url, proc
     finally:
+        if proc.poll() is None and stop_wait:
+            proc.terminate()
+            try:
+                proc.wait(stop_wait)
+            except subprocess.TimeoutExpired:
+                pass
         if proc.poll() is None:
             proc.kill()
             proc.wait(30)
