@@ -77,27 +77,30 @@ def evaluate(run: Run, k_shots=(None,), steps: int | None = None, n_tasks: int |
     val_query = n_query or getattr(fam, "val_query_points", None)
     rows, per_task = [], {}
     for k in ks:
-        def scores(m, purpose, n, q=n_query, first=0):
+        def scores(m, purpose, n, q=n_query, only=None):
             return _task_scores(fam, run, k, steps, n, seed, m, purpose, chunk, q, counter,
-                                first)
+                                only)
 
         if lr == "validated":     # step 0 does not depend on m: scored once, at m = 1
             val = {1.0: scores(1.0, "val", n_val, val_query)}
             for m in LR_GRID:
                 if m != 1.0:
-                    val[m] = scores(m, "val", n_val, val_query, first=1)
+                    val[m] = scores(m, "val", n_val, val_query, only=range(1, steps + 1))
                     val[m][:, 0] = val[1.0][:, 0]
             chosen = choose_scales(val, fam.higher_is_better)
         else:
             chosen = [float(lr)] * (steps + 1)
         counter.total += n_tasks * (len(set(chosen)) - 1)
-        test = {m: scores(m, "eval", n_tasks) for m in sorted(set(chosen))}
+        # each step scored only at its chosen step size (step 0 does not depend on it)
+        test = {m: scores(m, "eval", n_tasks, only=[s for s, c in enumerate(chosen) if c == m])
+                for m in sorted(set(chosen))}
         per_task[int(k)] = torch.stack([test[m][:, step] for step, m in enumerate(chosen)],
                                        1).numpy()
+        before = test[chosen[0]][:, 0]
         for step, m in enumerate(chosen):
             s = test[m]
             rows.append({"algo": cfg.algo, "k_shot": k, "step": step,
-                         **task_stats(s[:, step], s[:, 0], fam.higher_is_better),
+                         **task_stats(s[:, step], before, fam.higher_is_better),
                          "lr_scale": m, "lr": _lr_label(run, m), "metric": fam.metric})
     df = pd.DataFrame(rows)
     proto = _protocol(fam, run, ks, steps, n_tasks, seed, n_query)
@@ -225,14 +228,16 @@ def _lr_label(run: Run, m: float):
 # ------------------------------------------------------------------ per family type
 @functools.singledispatch
 def _task_scores(family, run, k, steps, n_tasks, seed, scale, purpose, chunk, n_query,
-                 counter=None, first=0):
-    """Per-task metric [tasks, steps+1] at step size scale x the run's own."""
+                 counter=None, only=None):
+    """Per-task metric [tasks, steps+1] at step size scale x the run's own. only: the steps to
+    score (None: all); a family may leave the others NaN and adapt no further than the last
+    one asked for (the caller has them from another step size)."""
     raise NotImplementedError(f"no evaluation protocol for {type(family).__name__}")
 
 
 @_task_scores.register
 def _(family: RLFamily, run, k, steps, n_tasks, seed, scale, purpose, chunk, n_query,
-      counter=None, first=0):
+      counter=None, only=None):
     out = rl.task_scores(run, steps, n_tasks, seed, n_traj=k, scale=scale, purpose=purpose)
     if counter is not None:
         counter.add(n_tasks)
@@ -242,14 +247,17 @@ def _(family: RLFamily, run, k, steps, n_tasks, seed, scale, purpose, chunk, n_q
 @_task_scores.register
 @torch.no_grad()
 def _(family: SupervisedFamily, run, k, steps, n_tasks, seed, scale, purpose, chunk, n_query,
-      counter=None, first=0):
-    """... steps before `first` are not scored (NaN): the caller has them already."""
+      counter=None, only=None):
+    """... steps not in `only` are not scored (NaN; the query forward passes are most of an
+    evaluation's time), and the adaptation stops at the last one that is."""
     fam, algo, cfg = family, run.algorithm, run.config
     model = fam.make_model(cfg.hidden, algo.goal_conditioned)     # another N: a wider head
     n_query = n_query or fam.query_points
     device = next(iter(run.params.values())).device
     gen = torch.Generator(device).manual_seed(stream_seed(purpose, seed))
     chunk = min(chunk, getattr(fam, "eval_chunk", chunk))   # tasks at a time (memory)
+    wanted = set(range(steps + 1) if only is None else only)
+    last = max(wanted, default=0)
     scores = []
     for start in range(0, n_tasks, chunk):
         n = min(chunk, n_tasks - start)
@@ -259,10 +267,11 @@ def _(family: SupervisedFamily, run, k, steps, n_tasks, seed, scale, purpose, ch
             if model.out_dim != run.model.out_dim else run.params
         lr = algo.adapt_spec(theta, cfg, model)[1]
         lr = {key: v * scale for key, v in lr.items()} if isinstance(lr, dict) else lr * scale
-        traj = algo.adapt(model, fam, theta, xs, ys, steps, cfg, trajectory=True, lr=lr)
-        scores.append(torch.stack([fam.score(fam.predict(model, p, xq, cfg.k_query), yq)
-                                   if i >= first else yq.new_full((n,), math.nan, dtype=xq.dtype)
-                                   for i, p in enumerate(traj)], 1))
+        traj = algo.adapt(model, fam, theta, xs, ys, last, cfg, trajectory=True, lr=lr) \
+            if last > 0 else [theta]
+        nan = yq.new_full((n,), math.nan, dtype=xq.dtype)
+        scores.append(torch.stack([fam.score(fam.predict(model, traj[i], xq, cfg.k_query), yq)
+                                   if i in wanted else nan for i in range(steps + 1)], 1))
         if counter is not None:
             counter.add(n)
     return torch.cat(scores).double().cpu()            # [tasks, steps+1]
