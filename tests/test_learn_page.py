@@ -60,6 +60,10 @@ def test_predict_then_reveal(answered):
     assert sum(t.startswith(("Pretrained: error", "MAML: error")) for t in titles(answered)) == 2
     assert any(t.startswith("From the MAML start") for t in titles(answered))
     assert any(t.startswith("Arithmetic") for t in titles(answered))
+    # §3's hands-on chart shows §2's answer: on the scrolling page it waits for that answer
+    # (presenter mode shows one scene at a time, in order: no wait there)
+    gate = lambda at: any("Answer the question in section 2" in e.value for e in at.info)
+    assert gate(at) and not gate(answered) and not gate(learn_app(demo=1, scene=3))
     data = learn.load(os.path.join(ROOT, "assets", "learn.json"))
     asks = learn.predictions(data)
     said = [e.value for e in [*answered.success, *answered.info]]

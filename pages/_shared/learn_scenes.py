@@ -109,6 +109,11 @@ def hands_on(s: Story):
        "- put all your points on the left half (x < 0): what does each network guess on the "
        "right?\n- make a low wave (A = 0.5) or a tall one (A = 5), and shift it;\n"
        "- slide the steps back to 0 to see where each one starts, then step by step.")
+    if not s.demo and present.shown("pred_sine", "Learn") and \
+            st.session_state.get("_pred_sine") is None:     # its chart would give §2's answer
+        st.info("Answer the question in section 2 first: this chart shows its answer.",
+                icon=":material/arrow_upward:")
+        return
     if present.shown("learn_try", "Learn"):
         learn_try.hands_on(s.data["try"], big=s.demo, alone=s.demo)
     md("Grey dotted: the network before any step. Solid: after the steps the slider shows, "
