@@ -116,6 +116,8 @@ def main():
     ap.add_argument("--tasks", type=int, default=600)
     ap.add_argument("--table", action="store_true", help="print the table from results.json")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--keep", action="store_true",
+                    help="keep a run's figures already in results.json (same run, same training)")
     a = ap.parse_args()
     if a.table:
         print(table(json.load(open(RESULTS))))
@@ -126,6 +128,11 @@ def main():
     results = json.load(open(RESULTS)) if os.path.exists(RESULTS) else {"runs": {}}
     for name, cfg in configs(a.algos.split(",")):
         run = store.get(cfg)
+        old = results["runs"].get(name, {})
+        if a.keep and run is not None and old.get("key") == cfg.key() and \
+                old.get("training") == run.info and {"5way", "20way", "lake20"} <= set(old["figures"]):
+            print(f"  {name}: kept from {RESULTS} (--keep)", file=sys.stderr)
+            continue
         if run is None or run.info.get("partial"):
             print(f"  {name}: no finished run of {cfg.key()} in {a.runs_dir}: skipped",
                   file=sys.stderr)
