@@ -218,14 +218,33 @@ def test_pooling_by_maxima_is_atens_on_ties_and_odd_sizes():
         assert torch.equal(pool_max(y), F.max_pool2d(y, 2))
 
 
-def test_validation_scores_step_zero_once():
+def test_validation_scores_step_zero_once_and_each_test_step_at_its_own_step_size():
     """Step 0 (before adapting) does not depend on the step size: the validation of the grid
-    scores it once (m = 1) and the other multipliers skip it; the steps after are the same."""
-    from maml_viz.runs.evaluate import _Counter, _task_scores
+    scores it once (m = 1) and the other multipliers skip it; the steps after are the same.
+    The test scores each step only at the step size chosen for it, adapting no further than
+    needed: the steps it scores equal the full evaluation's, and the whole evaluation is the same
+    as one that scores every step at every chosen step size."""
+    from maml_viz.runs import evaluate as ev
     run = tiny_run()
-    args = (run.family, run, 1, 2, 3, 1234, 0.5, "val", 20, 5, _Counter(None, 0))
-    full, skipped = _task_scores(*args), _task_scores(*args, first=1)
+    args = (run.family, run, 1, 2, 3, 1234, 0.5, "val", 20, 5, ev._Counter(None, 0))
+    full, skipped = ev._task_scores(*args), ev._task_scores(*args, only=[1, 2])
     assert torch.isnan(skipped[:, 0]).all() and torch.equal(full[:, 1:], skipped[:, 1:])
+    early = ev._task_scores(*args, only=[0, 1])
+    assert torch.isnan(early[:, 2]).all() and torch.equal(full[:, :2], early[:, :2])
+    calls, real = [], ev._task_scores
+
+    def every_step(*a):                        # the last argument: the steps asked for
+        calls.append(a[-1])
+        return real(*a[:-1], None)
+    picked = ev.evaluate(run, n_tasks=4, steps=2)               # step sizes validated
+    ev._task_scores = every_step
+    try:
+        again = ev.evaluate(run, n_tasks=4, steps=2)
+    finally:
+        ev._task_scores = real
+    chosen = list(picked["lr_scale"])
+    assert sorted(s for c in calls[-len(set(chosen)):] for s in c) == [0, 1, 2]   # a partition
+    assert picked[["step", "mean"]].equals(again[["step", "mean"]])
 
 
 def test_an_evaluation_on_more_tasks_replaces_the_stored_one(tmp_path):
