@@ -14,6 +14,7 @@ and the engine. Each of issue 20's item-4 problems has its own test here; each f
 page before the browser engine (commit 7aed981)."""
 import functools
 import os
+import time
 from urllib.parse import parse_qs
 
 import pytest
@@ -69,9 +70,16 @@ def look(page):
     return snap, reference(run, settings(snap["url"], run))
 
 
-def agrees(page):
-    snap, ref = look(page)
-    found = problems(snap, ref)
+def agrees(page, wait=10.0):
+    """The curves drawn are the engine's. After a rerun (another algorithm) the component may
+    still be drawing the new run for a moment: look again for up to `wait` s before failing."""
+    end = time.time() + wait
+    while True:
+        snap, ref = look(page)
+        found = problems(snap, ref)
+        if not found or time.time() > end:
+            break
+        page.wait_for_timeout(250)
     assert not found, "\n".join(found)
     return snap, ref
 

@@ -147,7 +147,8 @@ def test_stopping_the_server_mid_training_keeps_the_run_and_leaves_no_folder(tmp
 
     runs, tmp = tmp_path / "runs", tmp_path / "tmp"
     tmp.mkdir()
-    with server_process(runs, env={"TMPDIR": str(tmp)}) as (url, proc), browser() as chromium:
+    with server_process(runs, env={"TMPDIR": str(tmp), "PYTHONFAULTHANDLER": "1"}) as (url, proc), \
+            browser() as chromium:
         page = chromium.new_page(viewport={"width": 1400, "height": 2000})
         page.goto(f"{url}/Train")
         page.get_by_role("heading", name="Train").first.wait_for(timeout=90_000)
@@ -166,7 +167,11 @@ def test_stopping_the_server_mid_training_keeps_the_run_and_leaves_no_folder(tmp
         proc.send_signal(signal.SIGTERM)
         # the app's exit waits, each bounded (jobs.CLOSE_WAIT, memo, evaluations: 30 s), can
         # add up on a loaded machine: allow their sum and more
-        out = proc.communicate(timeout=240)[0].decode(errors="replace")
+        try:
+            out = proc.communicate(timeout=240)[0].decode(errors="replace")
+        except subprocess.TimeoutExpired:      # say where it hangs: every thread's stack
+            proc.send_signal(signal.SIGABRT)
+            raise AssertionError(proc.communicate(timeout=30)[0].decode(errors="replace")[-8000:])
     assert proc.returncode is not None
     assert "BrokenPipeError" not in out and "Traceback" not in out, out[-3000:]
     first = make_config(family="linear", algo="maml", iterations=500_000, seed=0)

@@ -55,3 +55,30 @@ for _m in pkgutil.walk_packages(maml_viz.views.figures.__path__, "maml_viz.views
 plotly.io.to_json(go.Figure(go.Scatter(x=[0], y=[0]), frames=[go.Frame(data=[])],
                             layout={"template": "plotly"}))
 PIL.Image.preinit()
+
+# A stopped server (SIGTERM, Ctrl-C) must exit. Streamlit's uvicorn waits, with no time limit,
+# for every open connection to close (uvicorn.Config.timeout_graceful_shutdown = None): a browser
+# tab left open kept `streamlit run` waiting forever after "Stopping..." (seen in
+# tests/test_shutdown.py), so the running training never reached JobManager.close. Give the
+# wait a limit: after it uvicorn cancels the connections' tasks and the shutdown goes on.
+SHUTDOWN_WAIT = 5.0
+
+
+def _bounded_shutdown():
+    try:
+        import uvicorn
+    except ImportError:                       # another Streamlit server: nothing to bound
+        return
+    orig = uvicorn.Server.shutdown
+    if getattr(orig, "maml_viz_bounded", False):
+        return
+
+    async def shutdown(self, sockets=None):
+        if self.config.timeout_graceful_shutdown is None:
+            self.config.timeout_graceful_shutdown = SHUTDOWN_WAIT
+        return await orig(self, sockets)
+    shutdown.maml_viz_bounded = True
+    uvicorn.Server.shutdown = shutdown
+
+
+_bounded_shutdown()
