@@ -7,8 +7,8 @@ affects are redrawn (fragments). Settings live in the URL (runs=<key>,...)."""
 import pages._shared.preload  # noqa: F401  (first: imports, one session at a time)
 import streamlit as st
 
-from maml_viz.views import compare, links, points, run_picker
-from maml_viz.views.compare_notes import esc
+from maml_viz.views import compare, links, run_picker
+from pages._shared import compare_component as live
 from pages._shared import compare_ui, formula_ui, ui
 
 ui.setup("Compare", "⚖️")
@@ -86,29 +86,16 @@ pool = {**runs, **{c.key(): r for cs in groups.values() for c in cs
                    if c.key() not in runs and (r := ui.get_run(c)) is not None}}
 
 
-def another_task(task):                      # a widget of the fragment: only it reruns
-    view.kept["task"] = task + 1
-
-
 @st.fragment(key="cmp_task")
 def task_view():
     k, steps, task = int(ss[k_key]), int(ss[steps_key]), view.take("task", 0)
-    head, button = st.columns([4, 1], vertical_alignment="bottom")
-    button.button("Another task", width="stretch", on_click=another_task, args=(task,),
-                  help="Draw another new task for this chart")
     step = min(view.take("step", 1), steps)
-    sig = (tuple(runs), task, k, steps, step)
-    if ss.get("_cmp_task", (None,))[0] != sig:          # the same view again: nothing to compute
-        sup = points.support(first, task, k)
-        ss._cmp_task = (sig, sup, compare.compare_task(runs, sup, steps, step, names, colors,
-                                                       dashes, seed=task))
-    _, sup, chart = ss._cmp_task
-    head.markdown(f"**The same new task, adapted by each** · {esc(fam.describe_task(sup.task[0]))}"
-                  f" · K = {k}")
-    for note in chart.notes:
-        st.warning(esc(note))
-    st.plotly_chart(chart.figure, key="cmp_task_chart", config={"displayModeBar": False})
-    st.caption(esc(chart.caption))
+    if live.supported(runs):                  # adapted in the browser: task and step live there
+        live.task_chart(runs, k=k, steps=steps, task=task, step=step, labels=names,
+                        colors=colors, dashes=dashes)
+    else:
+        compare_ui.server_task_chart(view, runs, first, k, steps, task, step, names, colors,
+                                     dashes)
     view.publish(family=family, runs=ticked, k=k, steps=steps, step=step, task=task,
                  formula=formula_ui.link_of(first.config).get("formula"))
 

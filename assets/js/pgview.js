@@ -558,5 +558,8 @@ as the engine's blowup_step): the curves stop at b âˆ’ 1, the warning and the âœ
   }
 
   return { build: build, draw: draw, fmt: fmt, beyond: beyond, logAxis: logAxis,
-           firstRise: firstRise, CLASS_COLORS: CLASS_COLORS };
+           firstRise: firstRise, CLASS_COLORS: CLASS_COLORS,
+           // shared with the Compare view (cmpview.js)
+           edgeTrace: edgeTrace, ticksOut: ticksOut, baseLayout: baseLayout, finish: finish,
+           classPoints: classPoints, plural: plural, lrText: lrText };
 }));

@@ -163,3 +163,25 @@ def check(run) -> None:
 def to_json(p: dict) -> str:
     """The payload as compact JSON text (what goes to the page)."""
     return json.dumps(p, separators=(",", ":"), allow_nan=False)
+
+
+def compare_payloads(runs: list, first_seed: int = 0, n_tasks: int = N_TASKS,
+                     labels: list | None = None) -> list[dict]:
+    """Compare's runs as adapt.js reads them: the first run's payload with its batch of tasks,
+    each other run's without tasks (it adapts to the first's: the page compares them on the same
+    task, as compare.compare_task does). Raises BrowserUnsupported when a run cannot be adapted in
+    the browser, or the runs' families differ (their tasks would not be the same)."""
+    if not runs:
+        raise BrowserUnsupported("no runs to compare")
+    fam = runs[0].family
+    out = []
+    for i, run in enumerate(runs):
+        check(run)
+        if run.family != fam:
+            raise BrowserUnsupported("the runs' families differ: compare them on the server")
+        p = payload(run, first_seed, n_tasks if i == 0 else 1,
+                    algo_label=labels[i] if labels else None)
+        if i:
+            p["tasks"] = None
+        out.append(p)
+    return out

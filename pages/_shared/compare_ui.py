@@ -114,6 +114,29 @@ def progress(keys, pool, k: int, steps: int) -> bool:
 
 
 # ----------------------------------------------------------------------------- sections
+def server_task_chart(view, runs, first, k: int, steps: int, task: int, step: int, names,
+                      colors, dashes) -> None:
+    """The one-task chart computed on the server, for runs the browser cannot adapt (its step
+    slider is the figure's own; "Another task" reruns the fragment)."""
+    from maml_viz.views import points
+    ss = st.session_state
+    head, button = st.columns([4, 1], vertical_alignment="bottom")
+    button.button("Another task", width="stretch", on_click=view.kept.__setitem__,
+                  args=("task", task + 1), help="Draw another new task for this chart")
+    sig = (tuple(runs), task, k, steps, step)
+    if ss.get("_cmp_task", (None,))[0] != sig:          # the same view again: nothing to compute
+        sup = points.support(first, task, k)
+        ss._cmp_task = (sig, sup, compare.compare_task(runs, sup, steps, step, names, colors,
+                                                       dashes, seed=task))
+    _, sup, chart = ss._cmp_task
+    head.markdown(f"**The same new task, adapted by each** · "
+                  f"{esc(first.family.describe_task(sup.task[0]))} · K = {k}")
+    for note in chart.notes:
+        st.warning(esc(note))
+    st.plotly_chart(chart.figure, key="cmp_task_chart", config={"displayModeBar": False})
+    st.caption(esc(chart.caption))
+
+
 def averages_section(keys, runs, pool, groups, names, colors, dashes, fam, k, steps,
                      family) -> bool:
     """The averaged chart (the curves of `keys`: a first estimate where the full evaluation is

@@ -1,0 +1,96 @@
+"""Compare's one-task chart computed in the browser (issue 21): a Streamlit v2 component that
+receives the compared runs' payloads (maml_viz/views/browser.py: compare_payloads) and answers
+"Another task", the step slider and ▶ in the page's JavaScript (assets/js/adapt.js adapts every
+run, cmpview.js turns the arrays into traces and words, compare.js owns the controls and the
+URL's task and step) with no message to the server. K and the number of steps stay the page's
+widgets: they rerun the chart's fragment, which hands the component the new values (the same
+payloads). Runs the browser cannot adapt keep the server's chart (maml_viz/views/compare.py)."""
+from __future__ import annotations
+
+import streamlit as st
+
+from maml_viz.views.figures.style import color
+from pages._shared.adapt_component import ROOT, ensure_plotly
+
+JS = "\n".join((ROOT / "assets" / "js" / f).read_text()
+               for f in ("adapt.js", "pgview.js", "cmpview.js", "compare.js"))
+HTML = """<div data-maviz-cmp>
+<div class="pg-title" data-head></div>
+<div class="pg-notes" data-notes></div>
+<div data-panels></div>
+<div class="pg-row pg-steprow">
+ <button data-play title="Play the steps one after another (again: pause)">▶</button>
+ <label class="pg-step" title="Which gradient step the charts show (0: before adapting)">Step shown
+  <input type="range" min="0" max="10" step="1" data-step aria-label="Step shown"></label>
+ <b data-stepv></b>
+ <button data-new title="Draw another new task for this chart">Another task</button>
+</div>
+<div class="pg-caption" data-caption></div>
+</div>"""
+CSS = """[data-maviz-cmp] { font-size: 0.95rem; }
+[data-maviz-cmp] .pg-title { font-weight: 600; margin-bottom: 0.3rem; }
+[data-maviz-cmp] .pg-notes div { background: rgba(255, 189, 69, 0.2); color: #7a4a00;
+  border-radius: 0.5rem; padding: 0.5rem 0.8rem; margin: 0.3rem 0; }
+[data-maviz-cmp] .cmp-panels { display: grid; gap: 0.6rem; align-items: start; }
+[data-maviz-cmp] .cmp-regression { grid-template-columns: 56fr 44fr; }
+[data-maviz-cmp] .cmp-classes { grid-template-columns: repeat(3, minmax(0, 1fr)); }
+[data-maviz-cmp] .cmp-box { min-width: 0; margin-bottom: 0.4rem; }
+[data-maviz-cmp] .cmp-wide { grid-column: 1 / -1; }
+[data-maviz-cmp] .pg-ptitle { font-size: 0.9rem; margin: 0 0 0 0.4rem; min-height: 1.2em; }
+[data-maviz-cmp] .pg-legend { display: flex; flex-wrap: wrap; gap: 0.1rem 0.9rem; font-size: 0.8rem;
+  margin: 0 0 0 0.6rem; line-height: 1.35; }
+[data-maviz-cmp] .pg-entry { display: inline-flex; align-items: center; gap: 0.25rem; }
+[data-maviz-cmp] .pg-entry svg { flex: none; }
+[data-maviz-cmp] .pg-row { display: flex; flex-wrap: wrap; gap: 0.4rem 1.2rem; align-items: center;
+  margin: 0.35rem 0; }
+[data-maviz-cmp] .pg-steprow .pg-step { flex: 1; display: flex; gap: 0.6rem; align-items: center;
+  white-space: nowrap; min-width: 0; }
+[data-maviz-cmp] .pg-steprow input { min-width: 0; flex: 1; }
+[data-maviz-cmp] input[type=range] { vertical-align: middle; accent-color: #ff4b4b; }
+[data-maviz-cmp] .pg-caption { color: rgba(49, 51, 63, 0.75); font-size: 0.88rem; margin-top: 0.4rem; }
+[data-maviz-cmp] .pg-caption p { margin: 0 0 0.25rem 0; }
+[data-maviz-cmp] button { padding: 0.3rem 0.8rem; border: 1px solid rgba(49,51,63,0.25);
+  border-radius: 0.5rem; background: white; cursor: pointer; font: inherit; }
+@media (max-width: 640px) {
+  [data-maviz-cmp] .cmp-regression { grid-template-columns: 1fr; }
+  [data-maviz-cmp] .cmp-classes { grid-template-columns: repeat(2, minmax(0, 1fr)); }
+}
+.st-key-maviz_plotly_loader { display: none; }"""
+
+_component = st.components.v2.component("maml_viz.compare", html=HTML, css=CSS, js=JS,
+                                        isolate_styles=False)
+
+
+def supported(runs: dict) -> bool:
+    """Whether the browser can adapt every one of these runs on the first one's tasks."""
+    from maml_viz.views import browser
+    runs = list(runs.values())
+    try:
+        for run in runs:
+            browser.check(run)
+    except browser.BrowserUnsupported:
+        return False
+    return all(r.family == runs[0].family for r in runs)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _payloads(sig: tuple, first_seed: int, labels: tuple, _runs) -> list:
+    from maml_viz.views import browser
+    return browser.compare_payloads(_runs, first_seed, labels=list(labels))
+
+
+def task_chart(runs: dict, *, k: int, steps: int, task: int, step: int, labels: dict,
+               colors: dict, dashes: dict, key: str = "cmp_live"):
+    """Mount the in-browser one-task chart for `runs` (key -> Run, all of one family) at K
+    examples and steps 0..steps; task and step: the page's (a link's) task number and step."""
+    from maml_viz.views.browser import batch_start
+    keys = tuple(runs)
+    sig = tuple((x, runs[x].info.get("iterations_done"), bool(runs[x].info.get("partial")))
+                for x in keys)                  # a partial run trained on is another payload
+    payloads = _payloads(sig, batch_start(task), tuple(labels[x] for x in keys),
+                         [runs[x] for x in keys])
+    _component(data={"payloads": payloads, "k": int(k), "steps": int(steps), "task": int(task),
+                     "step": int(step), "labels": [labels[x] for x in keys],
+                     "colors": [color(colors[x]) for x in keys],
+                     "dashes": [dashes.get(x, "solid") for x in keys]}, key=key)
+    ensure_plotly()
