@@ -35,30 +35,32 @@ sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-MAML_CURVE = "t.name === 'MAML' && t.xaxis === 'x'"
+MAML_CURVE = "t.name === 'MAML' && t.mode === 'lines'"
 
 
 def scrub_latency(browser_, url, path, trace_js, moves):
-    from browser import count_sent, scrub, slider_ticks, wait_idle, watch_trace
+    """Compare's step slider (the one-task chart's own, in the page): from the mouse press on a
+    step of the slider to the first painted frame with the MAML curve of that step."""
+    from browser import count_sent, wait_idle
     page = browser_.new_page(viewport={"width": 1400, "height": 1000})
     sent = count_sent(page)
     page.goto(f"{url}/{path}")
-    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=120_000)
+    page.wait_for_selector('[data-maviz-cmp][data-drawn="1"]', timeout=120_000)
     wait_idle(page)
     page.wait_for_timeout(1000)
-    watch_trace(page, 0, trace_js)
-    n_steps = len(slider_ticks(page, 0))
+    page.evaluate(WATCH, [["step", TASK_CHART, trace_js]])
+    rng = page.locator("[data-maviz-cmp] [data-step]")
+    rng.scroll_into_view_if_needed()
+    box = rng.bounding_box()
     before = len(sent)
-    times = []
     for i in range(moves):
-        step = [2, 7, 4, 9, 0, 5, 10, 3, 8, 1, 6][i % 11] % n_steps
-        if i and step == prev:
-            step = (step + 1) % n_steps
-        times.append(scrub(page, 0, step))
-        prev = step
+        f = [0.2, 0.7, 0.4, 0.9, 0.05, 0.5, 0.95, 0.3, 0.8, 0.1, 0.6][i % 11]
+        page.mouse.click(box["x"] + 8 + f * (box["width"] - 16), box["y"] + box["height"] / 2)
+        page.wait_for_function("(n) => window.__m.step.length > n", arg=i, timeout=60_000)
         page.wait_for_timeout(150)
     page.wait_for_timeout(500)
     messages = len(sent) - before
+    times = [a for a, _ in page.evaluate("() => window.__m.step")]
     page.close()
     return times, messages
 
@@ -89,57 +91,74 @@ def tick(at, keys):
     at.session_state[table.key] = {"selection": {"rows": rows, "columns": [], "cells": []}}
 
 
-WATCH = """([i, pick]) => {
-  // from the next mousedown: the first painted frame after the picked trace of the i-th chart
-  // changed (repaint), then the first frame with the app idle again (idle)
-  const chart = () => document.querySelectorAll('.js-plotly-plot')[i];
-  const want = new Function('t', 'return ' + pick);
-  const sig = () => { const gd = chart(); const t = ((gd && gd._fullData) || []).find(want);
-                      return t ? Array.from(t.y || []).slice(0, 60).join(',') : ''; };
+WATCH = """(watchers) => {
+  // from the next mousedown: for each watcher [name, chart (a JS expression), pick], the first
+  // painted frame after the picked trace of that chart changed (repaint), then the first frame
+  // with the app idle again and the page's one-task chart drawn (idle)
+  window.__m = {};
   const idle = () => !!document.querySelector(
-      '[data-testid="stApp"][data-test-script-state="notRunning"]');
-  window.__m = window.__m || [];
-  let t0 = null, last = null, rep = null;
-  window.addEventListener('mousedown', () => { t0 = performance.now(); last = sig(); rep = null; },
-                          true);
-  const loop = () => {
-    if (t0 !== null) {
-      const now = performance.now();
-      if (rep === null && sig() !== last) rep = now;
-      if (rep !== null && idle()) { window.__m.push([rep - t0, now - t0]); t0 = null; }
-    }
-    requestAnimationFrame(loop);
-  };
-  loop();
+      '[data-testid="stApp"][data-test-script-state="notRunning"]') &&
+    !document.querySelector('[data-maviz-cmp][data-drawn="0"]');
+  for (const [name, chartJs, pick] of watchers) {
+    const chart = new Function('return ' + chartJs), want = new Function('t', 'return ' + pick);
+    const sig = () => { const gd = chart(); const t = ((gd && gd._fullData) || []).find(want);
+                        return t ? Array.from(t.y || []).slice(0, 60).join(',') : ''; };
+    const m = window.__m[name] = [];
+    let t0 = null, last = null, rep = null;
+    window.addEventListener('mousedown', () => { t0 = performance.now(); last = sig(); rep = null; },
+                            true);
+    const loop = () => {
+      if (t0 !== null) {
+        const now = performance.now();
+        if (rep === null && sig() !== last) rep = now;
+        if (rep !== null && idle()) { m.push([rep - t0, now - t0]); t0 = null; }
+      }
+      requestAnimationFrame(loop);
+    };
+    loop();
+  }
 }"""
+TASK_CHART = "document.querySelector('[data-maviz-cmp] [data-panel=\"curve\"]')"
+AVERAGED = ("Array.from(document.querySelectorAll('.stPlotlyChart .js-plotly-plot'))"
+            ".filter(g => !g.closest('.st-key-maviz_plotly_loader'))[0]")
 
 
 def compare_browser(browser_, url, presses=8):
-    """[(label, repaint ms list, idle ms list)] for Compare's Another task and K ± (new K)."""
+    """[(label, repaint ms list, idle ms list)] for Compare's Another task (the one-task chart,
+    computed in the page) and K ± to a K not evaluated before (the one-task chart, handed the new
+    K by the server, and the averaged chart's first estimate, computed by the server)."""
     from browser import wait_idle
+
+    def ready():
+        page.wait_for_selector('[data-maviz-cmp][data-drawn="1"]', timeout=600_000)
+        page.wait_for_function(f"() => !!{AVERAGED}", timeout=600_000)
+        wait_idle(page, 600_000)
+        page.wait_for_timeout(1000)
+
     page = browser_.new_page(viewport={"width": 1400, "height": 900})
     page.goto(f"{url}/Compare", timeout=600_000)
-    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=600_000)
-    wait_idle(page, 600_000)
-    page.wait_for_timeout(1000)
+    ready()
     out = []
-    for label, index, pick, target in (
-            ("Compare: another task", 0, "t.name === 'MAML' && t.xaxis === 'x'",
+    maml = "t.name === 'MAML' && t.mode === 'lines'"
+    averaged = "t.name === 'MAML' && t.mode === 'lines+markers'"
+    for watchers, target in (
+            ([("Compare: another task (computed in the page)", TASK_CHART, maml)],
              lambda: page.get_by_role("button", name="Another task")),
-            ("Compare: K ± (a K not evaluated before: first estimate)", 1,
-             "t.name === 'MAML' && t.mode === 'lines+markers'",
+            ([("Compare: K ± (a K not evaluated before): the one-task chart", TASK_CHART, maml),
+              ("Compare: K ± (a K not evaluated before): the averages' first estimate", AVERAGED,
+               averaged)],
              lambda: page.locator('[data-testid="stNumberInputStepUp"]').first)):
-        page.evaluate("() => { window.__m = []; }")
-        page.evaluate(WATCH, [index, pick])
+        page.evaluate(WATCH, watchers)
         for n in range(presses):
             target().click()
-            page.wait_for_function("(n) => window.__m.length > n", arg=n, timeout=600_000)
+            page.wait_for_function("(n) => Object.values(window.__m).every(m => m.length > n)",
+                                   arg=n, timeout=600_000)
             page.wait_for_timeout(300)
         m = page.evaluate("() => window.__m")
-        out.append((label, [a for a, _ in m], [b for _, b in m]))
+        for name, _, _ in watchers:
+            out.append((name, [a for a, _ in m[name]], [b for _, b in m[name]]))
         page.reload()
-        page.wait_for_selector(".js-plotly-plot .main-svg", timeout=600_000)
-        wait_idle(page, 600_000)
+        ready()
     page.close()
     return out
 
@@ -356,7 +375,6 @@ def main():
     runs = list(sine.values())
     cmp = server_side("pages/3_Compare.py", [
         ("runs", lambda at, i: tick(at, runs[: 2 + i % 2])),
-        ("another task", lambda at, i: at.button[0].click()),
         ("K", lambda at, i: at.number_input(key="cmp_k_sinusoid").set_value([5, 10][i % 2])),
     ])
     for k, ts in cmp.items():

@@ -8,9 +8,12 @@
 
 Waits are on conditions, with deadlines that only bound a hang (the machine may be busy).
 """
-from browser import server, wait_idle
+from browser import count_sent, server, wait_idle
 
 LONG = 600_000          # ms: only bounds a hang
+# the server's Plotly charts (not the one-task chart's panels, nor the hidden loader chart)
+PLOTS = """Array.from(document.querySelectorAll('.stPlotlyChart .js-plotly-plot'))
+    .filter(g => !g.closest('.st-key-maviz_plotly_loader'))"""
 
 
 def no_exception(page):
@@ -61,29 +64,47 @@ def test_compare_new_k_first_estimate_progress_at_the_top_then_the_full_one(chro
 
 
 def test_compare_controls_redraw_only_the_charts_they_change(chromium, tmp_path):
-    """Another task redraws the task chart alone; the number of steps the task chart and the
-    averages; neither touches the training charts (fragments: the others are not sent again)."""
-    keep = """() => { window.__keep = Array.from(document.querySelectorAll('.js-plotly-plot'))
-                                  .map(g => g._fullData); }"""
-    same = """() => Array.from(document.querySelectorAll('.js-plotly-plot'))
-                    .map((g, i) => g._fullData === window.__keep[i])"""
+    """The one-task chart is computed in the page: Another task and the step slider repaint it
+    with no message to the server (the URL keeps the task and step), and its curves are the
+    engine's for the new task; the number of steps reruns the task chart and the averages and
+    touches neither training chart (fragments: the others are not sent again)."""
+    import numpy as np
+    from compare_engine import maml_curve
+    keep = f"() => {{ window.__keep = {PLOTS}.map(g => g._fullData); }}"
+    same = f"() => {PLOTS}.map((g, i) => g._fullData === window.__keep[i])"
+    head = "() => document.querySelector('[data-maviz-cmp] [data-head]').textContent"
+    curve = """() => { const g = document.querySelector('[data-maviz-cmp] [data-panel="curve"]');
+        return Array.from(g._fullData.find(t => t.name === 'MAML').y); }"""
     with server(tmp_path / "runs") as (url, _):
         page = chromium.new_page(viewport={"width": 1400, "height": 900})
+        sent = count_sent(page)
         page.goto(f"{url}/Compare", timeout=LONG)
-        page.wait_for_selector(".js-plotly-plot .main-svg", timeout=LONG)
+        page.wait_for_selector('[data-maviz-cmp][data-drawn="1"]', timeout=LONG)
+        page.wait_for_function(f"() => {PLOTS}.length >= 3", timeout=LONG)
         wait_idle(page, LONG)
+        page.wait_for_timeout(500)
         page.evaluate(keep)
+        before, n = page.evaluate(head), len(sent)
         page.get_by_role("button", name="Another task").click()
-        page.wait_for_function("() => document.querySelector('.js-plotly-plot')._fullData "
-                               "!== window.__keep[0]", timeout=LONG)
-        wait_idle(page, LONG)
-        assert page.evaluate(same) == [False, True, True, True]
-        page.evaluate(keep)
+        page.wait_for_function(f"() => ({head})() !== {before!r}", timeout=LONG)
+        page.wait_for_selector('[data-maviz-cmp][data-drawn="1"][data-url="1"]', timeout=LONG)
+        page.locator("[data-maviz-cmp] [data-step]").fill("3")
+        page.wait_for_selector('[data-maviz-cmp][data-drawn="1"][data-url="1"]', timeout=LONG)
+        page.wait_for_timeout(300)
+        assert len(sent) == n, "the page asked the server"
+        assert "task=1" in page.url and "step=3" in page.url
+        assert all(page.evaluate(same)), "a server chart was redrawn"
+        assert np.allclose(page.evaluate(curve), maml_curve(task=1, k=10, step=3), atol=1e-4)
+        # the number of steps: the task chart (its slider now ends at 9) and the averages
         page.locator('[data-testid="stNumberInputStepDown"]').nth(1).click()    # steps 10 -> 9
-        page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot')[1]._fullData "
-                               "!== window.__keep[1]", timeout=LONG)
+        page.wait_for_function("() => document.querySelector('[data-maviz-cmp] [data-step]').max"
+                               " === '9'", timeout=LONG)
+        page.wait_for_function(f"() => {PLOTS}[0]._fullData !== window.__keep[0]", timeout=LONG)
         wait_idle(page, LONG)
-        assert page.evaluate(same)[:4] == [False, False, True, True]
+        assert page.evaluate(same)[:3] == [False, True, True]
+        page.wait_for_timeout(700)        # (a rerun may write the URL: the page puts it back)
+        assert "task=1" in page.url                        # the task stays the one shown
+        assert np.allclose(page.evaluate(curve), maml_curve(task=1, k=10, step=3), atol=1e-4)
         no_exception(page)
         page.close()
 

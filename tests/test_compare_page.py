@@ -65,7 +65,8 @@ def ok(at):
 
 
 def charts(at):
-    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+    """The page's figures (not the empty, hidden one that makes Streamlit load Plotly.js)."""
+    return [f for el in at.get("plotly_chart") if (f := json.loads(el.proto.spec)).get("data")]
 
 
 def averaged(at):
@@ -144,7 +145,15 @@ def test_pretrained_falling_accuracy_on_blobs_is_explained_with_the_curves_numbe
     assert "nothing in its training rewards a start that adapts well" in note
 
 
-def test_decision_maps_have_ticks_test_points_and_counts_that_match_the_crosses():
+@pytest.fixture
+def server_chart(monkeypatch):
+    """The one-task chart the server draws for runs the browser cannot adapt (e.g. a plugin's
+    own inner loop): the bundled runs drawn that way."""
+    import pages._shared.compare_component as live
+    monkeypatch.setattr(live, "supported", lambda runs: False)
+
+
+def test_decision_maps_have_ticks_test_points_and_counts_that_match_the_crosses(server_chart):
     at = page(family="blobs")
     fig = charts(at)[0]
     assert fig["frames"] and fig["layout"]["sliders"]
@@ -256,7 +265,22 @@ def test_the_bundled_runs_stored_evaluations_are_never_computed_again(monkeypatc
         assert "First estimate" not in " ".join(captions(at))
 
 
-def test_another_task_draws_another_task_and_keeps_it_in_the_link():
+def test_the_browser_gets_every_runs_payload_the_settings_and_the_links_task():
+    """The small families' one-task chart is computed in the page (tests/test_compare_view.py
+    checks it against the engine): the page hands it each drawn run (the first with the batch
+    of tasks that holds the link's task), K, the steps and the link's task and step."""
+    at = page(family="linear", task=70, step=2, k=7, steps=6)
+    live = json.loads(at.get("bidi_component")[0].proto.json)
+    runs = str(at.query_params["runs"]).split(",")
+    assert [p["run"]["key"] for p in live["payloads"]] == runs and len(runs) >= 2
+    assert live["payloads"][0]["tasks"]["first_seed"] == 64 and all(
+        p["tasks"] is None for p in live["payloads"][1:])
+    assert (live["k"], live["steps"], live["task"], live["step"]) == (7, 6, 70, 2)
+    assert not at.button or "Another task" not in [b.label for b in at.button]
+    assert str(at.query_params["task"]) == "70"
+
+
+def test_another_task_draws_another_task_and_keeps_it_in_the_link(server_chart):
     at = page()
     before = charts(at)[0]
     ok(at.button[0].click().run())

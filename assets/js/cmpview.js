@@ -168,7 +168,7 @@ server's chart does. A run whose predictions blow up at step b has nothing drawn
       const ml = ctx.phone ? 34 : 40;
       const layout = Object.assign(V.baseLayout(ctx, Math.round(side - ml - 6) + 14 + 40), {
         title: r.label + (gone ? ": blew up at step " + r.res.blowup
-          : ": " + n + " of " + Q + " right (" + Math.round(100 * n / Q) + "%)"),
+          : ctx.phone ? ": " + n + "/" + Q + " right" : ": " + n + " of " + Q + " right (" + Math.round(100 * n / Q) + "%)"),
         margin: { l: ml, r: 6, t: 10, b: 40 },
         xaxis: { range: lim, constrain: "domain", fixedrange: true, zeroline: false, title: { text: "x₁", standoff: 2 } },
         yaxis: { range: lim, scaleanchor: "x", scaleratio: 1, constrain: "domain", fixedrange: true,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from maml_viz.views.figures.style import color
-from pages._shared.adapt_component import ROOT, ensure_plotly
+from pages._shared.adapt_component import ROOT
 
 JS = "\n".join((ROOT / "assets" / "js" / f).read_text()
                for f in ("adapt.js", "pgview.js", "cmpview.js", "compare.js"))
@@ -54,8 +54,7 @@ CSS = """[data-maviz-cmp] { font-size: 0.95rem; }
 @media (max-width: 640px) {
   [data-maviz-cmp] .cmp-regression { grid-template-columns: 1fr; }
   [data-maviz-cmp] .cmp-classes { grid-template-columns: repeat(2, minmax(0, 1fr)); }
-}
-.st-key-maviz_plotly_loader { display: none; }"""
+}"""
 
 _component = st.components.v2.component("maml_viz.compare", html=HTML, css=CSS, js=JS,
                                         isolate_styles=False)
@@ -93,4 +92,4 @@ def task_chart(runs: dict, *, k: int, steps: int, task: int, step: int, labels: 
                      "step": int(step), "labels": [labels[x] for x in keys],
                      "colors": [color(colors[x]) for x in keys],
                      "dashes": [dashes.get(x, "solid") for x in keys]}, key=key)
-    ensure_plotly()
+    # (Plotly.js: the page's averaged chart, drawn in the same run, makes Streamlit load it)
