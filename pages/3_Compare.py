@@ -16,6 +16,7 @@ ui.setup("Compare", "⚖️")
 st.title("Compare algorithms")
 top = st.container()                                  # progress of long work: at the top
 ss, FAMILIES = st.session_state, ui.families(supervised=True)
+K_LABEL, STEPS_LABEL = "Examples per task (K)", "Adaptation steps to show"
 view = ui.View("cmp", {"family": links.one_of(FAMILIES), "runs": links.key_list,
                        "k": links.int_in(1, 50), "steps": links.int_in(1, 50),
                        "step": links.int_in(0, 50), "task": links.int_in(0, 10**9),
@@ -42,10 +43,10 @@ with ctl:
     fam_cls = ui.family_class(family)
     formula = formula_ui.pick(view, family)
     k_key = view.seed("k", fam_cls.config_defaults.get("k_shot", 10), scope=family)
-    st.number_input("Examples per task (K)", 1, 50, key=k_key, on_change=redraw_charts,
+    st.number_input(K_LABEL, 1, 50, key=k_key, on_change=redraw_charts,
                     help="How many points (per class for classes) every run adapts to")
     steps_key = view.seed("steps", fam_cls.eval_steps)
-    st.number_input("Adaptation steps to show", 1, 50, key=steps_key, on_change=redraw_charts,
+    st.number_input(STEPS_LABEL, 1, 50, key=steps_key, on_change=redraw_charts,
                     help=f"Gradient steps from 0 to this (the protocol uses {fam_cls.eval_steps})"
                          f"; the averaged chart uses as many")
 
@@ -93,7 +94,7 @@ def task_view():
     step = min(view.take("step", 1), steps)
     if live.supported(runs):                  # adapted in the browser: task and step live there
         live.task_chart(runs, k=k, steps=steps, task=task, step=step, labels=names,
-                        colors=colors, dashes=dashes)
+                        colors=colors, dashes=dashes, k_label=K_LABEL, steps_label=STEPS_LABEL)
     else:
         compare_ui.server_task_chart(view, runs, first, k, steps, task, step, names, colors,
                                      dashes)

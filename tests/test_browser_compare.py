@@ -105,6 +105,13 @@ def test_compare_controls_redraw_only_the_charts_they_change(chromium, tmp_path)
         page.wait_for_timeout(700)        # (a rerun may write the URL: the page puts it back)
         assert "task=1" in page.url                        # the task stays the one shown
         assert np.allclose(page.evaluate(curve), maml_curve(task=1, k=10, step=3), atol=1e-4)
+        # K: the chart follows the page's widget (drawn in the page, then handed over again)
+        page.locator('[data-testid="stNumberInputStepUp"]').first.click()       # K 10 -> 11
+        page.wait_for_function("() => document.querySelector('[data-maviz-cmp]').__cmp.sup.n "
+                               "=== 11", timeout=LONG)
+        wait_idle(page, LONG)
+        page.wait_for_selector('[data-maviz-cmp][data-drawn="1"]', timeout=LONG)
+        assert np.allclose(page.evaluate(curve), maml_curve(task=1, k=11, step=3), atol=1e-4)
         no_exception(page)
         page.close()
 

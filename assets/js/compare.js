@@ -3,8 +3,8 @@
 // slider and ▶ answer here with no message to the server: window.MamlAdapt (adapt.js) adapts
 // every run, window.MamlCmpView (cmpview.js) turns the arrays into traces and words,
 // MamlPgView.draw (pgview.js) paints. K and the number of steps are the page's own widgets
-// (they also drive the averaged chart): a change reruns the chart's fragment, which hands this
-// script the new values with the same payloads.
+// (they also drive the averaged chart): this script draws a change committed there at once,
+// then the rerun of the chart's fragment hands it the same values with the same payloads.
 //
 // State per browser tab and family (window.__mavizCmp): the task and the step shown. A value the
 // server hands over that differs from the one it handed last time (a link, or the URL this
@@ -123,7 +123,7 @@ export default function (component) {
   const keeper = setInterval(applyUrl, 500);       // a rerun may have rewritten the query string
 
   // ------------------------------------------------------------------ controls
-  const ac = new AbortController(), on = (node, ev, f) => node.addEventListener(ev, f, { signal: ac.signal });
+  const ac = new AbortController(), on = (node, ev, f) => node.addEventListener(ev, f, { signal: ac.signal, capture: true });
   const stopPlay = () => { if (playing) { clearInterval(playing); playing = null; el.play.textContent = "▶"; } };
   on(el.step, "input", () => { stopPlay(); st.step = Number(el.step.value); draw(); });
   on(el.play, "click", () => {
@@ -136,6 +136,31 @@ export default function (component) {
     }, 700);
   });
   on(el.newt, "click", () => { stopPlay(); st.task = first + ((st.task - first + 1) % n); update(); });
+  // K and the number of steps are the page's own widgets: a change committed there (a − / +
+  // press, Enter, leaving the box) is drawn here at once, before the server's rerun hands the
+  // same values over (and reruns the averages)
+  const widget = (label) => Array.from(document.querySelectorAll('input[type="number"]'))
+    .find((i) => i.getAttribute("aria-label") === label);
+  function fromWidgets() {
+    const read = (label, hi) => {
+      const i = widget(label), v = i ? Number(i.value) : NaN;
+      return Number.isInteger(v) && v >= 1 && v <= hi ? v : null;
+    };
+    const k = read(data.k_label, P0.tasks.pool_k), steps = read(data.steps_label, 50);
+    if ((k === null || k === st.k) && (steps === null || steps === st.steps)) return;
+    stopPlay();
+    if (k !== null) st.k = k;
+    if (steps !== null) { st.steps = steps; st.step = Math.min(st.step, steps); }
+    update();
+  }
+  const later = () => requestAnimationFrame(() => requestAnimationFrame(fromWidgets));
+  for (const type of ["pointerdown", "click"])       // the press moves the value; the click too
+    on(document, type, (ev) => {
+      if (ev.target.closest && ev.target.closest('[data-testid="stNumberInputStepUp"], [data-testid="stNumberInputStepDown"]')) later();
+    });
+  on(document, "keydown", (ev) => { if (ev.key === "Enter" && ev.target.type === "number") later(); });
+  on(document, "focusout", (ev) => { if (ev.target.type === "number") later(); });
+
   let resizeTimer = null;
   on(window, "resize", () => { clearTimeout(resizeTimer); resizeTimer = setTimeout(() => { if (sup) draw(); }, 150); });
 

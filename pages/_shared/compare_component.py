@@ -79,9 +79,12 @@ def _payloads(sig: tuple, first_seed: int, labels: tuple, _runs) -> list:
 
 
 def task_chart(runs: dict, *, k: int, steps: int, task: int, step: int, labels: dict,
-               colors: dict, dashes: dict, key: str = "cmp_live"):
+               colors: dict, dashes: dict, k_label: str, steps_label: str,
+               key: str = "cmp_live"):
     """Mount the in-browser one-task chart for `runs` (key -> Run, all of one family) at K
-    examples and steps 0..steps; task and step: the page's (a link's) task number and step."""
+    examples and steps 0..steps; task and step: the page's (a link's) task number and step;
+    k_label, steps_label: the labels of the page's K and steps number inputs (the chart follows
+    a change there at once, before the server's rerun)."""
     from maml_viz.views.browser import batch_start
     keys = tuple(runs)
     sig = tuple((x, runs[x].info.get("iterations_done"), bool(runs[x].info.get("partial")))
@@ -91,5 +94,6 @@ def task_chart(runs: dict, *, k: int, steps: int, task: int, step: int, labels: 
     _component(data={"payloads": payloads, "k": int(k), "steps": int(steps), "task": int(task),
                      "step": int(step), "labels": [labels[x] for x in keys],
                      "colors": [color(colors[x]) for x in keys],
-                     "dashes": [dashes.get(x, "solid") for x in keys]}, key=key)
+                     "dashes": [dashes.get(x, "solid") for x in keys],
+                     "k_label": k_label, "steps_label": steps_label}, key=key)
     # (Plotly.js: the page's averaged chart, drawn in the same run, makes Streamlit load it)
