@@ -101,6 +101,7 @@ server's chart does. A run whose predictions blow up at step b has nothing drawn
              marker: { size: 12, color: at.map((r) => r.color), line: { color: "white", width: 2 } } });
     const right = Object.assign(V.baseLayout(ctx, ctx.phone ? 250 : 360), {
       title: "each one's error on the whole true curve",
+      margin: { l: ctx.phone ? 50 : 66, r: 12, t: 14, b: 46 },       // room for "0.001" and the title
       xaxis: { range: [-0.4, steps + 0.4], title: { text: "gradient steps", standoff: 2 },
                dtick: steps <= 20 ? 1 : 5, fixedrange: true, zeroline: false },
       yaxis: { type: "log", range: ax.range, tickvals: ax.tickvals, ticktext: ax.ticktext,

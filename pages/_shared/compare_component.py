@@ -52,6 +52,7 @@ CSS = """[data-maviz-cmp] { font-size: 0.95rem; }
 [data-maviz-cmp] button { padding: 0.3rem 0.8rem; border: 1px solid rgba(49,51,63,0.25);
   border-radius: 0.5rem; background: white; cursor: pointer; font: inherit; }
 @media (max-width: 640px) {
+  [data-maviz-cmp] .pg-steprow .pg-step { flex-basis: 60%; }    /* Another task: the next line */
   [data-maviz-cmp] .cmp-regression { grid-template-columns: 1fr; }
   [data-maviz-cmp] .cmp-classes { grid-template-columns: repeat(2, minmax(0, 1fr)); }
 }"""
