@@ -97,8 +97,9 @@ def ref_conv(p, x, side):
 
 
 def test_inference_path_matches_the_textbook_network(monkeypatch):
-    """forward() without a graph (im2col first layer, pooling by maxima, runs of stat_batch
-    images as tasks of their own, slices of MAX_IMAGES) against per-task F.conv2d/F.batch_norm."""
+    """forward() without a graph (im2col first layer, pooling by maxima, slices of MAX_IMAGES;
+    runs of stat_batch images: one convolution per task, conv_ops.task_runs) against per-task
+    F.conv2d/F.batch_norm."""
     fam = make_family("omniglot", {"n_way": 3, "image_size": 20})
     model = fam.make_model((5, 6, 3))
     gen = torch.Generator().manual_seed(1)

@@ -295,7 +295,7 @@ class SineModel:
 import torch.nn.functional as F  # noqa: E402
 from torch.nn.grad import conv2d_input, conv2d_weight  # noqa: E402
 
-from .conv_ops import bn_backward, pool_max  # noqa: E402
+from .conv_ops import bn_backward, pool_max, task_runs  # noqa: E402
 
 
 class ConvNet:
@@ -418,9 +418,9 @@ class ConvNet:
         runs, step = m // b, max(1, self.MAX_IMAGES // max(m, 1))
         if runs > 1 and not (torch.is_grad_enabled() and any(v.requires_grad
                                                              for v in params.values())):
-            return torch.stack([self._task_runs(
-                {k: (v[i] if v.dim() > len(self._shapes[k]) else v) for k, v in params.items()},
-                x[i].view(runs, b, d)) for i in range(t)])
+            return torch.stack([task_runs(     # evaluation: one convolution per task and layer
+                self, {k: (v[i] if v.dim() > len(self._shapes[k]) else v)
+                       for k, v in params.items()}, x[i].view(runs, b, d)) for i in range(t)])
         outs = []
         for s in range(0, t, step):
             part = {k: (v[s:s + step] if v.dim() > len(self._shapes[k]) else v)
@@ -464,29 +464,6 @@ class ConvNet:
             h = torch.relu(pool_max(z) if fast else F.max_pool2d(z, 2))
         feat = h.reshape(m, t, self.feat_dim).transpose(0, 1)
         return MLP.affine(feat, params["head.w"], params["head.b"])
-
-    def _task_runs(self, p: dict, x: torch.Tensor) -> torch.Tensor:
-        """One task's logits [runs*b, out] for its images x [runs, b, side*side] with batch
-        statistics per run of b images, without a graph (evaluation: `Omniglot.predict`'s query
-        batches). The runs share the task's θ, so each layer is one ordinary convolution over
-        all the task's images (the batch kernels' good case: about 1.5x the grouped convolution
-        of a run per group on the CPU), laid out [b, runs*C, H, W] so that each (run, channel)
-        pair is one channel of batch norm: the same statistics as `_forward` with one task per
-        run."""
-        runs, b, _ = x.shape
-        h = None
-        for i, c in enumerate(self.hidden):
-            g, beta = p[f"bn{i}.g"], p[f"bn{i}.b"]
-            if i == 0:
-                z = self._conv0_bn(p["c0.w"], g, beta, x)                  # [b, runs*C, s, s]
-            else:
-                s = h.shape[-1]
-                z = F.conv2d(h.reshape(b * runs, -1, s, s), p[f"c{i}.w"], padding=1)
-                z = F.batch_norm(z.view(b, runs * c, s, s), None, None, g.repeat(runs),
-                                 beta.repeat(runs), training=True, eps=self.EPS)
-            h = torch.relu(pool_max(z))
-        feat = h.reshape(b, runs, self.feat_dim).transpose(0, 1).reshape(1, runs * b, -1)
-        return MLP.affine(feat, p["head.w"], p["head.b"])[0]
 
     def _conv0_bn(self, w, g, b, x):
         """The first convolution and its batch norm as one product, without a graph: the first
