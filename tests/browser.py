@@ -70,6 +70,21 @@ def server_process(runs_dir, env=None, timeout=90, script="app.py", stop_wait=0)
 
 
 @contextlib.contextmanager
+def blank_page(*scripts):
+    """A blank Chromium page (1000x1400) with Plotly.js (the copy the plotly package ships) and
+    these files of assets/js loaded, for the tests that draw a view without a server."""
+    import plotly
+    with browser() as chromium:
+        pg = chromium.new_page(viewport={"width": 1000, "height": 1400})
+        pg.set_content("<!doctype html><html><body></body></html>")
+        pg.add_script_tag(path=os.path.join(os.path.dirname(plotly.__file__), "package_data",
+                                            "plotly.min.js"))
+        for name in scripts:
+            pg.add_script_tag(path=os.path.join(ROOT, "assets", "js", name))
+        yield pg
+
+
+@contextlib.contextmanager
 def browser():
     from playwright.sync_api import sync_playwright
     with sync_playwright() as p:
@@ -173,3 +188,27 @@ def slider_active(page, index=0):
     return page.evaluate(
         """(i) => { const gd = document.querySelectorAll('.js-plotly-plot')[i];
                     return gd._fullLayout.sliders[0].active; }""", index)
+
+
+# the class each pixel of a map picture shows (the nearest of the classes' region colours; the
+# pictures are MamlPgView.draw's: row r = the grid's r-th y, bottom up): one [G][G] list per picture
+DECODE = """async ([hrefs, C]) => {
+  const rgb = [...Array(C).keys()].map((c) => { const h = MamlPgView.CLASS_COLORS[c].slice(1);
+    return [0, 2, 4].map((o) => Math.round(255 - 0.3 * (255 - parseInt(h.slice(o, o + 2), 16)))); });
+  const out = [];
+  for (const href of hrefs) {
+    const img = new Image(); img.src = href; await img.decode();
+    const cv = document.createElement('canvas'); cv.width = img.width; cv.height = img.height;
+    const ctx = cv.getContext('2d'); ctx.drawImage(img, 0, 0);
+    const d = ctx.getImageData(0, 0, img.width, img.height).data, G = img.width, z = [];
+    for (let r = 0; r < G; r++) { const row = [];              // row r = the grid's r-th y (bottom up)
+      for (let q = 0; q < G; q++) { const o = 4 * ((G - 1 - r) * G + q);
+        let best = 0, bd = Infinity;
+        rgb.forEach((c, k) => { const dd = Math.abs(c[0] - d[o]) + Math.abs(c[1] - d[o + 1]) + Math.abs(c[2] - d[o + 2]);
+                                if (dd < bd) { bd = dd; best = k; } });
+        row.push(best); }
+      z.push(row); }
+    out.push(z);
+  }
+  return out;
+}"""

@@ -19,10 +19,9 @@ import os
 import re
 
 import numpy as np
-import plotly
 import pytest
 import torch
-from browser import ROOT, browser
+from browser import DECODE, ROOT, blank_page
 
 from maml_viz.engine.tasks import ClassificationFamily
 from maml_viz.runs.files import load_run
@@ -32,7 +31,6 @@ from maml_viz.views.adaptation import blowup_step, grid, playground_query, traje
 from maml_viz.views.figures.style import color
 
 FAMILIES = ("sinusoid", "linear", "wave", "blobs")
-PLOTLY_JS = os.path.join(os.path.dirname(plotly.__file__), "package_data", "plotly.min.js")
 LABELS = {"maml": "MAML", "fomaml": "FOMAML", "reptile": "Reptile", "anil": "ANIL",
           "metasgd": "Meta-SGD", "pretrained": "Pretrained", "scratch": "Random init"}
 BLOW = {"sinusoid": 3.0, "linear": 3.0, "wave": 30.0, "blobs": 1e5}    # MAML's α in the last case
@@ -72,35 +70,10 @@ RENDER = """async (args) => {
   return out;
 }"""
 
-DECODE = """async ([hrefs, C]) => {
-  const rgb = [...Array(C).keys()].map((c) => { const h = MamlPgView.CLASS_COLORS[c].slice(1);
-    return [0, 2, 4].map((o) => Math.round(255 - 0.3 * (255 - parseInt(h.slice(o, o + 2), 16)))); });
-  const out = [];
-  for (const href of hrefs) {
-    const img = new Image(); img.src = href; await img.decode();
-    const cv = document.createElement('canvas'); cv.width = img.width; cv.height = img.height;
-    const ctx = cv.getContext('2d'); ctx.drawImage(img, 0, 0);
-    const d = ctx.getImageData(0, 0, img.width, img.height).data, G = img.width, z = [];
-    for (let r = 0; r < G; r++) for (let q = 0; q < G; q++) { const o = 4 * ((G - 1 - r) * G + q);
-      let best = 0, bd = Infinity;
-      rgb.forEach((c, k) => { const dd = Math.abs(c[0] - d[o]) + Math.abs(c[1] - d[o + 1]) + Math.abs(c[2] - d[o + 2]);
-                              if (dd < bd) { bd = dd; best = k; } });
-      z.push(best); }
-    out.push(z);
-  }
-  return out;
-}"""
-
-
 @pytest.fixture(scope="module")
 def page():
     torch.set_num_threads(1)
-    with browser() as chromium:
-        pg = chromium.new_page(viewport={"width": 1000, "height": 1400})
-        pg.set_content("<!doctype html><html><body></body></html>")
-        for f in (PLOTLY_JS, *(os.path.join(ROOT, "assets", "js", n)
-                               for n in ("adapt.js", "pgview.js", "cmpview.js"))):
-            pg.add_script_tag(path=f)
+    with blank_page("adapt.js", "pgview.js", "cmpview.js") as pg:
         yield pg
 
 
@@ -195,6 +168,7 @@ def test_the_browsers_compare_chart_is_the_engines(page, family):
                 assert sorted(zip(wrong["x"], wrong["y"])) == pytest.approx(
                     sorted(map(tuple, e["xq"][~right])), abs=1e-5)
                 shown = np.array(page.evaluate(DECODE, [ch["images"], runs[0].family.n_classes])[0])
+                shown = shown.reshape(-1)                       # row-major, as the grid
                 differ = (shown != e["maps"][S]) & (e["margin"][S] > 1e-4)
                 assert differ.mean() <= 0.005, (c, lab, differ.mean())
             counts = [(int(ref[r.key]["right"][S].sum()), lab) for r, lab in zip(runs, labels)

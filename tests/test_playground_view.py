@@ -10,10 +10,9 @@ import glob
 import json
 import os
 
-import plotly
 import pytest
 import torch
-from browser import ROOT, browser
+from browser import DECODE, ROOT, blank_page
 from playground_claims import SNAPSHOT, problems, reference
 
 from maml_viz.engine.tasks import ClassificationFamily
@@ -23,7 +22,6 @@ from maml_viz.views.figures.style import color
 
 FAMILIES = ("sinusoid", "linear", "wave", "blobs")
 RUN_DIRS = sorted(d for f in FAMILIES for d in glob.glob(os.path.join(ROOT, "assets", "runs", f"{f}-*")))
-PLOTLY_JS = os.path.join(os.path.dirname(plotly.__file__), "package_data", "plotly.min.js")
 DIVERGE = {"sinusoid": 1.0, "linear": 3.0, "wave": 10.0, "blobs": 10.0}
 DIVERGE_RUN = {"blobs-anil": 1e5}
 LABELS = {"maml": "MAML", "fomaml": "FOMAML", "reptile": "Reptile", "anil": "ANIL",
@@ -68,29 +66,6 @@ RENDER = """async (args) => {
 }""".replace("(SNAPSHOT)", f"({SNAPSHOT})")
 
 
-# the class each pixel of a map's picture shows (the nearest of the classes' region colours)
-DECODE = """async ([hrefs, C]) => {
-  const rgb = [...Array(C).keys()].map((c) => { const h = MamlPgView.CLASS_COLORS[c].slice(1);
-    return [0, 2, 4].map((o) => Math.round(255 - 0.3 * (255 - parseInt(h.slice(o, o + 2), 16)))); });
-  const out = [];
-  for (const href of hrefs) {
-    const img = new Image(); img.src = href; await img.decode();
-    const cv = document.createElement('canvas'); cv.width = img.width; cv.height = img.height;
-    const ctx = cv.getContext('2d'); ctx.drawImage(img, 0, 0);
-    const d = ctx.getImageData(0, 0, img.width, img.height).data, G = img.width, z = [];
-    for (let r = 0; r < G; r++) { const row = [];              // row r = the grid's r-th y (bottom up)
-      for (let q = 0; q < G; q++) { const o = 4 * ((G - 1 - r) * G + q);
-        let best = 0, bd = Infinity;
-        rgb.forEach((c, k) => { const dd = Math.abs(c[0] - d[o]) + Math.abs(c[1] - d[o + 1]) + Math.abs(c[2] - d[o + 2]);
-                                if (dd < bd) { bd = dd; best = k; } });
-        row.push(best); }
-      z.push(row); }
-    out.push(z);
-  }
-  return out;
-}"""
-
-
 def cases(run) -> list:
     fam, cfg = run.family, run.config
     cls = isinstance(fam, ClassificationFamily)
@@ -118,12 +93,7 @@ def cases(run) -> list:
 @pytest.fixture(scope="module")
 def page():
     torch.set_num_threads(1)
-    with browser() as chromium:
-        pg = chromium.new_page(viewport={"width": 1000, "height": 1400})
-        pg.set_content("<!doctype html><html><body></body></html>")
-        for f in (PLOTLY_JS, os.path.join(ROOT, "assets", "js", "adapt.js"),
-                  os.path.join(ROOT, "assets", "js", "pgview.js")):
-            pg.add_script_tag(path=f)
+    with blank_page("adapt.js", "pgview.js") as pg:
         yield pg
 
 

@@ -33,6 +33,21 @@ server's chart does. A run whose predictions blow up at step b has nothing drawn
       ". The chart shows steps 0–" + (r.res.blowup - 1) + " for it.";
   }
 
+  /** The ✕ of a run's blow-up step, at the top of a per-step chart (y: the axis's top). */
+  function blowupMark(r, y) {
+    return { type: "scatter", mode: "markers", cliponaxis: false, legendgroup: r.key,
+             name: "✕ " + r.label + " blew up at step " + r.res.blowup, x: [r.res.blowup], y: [y],
+             marker: { symbol: "x-thin", size: 14, color: r.color, line: { color: r.color, width: 3 } },
+             hoverinfo: "skip" };
+  }
+
+  /** The step shown, one dot per run still drawn (value(r): its value there). */
+  function shownMark(runs, S, value) {
+    return { type: "scatter", mode: "markers", name: "the step shown (" + S + ")", x: runs.map(() => S),
+             y: runs.map(value), cliponaxis: false, hoverinfo: "skip",
+             marker: { size: 12, color: runs.map((r) => r.color), line: { color: "white", width: 2 } } };
+  }
+
   /** "A (0.012), B (0.5) and C (3.1)" */
   function listing(items) {
     const t = items.map((it) => it[0] + " (" + it[1] + ")");
@@ -89,16 +104,10 @@ server's chart does. A run whose predictions blow up at step b has nothing drawn
                  name: r.label + " off the chart: ▼ 0 (a log axis has no 0)", x: zeros,
                  y: zeros.map(() => ax.bottom), text: zeros.map(() => "0"), textposition: "top center",
                  marker: { symbol: "triangle-down", size: 12, color: r.color } });
-      if (r.res.blowup !== null)
-        R.push({ type: "scatter", mode: "markers", cliponaxis: false, legendgroup: r.key,
-                 name: "✕ " + r.label + " blew up at step " + r.res.blowup, x: [r.res.blowup], y: [ax.top],
-                 marker: { symbol: "x-thin", size: 14, color: r.color, line: { color: r.color, width: 3 } },
-                 hoverinfo: "skip" });
+      if (r.res.blowup !== null) R.push(blowupMark(r, ax.top));
     }
     const at = runs.filter((r) => !blown(r, S));
-    R.push({ type: "scatter", mode: "markers", name: "the step shown (" + S + ")", x: at.map(() => S),
-             y: at.map((r) => r.res.gridError[S]), cliponaxis: false, hoverinfo: "skip",
-             marker: { size: 12, color: at.map((r) => r.color), line: { color: "white", width: 2 } } });
+    R.push(shownMark(at, S, (r) => r.res.gridError[S]));
     const right = Object.assign(V.baseLayout(ctx, ctx.phone ? 250 : 360), {
       title: "each one's error on the whole true curve",
       margin: { l: ctx.phone ? 50 : 66, r: 12, t: 14, b: 46 },       // room for "0.001" and the title
@@ -188,16 +197,10 @@ server's chart does. A run whose predictions blow up at step b has nothing drawn
                y: Array.from(r.res.queryAccuracy.slice(0, n)), legendgroup: r.key,
                line: { color: r.color, width: 2, dash: DASH[r.dash] || "solid" }, marker: { size: 5, color: r.color },
                hovertemplate: r.label + ": %{y:.0%} after %{x} steps<extra></extra>" });
-      if (r.res.blowup !== null)
-        A.push({ type: "scatter", mode: "markers", cliponaxis: false, legendgroup: r.key,
-                 name: "✕ " + r.label + " blew up at step " + r.res.blowup, x: [r.res.blowup], y: [1.03],
-                 marker: { symbol: "x-thin", size: 14, color: r.color, line: { color: r.color, width: 3 } },
-                 hoverinfo: "skip" });
+      if (r.res.blowup !== null) A.push(blowupMark(r, 1.03));
     }
     const at = runs.filter((r) => !blown(r, S));
-    A.push({ type: "scatter", mode: "markers", name: "the step shown (" + S + ")", x: at.map(() => S),
-             y: at.map((r) => r.res.queryAccuracy[S]), cliponaxis: false, hoverinfo: "skip",
-             marker: { size: 12, color: at.map((r) => r.color), line: { color: "white", width: 2 } } });
+    A.push(shownMark(at, S, (r) => r.res.queryAccuracy[S]));
     panels.push({ name: "accuracy", data: A, layout: V.ticksOut(Object.assign(V.baseLayout(ctx, ctx.phone ? 200 : 190), {
       title: "each one's accuracy on the " + Q + " test points after each step",
       xaxis: { range: [-0.4, steps + 0.4], dtick: steps <= 20 ? 1 : 5, fixedrange: true,

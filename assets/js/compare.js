@@ -12,17 +12,6 @@
 // write). The URL follows the state (history.replaceState). Text from data goes in with
 // textContent, never innerHTML.
 
-function cmpWhenPlotly(timeoutMs) {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    (function poll() {
-      if (window.Plotly) return resolve(window.Plotly);
-      if (performance.now() - t0 > timeoutMs) return reject(new Error("Plotly.js did not load"));
-      setTimeout(poll, 20);
-    })();
-  });
-}
-
 export default function (component) {
   const { data, parentElement } = component;
   const root = parentElement.querySelector("[data-maviz-cmp]");
@@ -164,7 +153,7 @@ export default function (component) {
   let resizeTimer = null;
   on(window, "resize", () => { clearTimeout(resizeTimer); resizeTimer = setTimeout(() => { if (sup) draw(); }, 150); });
 
-  cmpWhenPlotly(120000).then(() => { if (!ac.signal.aborted) update(); })
+  window.mavizWhenPlotly(120000).then(() => { if (!ac.signal.aborted) update(); })
     .catch((e) => { el.notes.textContent = "The chart could not be drawn: " + e.message; });
   return () => { ac.abort(); stopPlay(); clearInterval(keeper); clearTimeout(urlTimer); applyUrl(); };
 }

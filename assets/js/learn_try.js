@@ -13,17 +13,6 @@ const ORDER = ["pretrained", "maml"];
 const MAX_POINTS = 10;
 const GREY = "#9E9E9E";
 
-function whenPlotly(timeoutMs) {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    (function poll() {
-      if (window.Plotly) return resolve(window.Plotly);
-      if (performance.now() - t0 > timeoutMs) return reject(new Error("Plotly.js did not load"));
-      setTimeout(poll, 25);
-    })();
-  });
-}
-
 const q = (root, sel) => root.querySelector(sel);
 const f32 = Math.fround;
 const fmt = (v) => (isFinite(v) ? (Math.abs(v) >= 0.01 ? v.toFixed(2) : v.toPrecision(1)) : "∞");
@@ -144,7 +133,7 @@ export default function (component) {
     ...ORDER.map((a) => on(el.charts[a], "click", click(el.charts[a]))),
   ];
 
-  whenPlotly(120000).then(() => { update(); root.dataset.ready = "1"; })
+  window.mavizWhenPlotly(120000).then(() => { update(); root.dataset.ready = "1"; })
     .catch((e) => { el.note.textContent = "The chart could not be drawn: " + e.message; });
   return () => offs.forEach((off) => off());
 }

@@ -14,17 +14,6 @@
 const KEYS = ["k", "lr", "steps", "step", "task", "pts", "only"];
 const URL_POINTS = 200;          // more points than this stay out of the URL (they stay here)
 
-function whenPlotly(timeoutMs) {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    (function poll() {
-      if (window.Plotly) return resolve(window.Plotly);
-      if (performance.now() - t0 > timeoutMs) return reject(new Error("Plotly.js did not load"));
-      setTimeout(poll, 20);
-    })();
-  });
-}
-
 function tabStore() {
   return window.__mavizPg || (window.__mavizPg = { fam: {}, run: {}, page: {}, written: {},
                                                    engines: new Map() });
@@ -335,7 +324,7 @@ export default function (component) {
     resizeTimer = setTimeout(() => { if (res) draw(); }, 150);
   });
 
-  whenPlotly(120000).then(() => {
+  window.mavizWhenPlotly(120000).then(() => {
     if (ac.signal.aborted) return;
     update();
     bindPointer(divs[eng.classes ? "maps" : "curve"]);

@@ -17,7 +17,7 @@ from maml_viz.views.figures.style import CLASS_NAMES, color
 
 ROOT = Path(__file__).resolve().parents[2]
 JS = "\n".join((ROOT / "assets" / "js" / f).read_text()
-               for f in ("adapt.js", "pgview.js", "playground.js"))
+               for f in ("plotly_ready.js", "adapt.js", "pgview.js", "playground.js"))
 # the settings playground.js keeps in the URL (besides family, algo and run: Streamlit's)
 URL_KEYS = ("k", "lr", "steps", "step", "task", "pts", "only")
 HTML = """<div data-maviz-pg>
@@ -48,34 +48,37 @@ HTML = """<div data-maviz-pg>
 </div>
 <div class="pg-caption" data-caption></div>
 </div>"""
-CSS = """[data-maviz-pg] { font-size: 0.95rem; }
-[data-maviz-pg] .pg-title { font-weight: 600; margin-bottom: 0.3rem; }
-[data-maviz-pg] .pg-notes div { background: rgba(255, 189, 69, 0.2); color: #7a4a00;
-  border-radius: 0.5rem; padding: 0.5rem 0.8rem; margin: 0.3rem 0; }
+# what the Playground's and Compare's in-browser charts share (titles, warnings, legends, the
+# step row, captions, buttons): R is either component's root
+R = ":is([data-maviz-pg], [data-maviz-cmp])"
+SHARED_CSS = f"""{R} {{ font-size: 0.95rem; }}
+{R} .pg-title {{ font-weight: 600; margin-bottom: 0.3rem; }}
+{R} .pg-notes div {{ background: rgba(255, 189, 69, 0.2); color: #7a4a00;
+  border-radius: 0.5rem; padding: 0.5rem 0.8rem; margin: 0.3rem 0; }}
+{R} .pg-ptitle {{ font-size: 0.9rem; margin: 0 0 0 0.4rem; min-height: 1.2em; }}
+{R} .pg-legend {{ display: flex; flex-wrap: wrap; gap: 0.1rem 0.9rem; font-size: 0.8rem;
+  margin: 0 0 0 0.6rem; line-height: 1.35; }}
+{R} .pg-entry {{ display: inline-flex; align-items: center; gap: 0.25rem; }}
+{R} .pg-entry svg {{ flex: none; }}
+{R} .pg-row {{ display: flex; flex-wrap: wrap; gap: 0.4rem 1.2rem; align-items: center;
+  margin: 0.35rem 0; }}
+{R} .pg-steprow .pg-step {{ flex: 1; display: flex; gap: 0.6rem; align-items: center;
+  white-space: nowrap; min-width: 0; }}
+{R} .pg-steprow input {{ min-width: 0; flex: 1; }}
+{R} input[type=range] {{ vertical-align: middle; accent-color: #ff4b4b; }}
+{R} .pg-caption {{ color: rgba(49, 51, 63, 0.75); font-size: 0.88rem; margin-top: 0.4rem; }}
+{R} .pg-caption p {{ margin: 0 0 0.25rem 0; }}
+{R} button {{ padding: 0.3rem 0.8rem; border: 1px solid rgba(49,51,63,0.25);
+  border-radius: 0.5rem; background: white; cursor: pointer; font: inherit; }}
+{R} button:disabled {{ opacity: 0.45; cursor: default; }}"""
+CSS = SHARED_CSS + """
 [data-maviz-pg] .pg-panels { display: grid; grid-template-columns: 56fr 44fr; gap: 0.6rem;
   align-items: start; }
 [data-maviz-pg] .pg-panels.pg-classes3 { grid-template-columns: 64fr 36fr; }
 [data-maviz-pg] .pg-col, [data-maviz-pg] .pg-panel, [data-maviz-pg] .pg-box { min-width: 0; }
 [data-maviz-pg] .pg-box { margin-bottom: 0.4rem; }
-[data-maviz-pg] .pg-ptitle { font-size: 0.9rem; margin: 0 0 0 0.4rem; min-height: 1.2em; }
-[data-maviz-pg] .pg-legend { display: flex; flex-wrap: wrap; gap: 0.1rem 0.9rem; font-size: 0.8rem;
-  margin: 0 0 0 0.6rem; line-height: 1.35; }
-[data-maviz-pg] .pg-entry { display: inline-flex; align-items: center; gap: 0.25rem; }
-[data-maviz-pg] .pg-entry svg { flex: none; }
 [data-maviz-pg] .pg-panel.pg-click .nsewdrag { cursor: crosshair !important; }
-[data-maviz-pg] .pg-row { display: flex; flex-wrap: wrap; gap: 0.4rem 1.2rem; align-items: center;
-  margin: 0.35rem 0; }
-[data-maviz-pg] .pg-steprow .pg-step { flex: 1; display: flex; gap: 0.6rem; align-items: center;
-  white-space: nowrap; min-width: 0; }
-[data-maviz-pg] .pg-steprow input { min-width: 0; }
-[data-maviz-pg] .pg-steprow input { flex: 1; }
 [data-maviz-pg] input[type=number] { width: 5.5rem; font: inherit; padding: 0.15rem 0.3rem; }
-[data-maviz-pg] input[type=range] { vertical-align: middle; accent-color: #ff4b4b; }
-[data-maviz-pg] .pg-caption { color: rgba(49, 51, 63, 0.75); font-size: 0.88rem; margin-top: 0.4rem; }
-[data-maviz-pg] .pg-caption p { margin: 0 0 0.25rem 0; }
-[data-maviz-pg] button { padding: 0.3rem 0.8rem; border: 1px solid rgba(49,51,63,0.25);
-  border-radius: 0.5rem; background: white; cursor: pointer; font: inherit; }
-[data-maviz-pg] button:disabled { opacity: 0.45; cursor: default; }
 [data-maviz-pg] .pg-classes label { margin-right: 0.5rem; white-space: nowrap; }
 [data-maviz-pg] .pg-err { color: #B00020; }
 @media (max-width: 640px) {

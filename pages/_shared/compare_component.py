@@ -10,10 +10,10 @@ from __future__ import annotations
 import streamlit as st
 
 from maml_viz.views.figures.style import color
-from pages._shared.adapt_component import ROOT
+from pages._shared.adapt_component import ROOT, SHARED_CSS
 
 JS = "\n".join((ROOT / "assets" / "js" / f).read_text()
-               for f in ("adapt.js", "pgview.js", "cmpview.js", "compare.js"))
+               for f in ("plotly_ready.js", "adapt.js", "pgview.js", "cmpview.js", "compare.js"))
 HTML = """<div data-maviz-cmp>
 <div class="pg-title" data-head></div>
 <div class="pg-notes" data-notes></div>
@@ -27,30 +27,12 @@ HTML = """<div data-maviz-cmp>
 </div>
 <div class="pg-caption" data-caption></div>
 </div>"""
-CSS = """[data-maviz-cmp] { font-size: 0.95rem; }
-[data-maviz-cmp] .pg-title { font-weight: 600; margin-bottom: 0.3rem; }
-[data-maviz-cmp] .pg-notes div { background: rgba(255, 189, 69, 0.2); color: #7a4a00;
-  border-radius: 0.5rem; padding: 0.5rem 0.8rem; margin: 0.3rem 0; }
+CSS = SHARED_CSS + """
 [data-maviz-cmp] .cmp-panels { display: grid; gap: 0.6rem; align-items: start; }
 [data-maviz-cmp] .cmp-regression { grid-template-columns: 56fr 44fr; }
 [data-maviz-cmp] .cmp-classes { grid-template-columns: repeat(3, minmax(0, 1fr)); }
 [data-maviz-cmp] .cmp-box { min-width: 0; margin-bottom: 0.4rem; }
 [data-maviz-cmp] .cmp-wide { grid-column: 1 / -1; }
-[data-maviz-cmp] .pg-ptitle { font-size: 0.9rem; margin: 0 0 0 0.4rem; min-height: 1.2em; }
-[data-maviz-cmp] .pg-legend { display: flex; flex-wrap: wrap; gap: 0.1rem 0.9rem; font-size: 0.8rem;
-  margin: 0 0 0 0.6rem; line-height: 1.35; }
-[data-maviz-cmp] .pg-entry { display: inline-flex; align-items: center; gap: 0.25rem; }
-[data-maviz-cmp] .pg-entry svg { flex: none; }
-[data-maviz-cmp] .pg-row { display: flex; flex-wrap: wrap; gap: 0.4rem 1.2rem; align-items: center;
-  margin: 0.35rem 0; }
-[data-maviz-cmp] .pg-steprow .pg-step { flex: 1; display: flex; gap: 0.6rem; align-items: center;
-  white-space: nowrap; min-width: 0; }
-[data-maviz-cmp] .pg-steprow input { min-width: 0; flex: 1; }
-[data-maviz-cmp] input[type=range] { vertical-align: middle; accent-color: #ff4b4b; }
-[data-maviz-cmp] .pg-caption { color: rgba(49, 51, 63, 0.75); font-size: 0.88rem; margin-top: 0.4rem; }
-[data-maviz-cmp] .pg-caption p { margin: 0 0 0.25rem 0; }
-[data-maviz-cmp] button { padding: 0.3rem 0.8rem; border: 1px solid rgba(49,51,63,0.25);
-  border-radius: 0.5rem; background: white; cursor: pointer; font: inherit; }
 @media (max-width: 640px) {
   [data-maviz-cmp] .pg-steprow .pg-step { flex-basis: 60%; }    /* Another task: the next line */
   [data-maviz-cmp] .cmp-regression { grid-template-columns: 1fr; }

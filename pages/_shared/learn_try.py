@@ -12,7 +12,8 @@ import streamlit as st
 from maml_viz.views.figures.style import color
 
 ROOT = Path(__file__).resolve().parents[2]
-JS = ((ROOT / "assets" / "js" / "adapt.js").read_text() + "\n"
+JS = ((ROOT / "assets" / "js" / "plotly_ready.js").read_text() + "\n"
+      + (ROOT / "assets" / "js" / "adapt.js").read_text() + "\n"
       + (ROOT / "assets" / "js" / "learn_try.js").read_text())
 HTML = """<div data-maviz-try>
 <div class="lt-row">
