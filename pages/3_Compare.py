@@ -1,7 +1,8 @@
 """Compare: stored runs of one family on the same new task, adapted in the browser for the small
 families (Another task, the step slider and ▶ send nothing to the server:
-pages/_shared/compare_component.py), on the server for the others; error against steps on held-out tasks (95% CI bands over tasks, or the mean over training
-seeds with a between-seed interval); the numbers; the common validation measure during training.
+pages/_shared/compare_component.py), on the server for the others; error against steps on
+held-out tasks (95% CI bands over tasks, or the mean over training seeds with a between-seed
+interval); the numbers; the common validation measure during training.
 The runs are ticked in a table (any number, the first five drawn). A new K shows a first estimate
 at once and refines it in the background (progress at the top). Only the charts a control
 affects are redrawn (fragments). Settings live in the URL (runs=<key>,...)."""
