@@ -1,9 +1,9 @@
 """Dashboard latency (issue 10's "done means"), printed as a table:
 
-1. Step slider, in headless Chromium: the time from the mouse press on a step of the chart's own
-   slider to the first painted frame after the plotted curve changed, over >= 12 moves, and the
-   number of websocket messages the page sent to the server meanwhile (the target: none). For
-   Compare. The Playground computes in the browser: K, α, steps, the step, New task, a click, a
+1. Step slider, in headless Chromium: the time from the mouse press on a step of Compare's
+   one-task chart's slider (computed in the page) to the first painted frame after the plotted
+   MAML curve changed, over >= 12 moves, and the number of websocket messages the page sent to
+   the server meanwhile (the target: none). The Playground computes in the browser: K, α, steps, the step, New task, a click, a
    drag and a tap, from the input event to the repainted chart (benchmarks/playground_latency.py).
 2. Other widget changes, server-side: the page script's re-run (AppTest, in-process: script,
    engine, figures, serialisation; no browser) when a widget moves, median over several moves.
@@ -14,10 +14,11 @@
    by the server), the first Oracle on a fresh server, Other drawings, the ink of a pen stroke
    under the pointer and the guesses for the drawing after the stroke ends. Between inputs the
    benchmark waits as a person would (the app idle, then 1.5 s).
-5. Compare in Chromium, as a person feels it: "Another task" and K ± to a K not evaluated before
-   (the first estimate; the full evaluation then runs in the background), each from the mouse
-   press to the first painted frame with the chart's new data ("repaint") and to the app idle
-   again ("idle"), median and worst over several presses, with the machine's load.
+5. Compare in Chromium, as a person feels it: "Another task" (computed in the page) and K ± to
+   a K not evaluated before (the one-task chart, and the averaged chart's first estimate: the
+   full evaluation then runs in the background), each from the mouse press to the first painted
+   frame with the chart's new data ("repaint") and to the app idle again ("idle"), median and
+   worst over several presses, with the machine's load.
 
 Run:  python benchmarks/app_latency.py [--moves 15] [--skip-first-page] [--only nav-hw|compare]
 Needs Debian's chromium (see README). The machine's load average is printed: on a shared
