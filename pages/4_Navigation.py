@@ -1,8 +1,8 @@
 """Navigation (RL): a point robot learns to reach a hidden goal. Place the goal (click or tap the
-plane, or "Random goal"), move the chart's own step slider (it repaints in the browser) to watch
-the policy wander before adapting and head for the goal after policy-gradient steps; compare
-algorithms by return. The goal controls re-run only the plane (a fragment); rollouts are kept
-per (run, goal, steps) for every session, and the next random goal's are computed ahead."""
+plane, or "Random goal"), move the step slider to watch the policy wander before adapting and
+head for the goal after policy-gradient steps; compare algorithms by return. For the bundled
+runs the plane is computed in the browser (pages/_shared/nav_component.py: no server round trip);
+other runs' rollouts are kept per (run, goal, steps) and the next random goal's computed ahead."""
 import pages._shared.preload  # noqa: F401  (first: imports, one session at a time)
 import pandas as pd
 import streamlit as st
@@ -15,7 +15,7 @@ from maml_viz.views.figures.curves import loss_histories
 from maml_viz.views.figures.navigation import GOAL_PLANE, return_curves
 from maml_viz.views.figures.paper import add_marks
 from maml_viz.views.links import int_in, one_of
-from pages._shared import ui
+from pages._shared import nav_component, ui
 from pages._shared.goal_click import goal_click
 
 ui.setup("Navigation (RL)", "🧭")
@@ -65,17 +65,30 @@ def plane():
             help=f"Policy-gradient steps from 0 to this (the protocol uses {fam_cls.eval_steps}); "
                  f"each costs {nav.N} more rollouts"))
         goal, seed = view.take("goal", None), view.take("seed", 0)
-        if st.button("Random goal", width="stretch", help="Put the goal somewhere else at random"):
+        run = ui.open_runs([cfgs[run_key]], f"nav-{run_key}").get(run_key)
+        ref_algo = nav.reference_algo(algo, algos)
+        ref_run = ui.get_run(ui.config_for(family, ref_algo)) if ref_algo else None
+        live = run is not None and nav_component.supported(run, ref_run)   # in the browser
+        if not live and st.button("Random goal", width="stretch",
+                                  help="Put the goal somewhere else at random"):
             seed += 1
             goal = nav.random_goal(fam_cls, seed)
         ui.share_link()
-        goal = goal_click(GOAL_PLANE) or goal or default_goal(family)
-    run = ui.open_runs([cfgs[run_key]], f"nav-{run_key}").get(run_key)
+        goal = (None if live else goal_click(GOAL_PLANE)) or goal or default_goal(family)
     if run is None:
         return family
     memo, goal = ui.memo("nav"), tuple(goal)
-    ref_algo = nav.reference_algo(algo, algos)
-    ref_run = ui.get_run(ui.config_for(family, ref_algo)) if ref_algo else None
+    step = min(view.take("step", 1), steps)
+    if live:
+        with chart_col:
+            ui.partial_warning(run)
+            nav_component.plane(run, ref_run, label=ui.label(algo), goal=goal, seed=seed,
+                                ref_label=ui.label(ref_algo) if ref_run else None, steps=steps,
+                                step=step, adapting=nav.adapts(run), n=nav.N, show=nav.SHOW,
+                                caption=nav.plane_caption(run, ui.label(algo)))
+        view.publish(family=family, algo=algo, run=run_key, goal=goal, steps=steps, step=step,
+                     seed=seed)
+        return family
 
     def job(r, g, s):                     # the rollouts of run r toward goal g with seed s
         return (r.key, g, steps, s), lambda: nav.rollouts(r, g, steps, s)
@@ -84,7 +97,6 @@ def plane():
         memo.warm(*job(ref_run, goal, seed))                # the worker, beside this thread
     ro = memo.get(*job(run, goal, seed))
     ref = (ui.label(ref_algo), ref_algo, memo.get(*job(ref_run, goal, seed))[1]) if ref_run else None
-    step = min(view.take("step", 1), steps)
     chart = nav.navigation(run, goal, steps, seed, step, ui.label(algo), rollout=ro, reference=ref)
     with chart_col:
         ui.partial_warning(run)

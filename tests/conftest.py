@@ -46,3 +46,8 @@ def app_url(tmp_path_factory):
     from browser import server
     with server(tmp_path_factory.mktemp("runs")) as (url, _):
         yield url
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "live: a Navigation page test of the plane computed in "
+                                       "the browser (the others draw the server's plane)")

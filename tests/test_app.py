@@ -326,7 +326,9 @@ def test_runs_trained_by_the_user_are_offered_and_the_training_chart_uses_the_co
         ui_mod.backend.clear()
 
 
-def test_navigation_frames_goal_button_bands_and_before_adapting():
+def test_navigation_frames_goal_button_bands_and_before_adapting(monkeypatch):
+    import pages._shared.nav_component as live          # the server's plane (see its tests)
+    monkeypatch.setattr(live, "supported", lambda *runs: False)
     at = app("pages/4_Navigation.py")
     no_problems(at)
     fig = charts(at)[0]

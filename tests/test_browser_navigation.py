@@ -1,19 +1,27 @@
-"""Navigation in a real browser (issue 20 item 10, issue 21 item 2): a click anywhere on the plane
-and a tap on a phone (Chromium's touch emulation) place the goal exactly where they land, the
-server redraws the rollouts for it; "Random goal" re-runs only the plane (the charts below are
-not sent again); on a phone no chart toolbar covers a chart, and the sidebar closes once a page
-is chosen in it. Every wait is on a condition, with deadlines that only bound a hang."""
+"""Navigation in a real browser (issue 20 item 10, issue 21): a click anywhere on the plane and a
+tap on a phone (Chromium's touch emulation) place the goal exactly where they land and the page
+rolls the policy out for it itself, with no message to the server; "Random goal" does the same
+and the returns drawn are the engine's for that goal and seed; on a phone no chart toolbar
+covers a chart, and the sidebar closes once a page is chosen in it. Every wait is on a
+condition, with deadlines that only bound a hang."""
 import re
 from urllib.parse import parse_qs, urlparse
 
+import os
+
+import numpy as np
 import pytest
-from browser import wait_idle
+from browser import ROOT, wait_idle
 
 PLANE = """() => Array.from(document.querySelectorAll('.js-plotly-plot'))
     .find(g => g._fullData && g._fullData.some(t => t.name === 'goal'))"""
 ADAPTED = f"""() => {{ const gd = ({PLANE})();
     const t = gd && gd._fullData.find(t => (t.name || '').endsWith('after adapting'));
     return t ? Array.from(t.x).slice(0, 30).join(',') : ''; }}"""
+
+
+URL_WRITTEN = """() => { const r = document.querySelector('[data-maviz-nav]');
+    return r && r.dataset.url === '1' && r.dataset.drawn === '1'; }"""
 
 
 def open_nav(chromium, url, width, height, touch=False, query=""):
@@ -51,8 +59,9 @@ def place(page, fx, fy, tap=False):
     else:
         page.mouse.click(px, py)
     heading = re.compile(rf"toward the goal \({want[0]:.2f}, {want[1]:.2f}\)".replace("-0.00", "0.00"))
-    page.get_by_text(heading).wait_for(timeout=90_000)          # the server's redraw
+    page.get_by_text(heading).wait_for(timeout=90_000)          # the new tries drawn
     page.wait_for_function(f"(old) => ({ADAPTED})() !== old", arg=before, timeout=90_000)
+    page.wait_for_function(URL_WRITTEN, timeout=30_000)
     wait_idle(page)
     return want
 
@@ -61,6 +70,7 @@ def place(page, fx, fy, tap=False):
 def test_a_click_or_a_tap_anywhere_on_the_plane_places_the_goal_there(chromium, app_url, width,
                                                                      height, tap):
     ctx, page = open_nav(chromium, app_url, width, height, touch=tap)
+    sent = watch(page)
     # off the old click grid's points (every 0.05): a click there used to do nothing
     for fx, fy in ((0.231, 0.313), (0.777, 0.662), (0.5, 0.12)):
         want = place(page, fx, fy, tap=tap)
@@ -69,31 +79,49 @@ def test_a_click_or_a_tap_anywhere_on_the_plane_places_the_goal_there(chromium, 
         goal = page.evaluate(f"""() => {{ const t = ({PLANE})()._fullData.find(t => t.name === 'goal');
                                          return [t.x[0], t.y[0]]; }}""")
         assert abs(goal[0] - got[0]) < 1e-9 and abs(goal[1] - got[1]) < 1e-9
+    assert sent == [], "a click on the plane went to the server"
     assert page.locator('[data-testid="stException"]').count() == 0
     ctx.close()
 
 
-def test_random_goal_reruns_only_the_plane(chromium, app_url):
-    ctx, page = open_nav(chromium, app_url, 1400, 900)
-    frames = []
-    page.on("websocket", lambda ws: ws.on("framereceived", lambda p: frames.append(p)))
+def watch(page):
+    """The messages the page sends to the server from now on."""
+    sent = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda p: sent.append(p)))
     page.reload()                                # the listener sees the page's own socket
     page.wait_for_selector(".js-plotly-plot .main-svg", timeout=120_000)
     wait_idle(page)
-    page.get_by_text("All algorithms on held-out goals").wait_for(timeout=60_000)
-    assert any(b"All algorithms on held-out goals" in (f if isinstance(f, bytes) else f.encode())
-               for f in frames)                  # a full run sends the charts below
-    goal = url_goal(page)
-    n = len(frames)
-    page.get_by_role("button", name="Random goal").click()
-    page.wait_for_function(f"() => !location.search.includes('goal={goal[0]:g}%2C{goal[1]:g}')"
-                           f" && !location.search.includes('goal={goal[0]:g},{goal[1]:g}')",
-                           timeout=90_000)
-    wait_idle(page)
-    assert url_goal(page) != goal
-    new = [f if isinstance(f, bytes) else f.encode() for f in frames[n:]]
-    assert new and not any(b"All algorithms on held-out goals" in f for f in new)
-    assert any(b"toward the goal" in f for f in new)
+    page.wait_for_function(URL_WRITTEN, timeout=60_000)
+    page.wait_for_timeout(300)
+    sent.clear()                                 # (the page's own start-up messages)
+    return sent
+
+
+def test_random_goal_rolls_out_in_the_page_the_engines_tries(chromium, app_url):
+    from maml_viz.engine import noise
+    from maml_viz.engine.registry import make_config
+    from maml_viz.runs.store import RunStore
+    from maml_viz.views import navigation as nav
+    ctx, page = open_nav(chromium, app_url, 1400, 900)
+    sent = watch(page)
+    seed = int(parse_qs(urlparse(page.url).query)["seed"][0])
+    for i in (1, 2):
+        before = url_goal(page)
+        page.get_by_role("button", name="Random goal").click()
+        page.wait_for_function(f"() => location.search.includes('seed={seed + i}')", timeout=60_000)
+        page.wait_for_function(URL_WRITTEN, timeout=60_000)
+        assert url_goal(page) != before and url_goal(page) == noise.goal(seed + i, -0.5, 0.5)
+    assert sent == [], "Random goal went to the server"
+    store = RunStore([os.path.join(ROOT, "assets", "runs")])
+    run = store.get(make_config(family="navigation", algo="maml"))
+    ret = nav.rollouts(run, url_goal(page), run.family.eval_steps, seed + 2)[1]
+    drawn = page.evaluate("() => document.querySelector('[data-maviz-nav]').__nav.res.ret")
+    np.testing.assert_allclose(drawn, ret, atol=1e-7, rtol=0)
+    shown = page.evaluate(f"""() => {{ const gd = Array.from(document.querySelectorAll('.js-plotly-plot'))
+        .find(g => g._fullData && g._fullData.some(t => t.name === 'return'));
+        return gd._fullData.find(t => t.name === 'return').y; }}""")
+    on = [v for v in shown if v is not None]
+    assert on and all(any(abs(v - r) < 1e-9 for r in ret) for v in on)
     ctx.close()
 
 

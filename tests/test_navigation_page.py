@@ -29,6 +29,15 @@ def _runs_dir(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("MAML_VIZ_RUNS", str(tmp_path_factory.getbasetemp() / "nav-runs"))
 
 
+@pytest.fixture(autouse=True)
+def server_chart(request, monkeypatch):
+    """The plane the server draws for runs the browser cannot roll out (a plugin's family or
+    inner loop): the bundled runs drawn that way, except in the tests marked `live`."""
+    if "live" not in request.keywords:
+        import pages._shared.nav_component as live
+        monkeypatch.setattr(live, "supported", lambda *runs: False)
+
+
 @pytest.fixture(scope="module")
 def store():
     return RunStore([os.path.join(ROOT, "assets", "runs")])
@@ -143,10 +152,14 @@ def check_plane(at, store, algo):
     label = label.rsplit(" after adapting", 1)[0].rsplit("'s tries", 1)[0]
     ret = curve_values(fig, "return", 2)
     marks = edge_marks(fig, 2)
+    for s, v in enumerate(ret):       # the line breaks off the chart: its mark says the value
+        if np.isnan(v):
+            assert marks.get((label, s)) is not None, (s, marks)
+            ret[s] = float(marks[(label, s)])
     lo, hi = fig["layout"]["yaxis2"]["range"]
-    for s, v in enumerate(ret):                      # every off-chart value is marked with it
-        if not lo <= v <= hi:
-            assert marks.get((label, s)) == f"{v:.1f}", (s, v, marks)
+    for (who, s), text in marks.items():              # and every mark is off the chart
+        if who == label:
+            assert not lo <= float(text) <= hi, (s, text)
     story = next(t for t in texts(at) if t.startswith(("At this goal", f"{label} is told")))
     ref = next((n for n in names if n.endswith("(for comparison)")), None)
     own = story.split(f" {ref.split(' on this goal')[0]} on the same goal")[0] if ref else story
@@ -243,3 +256,19 @@ def test_the_default_goal_shows_the_story_and_the_page_says_what_it_shows(store)
     assert (maml_ret[1:] - ret[1:] >= 5).all(), (maml_ret, ret)
     story = next(t for t in texts(at) if t.startswith("At this goal Pretrained"))
     assert "MAML on the same goal" in story and "above Pretrained's" in story
+
+
+@pytest.mark.live
+def test_the_page_hands_the_browser_plane_its_runs_goal_and_words(store):
+    """Bundled runs: the plane is computed in the browser (tests/test_navigation_view.py checks
+    its maths and words against the engine's). The page hands it the chosen run and the one drawn
+    for comparison, a link's goal, seed, steps and step, and the words under the chart."""
+    at = page(algo="pretrained", goal="0.25,-0.3", seed=7, steps=2, step=2)
+    live = json.loads(at.get("bidi_component")[-1].proto.json)
+    pre, maml = (store.get(make_config(family="navigation", algo=a)) for a in ("pretrained", "maml"))
+    assert (live["run"]["run"]["key"], live["ref"]["run"]["key"]) == (pre.key, maml.key)
+    assert (live["goal"], live["seed"], live["steps"], live["step"]) == ([0.25, -0.3], 7, 2, 2)
+    assert live["caption"] == nav.plane_caption(pre, "Pretrained") and live["adapting"]
+    assert live["label"] == "Pretrained" and live["ref_label"] == "MAML"
+    assert "Random goal" not in [b.label for b in at.button]      # the plane's own button
+    assert not charts(at)[0].get("frames")                        # no server plane drawn

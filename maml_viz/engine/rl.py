@@ -26,7 +26,7 @@ import functools
 import numpy as np
 import torch
 
-from . import cancel
+from . import cancel, noise
 from .algorithms import MAML, Pretrained, Reptile
 from .config import ConfigError, stream_seed
 from .nets import LOG2PI
@@ -54,8 +54,7 @@ def rollout(policy, params, goals, n: int, family, gen, goal_input=False, determ
         cancel.check()                      # a Stop request takes effect between moves
         o = observe(pos, goals, goal_input)
         mean = policy(params, o)
-        act = mean if deterministic else mean + std * torch.randn(mean.shape, generator=gen,
-                                                                  device=gen.device, dtype=mean.dtype)
+        act = mean if deterministic else mean + std * _randn(gen, mean)
         new = pos + (family.action_scale * act).clamp(-family.max_speed, family.max_speed)
         rew = -torch.linalg.vector_norm(new - g, dim=-1)
         done = ((new - g).abs() < family.goal_radius).all(-1)
@@ -67,6 +66,14 @@ def rollout(policy, params, goals, n: int, family, gen, goal_input=False, determ
     st = lambda xs: torch.stack(xs, 2)
     return {"obs": st(obs_l), "act": st(act_l), "rew": st(rew_l), "mask": st(mask_l),
             "pos": st(pos_l)}
+
+
+def _randn(gen, like) -> torch.Tensor:
+    """Standard normals shaped like `like`: from a torch.Generator, or from a noise.Stream (the
+    app's rollouts: the page's script draws the same numbers)."""
+    if isinstance(gen, noise.Stream):
+        return gen.randn(like.shape, like)
+    return torch.randn(like.shape, generator=gen, device=gen.device, dtype=like.dtype)
 
 
 def returns(roll) -> torch.Tensor:
@@ -82,8 +89,11 @@ def discounted_returns(rew, gamma):
     return rew @ torch.triu(d).T
 
 
+REG = 1e-5          # the baseline's ridge (navroll.js reads it from the page's payload)
+
+
 @torch.no_grad()
-def advantages(family, roll, reg: float = 1e-5):
+def advantages(family, roll, reg: float = REG):
     """Per-task linear feature baseline (rllab's features: obs, obs², t, t², t³, 1) fitted by
     ridge regression to the discounted returns; advantages normalised per task."""
     rew, mask, obs = roll["rew"], roll["mask"], roll["obs"][..., :2]
@@ -433,13 +443,17 @@ def protocol(run, steps: int, n_tasks: int, n_traj: int, seed: int) -> dict:
 @torch.no_grad()
 def goal_trajectories(run, goal, steps: int = 3, n: int = 20, seed: int = 0):
     """For the app: positions [S+1, n, H+1, 2] of the rollouts the adaptation used at each step
-    (the last one after the final step) toward one goal, and their mean returns [S+1]."""
+    (the last one after the final step) toward one goal, and their mean returns [S+1].
+    In float64 from the stored float32 weights, with noise.Stream's numbers: the page's script
+    (assets/js/navroll.js) computes the same tries to ~1e-12 (in float32, three policy-gradient
+    steps can amplify rounding to a percent of a return)."""
     fam, policy, algo, cfg = run.family, run.model, run.algorithm, run.config
-    device = next(iter(run.params.values())).device
-    gen = torch.Generator(device).manual_seed(stream_seed("app-rl", seed))
-    goals = torch.as_tensor(np.asarray(goal, dtype=np.float32), device=device).reshape(1, 2)
+    params = {k: v.double() for k, v in run.params.items()}
+    gen = noise.Stream(seed)            # the numbers the page's script draws (navroll.js)
+    goals = torch.as_tensor(np.asarray(goal, dtype=np.float32), device=params["log_std"].device)
+    goals = goals.double().reshape(1, 2)
     scale = [1.0] + [0.5] * max(0, steps - 1)
-    final, rolls, _ = adapt_policy(algo, policy, fam, run.params, goals, cfg, gen, steps, n,
+    final, rolls, _ = adapt_policy(algo, policy, fam, params, goals, cfg, gen, steps, n,
                                    lr_scale=scale)
     rolls.append(rollout(policy, final, goals, n, fam, gen,
                          goal_input=getattr(algo, "goal_conditioned", False)))

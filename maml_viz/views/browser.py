@@ -21,8 +21,10 @@ import json
 import numpy as np
 import torch
 
-from ..engine.nets import MLP, SineModel
+from ..engine.nets import MLP, GaussianPolicy, SineModel
+from ..engine.rl import REG
 from ..engine.tasks import ClassificationFamily, RegressionFamily
+from ..engine.tasks.navigation import Navigation
 from .adaptation import (BLOWUP, POOL_K, grid, loss_range, metric_range, playground_query,
                          sample_task, value_range)
 
@@ -185,3 +187,52 @@ def compare_payloads(runs: list, first_seed: int = 0, n_tasks: int = N_TASKS,
             p["tasks"] = None
         out.append(p)
     return out
+
+
+# ----------------------------------------------------------------------------- navigation
+NAV_FORMAT = "maml-viz/nav-1"
+
+
+def check_navigation(run) -> None:
+    """Raises BrowserUnsupported unless assets/js/navroll.js can roll this run out: the
+    navigation family's point robot, rl.GaussianPolicy's MLP, and the engine's policy-gradient
+    inner loop (one step size, or one per weight tensor)."""
+    alg, model = run.algorithm, run.model
+    if type(run.family) is not Navigation or not isinstance(model, GaussianPolicy):
+        raise BrowserUnsupported("the browser rolls out only the bundled navigation family's "
+                                 "policy: roll this run out on the server")
+    if model.in_dim != (4 if getattr(alg, "goal_conditioned", False) else 2) or REG != 1e-5:
+        raise BrowserUnsupported("this policy observes something the browser does not model")
+    _, lr, keys = alg.adapt_spec(run.params, run.config, model)
+    shapes = model.param_shapes()
+    if isinstance(lr, dict) and set(lr) != set(shapes) or keys is not None and \
+            not set(keys) <= set(shapes):
+        raise BrowserUnsupported(f"{alg.label}'s inner loop is not the engine's: roll this run "
+                                 f"out on the server")
+
+
+def navigation_payload(run, label: str | None = None) -> dict:
+    """A navigation run as navroll.js reads it: the policy's weights (float32, base64), which
+    ones adapt and with which step sizes, and the environment's constants. Raises
+    BrowserUnsupported for a run the browser cannot roll out."""
+    check_navigation(run)
+    fam, model, cfg = run.family, run.model, run.config
+    theta, lr, keys = run.algorithm.adapt_spec(run.params, cfg, model)
+    order = list(model.param_shapes())
+    keys = order if keys is None else [k for k in order if k in set(keys)]
+    return {
+        "format": NAV_FORMAT,
+        "run": {"key": run.key, "algo": cfg.algo, "label": label or cfg.algo,
+                "goal_input": bool(getattr(run.algorithm, "goal_conditioned", False))},
+        "model": {"sizes": list(model.mlp.sizes), "keys": order},
+        "params": {k: f32(theta[k]) for k in order},
+        "adapt_keys": keys,
+        "inner_lr": float(cfg.inner_lr),
+        "lrs": {k: f32(lr[k]) for k in order} if isinstance(lr, dict) else None,
+        "reg": REG,
+        "family": {"name": fam.name, "horizon": fam.horizon, "action_scale": fam.action_scale,
+                   "max_speed": fam.max_speed, "goal_radius": fam.goal_radius,
+                   "discount": fam.discount, "goal_low": fam.goal_low, "goal_high": fam.goal_high,
+                   "min_std": GaussianPolicy.MIN_STD, "metric_range": list(metric_range(fam)),
+                   "eval_steps": fam.eval_steps},
+    }

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..engine import rl
+from ..engine import noise, rl
 from ..engine.algorithms import MAML, Pretrained, Reptile
 from ..engine.train import Run
 from .adaptation import Chart, blowup_step, metric_range
@@ -40,9 +40,9 @@ def rollouts(run: Run, goal, steps: int, seed: int = 0, n: int = N):
 
 
 def random_goal(family, seed: int) -> tuple:
-    """The goal "Random goal" places for this seed: uniform in the family's square of goals."""
-    lo, hi = getattr(family, "goal_low", -0.5), getattr(family, "goal_high", 0.5)
-    return tuple(round(float(v), 3) for v in np.random.default_rng(seed).uniform(lo, hi, 2))
+    """The goal "Random goal" places for this seed: uniform in the family's square of goals, in
+    thousandths (noise.goal: the page's script finds the same one)."""
+    return noise.goal(seed, getattr(family, "goal_low", -0.5), getattr(family, "goal_high", 0.5))
 
 
 def reference_algo(algo: str, available) -> str | None:
@@ -99,8 +99,14 @@ def navigation(run: Run, goal, steps: int = 3, seed: int = 0, active: int = 1, l
     b = blowup_step(ret[:, None])
     if b is not None:
         notes.append(f"{label}: the return is not a number from step {b} on: the policy blew up.")
+    return Chart(fig, plane_caption(run, label, n, show), notes, None, steps)
+
+
+def plane_caption(run: Run, label: str, n: int = N, show: int = SHOW) -> str:
+    """The words under the plane and its return panel (the same at every goal)."""
+    cfg, fam = run.config, run.family
     lo = metric_range(fam)[0]
-    if moving:
+    if adapts(run):
         lines = (f"Grey: {show} of the {n} tries of the policy before it adapts to this goal. "
                  f"Coloured: its tries after the policy-gradient steps chosen with the slider "
                  f"under the chart (▶ plays them; α = {cfg.inner_lr:g}, then "
@@ -109,11 +115,10 @@ def navigation(run: Run, goal, steps: int = 3, seed: int = 0, active: int = 1, l
         lines = (f"Coloured: {show} of the {n} tries at the step chosen with the slider under "
                  f"the chart (▶ plays them); {label} is told the goal and never adapts, so the "
                  f"tries of one step differ from another's only by chance. ")
-    caption = (lines + f"Beside it (below it on a phone): the average return after each step "
-               f"(minus the summed distance to the goal over the {getattr(fam, 'horizon', 100)} "
-               f"moves: closer to 0 is better; below {lo:g} it is marked ▼ on the bottom edge with its value). "
-               f"Click or tap anywhere on the plane to move the goal (the red star).")
-    return Chart(fig, caption, notes, None, steps)
+    return (lines + f"Beside it (below it on a phone): the average return after each step "
+            f"(minus the summed distance to the goal over the {getattr(fam, 'horizon', 100)} "
+            f"moves: closer to 0 is better; below {lo:g} it is marked ▼ on the bottom edge with "
+            f"its value). Click or tap anywhere on the plane to move the goal (the red star).")
 
 
 def goal_note(family, goal) -> str | None:

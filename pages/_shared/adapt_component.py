@@ -48,9 +48,9 @@ HTML = """<div data-maviz-pg>
 </div>
 <div class="pg-caption" data-caption></div>
 </div>"""
-# what the Playground's and Compare's in-browser charts share (titles, warnings, legends, the
-# step row, captions, buttons): R is either component's root
-R = ":is([data-maviz-pg], [data-maviz-cmp])"
+# what the Playground's, Compare's and Navigation's in-browser charts share (titles, warnings,
+# legends, the step row, captions, buttons): R is any of the three components' roots
+R = ":is([data-maviz-pg], [data-maviz-cmp], [data-maviz-nav])"
 SHARED_CSS = f"""{R} {{ font-size: 0.95rem; }}
 {R} .pg-title {{ font-weight: 600; margin-bottom: 0.3rem; }}
 {R} .pg-notes div {{ background: rgba(255, 189, 69, 0.2); color: #7a4a00;
