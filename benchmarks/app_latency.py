@@ -186,6 +186,9 @@ PLANE = """Array.from(document.querySelectorAll('.js-plotly-plot'))
 NAV_PATHS = f"""(() => {{ const g = {PLANE}; const t = g && g._fullData.find(
     t => / after adapting$| \\(never adapts\\)$/.test(t.name || ''));
     return t ? t.name + Array.from(t.x || []).slice(0, 40).join(',') : ''; }})()"""
+NAV_DONE = """(() => { const r = document.querySelector('[data-maviz-nav]');   // the whole chart:
+    if (r && r.dataset.drawn === '1') window.__navDone = r.dataset.want;    // every step, both
+    return window.__navDone || ''; })()"""                                  # runs, the story
 NAV_GOAL = f"""(() => {{ const g = {PLANE}; const t = g && g._fullData.find(t => t.name === 'goal');
     return t ? t.x[0] + ',' + t.y[0] : ''; }})()"""
 HW_GRID = """(() => { const g = document.querySelector('.js-plotly-plot');
@@ -237,26 +240,30 @@ def nav_hw(b, url, n):
     page.goto(f"{url}/Navigation")
     page.wait_for_function(f"() => !!{PLANE}", timeout=180_000)
     settle(page)
-    watch(page, {"paths": NAV_PATHS, "goal": NAV_GOAL})
+    watch(page, {"paths": NAV_PATHS, "goal": NAV_GOAL, "done": NAV_DONE})
     button = page.get_by_role("button", name="Random goal")
     out["Navigation: Random goal"] = []
     for _ in range(n):
         out["Navigation: Random goal"].append(timed(page, "paths", button.click))
         settle(page)
     rng = random.Random(0)
-    star, paths = [], []
+    star, paths, whole = [], [], []
     for _ in range(n):
         box = page.evaluate(f"""() => {{ const g = {PLANE}, L = g._fullLayout,
             r = g.getBoundingClientRect(); return [r.left + L.xaxis._offset, r.top + L.yaxis._offset,
             L.xaxis._length, L.yaxis._length]; }}""")
         x, y = box[0] + rng.uniform(0.1, 0.9) * box[2], box[1] + rng.uniform(0.1, 0.9) * box[3]
         k = page.evaluate("() => window.__t['goal'].length")
+        w = page.evaluate("() => window.__t['done'].length")
         paths.append(timed(page, "paths", lambda: page.mouse.click(x, y)))
         page.wait_for_function(f"() => window.__t['goal'].length > {k}", timeout=60_000)
         star.append(page.evaluate(f"() => window.__t['goal'][{k}]"))
+        page.wait_for_function(f"() => window.__t['done'].length > {w}", timeout=60_000)
+        whole.append(page.evaluate(f"() => window.__t['done'][{w}]"))
         settle(page)
     out["Navigation: a click on the plane, the star moved"] = star
     out["Navigation: a click on the plane, the new rollouts drawn"] = paths
+    out["Navigation: a click on the plane, every step of both runs and the story"] = whole
     page.close()
 
     page = b.new_page(viewport={"width": 1400, "height": 1000})

@@ -121,3 +121,26 @@ def test_the_views_words_are_the_servers_and_hold_for_what_it_draws(page, run, s
     assert ("Ref", 1) in marks                               # -90 is below every range drawn
     now = next(t for t in rets["data"] if t["name"] == "Lbl now")
     assert now["x"] == [step] and now["y"][0] == pytest.approx(min(max(ret[step], lo), hi))
+
+
+def test_a_chart_still_rolling_out_draws_what_is_done_and_waits_to_tell_the_story(page):
+    run = load_run(next(p for p in RUNS if "navigation-maml-" in p), "cpu")
+    payload = browser_payload.navigation_payload(run)
+    out = page.evaluate("""(args) => {
+      const E = MamlNav.load(args.payload), seen = [];
+      const r = MamlNav.trajectories(E, [0.2, 0.3], 3, 4, 20, (s) => seen.push(s));
+      const part = { paths: r.paths.slice(0, 2), ret: r.ret.slice(0, 2), n: r.n, H: r.H };
+      const build = (res, ref) => MamlNavView.build({ res: res, ref: ref, goal: [0.2, 0.3], steps: 3,
+        step: 3, label: 'L', color: '#000', adapting: true, show: 5, range: [-80, 0],
+        square: [-0.5, 0.5], extent: 0.6, phone: false });
+      return { seen: seen, part: build(part, { label: 'R', color: '#111', ret: r.ret }),
+               noref: build(r, { label: 'R', color: '#111', ret: r.ret.slice(0, 3) }),
+               whole: build(r, { label: 'R', color: '#111', ret: r.ret }) };
+    }""", {"payload": payload})
+    assert out["seen"] == [0, 1, 2, 3]                         # each step handed over when done
+    part = out["part"]
+    line = next(t for t in part["panels"][1]["data"] if t["name"] == "return")
+    assert line["x"] == [0, 1] and part["step"] == 1 and part["steps"] == 3
+    assert part["panels"][1]["layout"]["xaxis"]["range"] == [-0.4, 3.6]     # room for every step
+    assert part["story"] == "" and out["noref"]["story"] == ""            # waits for both runs
+    assert out["whole"]["story"].startswith("At this goal L's average return")

@@ -290,8 +290,9 @@ values (as the engine's are). Mirrored:
   }
 
   /** The tries at each step toward goal (rl.goal_trajectories): paths [S+1] of [H+1, n, 2]
-  Float64Arrays, and the mean return of each step's tries. */
-  function trajectories(E, goal, steps, seed, n) {
+  Float64Arrays, and the mean return of each step's tries. onStep(s, path, ret), if given, is
+  called as each step's tries are done (the page draws the step shown before the last). */
+  function trajectories(E, goal, steps, seed, n, onStep) {
     n = n || 20;
     const g = [f32(goal[0]), f32(goal[1])], H = E.fam.horizon, per = H * n * 2;
     let th = copy(E.params);
@@ -299,6 +300,7 @@ values (as the engine's are). Mirrored:
     for (let s = 0; s <= steps; s++) {
       const R = rollout(E, th, g, n, normals(seed, s * per, per));
       paths.push(R.path); ret.push(meanReturn(R));
+      if (onStep) onStep(s, R.path, ret[s]);
       if (s === steps || !E.adapt.length) continue;
       const { adv, count } = advantages(E, R, E.P.reg);
       const grad = gradient(E, th, R, adv, count), scale = s === 0 ? 1.0 : 0.5, nxt = copy(th);

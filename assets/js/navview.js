@@ -6,7 +6,7 @@ goal_note). Pure functions (no DOM; drawing is MamlPgView.draw), so that a test 
 number in the words against the arrays drawn (tests/test_navigation_view.py).
 
   build(ctx) -> {panels: [{name: "plane" | "returns", title, data, layout}], head, notes, story}
-  ctx: {res: {paths, ret, n, H}, ref: {label, color, ret} | null, goal, step, label, color,
+  ctx: {res: {paths, ret, n, H}, ref: {label, color, ret} | null, goal, steps, step, label, color,
         adapting, show, range: [lo, hi] (the return axis), square: [low, high] (the goals the
         policy was trained on), extent, phone}
 */
@@ -80,7 +80,9 @@ number in the words against the arrays drawn (tests/test_navigation_view.py).
 
   function build(ctx) {
     const { res, goal, label, color, adapting, phone } = ctx, [lo, hi] = ctx.range;
-    const S = res.ret.length - 1, step = Math.max(0, Math.min(ctx.step, S)), show = ctx.show || 5;
+    // res may hold the first steps only (the rest still rolling out): the axes are for ctx.steps
+    const S = ctx.steps === undefined ? res.ret.length - 1 : ctx.steps, done = res.ret.length - 1;
+    const step = Math.max(0, Math.min(ctx.step, done)), show = ctx.show || 5;
     const ex = ctx.extent || 0.6;
     const plane = [];
     if (adapting) {
@@ -103,7 +105,7 @@ number in the words against the arrays drawn (tests/test_navigation_view.py).
       xaxis: { range: [-ex, ex], title: { text: "x" }, constrain: "domain", fixedrange: true, zeroline: false },
       yaxis: { range: [-ex, ex], title: { text: "y" }, scaleanchor: "x", scaleratio: 1, constrain: "domain",
                fixedrange: true, zeroline: false },
-      meta: { goal_plane: "nav-live" } }));
+      meta: { goal_plane: "nav-live", no_fade: true } }));
     const steps = Array.from({ length: S + 1 }, (_, i) => i);
     const rets = [];
     if (ctx.ref) {
@@ -116,7 +118,8 @@ number in the words against the arrays drawn (tests/test_navigation_view.py).
       if (m.length) rets.push(V.edgeTrace(m, lo, hi, ctx.ref.label, ctx.ref.color));
     }
     rets.push({ type: "scatter", mode: "lines+markers", name: "return", showlegend: false,
-                x: steps, y: onChart(res.ret, lo, hi), line: { color: color, width: 2.5 }, marker: { size: 6 },
+                x: steps.slice(0, res.ret.length), y: onChart(res.ret, lo, hi),
+                line: { color: color, width: 2.5 }, marker: { size: 6 },
                 hovertemplate: "return %{y:.1f} after %{x} steps<extra></extra>" });
     const m = V.beyond(steps, res.ret, lo, hi, true);
     if (m.length) rets.push(V.edgeTrace(m, lo, hi, label, color));
@@ -138,7 +141,8 @@ number in the words against the arrays drawn (tests/test_navigation_view.py).
       panels: V.finish([{ name: "plane", data: plane, layout: planeLayout },
                         { name: "returns", data: rets, layout: retLayout }]),
       head: label + " toward the goal (" + goal[0].toFixed(2) + ", " + goal[1].toFixed(2) + ")",
-      notes: notes, story: story(label, res.ret, adapting, ctx.ref), step: step, steps: S,
+      notes: notes, step: step, steps: S,
+      story: done < S || (ctx.ref && ctx.ref.ret.length <= S) ? "" : story(label, res.ret, adapting, ctx.ref),
     };
   }
 

@@ -3,9 +3,9 @@
 // target with layout.meta.goal_plane = <name> (maml_viz/views/figures/navigation.py); one
 // listener on the document (capture phase, pointer events: mouse, touch and pen alike) finds
 // the chart under the pointer, converts the pixel to axis coordinates with Plotly's own axes,
-// moves the chart's "goal" marker at once (the server's new rollouts follow) and sends
-// {x, y, n} to the component mounted for that name. Plotly's own click events fire only on
-// trace points and not at all for a tap: this does not depend on them.
+// sends {x, y, n} to the component mounted for that name and moves the chart's "goal" marker
+// at once (the new rollouts follow; the old ones fade unless layout.meta.no_fade). Plotly's own
+// click events fire only on trace points and not at all for a tap: this does not depend on them.
 export default function (component) {
   const { data, setTriggerValue } = component;
   const w = window;
@@ -37,14 +37,14 @@ export default function (component) {
     if (Math.hypot(ev.clientX - d.cx, ev.clientY - d.cy) > 12) return;   // a drag or a scroll
     const p = d.p, send = w.__mavizGoalSend[p.name];
     if (!send) return;
+    p.gd.dataset.goalSent = String(++S.n);
+    send({ x: p.x, y: p.y, n: S.n });           // first: the new tries start computing now
     const goal = (p.gd._fullData || []).findIndex((t) => t.name === "goal");
     if (goal >= 0 && w.Plotly) {                // the star moves now; the old tries fade
       w.Plotly.restyle(p.gd, { x: [[p.x]], y: [[p.y]] }, [goal]);
       const old = p.gd._fullData.map((t, i) => (t.xaxis === "x" && t.mode === "lines" ? i : -1))
-        .filter((i) => i >= 0);
-      if (old.length) w.Plotly.restyle(p.gd, { opacity: 0.3 }, old);
+        .filter((i) => i >= 0);       // (a plane computed in the page redraws them at once)
+      if (old.length && !p.gd.layout.meta.no_fade) w.Plotly.restyle(p.gd, { opacity: 0.3 }, old);
     }
-    p.gd.dataset.goalSent = String(++S.n);
-    send({ x: p.x, y: p.y, n: S.n });
   }, true);
 }
