@@ -112,7 +112,8 @@ def test_the_views_words_are_the_servers_and_hold_for_what_it_draws(page, run, s
     marks = {}
     for t in rets["data"]:
         if "off the chart" in t["name"]:
-            for x, val in zip(t["x"], t["customdata"]):
+            for x, val, text in zip(t["x"], t["customdata"], t["text"]):
+                assert text == nav.fmt(val)             # written as the story writes returns
                 marks[(t["name"].split(" off the chart")[0], x)] = val
     for who, values in (("Lbl", ret), ("Ref", ref["ret"])):
         for s, val in enumerate(values):

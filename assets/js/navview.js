@@ -76,6 +76,14 @@ number in the words against the arrays drawn (tests/test_navigation_view.py).
     return [xs, ys];
   }
 
+  /** Off-chart returns on the edge, each written as the page writes a return (one decimal). */
+  function edge(marks, lo, hi, name, color) {
+    const t = V.edgeTrace(marks, lo, hi, name, color), vals = marks.map((m) => (m.side > 0 ? "▲ " : "▼ ") + fmt(m.v));
+    t.text = marks.map((m) => fmt(m.v));
+    t.name = name + " off the chart: " + vals.slice(0, 3).join(", ") + (vals.length > 3 ? ", …" : "");
+    return t;
+  }
+
   const onChart = (r, lo, hi) => r.map((v) => (isFinite(v) && v >= lo && v <= hi ? v : null));
 
   function build(ctx) {
@@ -115,14 +123,14 @@ number in the words against the arrays drawn (tests/test_navigation_view.py).
                   line: { color: ctx.ref.color, width: 2, dash: "dot" }, marker: { size: 6 },
                   hovertemplate: ctx.ref.label + ": return %{y:.1f} after %{x} steps<extra></extra>" });
       const m = V.beyond(steps, rr, lo, hi, true);
-      if (m.length) rets.push(V.edgeTrace(m, lo, hi, ctx.ref.label, ctx.ref.color));
+      if (m.length) rets.push(edge(m, lo, hi, ctx.ref.label, ctx.ref.color));
     }
     rets.push({ type: "scatter", mode: "lines+markers", name: "return", showlegend: false,
                 x: steps.slice(0, res.ret.length), y: onChart(res.ret, lo, hi),
                 line: { color: color, width: 2.5 }, marker: { size: 6 },
                 hovertemplate: "return %{y:.1f} after %{x} steps<extra></extra>" });
     const m = V.beyond(steps, res.ret, lo, hi, true);
-    if (m.length) rets.push(V.edgeTrace(m, lo, hi, label, color));
+    if (m.length) rets.push(edge(m, lo, hi, label, color));
     const v = res.ret[step];
     rets.push({ type: "scatter", mode: "markers", name: label + " now", showlegend: false, hoverinfo: "skip",
                 cliponaxis: false, x: isFinite(v) ? [step] : [], y: isFinite(v) ? [Math.min(Math.max(v, lo), hi)] : [],
