@@ -49,7 +49,7 @@ VIEW = """(args) => {
 
 @pytest.fixture(scope="module")
 def page():
-    with blank_page("navroll.js", "pgview.js", "navview.js") as pg:
+    with blank_page("adapt.js", "navroll.js", "pgview.js", "navview.js") as pg:
         yield pg
 
 

@@ -64,7 +64,7 @@ export default function (component) {
   const boxes = {};
   el.panels.querySelectorAll("[data-box]").forEach((d) => { boxes[d.dataset.box] = d; });
 
-  let sup = null, view = null, playing = null, urlTimer = null;
+  let sup = null, view = null;
   const phone = () => window.innerWidth <= 640;
 
   function adapt() {
@@ -98,32 +98,13 @@ export default function (component) {
   function update() { adapt(); draw(); }
 
   // ------------------------------------------------------------------ the URL
-  const path = window.location.pathname;
-  function applyUrl() {
-    if (!root.isConnected || window.location.pathname !== path) return;
-    const u = new URL(window.location.href);
-    let changed = false;
-    for (const [k, v] of [["task", String(st.task)], ["step", String(st.step)]])
-      if (u.searchParams.get(k) !== v) { u.searchParams.set(k, v); changed = true; }
-    if (changed) window.history.replaceState(window.history.state, "", u);
-    root.dataset.url = "1";
-  }
-  function writeUrl() { root.dataset.url = "0"; clearTimeout(urlTimer); urlTimer = setTimeout(applyUrl, 150); }
-  const keeper = setInterval(applyUrl, 500);       // a rerun may have rewritten the query string
+  const url = mavizUrl(root, () => [["task", String(st.task)], ["step", String(st.step)]]);
+  const writeUrl = url.write;
 
   // ------------------------------------------------------------------ controls
   const ac = new AbortController(), on = (node, ev, f) => node.addEventListener(ev, f, { signal: ac.signal, capture: true });
-  const stopPlay = () => { if (playing) { clearInterval(playing); playing = null; el.play.textContent = "▶"; } };
+  const player = mavizPlayer(el.play, root, st, draw, { signal: ac.signal }), stopPlay = player.stop;
   on(el.step, "input", () => { stopPlay(); st.step = Number(el.step.value); draw(); });
-  on(el.play, "click", () => {
-    if (playing) return stopPlay();
-    if (st.step >= st.steps) { st.step = 0; draw(); }
-    el.play.textContent = "❚❚";
-    playing = setInterval(() => {
-      if (!root.isConnected || st.step >= st.steps) return stopPlay();
-      st.step += 1; draw();
-    }, 700);
-  });
   on(el.newt, "click", () => { stopPlay(); st.task = first + ((st.task - first + 1) % n); update(); });
   // K and the number of steps are the page's own widgets: a change committed there (a − / +
   // press, Enter, leaving the box) is drawn here at once, before the server's rerun hands the
@@ -155,5 +136,5 @@ export default function (component) {
 
   window.mavizWhenPlotly(120000).then(() => { if (!ac.signal.aborted) update(); })
     .catch((e) => { el.notes.textContent = "The chart could not be drawn: " + e.message; });
-  return () => { ac.abort(); stopPlay(); clearInterval(keeper); clearTimeout(urlTimer); applyUrl(); };
+  return () => { ac.abort(); stopPlay(); url.stop(); };
 }

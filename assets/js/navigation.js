@@ -75,7 +75,7 @@ export default function (component) {
 
   // ------------------------------------------------------------------ drawing
   const phone = () => window.innerWidth <= 640;
-  let res = null, ref = null, serial = 0, playing = null, urlTimer = null;
+  let res = null, ref = null, serial = 0;
   function draw() {
     if (!res) return;
     const complete = res.done && (!R || (ref && ref.done));
@@ -134,35 +134,17 @@ export default function (component) {
   }
 
   // ------------------------------------------------------------------ the URL
-  const path = window.location.pathname;
-  function applyUrl() {
-    if (!root.isConnected || window.location.pathname !== path) return;
-    const u = new URL(window.location.href);
-    let changed = false;
-    for (const [k, v] of [["goal", st.goal[0] + "," + st.goal[1]], ["seed", String(st.seed)], ["step", String(st.step)]])
-      if (u.searchParams.get(k) !== v) { u.searchParams.set(k, v); changed = true; }
-    if (changed) window.history.replaceState(window.history.state, "", u);
-    root.dataset.url = "1";
-  }
-  function writeUrl() { root.dataset.url = "0"; clearTimeout(urlTimer); urlTimer = setTimeout(applyUrl, 150); }
-  const keeper = setInterval(applyUrl, 500);       // a rerun may have rewritten the query string
+  const url = mavizUrl(root, () => [["goal", st.goal[0] + "," + st.goal[1]], ["seed", String(st.seed)],
+                                    ["step", String(st.step)]]);
+  const writeUrl = url.write;
 
   // ------------------------------------------------------------------ controls
   const ac = new AbortController(), on = (node, ev, f) => node.addEventListener(ev, f, { signal: ac.signal, capture: true });
-  const stopPlay = () => { if (playing) { clearInterval(playing); playing = null; el.play.textContent = "▶"; } };
+  const player = mavizPlayer(el.play, root, st, draw, { signal: ac.signal, ready: (s) => !!res && res.ret.length > s });
+  const stopPlay = player.stop;
   on(el.step, "input", () => {
     stopPlay(); st.step = Number(el.step.value);
     if (res && res.ret.length > st.step) draw();              // else drawn when that step is done
-  });
-  on(el.play, "click", () => {
-    if (playing) return stopPlay();
-    if (st.step >= st.steps) { st.step = 0; draw(); }
-    el.play.textContent = "❚❚";
-    playing = setInterval(() => {
-      if (!root.isConnected || st.step >= st.steps) return stopPlay();
-      if (!res || res.ret.length <= st.step + 1) return;      // that step is still rolling out
-      st.step += 1; draw();
-    }, 700);
   });
   on(el.rand, "click", () => { stopPlay(); st.seed += 1; st.goal = nextGoal(st.seed); update(); });
   // a click or tap on the plane (pages/_shared/goal_click.js finds the plane coordinates and
@@ -177,5 +159,5 @@ export default function (component) {
 
   window.mavizWhenPlotly(120000).then(() => { if (!ac.signal.aborted) update(); })
     .catch((e) => { el.notes.textContent = "The chart could not be drawn: " + e.message; });
-  return () => { ac.abort(); stopPlay(); clearInterval(keeper); clearTimeout(urlTimer); applyUrl(); };
+  return () => { ac.abort(); stopPlay(); url.stop(); };
 }

@@ -3,7 +3,7 @@ Gaussian MLP policy's tries toward a goal before and after each policy-gradient 
 maths as maml_viz/engine/rl.py (rollout, advantages, pg_step, goal_trajectories) and the same
 noise (maml_viz/engine/noise.py, drawn bit for bit here), so that a click on the Navigation
 plane or "Random goal" answers without a server round trip. The engine stays the reference:
-tests/test_navigation_view.py rolls the same goals out here and with rl.goal_trajectories in
+tests/test_navigation_view.py rolls the same goals out here (adapt.js first: its decoder) and with rl.goal_trajectories in
 float64 and requires the same positions and returns.
 
 Numbers: doubles throughout; the stored weights, step sizes, the noise and the goal are float32
@@ -17,9 +17,9 @@ values (as the engine's are). Mirrored:
              ½); α a number or per weight (Meta-SGD); ANIL: the head only; the oracle: nothing
 */
 (function (root, factory) {
-  if (typeof module === "object" && module.exports) module.exports = factory();
-  else root.MamlNav = factory();
-}(typeof self !== "undefined" ? self : this, function () {
+  if (typeof module === "object" && module.exports) module.exports = factory(require("./adapt.js"));
+  else root.MamlNav = factory(root.MamlAdapt);
+}(typeof self !== "undefined" ? self : this, function (A) {
   "use strict";
   const f32 = Math.fround;
   const NORMAL_SALT = 0x9E3779B9, GOAL_SALT = 0x85EBCA6B;
@@ -54,17 +54,8 @@ values (as the engine's are). Mirrored:
   }
 
   // ------------------------------------------------------------------------- the policy
-  function decodeF32(b64) {
-    let bytes;
-    if (typeof atob === "function") {
-      const s = atob(b64);
-      bytes = new Uint8Array(s.length);
-      for (let i = 0; i < s.length; i++) bytes[i] = s.charCodeAt(i);
-    } else bytes = Uint8Array.from(Buffer.from(b64, "base64"));
-    const view = new DataView(bytes.buffer), out = new Float64Array(bytes.length >> 2);
-    for (let i = 0; i < out.length; i++) out[i] = view.getFloat32(4 * i, true);
-    return out;
-  }
+  /** base64 float32 weights -> doubles (adapt.js decodes). */
+  const decodeF32 = (b64) => Float64Array.from(A.decodeF32(b64));
 
   /** payload: maml_viz/views/browser.py navigation_payload. */
   function load(P) {

@@ -97,6 +97,17 @@ def _(family: ClassificationFamily, run, seeds, pool_k):
         "xq": f32(torch.cat([x for x, _ in queries])), "query_n": q}
 
 
+def _inner_loop_spec(run, model) -> dict:
+    """What the browser needs of a run's inner loop: θ (float32, base64, in the model's order),
+    the adapted keys, the step size, and the per-weight step sizes (Meta-SGD) or None."""
+    theta, lr, keys = run.algorithm.adapt_spec(run.params, run.config, model)
+    order = list(model.param_shapes())
+    return {"params": {k: f32(theta[k]) for k in order},
+            "adapt_keys": order if keys is None else [k for k in order if k in set(keys)],
+            "inner_lr": float(run.config.inner_lr),
+            "lrs": {k: f32(lr[k]) for k in order} if isinstance(lr, dict) else None}
+
+
 def payload(run, first_seed: int = 0, n_tasks: int = N_TASKS, pool_k: int = POOL_K,
             algo_label: str | None = None) -> dict:
     """The run as adapt.js reads it (see the module docstring). Raises BrowserUnsupported for a
@@ -105,9 +116,6 @@ def payload(run, first_seed: int = 0, n_tasks: int = N_TASKS, pool_k: int = POOL
     arch = _model(model)
     seeds = list(range(first_seed, first_seed + n_tasks))
     meta, axis, task_params, tasks = _family(fam, run, seeds, pool_k)
-    theta, lr, keys = run.algorithm.adapt_spec(run.params, cfg, model)
-    order = list(model.param_shapes())
-    keys = order if keys is None else [k for k in order if k in set(keys)]
     return {
         "format": FORMAT,
         "run": {"key": run.key, "algo": cfg.algo, "label": algo_label or cfg.algo,
@@ -116,10 +124,7 @@ def payload(run, first_seed: int = 0, n_tasks: int = N_TASKS, pool_k: int = POOL
                 # trained on pooled tasks (pretrained) or never trained (random init)
                 "baseline": bool(run.algorithm.is_baseline), "trained": bool(run.algorithm.trains)},
         "model": arch,
-        "params": {k: f32(theta[k]) for k in order},
-        "adapt_keys": keys,
-        "inner_lr": float(cfg.inner_lr),
-        "lrs": {k: f32(lr[k]) for k in order} if isinstance(lr, dict) else None,
+        **_inner_loop_spec(run, model),
         "family": {"name": fam.name, "label": fam.label, "in_dim": fam.in_dim,
                    "out_dim": fam.out_dim, "x_range": list(fam.x_range()),
                    "metric_range": list(metric_range(fam)), "eval_steps": fam.eval_steps,
@@ -217,18 +222,12 @@ def navigation_payload(run, label: str | None = None) -> dict:
     BrowserUnsupported for a run the browser cannot roll out."""
     check_navigation(run)
     fam, model, cfg = run.family, run.model, run.config
-    theta, lr, keys = run.algorithm.adapt_spec(run.params, cfg, model)
-    order = list(model.param_shapes())
-    keys = order if keys is None else [k for k in order if k in set(keys)]
     return {
         "format": NAV_FORMAT,
         "run": {"key": run.key, "algo": cfg.algo, "label": label or cfg.algo,
                 "goal_input": bool(getattr(run.algorithm, "goal_conditioned", False))},
-        "model": {"sizes": list(model.mlp.sizes), "keys": order},
-        "params": {k: f32(theta[k]) for k in order},
-        "adapt_keys": keys,
-        "inner_lr": float(cfg.inner_lr),
-        "lrs": {k: f32(lr[k]) for k in order} if isinstance(lr, dict) else None,
+        "model": {"sizes": list(model.mlp.sizes), "keys": list(model.param_shapes())},
+        **_inner_loop_spec(run, model),
         "reg": REG,
         "family": {"name": fam.name, "horizon": fam.horizon, "action_scale": fam.action_scale,
                    "max_speed": fam.max_speed, "goal_radius": fam.goal_radius,

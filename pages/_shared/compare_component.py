@@ -12,8 +12,8 @@ import streamlit as st
 from maml_viz.views.figures.style import color
 from pages._shared.adapt_component import ROOT, SHARED_CSS
 
-JS = "\n".join((ROOT / "assets" / "js" / f).read_text()
-               for f in ("plotly_ready.js", "adapt.js", "pgview.js", "cmpview.js", "compare.js"))
+JS = "\n".join((ROOT / "assets" / "js" / f).read_text() for f in (
+    "plotly_ready.js", "chart_controls.js", "adapt.js", "pgview.js", "cmpview.js", "compare.js"))
 HTML = """<div data-maviz-cmp>
 <div class="pg-title" data-head></div>
 <div class="pg-notes" data-notes></div>

@@ -16,9 +16,11 @@ from pages._shared.adapt_component import ROOT, SHARED_CSS
 from pages._shared.goal_click import goal_click
 
 TARGET = "nav-live"                   # the plane's layout.meta.goal_plane (navview.js)
-WORKER_JS = (ROOT / "assets" / "js" / "navroll.js").read_text()
-JS = "\n".join((ROOT / "assets" / "js" / f).read_text()
-               for f in ("plotly_ready.js", "navroll.js", "pgview.js", "navview.js", "navigation.js"))
+JS_DIR = ROOT / "assets" / "js"
+WORKER_JS = "\n".join((JS_DIR / f).read_text() for f in ("adapt.js", "navroll.js"))
+JS = "\n".join((JS_DIR / f).read_text() for f in (
+    "plotly_ready.js", "chart_controls.js", "adapt.js", "navroll.js", "pgview.js", "navview.js",
+    "navigation.js"))
 HTML = """<div data-maviz-nav>
 <div class="pg-title" data-head></div>
 <div class="pg-notes" data-notes></div>
