@@ -152,38 +152,6 @@ def slider_ticks(page, index=0):
             for b in (ticks.nth(i).bounding_box() for i in range(ticks.count()))]
 
 
-def watch_trace(page, index, name_js):
-    """Start timing repaints of the index-th chart's trace picked by the JS predicate `name_js`
-    (in t, a trace): from each mousedown to the first painted frame after that trace's data
-    changed. Times collect in window.__lat (ms)."""
-    page.evaluate(
-        f"""(i) => {{
-          const gd = document.querySelectorAll('.js-plotly-plot')[i];
-          const sig = () => {{ const t = (gd._fullData || []).find(t => {name_js});
-                               return t ? Array.from(t.y || t.x || []).slice(0, 50).join(',') : ''; }};
-          window.__lat = []; let t0 = null, last = sig();
-          window.addEventListener('mousedown', () => {{ t0 = performance.now(); last = sig(); }}, true);
-          const loop = () => {{
-            if (t0 !== null && sig() !== last) {{
-              const t = t0; t0 = null; last = sig();
-              requestAnimationFrame(() => window.__lat.push(performance.now() - t));
-            }}
-            requestAnimationFrame(loop);
-          }};
-          loop();
-        }}""", index)
-
-
-def scrub(page, index, step, timeout=10_000):
-    """Click step `step` of the index-th chart's step slider; wait until the repaint is timed.
-    Returns the time in ms."""
-    n = page.evaluate("() => window.__lat.length")
-    x, y = slider_ticks(page, index)[step]
-    page.mouse.click(x, y)
-    page.wait_for_function("(n) => window.__lat.length > n", arg=n, timeout=timeout)
-    return page.evaluate("() => window.__lat[window.__lat.length - 1]")
-
-
 def slider_active(page, index=0):
     return page.evaluate(
         """(i) => { const gd = document.querySelectorAll('.js-plotly-plot')[i];

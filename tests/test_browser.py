@@ -8,8 +8,8 @@ import time
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from browser import (SHOTS, count_sent, open_chart_page, plot_data, scrub, server, slider_ticks,
-                     wait_idle, watch_trace)
+from browser import (SHOTS, count_sent, open_chart_page, plot_data, server, slider_ticks,
+                     wait_idle)
 
 from maml_viz.engine.tasks import make_family
 
@@ -17,7 +17,6 @@ PAGES = [("", "Learning to learn"), ("Playground", "Playground"), ("Train", "Tra
          ("Compare", "Compare algorithms"), ("Navigation", "Navigation: learning to reach"),
          ("Handwriting", "Handwriting: new letters"),
          ("Inside", "Inside the network")]
-ADAPTED = "(t.name || '').endsWith('after adapting')"
 
 
 def no_exception(page):
@@ -70,15 +69,18 @@ def test_diverged_curves_are_marked_and_navigation_starts_grey(chromium, app_url
     shot(page, "Playground-diverged")
     page.close()
     page = open_chart_page(chromium, app_url, "Navigation", 1000)
-    watch_trace(page, 0, ADAPTED.replace("endsWith('after adapting')", "includes('after')"))
-    scrub(page, 0, 0)
-    data = plot_data(page)
+    page.wait_for_selector("[data-maviz-nav][data-drawn='1']", timeout=60_000)
+    page.evaluate("""() => { const s = document.querySelector('[data-maviz-nav] [data-step]');
+                             s.value = '0'; s.dispatchEvent(new Event('input', {bubbles: true})); }""")
+    plane = """() => Array.from(document.querySelectorAll('[data-maviz-nav] .js-plotly-plot'))
+        .find(g => g._fullData && g._fullData.some(t => t.name === 'goal'))._fullData"""
+    page.wait_for_function(f"() => ({plane})().find(t => (t.name || '').includes('after'))"
+                           ".x.length === 0", timeout=30_000)
+    data = page.evaluate(f"""() => ({plane})().map(t => ({{name: t.name, n: (t.x || []).length,
+                                                          color: (t.line || {{}}).color}}))""")
     before = next(t for t in data if t["name"] == "before adapting")
-    adapted = next(t for t in data if "after" in t["name"])
-    assert before["n"] > 0 and adapted["n"] == 0
-    color = page.evaluate("""() => document.querySelector('.js-plotly-plot')._fullData
-                             .find(t => t.name === 'before adapting').line.color""")
-    assert color.lower() == "#9e9e9e"
+    assert before["n"] > 0 and before["color"].lower() == "#9e9e9e"      # step 0: grey only
+    assert page.locator("[data-maviz-nav] [data-stepv]").inner_text() == "before adapting"
     page.close()
 
 
