@@ -2,14 +2,13 @@
 of an alphabet it never saw from one drawing each, and recognises other people's drawings of
 them. MAML beside a network pretrained the usual way; a step slider scrubs in the browser. The
 adapted networks are kept per (run, characters, drawings) for every session and the next "Other
-drawings" computed ahead; "Other drawings" re-runs only the parts the drawings change (keyed
-fragments); your own drawing is drawn in the browser and only its guesses re-run per stroke."""
+drawings" computed ahead; your own drawing is drawn in the browser and only the part of the page
+that shows its guesses re-runs when a stroke ends."""
 import pages._shared.preload  # noqa: F401  (first: imports, one session at a time)
 import streamlit as st
 
 from maml_viz.views import handwriting as hw
-from maml_viz.views.figures.handwriting import class_probabilities
-from pages._shared import handwriting_ui as hw_ui
+from maml_viz.views.figures.handwriting import class_probabilities, handwriting_grid
 from pages._shared import ui
 from pages._shared.drawing_pad import drawing_pad
 
@@ -27,14 +26,6 @@ st.markdown(
 ss = st.session_state
 ss.setdefault("hw_seed", 0)
 ss.setdefault("hw_draw", 0)
-ss.hw_parts = []                       # the fragments the drawings change, once drawn
-
-
-def other_drawings():                  # reruns only what the drawings change
-    ss.hw_draw += 1
-    if ss.hw_parts:
-        st.rerun(ss.hw_parts)
-
 
 c1, c2, c3, c4 = st.columns([1, 3, 1, 1], vertical_alignment="bottom")
 alphabet = c1.selectbox("Alphabet", held, key="hw_alphabet", format_func=hw.alphabet_name,
@@ -47,14 +38,15 @@ chars = c2.multiselect(
 if c3.button("Other characters", width="stretch", help="Five other characters of this alphabet"):
     ss.hw_seed += 1
     st.rerun()
-c4.button("Other drawings", width="stretch", on_click=other_drawings,
-          help="Other people's drawings of the same characters (to learn from and to test)")
+if c4.button("Other drawings", width="stretch",
+             help="Other people's drawings of the same characters (to learn from and to test)"):
+    ss.hw_draw += 1
 if len(chars) < 5:
     st.warning(f"Pick five characters (now {len(chars)}): the network was trained on five-way "
                "tasks.")
     st.stop()
 
-ALGOS, NO_BAR = hw_ui.ALGOS, {"displayModeBar": False}
+ALGOS, NO_BAR = ("maml", "pretrained"), {"displayModeBar": False}
 runs = ui.runs_or_train([ui.config_for("omniglot", a) for a in ALGOS], "hw")
 if any(a not in runs for a in ALGOS):
     st.stop()
@@ -71,27 +63,47 @@ def job(a: str, draw: int):            # run a adapted to the episode of these d
     return (runs[a].key, tuple(chars), draw, steps), work
 
 
-def current(part: str) -> dict:        # each run's "adapted" or "guesses" on these drawings
-    return {a: memo.get(*job(a, ss.hw_draw))[part] for a in ALGOS}
+ep = hw.episode(chars, ss.hw_draw)
+done = {a: memo.get(*job(a, ss.hw_draw)) for a in ALGOS}
+adapted, out = {a: d["adapted"] for a, d in done.items()}, {a: d["guesses"] for a, d in done.items()}
+true = ep["yq"][0].numpy()
+alpha = runs["maml"].config.inner_lr
+proto = f"right of {len(true)} new drawings · 1 example each · step size α = {alpha:g}"
+
+cols = st.columns(2)
+for col, a in zip(cols, ALGOS):
+    acc = out[a]["accuracy"]
+    col.plotly_chart(handwriting_grid(
+        ep["support_img"], ep["query_img"], true, out[a]["guess"],
+        title=f"{label[a]}: {acc[0]:.0%} → {acc[-1]:.0%} after {steps} steps",
+        subtitle=proto, height=560), key=f"hw_grid_{a}", config=NO_BAR)
+cols[0].caption(hw.grid_caption(steps))
+cols[1].caption(hw.pretrained_caption(label, {a: out[a]["correct"] for a in ALGOS}))
+
+st.subheader("How sure is it? One drawing, step by step")
+q = len(true) // len(chars)
+pick = st.selectbox(
+    "Drawing to inspect", range(len(true)), key="hw_pick",
+    format_func=lambda i: f"a drawing of {hw.LETTERS[true[i]]} (#{i % q + 1})",
+    help="One of the new drawings above: its bars show each network's probability for A–E.")
+st.plotly_chart(class_probabilities(
+    {a: (label[a], out[a]["probs"][:, pick]) for a in ALGOS}, int(true[pick]),
+    title=f"Probabilities for a drawing of {hw.LETTERS[true[pick]]}",
+    subtitle=f"after 0..{steps} steps on the five examples · bars outlined: the right answer"),
+    key="hw_probs", config=NO_BAR)
+st.caption(hw.probabilities_caption(label, {a: out[a]["probs"][:, pick] for a in ALGOS},
+                                    int(true[pick])))
 
 
-@st.fragment(key="hw_episode")
-def episode_view():
-    ep, out = hw.episode(chars, ss.hw_draw), current("guesses")
-    hw_ui.grids(ep, out, label, steps, runs["maml"].config.inner_lr)
-    hw_ui.probabilities(ep, out, label, steps)
-    st.subheader("Your turn: copy one of the five characters")
-    st.image([255 - im for im in ep["support_img"]], width=56,
-             caption=[hw.LETTERS[j] for j in range(len(chars))])
-    for a in ALGOS:                               # what "Other drawings" will ask for next
-        memo.warm(*job(a, ss.hw_draw + 1))
+st.subheader("Your turn: copy one of the five characters")
+st.image([255 - im for im in ep["support_img"]], width=56,
+         caption=[hw.LETTERS[j] for j in range(len(chars))])
 
 
-@st.fragment(key="hw_turn")
+@st.fragment
 def your_turn():
     """The user's drawing: strokes drawn in the browser; a stroke's end re-runs only this."""
     ui.one_thread()
-    ep, adapted = hw.episode(chars, ss.hw_draw), current("adapted")
     d1, d2 = st.columns([1, 1.6])
     with d1:
         strokes = drawing_pad("hw_pad")
@@ -113,18 +125,7 @@ def your_turn():
         d2.caption("Draw in the square: the two networks' guesses for your drawing appear here.")
 
 
-episode_view()
 your_turn()
-ss.hw_parts = ["hw_episode", "hw_turn"]
-
-
-@st.fragment(key="hw_note")
-def note(table):                       # read from the pretrained network's guesses here
-    text = hw.random_beats_pretrained(table["final"], table["labels"], table["kinds"],
-                                      current("guesses")["pretrained"]["probs"])
-    if text:
-        st.markdown(text)
-
 
 with st.expander("How good is it over many tasks?"):
     table = hw.results_table({a: ui.get_run(ui.config_for("omniglot", a))
@@ -134,7 +135,11 @@ with st.expander("How good is it over many tasks?"):
             k: st.column_config.NumberColumn(format="percent")
             for k in table["rows"][0] if k != "algorithm"})
         st.caption(table["caption"])
-        note(table)
-        ss.hw_parts.append("hw_note")
+        note = hw.random_beats_pretrained(table["final"], table["labels"], table["kinds"],
+                                          out["pretrained"]["probs"])
+        if note:
+            st.markdown(note)
     else:
         st.info("No stored Omniglot runs with evaluation figures yet.")
+for a in ALGOS:                                   # what "Other drawings" will ask for next
+    memo.warm(*job(a, ss.hw_draw + 1))
