@@ -145,3 +145,12 @@ def test_a_chart_still_rolling_out_draws_what_is_done_and_waits_to_tell_the_stor
     assert part["panels"][1]["layout"]["xaxis"]["range"] == [-0.4, 3.6]     # room for every step
     assert part["story"] == "" and out["noref"]["story"] == ""            # waits for both runs
     assert out["whole"]["story"].startswith("At this goal L's average return")
+
+
+def test_a_policy_trained_on_is_another_policy_to_the_pages_caches():
+    run = load_run(next(p for p in RUNS if "navigation-maml-" in p), "cpu")
+    before = browser_payload.navigation_payload(run)["run"]["weights"]
+    run.info = {**run.info, "iterations_done": (run.info.get("iterations_done") or 0) + 1}
+    assert browser_payload.navigation_payload(run)["run"]["weights"] != before
+    run.info = {**run.info, "partial": True}
+    assert browser_payload.weights_id(run).endswith("-partial")

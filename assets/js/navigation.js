@@ -33,7 +33,7 @@ export default function (component) {
     if (store.workers !== null) return store.workers;
     try {
       const src = data.worker_js + "\nconst E = new Map();\nself.onmessage = (m) => { const d = m.data;" +
-        " let e = E.get(d.payload.run.key); if (!e) { e = MamlNav.load(d.payload); E.set(d.payload.run.key, e); }" +
+        " let e = E.get(d.payload.run.weights); if (!e) { e = MamlNav.load(d.payload); E.set(d.payload.run.weights, e); }" +
         " MamlNav.trajectories(e, d.goal, d.steps, d.seed, d.n, (s, path, ret) =>" +
         " self.postMessage({ id: d.id, s: s, path: path, ret: ret, H: e.fam.horizon })); };";
       const url = URL.createObjectURL(new Blob([src], { type: "text/javascript" }));
@@ -44,10 +44,10 @@ export default function (component) {
     } catch (e) { store.workers = []; }          // no workers: roll out on the page itself
     return store.workers;
   }
-  /** The tries of run `p` toward `goal`, step by step (cached per run, goal, steps and seed):
+  /** The tries of run `p` toward `goal`, step by step (cached per weights, goal, steps, seed):
    *  {paths, ret, n, H, done, listeners}; each listener is called as a step's tries arrive. */
   function job(p, goal, steps, seed, lane) {
-    const key = [p.run.key, goal[0], goal[1], steps, seed].join("|");
+    const key = [p.run.weights, goal[0], goal[1], steps, seed].join("|");
     let J = store.results.get(key);
     if (J) return J;
     J = { paths: [], ret: [], n: data.n, H: p.family.horizon, steps: steps, done: false, listeners: new Set() };
@@ -61,9 +61,9 @@ export default function (component) {
       const id = ++store.id;
       store.jobs.set(id, (m) => { arrive(m.s, m.path, m.ret); if (m.s === steps) store.jobs.delete(id); });
       const w = ws[lane % ws.length], has = w.__has || (w.__has = new Set());
-      w.postMessage({ id: id, payload: has.has(p.run.key) ? { run: p.run } : p,    // weights once
+      w.postMessage({ id: id, payload: has.has(p.run.weights) ? { run: p.run } : p,   // weights once
                       goal: goal, steps: steps, seed: seed, n: data.n });
-      has.add(p.run.key);
+      has.add(p.run.weights);
     } else {
       setTimeout(() => MamlNav.trajectories(MamlNav.load(p), goal, steps, seed, data.n, arrive), 0);
     }

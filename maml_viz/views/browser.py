@@ -216,6 +216,13 @@ def check_navigation(run) -> None:
                                  f"out on the server")
 
 
+def weights_id(run) -> str:
+    """Which weights a run has now: a run trained on (more iterations, or a partial run) is
+    another policy to the page's caches."""
+    return (f"{run.key}@{run.info.get('iterations_done')}"
+            f"{'-partial' if run.info.get('partial') else ''}")
+
+
 def navigation_payload(run, label: str | None = None) -> dict:
     """A navigation run as navroll.js reads it: the policy's weights (float32, base64), which
     ones adapt and with which step sizes, and the environment's constants. Raises
@@ -225,7 +232,8 @@ def navigation_payload(run, label: str | None = None) -> dict:
     return {
         "format": NAV_FORMAT,
         "run": {"key": run.key, "algo": cfg.algo, "label": label or cfg.algo,
-                "goal_input": bool(getattr(run.algorithm, "goal_conditioned", False))},
+                "goal_input": bool(getattr(run.algorithm, "goal_conditioned", False)),
+                "weights": weights_id(run)},
         "model": {"sizes": list(model.mlp.sizes), "keys": list(model.param_shapes())},
         **_inner_loop_spec(run, model),
         "reg": REG,

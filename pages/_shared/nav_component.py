@@ -67,12 +67,12 @@ def supported(*runs) -> bool:
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def _payload(key: str, iterations, _run) -> dict:
+def _payload(weights: str, _run) -> dict:
     return browser.navigation_payload(_run)
 
 
-def _sent(run) -> dict:
-    return _payload(run.key, run.info.get("iterations_done"), run)
+def _sent(run) -> dict:                 # cached per weights (a run trained on is another)
+    return _payload(browser.weights_id(run), run)
 
 
 def plane(run, ref, *, label: str, ref_label: str | None, goal, seed: int, steps: int,
