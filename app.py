@@ -36,12 +36,16 @@ if data is None or seed != learn.TASK_SEED:            # computed live: needs to
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def pictures(key, scale, _data):   # shared by all sessions: figures are rebuilt only for new data
-    return learn.pictures(_data, scale)
+    saved = learn.stored_specs(_data, ui.ROOT / "assets" / learn.FIGURES) if scale == 1 else None
+    if saved is None:
+        import pages._shared.figures_warm  # noqa: F401  (building figures: plotly's modules, once)
+        saved = learn.specs(_data, scale)
+    return saved, learn.gallery_svgs(_data)
 
 
+figs, svgs = pictures(learn.fingerprint(data), 1.35 if demo else 1.0, data)
 story = learn_scenes.Story(data=data, words=learn.texts(data), asks=learn.predictions(data),
-                           figs=pictures(learn.fingerprint(data), 1.35 if demo else 1.0, data),
-                           demo=demo)
+                           figs=figs, svgs=svgs, demo=demo)
 for i, (_, draw) in enumerate(learn_scenes.SCENES, 1):
     if scene in (None, i):
         draw(story)

@@ -532,7 +532,7 @@ def cmd_learn_data(a) -> int:
     import torch
 
     from .runs.store import RunStore
-    from .views.learn import compute, save
+    from .views.learn import FIGURES, compute, save, save_pictures
 
     torch.set_num_threads(1)
     try:
@@ -540,7 +540,8 @@ def cmd_learn_data(a) -> int:
     except LookupError as e:
         raise CLIError(f"{e}: train the default runs first (see README, 'Bundled runs')")
     save(data, a.out)
-    print(a.out)
+    save_pictures(data, figures := os.path.join(os.path.dirname(a.out) or ".", FIGURES))
+    print(f"{a.out}\n{figures}")
     return 0
 
 

@@ -47,7 +47,12 @@ def arr(v):
 
 
 def charts(at):
-    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+    """The page's Plotly figures: Streamlit's charts and those the browser draws from the
+    figure's JSON (pages/_shared/lazy_chart.py)."""
+    lazy = [d for el in at.get("bidi_component")
+            if isinstance(d := json.loads(el.proto.json), dict) and "spec" in d]
+    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")] + \
+        [json.loads(d["spec"]) for d in lazy]
 
 
 def trace(fig, prefix):

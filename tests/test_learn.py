@@ -6,6 +6,7 @@ the home page draws without importing torch; in a real browser the page links to
 page and no page scrolls sideways on a phone. The page in AppTest (predictions, presenter mode,
 ?hide=, the glossary on every page, issue 20 item 6): tests/test_learn_page.py; the hands-on
 chart, arrow keys and layouts in a browser: tests/test_learn_try.py."""
+import json
 import math
 import os
 import re
@@ -57,6 +58,55 @@ def test_learn_json_matches_a_fresh_computation(fresh):
     assert_same(saved, fresh)
     # §2's story holds: after one step MAML is far closer than the pretrained network
     assert fresh["sine"]["maml"]["error"][1] < 0.5 * fresh["sine"]["pretrained"]["error"][1]
+
+
+def test_stored_figures_are_what_the_stored_data_builds(tmp_path):
+    """assets/learn_figures.json (the Learn page draws it without building a figure) is
+    learn.pictures(learn.json) to the last number; a file made from other data, missing or
+    broken is not used (the page then builds the figures)."""
+    path = os.path.join(ROOT, "assets", learn.FIGURES)
+    data = learn.load(os.path.join(ROOT, "assets", "learn.json"))
+    stored = learn.stored_specs(data, path)
+    assert stored is not None, "run: python -m maml_viz learn-data"
+    built = learn.specs(data)
+    assert stored.keys() == built.keys()
+    for name, (spec, height) in built.items():
+        assert json.loads(stored[name][0]) == json.loads(spec), name
+        assert stored[name][1] == height, name
+    other = json.loads(json.dumps(data))
+    other["gallery"]["titles"][0] = "another"
+    assert learn.stored_specs(other, path) is None
+    assert learn.stored_specs(data, tmp_path / "missing.json") is None
+    (tmp_path / "bad.json").write_text('{"fingerprint": 3, "figures": [')
+    assert learn.stored_specs(data, tmp_path / "bad.json") is None
+
+
+def test_the_gallery_picture_draws_each_task_in_its_panel_on_one_scale():
+    """§1's static SVG (no Plotly.js needed for the first screen): one curve per task, each
+    inside its own panel, all panels on one y scale, every text escaped."""
+    import xml.etree.ElementTree as ET
+    from maml_viz.views.figures.svg import task_gallery_svg
+    x = np.linspace(-5, 5, 50)
+    ys = [a * np.sin(x) for a in (0.5, 1.0, 2.0, 4.0, 3.0)]
+    titles = ["<b>a & b</b>", "t2", "t3", "t4", "t5"]
+    svg = task_gallery_svg(x, ys, titles, cols=2, width=400, label='say "hi" <now>')
+    root = ET.fromstring(svg)                                   # well-formed XML
+    ns = "{http://www.w3.org/2000/svg}"
+    assert "<b>" not in svg and "&lt;b&gt;a &amp; b&lt;/b&gt;" in svg
+    assert root.get("aria-label") == 'say "hi" <now>'
+    assert [t.text for t in root.iter(f"{ns}text") if t.get("class") == "title"] == titles
+    lines = [[tuple(map(float, p.split(","))) for p in pl.get("points").split()]
+             for pl in root.iter(f"{ns}polyline")]
+    assert len(lines) == len(ys) and all(len(pts) == len(x) for pts in lines)
+    spans = [(max(py for _, py in pts) - min(py for _, py in pts)) for pts in lines]
+    amps = [2 * float(np.abs(y).max()) for y in ys]
+    scale = [s / a for s, a in zip(spans, amps)]                # pixels per unit: one scale
+    assert max(scale) - min(scale) < 0.02 * max(scale)
+    left = max(px for pts in lines[0::2] for px, _ in pts)       # each curve in its own panel
+    assert left < min(px for pts in lines[1::2] for px, _ in pts)
+    rows = [(min(py for _, py in pts), max(py for _, py in pts)) for pts in lines]
+    assert all(rows[i][1] < rows[i + 2][0] for i in range(len(rows) - 2))
+    assert ET.fromstring(task_gallery_svg([0, 1], [[float("nan"), 1.0]], ["x"], cols=1)) is not None
 
 
 def test_the_weight_plane_shows_two_different_starts_and_maml_adapts_better(fresh):
@@ -339,10 +389,11 @@ def test_wave_family_refuses_hidden_layers_with_a_clear_message():
 
 # ----------------------------------------------------------------------------- the page
 def test_home_page_draws_without_torch():
-    code = ("import sys; from streamlit.testing.v1 import AppTest; "
+    code = ("import json, sys; from streamlit.testing.v1 import AppTest; "
             f"at = AppTest.from_file({os.path.join(ROOT, 'app.py')!r}, default_timeout=60); at.run(); "
             "assert not at.exception, [e.value for e in at.exception]; "
-            "assert len(at.get('plotly_chart')) == 7, len(at.get('plotly_chart')); "
+            "n = sum('spec' in json.loads(e.proto.json) for e in at.get('bidi_component')); "
+            "assert n == 5 and not at.get('plotly_chart'), n; "
             "assert len(at.radio) == 3 and all(r.value is None for r in at.radio); "
             "assert all(w.help for w in [*at.button, *at.radio, *at.toggle]), 'a widget without help'; "
             "print('torch' in sys.modules)")
@@ -411,12 +462,12 @@ def test_learn_in_a_browser_links_every_page_animates_and_fits_a_phone(tmp_path)
                 "() => [document.documentElement.scrollWidth, window.innerWidth]")
             assert width <= inner, f"{path or 'Learn'} scrolls sideways at 390 px: {width} > {inner}"
             if path == "":
-                gal = '.st-key-gallery-narrow .js-plotly-plot'
+                gal = '.st-key-gallery-narrow svg'          # §1's static picture, 2 columns
                 assert page.locator(gal).is_visible()
-                assert not page.locator('.st-key-gallery-wide .js-plotly-plot').is_visible()
-                titles = page.evaluate(BOXES, f"{gal} .annotation-text")
-                ticks = page.evaluate(BOXES, f'{gal} g[class^="x"][class$="tick"] text')
-                assert len(titles) == 8 and ticks
+                assert not page.locator('.st-key-gallery-wide svg').is_visible()
+                titles = page.evaluate(BOXES, f"{gal} text.title")
+                ticks = page.evaluate(BOXES, f'{gal} text.tick')
+                assert len(titles) == 8 and len(ticks) > 10
                 assert not _overlaps(titles), _overlaps(titles)
                 assert not _overlaps(ticks), _overlaps(ticks)
                 page.locator(gal).screenshot(path=os.path.join(SHOTS, "Learn-390-gallery.png"))

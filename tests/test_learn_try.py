@@ -197,3 +197,53 @@ def test_a_link_hides_the_playgrounds_controls(site):
     assert not page.get_by_text("Step size α").is_visible()
     assert page.get_by_text("Adaptation steps to show").is_visible()      # the others stay
     page.close()
+
+
+DRAWN = """() => [...document.querySelectorAll('[data-maviz-lazy]')].filter(g => g._fullLayout)
+  .map(g => ({title: (g.layout.title && g.layout.title.text) || '', names: g.data.map(t => t.name || ''),
+              box: Math.round(g.getBoundingClientRect().width), width: g._fullLayout.width,
+              height: g._fullLayout.height, frames: (g._transitionData._frames || []).length,
+              template: JSON.stringify(g.layout.template)}))"""
+
+
+def test_the_charts_are_the_stored_figures_drawn_as_streamlit_draws_them(site):
+    """pages/_shared/lazy_chart.py: the Learn page's charts are drawn by the page from the
+    stored figures (those below the first screen while the page is idle): each with its
+    figure's traces, frames and height, a bold title, the container's width, and the same Plotly
+    template as a chart Streamlit draws itself (presenter mode's hidden loader chart)."""
+    import json
+
+    from maml_viz.views import learn
+    url, chromium = site
+    data = learn.load(os.path.join(ROOT, "assets", "learn.json"))
+    specs = {tuple(t.get("name", "") for t in f["data"]): f for f in
+             (json.loads(s) for s, _ in learn.stored_specs(
+                 data, os.path.join(ROOT, "assets", learn.FIGURES)).values())}
+    page = chromium.new_page(viewport={"width": 1400, "height": 900})
+    page.goto(f"{url}/?hide=predict")                   # every chart, none scrolled to
+    page.get_by_role("heading", name="Learning to learn").wait_for(timeout=90_000)
+    page.wait_for_function(f"() => ({DRAWN})().length === 9", timeout=90_000)
+    drawn = page.evaluate(DRAWN)
+    for d in drawn:
+        spec = specs[tuple(d["names"])]
+        title = spec["layout"].get("title", {}).get("text")
+        assert d["title"] == (f"<b>{title}</b>" if title else ""), d["title"]
+        assert abs(d["width"] - d["box"]) <= 1 and d["height"] == spec["layout"]["height"]
+        assert d["frames"] == len(spec.get("frames") or [])
+    theme = json.load(open(os.path.join(ROOT, "assets", "js", "streamlit_plotly_template.json")))
+    assert all(json.loads(d["template"]) == theme for d in drawn)
+    page.close()
+    mine = chromium.new_page(viewport={"width": 1400, "height": 900})
+    mine.goto(f"{url}/?demo=1&scene=4")                 # presenter mode: bigger type
+    mine.wait_for_function(f"() => ({DRAWN})().length >= 1", timeout=90_000)
+    theirs = chromium.new_page(viewport={"width": 1400, "height": 900})
+    theirs.goto(f"{url}/?demo=1&scene=3")               # Streamlit's own st.plotly_chart
+    theirs.wait_for_function("() => { const g = document.querySelector("
+                             "'.st-key-learn_plotly_loader .js-plotly-plot'); "
+                             "return !!(g && g.layout && g.layout.template); }", timeout=90_000)
+    want = theirs.evaluate("() => JSON.stringify(document.querySelector("
+                           "'.st-key-learn_plotly_loader .js-plotly-plot').layout.template)")
+    assert json.loads(want) != theme                    # the type did grow
+    assert all(json.loads(d["template"]) == json.loads(want) for d in mine.evaluate(DRAWN))
+    mine.close()
+    theirs.close()

@@ -7,7 +7,7 @@ import calendar
 import math
 import time
 
-from .figures.style import color
+from .figures.colors import color
 
 
 # ----------------------------------------------------------------------------- runs

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from maml_viz.views.figures.style import CLASS_NAMES, color
+from maml_viz.views.figures.colors import CLASS_NAMES, color
 
 ROOT = Path(__file__).resolve().parents[2]
 JS = "\n".join((ROOT / "assets" / "js" / f).read_text()

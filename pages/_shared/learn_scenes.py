@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from maml_viz.views.figures.learn import LOOK
+from maml_viz.views.figures.look import LOOK
 from maml_viz.views.glossary import as_html, linkify
 from maml_viz.views.learn import LABELS, TASK_SEED
-from pages._shared import learn_try, present
+from pages._shared import lazy_chart, learn_try, present
 
 
 SHAPES = {"circle": "circles", "square": "squares", "triangle-up": "triangles",
@@ -23,7 +23,8 @@ class Story:
     data: dict            # assets/learn.json (or computed live)
     words: dict           # learn.texts(data)
     asks: dict            # learn.predictions(data)
-    figs: dict            # learn.pictures(data)
+    figs: dict            # {name: (Plotly JSON, height)}: learn.stored_specs or learn.specs
+    svgs: dict            # learn.gallery_svgs(data): §1's static pictures
     demo: bool            # presenter mode: bigger charts, no researcher controls
 
 
@@ -32,7 +33,8 @@ def md(text: str):
 
 
 def chart(s: Story, name: str, key: str, where=st):
-    where.plotly_chart(s.figs[name], key=key, config={"displayModeBar": False})
+    spec, height = s.figs[name]
+    lazy_chart.chart(spec, height, key, where, config={"displayModeBar": False})
 
 
 def predict(p: dict, key: str) -> bool:
@@ -72,9 +74,9 @@ def tasks(s: Story):
        "in the sidebar.)")
     md("Here every *task* is a sine wave with its own height (amplitude A) and shift (phase φ). "
        "A model gets to see only a few points of a new wave and must draw the whole curve.")
-    for key in ("gallery-wide", "gallery-narrow"):
-        with st.container(key=key):
-            chart(s, key, f"chart-{key}")
+    for name in ("wide", "narrow"):          # static: drawn with the page's first screen
+        with st.container(key=f"gallery-{name}"):   # (an HTML block: no Markdown inside; st.html
+            st.markdown(f"<div>\n{s.svgs[name]}\n</div>", unsafe_allow_html=True)  # drops SVG)
     st.caption("Eight tasks drawn at random from the family: same shape, different height and "
                "shift. A new task will be another curve like these.")
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from maml_viz.views.figures.style import color
+from maml_viz.views.figures.colors import color
 
 ROOT = Path(__file__).resolve().parents[2]
 JS = ((ROOT / "assets" / "js" / "plotly_ready.js").read_text() + "\n"
@@ -55,7 +55,8 @@ def ensure_plotly():
     presenter-mode scene with no other chart."""
     import plotly.graph_objects as go
     with st.container(key="learn_plotly_loader"):
-        st.plotly_chart(go.Figure(go.Scatter(x=[0], y=[0], mode="markers")),
+        st.plotly_chart(go.Figure(go.Scatter(x=[0], y=[0], mode="markers"),  # the look of the
+                                  layout={"template": "plotly_white"}),  # page's other charts
                         config={"staticPlot": True}, key="learn_plotly_loader_chart")
 
 

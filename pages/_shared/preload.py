@@ -1,10 +1,12 @@
-"""The first import of every page but Learn: pages/_shared/boot.py (see why there), then torch
-and every module of the package, imported once per server and one session at a time, so that no
-page script imports any of them for the first time while another session does."""
+"""The first import of every page but Learn: pages/_shared/boot.py (see why there) and
+pages/_shared/figures_warm.py, then torch and every module of the package, imported once per
+server and one session at a time, so that no page script imports any of them for the first time
+while another session does."""
 import importlib
 import pkgutil
 
 import pages._shared.boot  # noqa: F401  (first: the light part)
+import pages._shared.figures_warm  # noqa: F401  (then: what figures need)
 import safetensors.torch  # noqa: F401
 import torch  # noqa: F401
 import torch.func  # noqa: F401

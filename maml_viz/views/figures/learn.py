@@ -7,6 +7,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from .look import LOOK
 from .style import TRUE, as_array, base_layout, color
 
 # ----------------------------------------------------------------------------- Learn: a weight plane
@@ -18,12 +19,6 @@ RINGS = "grey rings: average error after one step from a start there"
 ERROR_SCALE = "YlOrRd"
 # one look per algorithm on the Learn page's planes: colour (the app's), line dash and marker
 # shape, so that the three stay apart in grey, on a projector and for colour-blind readers
-LOOK = {"maml": dict(dash="solid", symbol="circle", width=4),
-        "fomaml": dict(dash="dash", symbol="square", width=4),
-        "reptile": dict(dash="dot", symbol="triangle-up", width=4),
-        "pretrained": dict(dash="dashdot", symbol="star", width=3)}
-
-
 def _plane_axes(fig, amp_range, phase_range):
     fig.update_xaxes(title_text=AMP, range=list(amp_range), zeroline=False)
     fig.update_yaxes(title_text=PHASE, range=list(phase_range), zeroline=False)
