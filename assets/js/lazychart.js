@@ -12,7 +12,7 @@ export default function (component) {
   const W = window, root = parentElement.querySelector("[data-maviz-lazy]");
   const S = W.__mavizLazy || (W.__mavizLazy = { waiting: new Set(), idle: null, asked: false });
   root.style.minHeight = data.height + "px";
-  if (root.dataset.want === data.id && root.dataset.drawn === data.id) return undefined;
+  const drawn = root.dataset.want === data.id && root.dataset.drawn === data.id;   // a rerun
   root.dataset.want = data.id;
   if (!W.Plotly && data.chunk && !S.asked) {     // Plotly.js: the copy Streamlit itself loads
     S.asked = true;
@@ -79,7 +79,7 @@ export default function (component) {
   const io = new IntersectionObserver((es) => {
     if (es.some((e) => e.isIntersecting) && S.waiting.has(job)) draw();
   }, { rootMargin: "400px 0px" });
-  let width = 0;
+  let width = drawn ? Math.round(root.getBoundingClientRect().width) : 0;
   const ro = new ResizeObserver(() => {   // the container's width, as Streamlit's charts do
     const w = Math.round(root.getBoundingClientRect().width);
     if (root.dataset.drawn === data.id && w > 0 && Math.abs(w - width) > 1 && root._fullLayout)
@@ -87,7 +87,7 @@ export default function (component) {
     if (w > 0) width = w;
     if (w > 0 && S.waiting.has(job)) schedule();
   });
-  W.mavizWhenPlotly(120000).then(() => {
+  if (!drawn) W.mavizWhenPlotly(120000).then(() => {
     if (gone) return;
     if (near()) draw();
     else { S.waiting.add(job); io.observe(root); schedule(); }
