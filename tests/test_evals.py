@@ -69,3 +69,52 @@ def test_runs_not_on_disk_are_evaluated_in_the_worker_thread_and_close_ends_it(s
     assert ev.wait(600) and ev.estimate(run, 2, 2).source == "full"
     ev.close()
     assert ev._worker is None or not ev._worker.is_alive()
+
+
+def test_the_first_estimates_at_k_plus_and_minus_one_are_computed_ahead(store, monkeypatch):
+    """Compare's K ± finds its first estimate ready: asking at K computes K - 1 and K + 1 ahead
+    (within 1..K_MAX, not a K the run has stored), with the numbers evaluate gives, and a page
+    asking for one being computed ahead waits for it instead of computing it again."""
+    import threading
+
+    import maml_viz.services.evals as evals
+    monkeypatch.setattr(evals, "AHEAD_DELAY", 0.0)
+    calls, lock = [], threading.Lock()
+
+    def counted(run, k_shots, steps, n_tasks, **kw):
+        if n_tasks == 5:                                     # first estimates (full: 7)
+            with lock:
+                calls.append(k_shots[0])
+        return evaluate(run, k_shots=k_shots, steps=steps, n_tasks=n_tasks, **kw)
+    monkeypatch.setattr(evals, "evaluate", counted)
+    ev = Evaluations(first_tasks=5, full_tasks=7, keep=64)
+    try:
+        run = run_of(store, "maml")
+        ev.estimate(run, 1, 3)                               # K = 1: only 2 lies ahead
+        for _ in range(600):
+            if ev._ahead_thread is None and 2 in calls:
+                break
+            threading.Event().wait(0.1)
+        assert sorted(calls) == [1, 2] and 0 not in calls
+        n = len(calls)
+        got = ev.estimate(run, 2, 3)                         # computed ahead: not again
+        assert got.source == "first" and calls.count(2) == 1
+        ref = evaluate(run, k_shots=(2,), steps=3, n_tasks=5)
+        np.testing.assert_allclose(got.frame["mean"], ref["mean"], rtol=1e-9, atol=1e-12)
+        assert len(calls) >= n                               # (3 may now be on its way)
+        stored = ev.estimate(run, 10, 10)                    # a stored K: its neighbours ahead
+        assert stored.source == "stored"
+        for _ in range(600):
+            if {9, 11} <= set(calls):
+                break
+            threading.Event().wait(0.1)
+        assert {9, 11} <= set(calls) and 10 not in calls
+    finally:
+        ev.close()
+    assert ev._ahead_thread is None or not ev._ahead_thread.is_alive()
+    off = Evaluations(first_tasks=5, full_tasks=5, ahead=False)
+    try:
+        off.estimate(run_of(store, "maml"), 4, 2)
+        assert off._ahead_thread is None and not off._ahead
+    finally:
+        off.close()

@@ -11,7 +11,11 @@ computed so that the page never waits long for them:
   it never competes with the page's own computing for the interpreter lock; a run that is not on
   disk is evaluated in the worker thread;
 - results are kept per run, K and steps (first estimates and full ones), so nothing is computed
-  twice while the server runs.
+  twice while the server runs;
+- the first estimates at the K just below and above one that was asked for are computed ahead
+  (one thread, half a second after the request, newest first), so that K ± on the Compare page
+  finds its first estimate ready: a page asking for one being computed ahead waits for it
+  rather than computing it twice.
 
 No Streamlit here: the app's cached backend owns one `Evaluations` and its pages poll it.
 """
@@ -32,6 +36,9 @@ from .eval_child import EvalProcess
 
 FIRST_TASKS = 20          # the first estimate: this many held-out tasks, at once
 FULL_TASKS = 500          # the full evaluation in the background (the page's protocol)
+K_MAX = 50                # the largest K the pages offer (first estimates are computed ahead
+AHEAD_DELAY = 0.5         # for K ± 1, this many seconds after the request: the page's own
+AHEAD_QUEUE = 16          # rerun goes first; at most this many waiting, the oldest dropped)
 _LIVE: "weakref.WeakSet[Evaluations]" = weakref.WeakSet()
 
 
@@ -88,8 +95,9 @@ def run_version(run) -> tuple:
 
 class Evaluations:
     def __init__(self, first_tasks: int | None = None, full_tasks: int | None = None,
-                 keep: int = 512, max_waiting: int = 64, locate=None):
-        """locate(run) -> the run's folder on disk, or None (then it is evaluated in-process)."""
+                 keep: int = 512, max_waiting: int = 64, locate=None, ahead: bool = True):
+        """locate(run) -> the run's folder on disk, or None (then it is evaluated in-process).
+        ahead: compute the first estimates at K ± 1 of each request ahead."""
         self.locate = locate
         self._process = EvalProcess()
         self.first_tasks = FIRST_TASKS if first_tasks is None else first_tasks
@@ -101,6 +109,10 @@ class Evaluations:
         self._wake = threading.Condition(self._lock)
         self._worker: threading.Thread | None = None
         self._closed = False
+        self.ahead = ahead
+        self._ahead: OrderedDict = OrderedDict()       # key -> (run, k, steps, asked at)
+        self._ahead_thread: threading.Thread | None = None
+        self._computing: dict = {}                     # key -> Event: a first estimate underway
         _LIVE.add(self)
 
     def close(self, timeout: float = 30.0) -> None:
@@ -108,16 +120,19 @@ class Evaluations:
         with self._lock:
             self._closed = True
             self._wake.notify_all()
-            worker = self._worker
+            worker, ahead = self._worker, self._ahead_thread
         if worker is not None and worker is not threading.current_thread():
             self._process.close(1.0)           # a child mid-evaluation: its stdout ends
             worker.join(timeout)
+        if ahead is not None and ahead is not threading.current_thread():
+            ahead.join(timeout)                # ends after the estimate it is computing
         self._process.close(1.0)
 
     # ------------------------------------------------------------------ asking
     def estimate(self, run, k: int, steps: int) -> Estimate:
         """The best curve available now: stored, full, else the first estimate (computed here,
         on first_tasks tasks, if nobody asked for it before) with the full one queued."""
+        self._ask_ahead(run, k, steps)
         stored = stored_evaluation(run, k, steps)
         if stored is not None:
             return Estimate(stored, int(stored.attrs.get("protocol", {}).get("tasks", 0)), "stored")
@@ -126,14 +141,76 @@ class Evaluations:
             full = self._get(key + ("full",))
             if full is not None:
                 return full
+        first = self._first(run, key, k, steps)
+        self._request(key, run, k, steps)
+        return first
+
+    def _first(self, run, key, k, steps) -> Estimate:
+        """The first estimate at key: kept, computed here, or (being computed ahead) waited for."""
+        with self._lock:
             first = self._get(key + ("first",))
-        if first is None:
+            if first is not None:
+                return first
+            event = self._computing.get(key)
+            mine = event is None
+            if mine:
+                event = self._computing[key] = threading.Event()
+        if not mine:
+            event.wait(120)
+            with self._lock:
+                first = self._get(key + ("first",))
+            if first is not None:
+                return first
+        try:
             df = evaluate(run, k_shots=(k,), steps=steps, n_tasks=self.first_tasks)
             first = Estimate(df, self.first_tasks, "first")
             with self._lock:
                 self._put(key + ("first",), first)
-        self._request(key, run, k, steps)
-        return first
+            return first
+        finally:
+            if mine:
+                with self._lock:
+                    self._computing.pop(key, None)
+                event.set()
+
+    def _ask_ahead(self, run, k: int, steps: int) -> None:
+        """Queue the first estimates at k - 1 and k + 1 (within 1..K_MAX) that are not kept."""
+        if not self.ahead:
+            return
+        now = time.monotonic()
+        with self._lock:
+            if self._closed:
+                return
+            for kk in (int(k) + 1, int(k) - 1):
+                key = (run_version(run), kk, int(steps))
+                if not 1 <= kk <= K_MAX or key in self._computing or any(
+                        self._results.get(key + (kind,)) is not None for kind in ("first", "full")):
+                    continue
+                self._ahead[key] = (run, kk, int(steps), now)
+                self._ahead.move_to_end(key)
+            while len(self._ahead) > AHEAD_QUEUE:
+                self._ahead.popitem(last=False)
+            if self._ahead and (self._ahead_thread is None or not self._ahead_thread.is_alive()):
+                self._ahead_thread = threading.Thread(target=self._ahead_loop, daemon=True,
+                                                      name="evals-ahead")
+                self._ahead_thread.start()
+
+    def _ahead_loop(self):
+        while True:
+            with self._lock:
+                if self._closed or not self._ahead:
+                    self._ahead_thread = None
+                    return
+                key, (run, k, steps, asked) = self._ahead.popitem(last=True)   # newest first
+            wait = asked + AHEAD_DELAY - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            if stored_evaluation(run, k, steps) is not None:
+                continue
+            try:
+                self._first(run, key, k, steps)
+            except Exception:                  # the page computes it (and says why) if asked
+                continue
 
     def work(self, runs, k: int, steps: int) -> list:
         """The background evaluations behind these runs' curves at (k, steps): [Work], those
