@@ -33,8 +33,9 @@ chart_col, ctl = st.columns([3, 1], gap="medium")     # on a phone the chart com
 pick_box = st.container()
 
 
-def redraw_charts():                                  # K or steps: only the charts they change
-    st.rerun(["cmp_task", "cmp_avg", "cmp_progress"])
+def redraw_charts():          # K or steps: only the charts they change (the in-page one-task
+    st.rerun(([] if ss.get("_cmp_live") else ["cmp_task"]) + ["cmp_avg", "cmp_progress"])
+    # chart reads them from the page itself: not sending it its payloads again saves 250 kB)
 
 
 with ctl:
@@ -89,18 +90,24 @@ pool = {**runs, **{c.key(): r for cs in groups.values() for c in cs
                    if c.key() not in runs and (r := ui.get_run(c)) is not None}}
 
 
+def publish(k, steps):                               # the URL: this view's settings
+    view.publish(family=family, runs=ticked, k=k, steps=steps, task=view.take("task", 0),
+                 step=min(view.take("step", 1), steps),
+                 formula=formula_ui.link_of(first.config).get("formula"))
+
+
 @st.fragment(key="cmp_task")
 def task_view():
     k, steps, task = int(ss[k_key]), int(ss[steps_key]), view.take("task", 0)
     step = min(view.take("step", 1), steps)
-    if live.supported(runs):                  # adapted in the browser: task and step live there
+    ss["_cmp_live"] = live.supported(runs)
+    if ss["_cmp_live"]:
         live.task_chart(runs, k=k, steps=steps, task=task, step=step, labels=names,
                         colors=colors, dashes=dashes, k_label=K_LABEL, steps_label=STEPS_LABEL)
-    else:
+    else:                                     # (in the browser: task and step live there)
         compare_ui.server_task_chart(view, runs, first, k, steps, task, step, names, colors,
                                      dashes)
-    view.publish(family=family, runs=ticked, k=k, steps=steps, step=step, task=task,
-                 formula=formula_ui.link_of(first.config).get("formula"))
+    publish(k, steps)
 
 
 with chart_col:
@@ -117,6 +124,8 @@ def keys_and_settings():
 @st.fragment(key="cmp_avg")
 def averages():
     keys, k, steps, by_seed = keys_and_settings()
+    if ss.get("_cmp_live"):                   # K, steps: the one-task fragment did not rerun
+        publish(k, steps)
     compare_ui.averages_section(keys, runs, pool, groups if by_seed else None, names, colors,
                                 dashes, fam, k, steps, family)
 

@@ -66,8 +66,10 @@ def test_compare_new_k_first_estimate_progress_at_the_top_then_the_full_one(chro
 def test_compare_controls_redraw_only_the_charts_they_change(chromium, tmp_path):
     """The one-task chart is computed in the page: Another task and the step slider repaint it
     with no message to the server (the URL keeps the task and step), and its curves are the
-    engine's for the new task; the number of steps reruns the task chart and the averages and
-    touches neither training chart (fragments: the others are not sent again)."""
+    engine's for the new task; the number of steps and K rerun the averages and touch neither
+    training chart (fragments: the others are not sent again), and the one-task chart follows
+    them from the page's own widgets: its runs' weights (250 kB) are not sent again, and the
+    URL still follows."""
     import numpy as np
     from compare_engine import maml_curve
     keep = f"() => {{ window.__keep = {PLOTS}.map(g => g._fullData); }}"
@@ -77,10 +79,12 @@ def test_compare_controls_redraw_only_the_charts_they_change(chromium, tmp_path)
         return Array.from(g._fullData.find(t => t.name === 'MAML').y); }"""
     with server(tmp_path / "runs") as (url, _):
         page = chromium.new_page(viewport={"width": 1400, "height": 900})
-        sent = count_sent(page)
+        sent, got = count_sent(page), []
+        page.on("websocket", lambda ws: ws.on("framereceived", lambda p: got.append(len(p))))
         page.goto(f"{url}/Compare", timeout=LONG)
         page.wait_for_selector('[data-maviz-cmp][data-drawn="1"]', timeout=LONG)
         page.wait_for_function(f"() => {PLOTS}.length >= 3", timeout=LONG)
+        assert max(got) > 200_000                          # the runs' weights, once
         wait_idle(page, LONG)
         page.wait_for_timeout(500)
         page.evaluate(keep)
@@ -96,6 +100,7 @@ def test_compare_controls_redraw_only_the_charts_they_change(chromium, tmp_path)
         assert all(page.evaluate(same)), "a server chart was redrawn"
         assert np.allclose(page.evaluate(curve), maml_curve(task=1, k=10, step=3), atol=1e-4)
         # the number of steps: the task chart (its slider now ends at 9) and the averages
+        m = len(got)
         page.locator('[data-testid="stNumberInputStepDown"]').nth(1).click()    # steps 10 -> 9
         page.wait_for_function("() => document.querySelector('[data-maviz-cmp] [data-step]').max"
                                " === '9'", timeout=LONG)
@@ -112,6 +117,8 @@ def test_compare_controls_redraw_only_the_charts_they_change(chromium, tmp_path)
         wait_idle(page, LONG)
         page.wait_for_selector('[data-maviz-cmp][data-drawn="1"]', timeout=LONG)
         assert np.allclose(page.evaluate(curve), maml_curve(task=1, k=11, step=3), atol=1e-4)
+        assert max(got[m:]) < 50_000, "the one-task chart's payloads were sent again"
+        assert "k=11" in page.url and "steps=9" in page.url
         no_exception(page)
         page.close()
 
