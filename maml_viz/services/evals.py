@@ -15,7 +15,8 @@ computed so that the page never waits long for them:
 - the first estimates at the K just below and above one that was asked for are computed ahead
   (one thread, half a second after the request, newest first), so that K ± on the Compare page
   finds its first estimate ready: a page asking for one being computed ahead waits for it
-  rather than computing it twice.
+  rather than computing it twice. A full evaluation starts a second after its request, so that
+  neither competes with the page's answer for the two cores.
 
 No Streamlit here: the app's cached backend owns one `Evaluations` and its pages poll it.
 """
@@ -39,6 +40,8 @@ FULL_TASKS = 500          # the full evaluation in the background (the page's pr
 K_MAX = 50                # the largest K the pages offer (first estimates are computed ahead
 AHEAD_DELAY = 0.5         # for K ± 1, this many seconds after the request: the page's own
 AHEAD_QUEUE = 16          # rerun goes first; at most this many waiting, the oldest dropped)
+FULL_DELAY = 1.0          # a full evaluation starts this many seconds after its request (the
+                          # page's response and the estimates ahead do not wait for its CPU)
 _LIVE: "weakref.WeakSet[Evaluations]" = weakref.WeakSet()
 
 
@@ -278,6 +281,10 @@ class Evaluations:
                         return
                     continue
                 w = max(waiting, key=lambda x: x.asked)
+                early = w.asked + FULL_DELAY - time.monotonic()
+                if early > 0:      # the page's own rerun and the estimates ahead go first
+                    self._wake.wait(timeout=early)
+                    continue
                 w.status = "running"
 
             def progress(done, total, w=w):
