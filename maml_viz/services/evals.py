@@ -187,7 +187,7 @@ class Evaluations:
             for kk in (int(k) + 1, int(k) - 1):
                 key = (run_version(run), kk, int(steps))
                 if not 1 <= kk <= K_MAX or key in self._computing or any(
-                        self._results.get(key + (kind,)) is not None for kind in ("first", "full")):
+                        self._results.get(key + (made,)) is not None for made in ("first", "full")):
                     continue
                 self._ahead[key] = (run, kk, int(steps), now)
                 self._ahead.move_to_end(key)

@@ -8,13 +8,13 @@ import encodings.cp437  # noqa: F401  (zip names)
 import importlib
 import pkgutil
 
+import narwhals._interchange.dataframe  # noqa: F401  (Plotly reading pandas)
 import numpy  # noqa: F401
 import orjson  # noqa: F401  (Plotly's JSON)
-import plotly.colors  # noqa: F401
-import narwhals._interchange.dataframe  # noqa: F401  (Plotly reading pandas)
 import pandas  # noqa: F401
 import pandas.io.formats.csvs  # noqa: F401  (CSV downloads)
 import PIL.Image
+import plotly.colors  # noqa: F401
 import plotly.graph_objects as go
 import plotly.io
 import plotly.subplots  # noqa: F401
