@@ -46,6 +46,11 @@ CHECK = textwrap.dedent("""
             at.switch_page(page)
         at.run()
         assert not at.exception, (page, [e.value for e in at.exception])
+        if page == "app.py":              # the answers reveal the hands-on chart (a component)
+            for r in at.radio:
+                r.set_value(r.options[1])
+            at.run()
+            assert not at.exception, [e.value for e in at.exception]
     print(json.dumps(sorted(set(sys.modules) - before)))
 """)
 
@@ -60,6 +65,14 @@ def test_after_the_first_import_no_page_imports_those_packages_first(tmp_path, f
     assert out.returncode == 0, out.stderr[-3000:]
     new = json.loads(out.stdout.strip().splitlines()[-1])
     late = [m for m in new if m.split(".")[0] in WATCHED]
+    if first == "pages._shared.boot":   # the Learn page's hands-on chart imports figures_warm
+        warm = subprocess.run(                   # (one session at a time): what that brings
+            [sys.executable, "-c", f"import sys; sys.path.insert(0, {ROOT!r}); import json, "
+             "pages._shared.boot; b = set(sys.modules); import pages._shared.figures_warm; "
+             "print(json.dumps(sorted(set(sys.modules) - b)))"], cwd=ROOT, capture_output=True,
+            text=True, timeout=300, env=dict(os.environ, MAML_VIZ_RUNS=str(tmp_path / "runs")))
+        assert "pages._shared.figures_warm" in late
+        late = sorted(set(late) - set(json.loads(warm.stdout.strip().splitlines()[-1])))
     assert not late, f"imported for the first time by a page script: {late[:20]}"
     if first == "pages._shared.boot":           # and the Learn page still never loads torch
         assert "torch" not in new

@@ -63,6 +63,9 @@ def ensure_plotly():
 def hands_on(data: dict, big: bool = False, alone: bool = False, key: str = "learn_try"):
     """Mount the chart. data: learn.json's "try" section; alone: no other Plotly chart on the
     page (presenter mode's scene), so load plotly.js with a hidden one."""
+    # Streamlit checks a component's dict values for dataframes, importing numpy and pandas:
+    # import them (and the rest boot.py leaves out) once per server, one session at a time
+    import pages._shared.figures_warm  # noqa: F401
     if alone:
         ensure_plotly()
     labels = {a: p["run"]["label"] for a, p in data["runs"].items()}
