@@ -1,11 +1,9 @@
-"""Compare: stored runs of one family on the same new task, adapted in the browser for the small
-families (Another task, the step slider and ▶ send nothing to the server:
-pages/_shared/compare_component.py), on the server for the others; error against steps on
-held-out tasks (95% CI bands over tasks, or the mean over training seeds with a between-seed
-interval); the numbers; the common validation measure during training.
-The runs are ticked in a table (any number, the first five drawn). A new K shows a first estimate
-at once and refines it in the background (progress at the top). Only the charts a control
-affects are redrawn (fragments). Settings live in the URL (runs=<key>,...)."""
+"""Compare: stored runs of one family on the same new task (adapted in the browser for the small
+families: pages/_shared/compare_component.py); error against steps on held-out tasks (95% bands
+over tasks, or over training seeds; drawn by the page, K ± at once: pages/_shared/avg_chart.py);
+the numbers; the common validation measure during training. The runs are ticked in a table. A new
+K shows a first estimate at once, refined in the background (progress at the top). Only the charts
+a control affects are redrawn (fragments). Settings live in the URL."""
 import pages._shared.preload  # noqa: F401  (first: imports, one session at a time)
 import streamlit as st
 
@@ -115,32 +113,35 @@ with chart_col:
 
 
 def keys_and_settings():
-    """The runs whose curves the averaged chart needs now (every seed's, with seeds), K, steps."""
+    """The runs the averaged chart needs (with seeds: every seed's), K, steps, the seed groups."""
     by_seed = bool(ss.get("cmp_seeds")) and most > 1
     keys = [c.key() for cs in groups.values() for c in cs if c.key() in pool] if by_seed else runs
-    return list(keys), int(ss[k_key]), int(ss[steps_key]), by_seed
+    return list(keys), int(ss[k_key]), int(ss[steps_key]), groups if by_seed else None
 
 
 @st.fragment(key="cmp_avg")
 def averages():
-    keys, k, steps, by_seed = keys_and_settings()
+    keys, k, steps, g = keys_and_settings()
     if ss.get("_cmp_live"):                   # K, steps: the one-task fragment did not rerun
         publish(k, steps)
-    compare_ui.averages_section(keys, runs, pool, groups if by_seed else None, names, colors,
-                                dashes, fam, k, steps, family)
+    compare_ui.averages_section(keys, runs, pool, g, names, colors, dashes, fam, k, steps,
+                                family, (K_LABEL, STEPS_LABEL))
 
 
-def progress_live():                                  # polls while curves are refined
-    keys, k, steps, _ = keys_and_settings()
-    if not compare_ui.progress(keys, pool, k, steps):
+def progress_live():      # polls while curves are refined, or computed ahead (K ± 1, ± 2)
+    keys, k, steps, g = keys_and_settings()
+    busy = compare_ui.progress(keys, pool, k, steps)
+    if not compare_ui.feed_ahead(keys, runs, pool, g, names, colors, dashes, fam, k, steps) \
+            and not busy:
         st.rerun()                                    # all final: redraw with the final curves
 
 
 @st.fragment(key="cmp_progress")
 def progress():
     keys, k, steps, _ = keys_and_settings()
-    if compare_ui.pending(keys, pool, k, steps):
-        st.fragment(run_every=1.0)(progress_live)()
+    ahead = compare_ui.waiting_ahead(keys, pool, k, steps)
+    if compare_ui.pending(keys, pool, k, steps) or ahead:
+        st.fragment(run_every=0.3 if ahead else 1.0)(progress_live)()
 
 
 averages()

@@ -2,7 +2,8 @@
 
 - Compare: a new K shows a first estimate at once with the progress line at the top of the page
   (in view), then the full evaluation replaces it; a family change draws that family's default
-  runs;
+  runs; K ± redraws the averaged chart in the page from the chart computed ahead, the chart the
+  server then hands over;
 - Train: a person's jobs stay theirs in another tab of the same browser (a token the browser
   keeps: a cookie for this site), and read-only in another browser (a second context).
 
@@ -11,9 +12,13 @@ Waits are on conditions, with deadlines that only bound a hang (the machine may 
 from browser import count_sent, server, wait_idle
 
 LONG = 600_000          # ms: only bounds a hang
-# the server's Plotly charts (not the one-task chart's panels, nor the hidden loader chart)
-PLOTS = """Array.from(document.querySelectorAll('.stPlotlyChart .js-plotly-plot'))
-    .filter(g => !g.closest('.st-key-maviz_plotly_loader'))"""
+# the averaged chart (drawn by the page) and the server's Plotly charts (not the one-task chart's
+# panels, nor the hidden loader chart)
+PLOTS = """[document.querySelector('.st-key-cmp_curves .js-plotly-plot')].filter(g => g).concat(
+    Array.from(document.querySelectorAll('.stPlotlyChart .js-plotly-plot'))
+    .filter(g => !g.closest('.st-key-maviz_plotly_loader')))"""
+CAPTIONS = """Array.from(document.querySelectorAll(
+    '[data-testid="stCaptionContainer"], [data-maviz-avg] [data-caption]')).map(c => c.innerText)"""
 
 
 def no_exception(page):
@@ -21,7 +26,7 @@ def no_exception(page):
 
 
 def caption_texts(page):
-    return page.locator('[data-testid="stCaptionContainer"]').all_inner_texts()
+    return page.evaluate(f"() => {CAPTIONS}")
 
 
 def test_compare_new_k_first_estimate_progress_at_the_top_then_the_full_one(chromium, tmp_path):
@@ -38,12 +43,10 @@ def test_compare_new_k_first_estimate_progress_at_the_top_then_the_full_one(chro
         page.get_by_text("first estimate on 20 tasks until then").wait_for(timeout=LONG)
         bar = page.locator('[data-testid="stProgress"]').first.bounding_box()
         assert bar is not None and bar["y"] < 300, bar
-        page.wait_for_function("""() => Array.from(document.querySelectorAll(
-            '[data-testid="stCaptionContainer"]')).some(c => c.innerText.includes(
+        page.wait_for_function(f"""() => {CAPTIONS}.some(c => c.includes(
             'adapts to 20 new held-out tasks with K = 13'))""", timeout=LONG)
         # then the full evaluation replaces it, and the progress line goes
-        page.wait_for_function("""() => Array.from(document.querySelectorAll(
-            '[data-testid="stCaptionContainer"]')).some(c => c.innerText.includes(
+        page.wait_for_function(f"""() => {CAPTIONS}.some(c => c.includes(
             'adapts to 500 new held-out tasks with K = 13'))""", timeout=LONG)
         wait_idle(page, LONG)
         assert page.locator('[data-testid="stProgress"]').count() == 0
@@ -110,13 +113,28 @@ def test_compare_controls_redraw_only_the_charts_they_change(chromium, tmp_path)
         page.wait_for_timeout(700)        # (a rerun may write the URL: the page puts it back)
         assert "task=1" in page.url                        # the task stays the one shown
         assert np.allclose(page.evaluate(curve), maml_curve(task=1, k=10, step=3), atol=1e-4)
-        # K: the chart follows the page's widget (drawn in the page, then handed over again)
+        # K: the one-task chart follows the page's widget (drawn in the page, then handed over
+        # again), and so does the averaged chart, from the chart at K = 11 computed ahead and
+        # handed to the page (by the poll) before the press: drawn before the server answers
+        held = """(k) => { const g = document.querySelector('[data-maviz-avg]'),
+            m = g && window.__mavizAvg.sets.get(g.dataset.sig);
+            return m && m.has(k) ? m.get(k).id : null; }"""
+        page.wait_for_function(f"() => ({held})(11) !== null", timeout=LONG)
         page.locator('[data-testid="stNumberInputStepUp"]').first.click()       # K 10 -> 11
         page.wait_for_function("() => document.querySelector('[data-maviz-cmp]').__cmp.sup.n "
                                "=== 11", timeout=LONG)
         wait_idle(page, LONG)
         page.wait_for_selector('[data-maviz-cmp][data-drawn="1"]', timeout=LONG)
         assert np.allclose(page.evaluate(curve), maml_curve(task=1, k=11, step=3), atol=1e-4)
+        log = page.evaluate("() => window.__mavizAvg.log")
+        drawn = [e for e in log if e["k"] == 11]
+        assert drawn and drawn[0]["from"] == "page", log
+        # the server's chart at K = 11 is the one the page drew (the same id: no redraw), unless
+        # the full evaluation ended meanwhile (then the server's chart is drawn after it)
+        assert page.evaluate(f"() => ({held})(11)") == drawn[0]["id"] or drawn[-1]["from"] == "server"
+        assert page.evaluate("() => document.querySelector('[data-maviz-avg]').dataset.k") == "11"
+        assert "with K = 11 examples" in page.evaluate(
+            "() => document.querySelector('[data-maviz-avg] [data-caption]').textContent")
         assert max(got[m:]) < 50_000, "the one-task chart's payloads were sent again"
         assert "k=11" in page.url and "steps=9" in page.url
         no_exception(page)

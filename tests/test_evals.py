@@ -71,8 +71,8 @@ def test_runs_not_on_disk_are_evaluated_in_the_worker_thread_and_close_ends_it(s
     assert ev._worker is None or not ev._worker.is_alive()
 
 
-def test_the_first_estimates_at_k_plus_and_minus_one_are_computed_ahead(store, monkeypatch):
-    """Compare's K ± finds its first estimate ready: asking at K computes K - 1 and K + 1 ahead
+def test_the_first_estimates_at_k_plus_and_minus_one_and_two_are_computed_ahead(store, monkeypatch):
+    """Compare's K ± finds its first estimate ready: asking at K computes K ± 1 then K ± 2 ahead
     (within 1..K_MAX, not a K the run has stored), with the numbers evaluate gives, and a page
     asking for one being computed ahead waits for it instead of computing it again."""
     import threading
@@ -90,12 +90,12 @@ def test_the_first_estimates_at_k_plus_and_minus_one_are_computed_ahead(store, m
     ev = Evaluations(first_tasks=5, full_tasks=7, keep=64)
     try:
         run = run_of(store, "maml")
-        ev.estimate(run, 1, 3)                               # K = 1: only 2 lies ahead
+        ev.estimate(run, 1, 3)                               # K = 1: only 2 and 3 lie ahead
         for _ in range(600):
-            if ev._ahead_thread is None and 2 in calls:
+            if ev._ahead_thread is None and 3 in calls:
                 break
             threading.Event().wait(0.1)
-        assert sorted(calls) == [1, 2] and 0 not in calls
+        assert sorted(calls) == [1, 2, 3] and calls.index(2) < calls.index(3)
         n = len(calls)
         got = ev.estimate(run, 2, 3)                         # computed ahead: not again
         assert got.source == "first" and calls.count(2) == 1
@@ -105,10 +105,10 @@ def test_the_first_estimates_at_k_plus_and_minus_one_are_computed_ahead(store, m
         stored = ev.estimate(run, 10, 10)                    # a stored K: its neighbours ahead
         assert stored.source == "stored"
         for _ in range(600):
-            if {9, 11} <= set(calls):
+            if {8, 9, 11, 12} <= set(calls):
                 break
             threading.Event().wait(0.1)
-        assert {9, 11} <= set(calls) and 10 not in calls
+        assert {8, 9, 11, 12} <= set(calls) and 10 not in calls
     finally:
         ev.close()
     assert ev._ahead_thread is None or not ev._ahead_thread.is_alive()
@@ -118,3 +118,29 @@ def test_the_first_estimates_at_k_plus_and_minus_one_are_computed_ahead(store, m
         assert off._ahead_thread is None and not off._ahead
     finally:
         off.close()
+
+
+def test_peek_gives_what_is_kept_and_never_computes(store, monkeypatch):
+    """The page's charts ahead: peek returns a curve only once it is kept (the estimate computed
+    ahead, the same object the page would get), computing_ahead says when one is on its way."""
+    import threading
+
+    import maml_viz.services.evals as evals
+    monkeypatch.setattr(evals, "AHEAD_DELAY", 0.4)
+    ev = Evaluations(first_tasks=5, full_tasks=7, keep=64)
+    try:
+        run = run_of(store, "maml")
+        assert ev.peek(run, 5, 2) is None and not ev.computing_ahead(run, 6, 2)
+        ev.estimate(run, 5, 2)
+        assert ev.peek(run, 5, 2).source == "first"
+        assert ev.computing_ahead(run, 6, 2) and ev.peek(run, 6, 2) is None   # queued: 0.4 s
+        assert not ev.computing_ahead(run, 9, 2)
+        for _ in range(600):
+            if not any(ev.computing_ahead(run, k, 2) for k in (3, 4, 6, 7)):
+                break
+            threading.Event().wait(0.1)
+        got = ev.peek(run, 6, 2)
+        assert got is not None and got.source == "first" and ev.estimate(run, 6, 2) is got
+        assert ev.peek(run, 10, 10).source == "stored"       # the run's stored evaluation
+    finally:
+        ev.close()

@@ -10,6 +10,10 @@ plane): the URL kept in step with the chart's state, and ▶ stepping through th
     ▶ on `button` steps st.step from its value (from 0 when at the end) to st.steps, one step
     every 700 ms, calling draw() after each; ready(s), if given, says whether step s can be
     drawn yet (not yet: wait for the next tick). The button reads ❚❚ while playing.
+  mavizNumber(label, hi) -> the page's number input of that aria-label as an integer in 1..hi,
+    or null; mavizOnCommit(f, signal): f() two frames after a value is committed in one of the
+    page's number inputs (a − / + press, Enter, leaving the box), before the server's rerun:
+    the in-page charts that follow Compare's K draw the new value at once.
 */
 (function (root) {
   "use strict";
@@ -29,6 +33,25 @@ plane): the URL kept in step with the chart's state, and ▶ stepping through th
       write() { host.dataset.url = "0"; clearTimeout(timer); timer = setTimeout(apply, 150); },
       stop() { clearInterval(keeper); clearTimeout(timer); apply(); },
     };
+  };
+
+  root.mavizNumber = function (label, hi) {
+    const i = Array.from(document.querySelectorAll('input[type="number"]'))
+      .find((x) => x.getAttribute("aria-label") === label);
+    const v = i ? Number(i.value) : NaN;
+    return Number.isInteger(v) && v >= 1 && v <= hi ? v : null;
+  };
+
+  root.mavizOnCommit = function (f, signal) {
+    const on = (type, g) => document.addEventListener(type, g, { signal: signal, capture: true });
+    const later = () => requestAnimationFrame(() => requestAnimationFrame(f));
+    for (const type of ["pointerdown", "click"])      // the press moves the value; the click too
+      on(type, (ev) => {
+        if (ev.target.closest && ev.target.closest('[data-testid="stNumberInputStepUp"], ' +
+                                                   '[data-testid="stNumberInputStepDown"]')) later();
+      });
+    on("keydown", (ev) => { if (ev.key === "Enter" && ev.target.type === "number") later(); });
+    on("focusout", (ev) => { if (ev.target.type === "number") later(); });
   };
 
   root.mavizPlayer = function (button, host, st, draw, opts) {

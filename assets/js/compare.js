@@ -109,27 +109,15 @@ export default function (component) {
   // K and the number of steps are the page's own widgets: a change committed there (a − / +
   // press, Enter, leaving the box) is drawn here at once, before the server's rerun hands the
   // same values over (and reruns the averages)
-  const widget = (label) => Array.from(document.querySelectorAll('input[type="number"]'))
-    .find((i) => i.getAttribute("aria-label") === label);
   function fromWidgets() {
-    const read = (label, hi) => {
-      const i = widget(label), v = i ? Number(i.value) : NaN;
-      return Number.isInteger(v) && v >= 1 && v <= hi ? v : null;
-    };
-    const k = read(data.k_label, P0.tasks.pool_k), steps = read(data.steps_label, 50);
+    const k = mavizNumber(data.k_label, P0.tasks.pool_k), steps = mavizNumber(data.steps_label, 50);
     if ((k === null || k === st.k) && (steps === null || steps === st.steps)) return;
     stopPlay();
     if (k !== null) st.k = k;
     if (steps !== null) { st.steps = steps; st.step = Math.min(st.step, steps); }
     update();
   }
-  const later = () => requestAnimationFrame(() => requestAnimationFrame(fromWidgets));
-  for (const type of ["pointerdown", "click"])       // the press moves the value; the click too
-    on(document, type, (ev) => {
-      if (ev.target.closest && ev.target.closest('[data-testid="stNumberInputStepUp"], [data-testid="stNumberInputStepDown"]')) later();
-    });
-  on(document, "keydown", (ev) => { if (ev.key === "Enter" && ev.target.type === "number") later(); });
-  on(document, "focusout", (ev) => { if (ev.target.type === "number") later(); });
+  mavizOnCommit(fromWidgets, ac.signal);
 
   let resizeTimer = null;
   on(window, "resize", () => { clearTimeout(resizeTimer); resizeTimer = setTimeout(() => { if (sup) draw(); }, 150); });

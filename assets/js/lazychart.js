@@ -4,9 +4,8 @@ further down waits for the page to be idle (one chart per idle moment, the neare
 the reader to scroll near it, whichever comes first; one in a hidden container (the Learn page's
 phone-only gallery on a wide screen) is never drawn until it shows. Drawing every chart of a
 long page at once kept the first screen waiting for charts nobody could see yet.
-Looks like Streamlit's own st.plotly_chart: its theme (THEME, Streamlit's template for a
-plotly_white figure, prepended to this file by the Python side; its type sized by the page's root
-font, as Streamlit does), bold titles, the container's width, the figure's height. */
+Looks like Streamlit's own st.plotly_chart (plotly_theme.js, with THEME: Streamlit's template,
+prepended to this file by the Python side). */
 export default function (component) {
   const { data, parentElement } = component;
   const W = window, root = parentElement.querySelector("[data-maviz-lazy]");
@@ -32,32 +31,12 @@ export default function (component) {
   function draw() {
     S.waiting.delete(job);
     if (gone || root.dataset.want !== data.id || !shown()) return;
-    const fig = JSON.parse(data.spec), layout = Object.assign({}, fig.layout);
-    layout.template = themed();
-    layout.width = Math.round(root.getBoundingClientRect().width);
-    layout.height = data.height;
-    if (layout.title && layout.title.text)
-      layout.title = Object.assign({}, layout.title, { text: "<b>" + layout.title.text + "</b>" });
+    const fig = W.mavizLook(THEME, JSON.parse(data.spec),
+                            Math.round(root.getBoundingClientRect().width), data.height);
     const config = Object.assign({ displaylogo: false, responsive: false },
                                  JSON.parse(data.config || "{}"));
-    W.Plotly.newPlot(root, { data: fig.data, layout: layout, frames: fig.frames || [],
-                             config: config })
+    W.Plotly.newPlot(root, Object.assign(fig, { config: config }))
       .then(() => { if (root.dataset.want === data.id) root.dataset.drawn = data.id; });
-  }
-  function themed() {    // Streamlit sizes its theme's type in rem: presenter mode's is bigger
-    const k = parseFloat(getComputedStyle(document.documentElement).fontSize) / 16 || 1;
-    if (k === 1) return THEME;
-    const t = JSON.parse(JSON.stringify(THEME));
-    (function walk(o, pad) {
-      for (const key in o) {
-        const v = o[key];
-        if (typeof v === "number") {
-          if (pad || key === "size" || key === "standoff" || key === "xpad" || key === "pad")
-            o[key] = v * k;
-        } else if (v && typeof v === "object") walk(v, key === "pad");
-      }
-    })(t.layout, false);
-    return t;
   }
   function idle() {                  // one waiting chart per idle moment, the nearest first
     S.idle = null;

@@ -1,6 +1,7 @@
 """Compare's background evaluations in a process of their own, so that they never slow the
-page's own computing (in the app's process they would share its interpreter lock):
-`python -m maml_viz.services.eval_child`.
+page's own computing (in the app's process they would share its interpreter lock), at a lower
+priority (nice 10: on two cores the page's answers and the first estimates computed ahead go
+first): `python -m maml_viz.services.eval_child`.
 
 Requests are JSON lines on stdin: {"id", "path", "k", "steps", "n_tasks"} (a run folder, read
 with the store's checked reader); events are JSON lines on stdout: {"id", "event": "progress",
@@ -91,6 +92,10 @@ def main():
     from ..runs.evaluate import evaluate, to_json
     from ..runs.files import load_run
     torch.set_num_threads(1)
+    try:                 # background work: the page's answers and the estimates ahead go first
+        os.nice(10)
+    except (AttributeError, OSError):
+        pass
     for line in sys.stdin:
         try:
             req = json.loads(line)

@@ -12,11 +12,13 @@ computed so that the page never waits long for them:
   disk is evaluated in the worker thread;
 - results are kept per run, K and steps (first estimates and full ones), so nothing is computed
   twice while the server runs;
-- the first estimates at the K just below and above one that was asked for are computed ahead
-  (one thread, half a second after the request, newest first), so that K ± on the Compare page
-  finds its first estimate ready: a page asking for one being computed ahead waits for it
-  rather than computing it twice. A full evaluation starts a second after its request, so that
-  neither competes with the page's answer for the two cores.
+- the first estimates at the two K just below and above one that was asked for are computed
+  ahead (one thread, 0.3 s after the request, newest request first, K + 1 and K - 1 before
+  K ± 2), so that K ± on the Compare page finds its first estimate ready, even twice in a row: a
+  page asking for one being computed ahead waits for it rather than computing it twice. A full
+  evaluation starts a second after its request, later while estimates ahead are computed (at
+  most FULL_YIELD s after the request), so that neither competes with the page's answer, nor
+  the full evaluation with the estimates ahead, for the two cores.
 
 No Streamlit here: the app's cached backend owns one `Evaluations` and its pages poll it.
 """
@@ -38,10 +40,12 @@ from .eval_child import EvalProcess
 FIRST_TASKS = 20          # the first estimate: this many held-out tasks, at once
 FULL_TASKS = 500          # the full evaluation in the background (the page's protocol)
 K_MAX = 50                # the largest K the pages offer (first estimates are computed ahead
-AHEAD_DELAY = 0.5         # for K ± 1, this many seconds after the request: the page's own
-AHEAD_QUEUE = 16          # rerun goes first; at most this many waiting, the oldest dropped)
+AHEAD = (1, -1, 2, -2)    # at K + 1, K - 1, K + 2, K - 2, in that order, this many seconds
+AHEAD_DELAY = 0.3         # after the request: the page's own rerun goes first; at most
+AHEAD_QUEUE = 24          # this many waiting, the oldest dropped)
 FULL_DELAY = 1.0          # a full evaluation starts this many seconds after its request (the
-                          # page's response and the estimates ahead do not wait for its CPU)
+FULL_YIELD = 4.0          # page's response does not wait for its CPU), and while estimates
+                          # ahead are computed, up to this many seconds after it
 _LIVE: "weakref.WeakSet[Evaluations]" = weakref.WeakSet()
 
 
@@ -100,7 +104,7 @@ class Evaluations:
     def __init__(self, first_tasks: int | None = None, full_tasks: int | None = None,
                  keep: int = 512, max_waiting: int = 64, locate=None, ahead: bool = True):
         """locate(run) -> the run's folder on disk, or None (then it is evaluated in-process).
-        ahead: compute the first estimates at K ± 1 of each request ahead."""
+        ahead: compute the first estimates at K ± 1 and K ± 2 of each request ahead."""
         self.locate = locate
         self._process = EvalProcess()
         self.first_tasks = FIRST_TASKS if first_tasks is None else first_tasks
@@ -113,9 +117,12 @@ class Evaluations:
         self._worker: threading.Thread | None = None
         self._closed = False
         self.ahead = ahead
-        self._ahead: OrderedDict = OrderedDict()       # key -> (run, k, steps, asked at)
+        self._ahead: OrderedDict = OrderedDict()       # key -> (run, k, steps, asked at,
+        self._origins: dict = {}                       # origin (K, steps), rank in AHEAD);
+        #                                                origin -> when it was last asked for
         self._ahead_thread: threading.Thread | None = None
         self._computing: dict = {}                     # key -> Event: a first estimate underway
+        self._ahead_now = None                         # the key the ahead thread has taken
         _LIVE.add(self)
 
     def close(self, timeout: float = 30.0) -> None:
@@ -148,6 +155,22 @@ class Evaluations:
         self._request(key, run, k, steps)
         return first
 
+    def peek(self, run, k: int, steps: int) -> Estimate | None:
+        """The best curve kept now (stored, full, else a first estimate), or None: nothing is
+        computed or asked for (the page's curves at K ± 1 and ± 2, computed ahead, once ready)."""
+        stored = stored_evaluation(run, k, steps)
+        if stored is not None:
+            return Estimate(stored, int(stored.attrs.get("protocol", {}).get("tasks", 0)), "stored")
+        key = (run_version(run), int(k), int(steps))
+        with self._lock:
+            return self._get(key + ("full",)) or self._get(key + ("first",))
+
+    def computing_ahead(self, run, k: int, steps: int) -> bool:
+        """Whether the first estimate at (k, steps) is queued ahead or being computed."""
+        key = (run_version(run), int(k), int(steps))
+        with self._lock:
+            return key in self._ahead or key in self._computing or key == self._ahead_now
+
     def _first(self, run, key, k, steps) -> Estimate:
         """The first estimate at key: kept, computed here, or (being computed ahead) waited for."""
         with self._lock:
@@ -177,22 +200,28 @@ class Evaluations:
                 event.set()
 
     def _ask_ahead(self, run, k: int, steps: int) -> None:
-        """Queue the first estimates at k - 1 and k + 1 (within 1..K_MAX) that are not kept."""
+        """Queue the first estimates at k + d, d in AHEAD (within 1..K_MAX), that are not kept."""
         if not self.ahead:
             return
         now = time.monotonic()
         with self._lock:
             if self._closed:
                 return
-            for kk in (int(k) + 1, int(k) - 1):
+            origin = (int(k), int(steps))           # the request: every run's curve at K
+            self._origins[origin] = now
+            for rank, d in enumerate(AHEAD):
+                kk = int(k) + d
                 key = (run_version(run), kk, int(steps))
                 if not 1 <= kk <= K_MAX or key in self._computing or any(
                         self._results.get(key + (made,)) is not None for made in ("first", "full")):
                     continue
-                self._ahead[key] = (run, kk, int(steps), now)
+                self._ahead[key] = (run, kk, int(steps), now, origin, rank)
                 self._ahead.move_to_end(key)
             while len(self._ahead) > AHEAD_QUEUE:
                 self._ahead.popitem(last=False)
+            live = {v[4] for v in self._ahead.values()}
+            for o in [o for o in self._origins if o not in live and o != origin]:
+                del self._origins[o]
             if self._ahead and (self._ahead_thread is None or not self._ahead_thread.is_alive()):
                 self._ahead_thread = threading.Thread(target=self._ahead_loop, daemon=True,
                                                       name="evals-ahead")
@@ -204,16 +233,23 @@ class Evaluations:
                 if self._closed or not self._ahead:
                     self._ahead_thread = None
                     return
-                key, (run, k, steps, asked) = self._ahead.popitem(last=True)   # newest first
-            wait = asked + AHEAD_DELAY - time.monotonic()
-            if wait > 0:
-                time.sleep(wait)
-            if stored_evaluation(run, k, steps) is not None:
-                continue
+                # the newest request first, and in it K + 1 of every run, then K - 1, ...: a
+                # chart needs every run's curve
+                key = max(self._ahead, key=lambda x: (self._origins.get(self._ahead[x][4], 0),
+                                                      -self._ahead[x][5], self._ahead[x][3]))
+                run, k, steps, asked, _, _ = self._ahead.pop(key)
+                self._ahead_now = key
             try:
-                self._first(run, key, k, steps)
+                wait = asked + AHEAD_DELAY - time.monotonic()
+                if wait > 0:
+                    time.sleep(wait)
+                if stored_evaluation(run, k, steps) is None:
+                    self._first(run, key, k, steps)
             except Exception:                  # the page computes it (and says why) if asked
-                continue
+                pass
+            finally:
+                with self._lock:
+                    self._ahead_now = None
 
     def work(self, runs, k: int, steps: int) -> list:
         """The background evaluations behind these runs' curves at (k, steps): [Work], those
@@ -281,9 +317,14 @@ class Evaluations:
                         return
                     continue
                 w = max(waiting, key=lambda x: x.asked)
-                early = w.asked + FULL_DELAY - time.monotonic()
+                now = time.monotonic()
+                early = w.asked + FULL_DELAY - now
                 if early > 0:      # the page's own rerun and the estimates ahead go first
                     self._wake.wait(timeout=early)
+                    continue
+                if (self._ahead or self._ahead_now is not None) and \
+                        now < w.asked + FULL_YIELD:
+                    self._wake.wait(timeout=0.1)
                     continue
                 w.status = "running"
 

@@ -16,10 +16,12 @@ from ..engine.tasks import ClassificationFamily, RegressionFamily
 from ..engine.train import Run
 from ..runs import budget, seeds
 from ..runs.evaluate import PROTOCOL_VERSION, evaluate, from_json
-from . import compare_notes
+from . import compare_notes, compare_stats
 from .adaptation import (Chart, blowup_note, blowup_step, grid, metric_range, playground_query,
                          trajectory, value_range)
 from .figures.classes import compare_regions_steps
+from .figures.curves import error_vs_steps
+from .figures.paper import add_marks
 from .figures.regression import regression_steps
 from .points import Support
 
@@ -206,6 +208,29 @@ def averages(estimates: dict, runs: dict, groups: dict | None, names: dict, fami
     caption = compare_notes.averages_caption(df, legend, y_range, hib, band)
     return Averages(df, legend, y_range, caption + " " + protocol, protocol, table, csv,
                     all(e.final for e in estimates.values()))
+
+
+@dataclass
+class AveragedChart:
+    """The averaged chart at one K: the figure, its caption (computed from the curves drawn and
+    the paper's marks on it), the data behind both and the marks."""
+    figure: object
+    caption: str
+    averages: Averages
+    marks: list
+
+
+def averaged_chart(estimates: dict, runs: dict, groups: dict | None, names: dict, colors: dict,
+                   dashes: dict, family, k: int, steps: int) -> AveragedChart:
+    """Error against adaptation steps averaged over held-out tasks (averages() of `estimates`),
+    with the MAML paper's figures at this K as reference marks."""
+    av = averages(estimates, runs, groups, names, family, k, steps)
+    marks = compare_stats.paper_marks(runs, k, steps, av.y_range)
+    fig = add_marks(error_vs_steps(av.df, family.metric, labels=av.legend, colors=colors,
+                                   dashes=dashes, y_range=av.y_range,
+                                   higher_is_better=family.higher_is_better), marks)
+    caption = " ".join(x for x in (av.caption, compare_stats.marks_sentence(marks)) if x)
+    return AveragedChart(fig, caption, av, marks)
 
 
 def seed_groups(runs: dict, entries) -> dict:

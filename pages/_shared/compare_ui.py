@@ -9,11 +9,11 @@ import hashlib
 import streamlit as st
 
 from maml_viz.runs import stats
+from maml_viz.services.evals import AHEAD, K_MAX
 from maml_viz.views import adaptation, compare, compare_notes, compare_stats, run_picker
 from maml_viz.views.compare_notes import esc
 from maml_viz.views.figures import curves
-from maml_viz.views.figures import paper as paper_fig
-from pages._shared import paper_ui, ui
+from pages._shared import avg_chart, paper_ui, ui
 
 
 @st.cache_resource(show_spinner=False)
@@ -137,20 +137,80 @@ def server_task_chart(view, runs, first, k: int, steps: int, task: int, step: in
     st.caption(esc(chart.caption))
 
 
+def _sig(keys, runs, pool, groups, names, colors, dashes, fam, steps) -> str:
+    """What the averaged chart depends on besides K (the page redraws a chart of the same sig)."""
+    from maml_viz.services.evals import run_version
+    parts = (fam.name, tuple(keys), tuple(runs), int(steps), sorted(
+        (x, tuple(c.key() for c in cs)) for x, cs in (groups or {}).items()),
+        [(x, names.get(x), str(colors.get(x)), dashes.get(x)) for x in runs],
+        [run_version(pool[x]) for x in keys])
+    return hashlib.sha1(repr(parts).encode()).hexdigest()[:16]
+
+
+def _chart(sig, est, runs, groups, names, colors, dashes, fam, k, steps):
+    """(compare.AveragedChart, avg_chart.entry) of these estimates, built once per session."""
+    cache = st.session_state.setdefault("_cmp_avg_built", {})
+    ck = (sig, int(k), tuple((x, e.source, e.tasks) for x, e in est.items()))
+    if ck not in cache:
+        ch = compare.averaged_chart(est, runs, groups, names, colors, dashes, fam, k, steps)
+        cache[ck] = (ch, avg_chart.entry(ch.figure, ch.caption))
+        while len(cache) > 12:
+            cache.pop(next(iter(cache)))
+    return cache[ck]
+
+
+def _ahead(sig, keys, runs, pool, groups, names, colors, dashes, fam, k, steps) -> dict:
+    """{K ± 1, K ± 2: avg_chart.entry} for those whose every curve is kept now (computed
+    ahead)."""
+    out = {}
+    for kk in (k + d for d in AHEAD):
+        if 1 <= kk <= K_MAX:
+            est = {x: evaluations().peek(pool[x], kk, steps) for x in keys}
+            if all(e is not None for e in est.values()):
+                out[kk] = _chart(sig, est, runs, groups, names, colors, dashes, fam, kk, steps)[1]
+    return out
+
+
+def _unsent(sig: str, charts: dict) -> dict:
+    """The charts this session's page does not hold yet (and from now on, does)."""
+    sent = st.session_state.setdefault("_cmp_avg_sent", set())
+    new = {kk: c for kk, c in charts.items() if (sig, kk, c["id"]) not in sent}
+    sent.update((sig, kk, c["id"]) for kk, c in new.items())
+    return new
+
+
+def waiting_ahead(keys, pool, k: int, steps: int) -> bool:
+    """Whether a curve at K ± 1 or K ± 2 is still being computed ahead."""
+    ev = evaluations()
+    return any(ev.computing_ahead(pool[x], k + d, steps) for x in keys for d in AHEAD)
+
+
+def feed_ahead(keys, runs, pool, groups, names, colors, dashes, fam, k, steps) -> bool:
+    """Hand the page the averaged charts at K ± 1 and K ± 2 computed since it was drawn (the
+    progress poll); returns whether some are still being computed."""
+    waiting = waiting_ahead(keys, pool, k, steps)
+    sig = _sig(keys, runs, pool, groups, names, colors, dashes, fam, steps)
+    avg_chart.feed(sig, _unsent(sig, _ahead(sig, keys, runs, pool, groups, names, colors, dashes,
+                                            fam, k, steps)), key="cmp_ahead")
+    return waiting
+
+
 def averages_section(keys, runs, pool, groups, names, colors, dashes, fam, k, steps,
-                     family) -> bool:
+                     family, labels) -> bool:
     """The averaged chart (the curves of `keys`: a first estimate where the full evaluation is
     not done yet), its caption and the numbers. groups: {run key: seed configs} to draw the mean
-    over seeds, or None. Returns whether every curve is final."""
+    over seeds, or None; labels: the page's K and steps inputs' labels (the chart follows a K
+    committed there at once where the chart at that K is ready). Returns whether every curve is
+    final."""
     est = {key: evaluations().estimate(pool[key], k, steps) for key in keys}
-    av = compare.averages(est, runs, groups, names, fam, k, steps)
-    marks = compare_stats.paper_marks(runs, k, steps, av.y_range)
+    sig = _sig(keys, runs, pool, groups, names, colors, dashes, fam, steps)
+    ch, now = _chart(sig, est, runs, groups, names, colors, dashes, fam, k, steps)
+    av, marks = ch.averages, ch.marks
+    charts = {**_ahead(sig, keys, runs, pool, groups, names, colors, dashes, fam, k, steps), k: now}
+    _unsent(sig, charts)
     st.subheader("Error against adaptation steps, averaged over new tasks")
-    st.plotly_chart(paper_fig.add_marks(curves.error_vs_steps(
-        av.df, fam.metric, labels=av.legend, colors=colors, dashes=dashes, y_range=av.y_range,
-        higher_is_better=fam.higher_is_better), marks), key="cmp_curves",
-        config={"displayModeBar": False})
-    st.caption(esc(" ".join(x for x in (av.caption, compare_stats.marks_sentence(marks)) if x)))
+    avg_chart.chart(sig, k, steps, charts, ch.figure.layout.height or 440, *labels,
+                    key="cmp_curves")
     robust = paper_ui.robust_stats(est, groups, names, fam, k, steps) if groups else {}
     st.subheader("Numbers")
     table = compare_stats.with_iqm(av.table, list(groups), robust) if groups else av.table

@@ -22,8 +22,8 @@ JS_DIR = Path(__file__).resolve().parents[2] / "assets" / "js"
 _ST_JS = Path(st.__file__).parent / "static" / "static" / "js"
 CHUNK = next(iter(sorted(p.name for p in _ST_JS.glob("PlotlyChart.*.js"))), None)
 THEME = (JS_DIR / "streamlit_plotly_template.json").read_text()
-JS = "\n".join(["const THEME = " + THEME + ";", (JS_DIR / "plotly_ready.js").read_text(),
-                (JS_DIR / "lazychart.js").read_text()])
+JS = "\n".join(["const THEME = " + THEME + ";"] + [(JS_DIR / f).read_text() for f in (
+    "plotly_ready.js", "plotly_theme.js", "lazychart.js")])
 _component = st.components.v2.component(
     "maml_viz.lazy_chart", html="<div data-maviz-lazy></div>", js=JS,
     css="[data-maviz-lazy] {\n  width: 100%;\n}\n", isolate_styles=False)

@@ -1,0 +1,48 @@
+"""Compare's averaged chart drawn by the page (issue 21; a Streamlit v2 component, its script
+assets/js/avgchart.js): the chart at the page's K with its caption and, once computed, the charts
+at K ± 1 and K ± 2, so that a K ± press redraws the chart and its caption in the page at once;
+the server's rerun then hands the same chart over (and the numbers under it). `feed` hands the
+charts ahead over later, as the background computes them (the page's progress poll).
+Streamlit's look: plotly_theme.js with Streamlit's template, as pages/_shared/lazy_chart.py."""
+from __future__ import annotations
+
+import hashlib
+import json
+
+import streamlit as st
+
+from pages._shared.lazy_chart import JS_DIR, THEME
+
+JS = "\n".join(["const THEME = " + THEME + ";"] + [(JS_DIR / f).read_text() for f in (
+    "plotly_ready.js", "plotly_theme.js", "chart_controls.js", "avgchart.js")])
+HTML = '<div data-maviz-avg><div data-plot></div><div class="maviz-caption" data-caption></div></div>'
+CSS = """[data-maviz-avg] { width: 100%; }
+[data-maviz-avg] .maviz-caption { font-size: 0.875rem; color: rgba(49, 51, 63, 0.6);
+  line-height: 1.5; margin-top: 0.25rem; overflow-wrap: break-word; }
+.st-key-cmp_ahead { display: none; }"""           # the feeder: nothing to see
+_component = st.components.v2.component("maml_viz.avg_chart", html=HTML, css=CSS, js=JS,
+                                        isolate_styles=False)
+_feeder = st.components.v2.component("maml_viz.avg_feed", html="<div data-maviz-avg-feed></div>",
+                                     js=JS, isolate_styles=False)
+
+
+def entry(figure, caption: str) -> dict:
+    """One chart as the page holds it: its Plotly JSON, its caption, an id for the pair."""
+    spec = figure.to_json()
+    return {"spec": spec, "caption": caption,
+            "id": hashlib.sha1((spec + caption).encode()).hexdigest()[:16]}
+
+
+def chart(sig: str, k: int, steps: int, charts: dict, height: int, k_label: str,
+          steps_label: str, key: str) -> None:
+    """Draw the chart at K = k (charts[k]); charts: {K: entry()} (k and those ahead);
+    sig: what the charts depend on besides K (the page redraws only a chart of the same sig)."""
+    _component(data={"sig": sig, "k": int(k), "steps": int(steps), "height": int(height),
+                     "charts": json.dumps({str(x): c for x, c in charts.items()}),
+                     "k_label": k_label, "steps_label": steps_label, "feed": 0}, key=key)
+
+
+def feed(sig: str, charts: dict, key: str) -> None:
+    """Hand the page more charts of set `sig` ({K: entry()}) without drawing anything."""
+    _feeder(data={"sig": sig, "charts": json.dumps({str(x): c for x, c in charts.items()}),
+                  "feed": 1}, key=key)
