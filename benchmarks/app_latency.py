@@ -222,7 +222,7 @@ NAV_DONE = """(() => { const r = document.querySelector('[data-maviz-nav]');   /
     return window.__navDone || ''; })()"""                                  # runs, the story
 NAV_GOAL = f"""(() => {{ const g = {PLANE}; const t = g && g._fullData.find(t => t.name === 'goal');
     return t ? t.x[0] + ',' + t.y[0] : ''; }})()"""
-HW_GRID = """(() => { const g = document.querySelector('.js-plotly-plot');
+HW_GRID = """(() => { const g = document.querySelector('[data-maviz-hw] .js-plotly-plot');
     const t = g && g._fullData && g._fullData.find(t => t.type === 'heatmap');
     return t ? Array.from(t.z[60] || []).join(',') + Array.from(t.z[100] || []).join(',') : ''; })()"""
 HW_YOURS = """(() => { const g = Array.from(document.querySelectorAll('.js-plotly-plot')).find(
@@ -303,10 +303,18 @@ def nav_hw(b, url, n):
     settle(page)
     watch(page, {"grid": HW_GRID})
     button = page.get_by_role("button", name="Other drawings")
-    out["Handwriting: Other drawings"] = []
-    for _ in range(n):
-        out["Handwriting: Other drawings"].append(timed(page, "grid", button.click))
-        settle(page)
+    log = "() => (window.__mavizHw || {log: []}).log"
+    for pace, pause in (("a person's pace", None), ("quick presses", 300)):
+        seen, ms = len(page.evaluate(log)), []
+        for _ in range(n):
+            ms.append(timed(page, "grid", button.click))
+            if pause is None:
+                settle(page)
+            else:
+                wait_idle(page)
+                page.wait_for_timeout(pause)
+        drawn = sum(e["from"] == "page" for e in page.evaluate(log)[seen:])
+        out[f"Handwriting: Other drawings, {pace} (drawn by the page in {drawn} of {n})"] = ms
     pad = page.locator("[data-maviz-pad] canvas")
     pad.scroll_into_view_if_needed()
     page.evaluate("""() => { const cv = document.querySelector('[data-maviz-pad] canvas'),

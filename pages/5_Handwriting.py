@@ -1,15 +1,16 @@
 """Handwriting: a network meta-trained on handwritten characters (Omniglot) learns five letters
 of an alphabet it never saw from one drawing each, and recognises other people's drawings of
 them. MAML beside a network pretrained the usual way; a step slider scrubs in the browser. The
-adapted networks are kept per (run, characters, drawings) for every session and the next "Other
-drawings" computed ahead; your own drawing is drawn in the browser and only the part of the page
-that shows its guesses re-runs when a stroke ends."""
+adapted networks are kept per (run, characters, drawings) for every session; the next "Other
+drawings" is computed ahead and its grids handed to the page, which draws them at once on a press
+(pages/_shared/hw_grids.py); your own drawing is drawn in the browser and only the part of the
+page that shows its guesses re-runs when a stroke ends."""
 import pages._shared.preload  # noqa: F401  (first: imports, one session at a time)
 import streamlit as st
 
 from maml_viz.views import handwriting as hw
-from maml_viz.views.figures.handwriting import class_probabilities, handwriting_grid
-from pages._shared import ui
+from maml_viz.views.figures.handwriting import class_probabilities
+from pages._shared import hw_grids, ui
 from pages._shared.drawing_pad import drawing_pad
 
 b = ui.setup("Handwriting", "✍️")
@@ -38,7 +39,7 @@ chars = c2.multiselect(
 if c3.button("Other characters", width="stretch", help="Five other characters of this alphabet"):
     ss.hw_seed += 1
     st.rerun()
-if c4.button("Other drawings", width="stretch",
+if c4.button("Other drawings", width="stretch", key="hw_other",
              help="Other people's drawings of the same characters (to learn from and to test)"):
     ss.hw_draw += 1
 if len(chars) < 5:
@@ -63,22 +64,19 @@ def job(a: str, draw: int):            # run a adapted to the episode of these d
     return (runs[a].key, tuple(chars), draw, steps), work
 
 
+def grids(draw: int) -> dict:         # the two grids of these drawings, as the page holds them
+    def work():
+        e, g = hw.episode(chars, draw), {a: memo.get(*job(a, draw))["guesses"] for a in ALGOS}
+        return hw_grids.entry(**hw.grid_charts(e, g, label, steps, runs["maml"].config.inner_lr))
+    return memo.get((tuple(r.key for r in runs.values()), tuple(chars), draw, steps, "grids"), work)
+
+
 ep = hw.episode(chars, ss.hw_draw)
 done = {a: memo.get(*job(a, ss.hw_draw)) for a in ALGOS}
 adapted, out = {a: d["adapted"] for a, d in done.items()}, {a: d["guesses"] for a, d in done.items()}
 true = ep["yq"][0].numpy()
-alpha = runs["maml"].config.inner_lr
-proto = f"right of {len(true)} new drawings · 1 example each · step size α = {alpha:g}"
-
-cols = st.columns(2)
-for col, a in zip(cols, ALGOS):
-    acc = out[a]["accuracy"]
-    col.plotly_chart(handwriting_grid(
-        ep["support_img"], ep["query_img"], true, out[a]["guess"],
-        title=f"{label[a]}: {acc[0]:.0%} → {acc[-1]:.0%} after {steps} steps",
-        subtitle=proto, height=560), key=f"hw_grid_{a}", config=NO_BAR)
-cols[0].caption(hw.grid_caption(steps))
-cols[1].caption(hw.pretrained_caption(label, {a: out[a]["correct"] for a in ALGOS}))
+sig = "|".join([*(r.key for r in runs.values()), *map(str, chars), str(steps)])
+hw_grids.grids(sig, ss.hw_draw, grids(ss.hw_draw), 560, "hw_other", key="hw_grids")
 
 st.subheader("How sure is it? One drawing, step by step")
 q = len(true) // len(chars)
@@ -141,5 +139,4 @@ with st.expander("How good is it over many tasks?"):
             st.markdown(note)
     else:
         st.info("No stored Omniglot runs with evaluation figures yet.")
-for a in ALGOS:                                   # what "Other drawings" will ask for next
-    memo.warm(*job(a, ss.hw_draw + 1))
+hw_grids.feed(sig, {ss.hw_draw + 1: grids(ss.hw_draw + 1)})   # what "Other drawings" draws next

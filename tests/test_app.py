@@ -7,7 +7,7 @@ import os
 import re
 
 import numpy as np
-import compare_read
+import page_read
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -48,13 +48,15 @@ def arr(v):
 
 
 def charts(at):
-    """The page's Plotly figures: Compare's averaged chart, Streamlit's charts and those the
-    browser draws from the figure's JSON (pages/_shared/lazy_chart.py)."""
+    """The page's Plotly figures: Compare's averaged chart and Handwriting's grids (drawn by the
+    page), Streamlit's charts and those the browser draws from the figure's JSON
+    (pages/_shared/lazy_chart.py)."""
     lazy = [d for el in at.get("bidi_component")
             if isinstance(d := json.loads(el.proto.json), dict) and "spec" in d]
-    avg = compare_read.averaged(at)                 # Compare's averaged chart: first
-    return ([avg[0]] if avg else []) + [json.loads(el.proto.spec) for el in
-                                         at.get("plotly_chart")] + [json.loads(d["spec"]) for d in lazy]
+    avg = page_read.averaged(at)                 # Compare's averaged chart, Handwriting's grids
+    return ([avg[0]] if avg else []) + page_read.grids(at)[0] + [
+        json.loads(el.proto.spec) for el in at.get("plotly_chart")] + [json.loads(d["spec"])
+                                                                        for d in lazy]
 
 
 def trace(fig, prefix):
@@ -279,7 +281,7 @@ def test_compare_three_runs_give_three_curves_with_bands_and_a_fixed_axis():
     at = app("pages/3_Compare.py", runs=",".join(keys))
     no_problems(at)
     assert sorted(ticked_runs(at)[1]) == sorted(keys)
-    live = compare_read.live(at)                                    # the one-task chart
+    live = page_read.live(at)                                    # the one-task chart
     assert [p["run"]["key"] for p in live["payloads"]] == keys and live["steps"] == 10
     curves = charts(at)[0]
     lines = [t for t in curves["data"] if t.get("mode") == "lines+markers"]

@@ -1,7 +1,9 @@
 """Handwriting in a real browser (issue 21 item 2): a pen stroke is drawn under the pointer in
 the same frame (ink on the pad before any message goes to the server), the guesses for the
 drawing arrive when the stroke ends without the rest of the page being sent again, a tap-drag
-draws on a phone, and "Clear my drawing" empties the pad. Waits are on conditions."""
+draws on a phone, and "Clear my drawing" empties the pad; "Other drawings" draws the next
+drawings' grids in the page before the server answers, the grids the server then hands over.
+Waits are on conditions."""
 from browser import count_sent, wait_idle
 
 PAD = "[data-maviz-pad]"
@@ -90,3 +92,37 @@ def test_a_finger_draws_on_a_phone(chromium, app_url):
     assert page.locator(PAD).get_attribute("data-strokes") == "1"
     assert page.locator('[data-testid="stException"]').count() == 0
     ctx.close()
+
+
+GRIDS = "document.querySelector('[data-maviz-hw]')"
+
+
+def test_other_drawings_are_drawn_by_the_page_then_the_server_hands_the_same_over(chromium,
+                                                                                  app_url):
+    page = chromium.new_page(viewport={"width": 1400, "height": 900})
+    page.goto(f"{app_url}/Handwriting")
+    page.wait_for_selector("[data-maviz-hw] .js-plotly-plot .main-svg", timeout=120_000)
+    wait_idle(page)
+    held = f"""(n) => {{ const g = {GRIDS}, m = g && window.__mavizHw.sets.get(g.dataset.sig);
+        return m && m.has(n) ? m.get(n).id : null; }}"""
+    z = f"() => Array.from({GRIDS}.querySelector('.js-plotly-plot')._fullData[0].z[60]).join()"
+    first = int(page.evaluate(f"() => {GRIDS}.dataset.draw"))
+    page.wait_for_function(f"() => ({held})({first + 1}) !== null", timeout=120_000)  # ahead
+    before = page.evaluate(z)
+    page.get_by_role("button", name="Other drawings").click()
+    wait_idle(page)
+    page.wait_for_timeout(300)
+    log = [e for e in page.evaluate("() => window.__mavizHw.log") if e["draw"] == first + 1]
+    assert log and log[0]["from"] == "page", log           # drawn before the server answered
+    assert len(log) == 1 and log[0]["id"] == page.evaluate(f"() => ({held})({first + 1})")
+    assert page.evaluate(f"() => {GRIDS}.dataset.draw") == str(first + 1)
+    assert page.evaluate(z) != before                        # other drawings
+    # both grids: the second's drawings are the first's (sent once), its caption from its data
+    names = page.evaluate(f"""() => Array.from({GRIDS}.querySelectorAll('.js-plotly-plot'))
+        .map(g => [g.layout.title.text, Array.from(g._fullData[0].z[60]).join()])""")
+    assert [n[0].split(":")[0] for n in names] == ["<b>MAML", "<b>Pretrained"]
+    assert names[0][1] == names[1][1]
+    cap = page.evaluate(f"() => {GRIDS}.querySelectorAll('[data-caption]')[1].textContent")
+    assert cap.startswith("The same task for a network trained")
+    assert page.locator('[data-testid="stException"]').count() == 0
+    page.close()

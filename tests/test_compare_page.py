@@ -21,7 +21,7 @@ from urllib.parse import unquote
 
 import numpy as np
 import pytest
-import compare_read
+import page_read
 from claims import (arr, check_ranking, edge_marked_runs, legend_entries_visible, off_chart_runs,
                     plain)
 from streamlit.testing.v1 import AppTest
@@ -68,7 +68,7 @@ def ok(at):
 def charts(at):
     """The page's figures (not the empty, hidden one that makes Streamlit load Plotly.js), the
     averaged chart (drawn by the page) last."""
-    return [f for f in compare_read.figures(at) if f.get("data")]
+    return [f for f in page_read.figures(at) if f.get("data")]
 
 
 def averaged(at):
@@ -81,7 +81,7 @@ def validation(at):
 
 
 def captions(at):
-    return [plain(c) for c in compare_read.captions(at)]
+    return [plain(c) for c in page_read.captions(at)]
 
 
 def picker(at):
@@ -272,7 +272,7 @@ def test_the_browser_gets_every_runs_payload_the_settings_and_the_links_task():
     checks it against the engine): the page hands it each drawn run (the first with the batch
     of tasks that holds the link's task), K, the steps and the link's task and step."""
     at = page(family="linear", task=70, step=2, k=7, steps=6)
-    live = compare_read.live(at)
+    live = page_read.live(at)
     runs = str(at.query_params["runs"]).split(",")
     assert [p["run"]["key"] for p in live["payloads"]] == runs and len(runs) >= 2
     assert live["payloads"][0]["tasks"]["first_seed"] == 64 and all(

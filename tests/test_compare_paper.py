@@ -9,7 +9,7 @@ import re
 
 import numpy as np
 import pytest
-import compare_read
+import page_read
 from claims import check_ranking, legend_entries_visible, off_chart_runs, edge_marked_runs
 from conftest import app_store
 from streamlit.testing.v1 import AppTest
@@ -89,7 +89,7 @@ def compare_page(keys, k=K):
 
 
 def figures(at):
-    return compare_read.figures(at)
+    return page_read.figures(at)
 
 
 def curves_chart(at):
@@ -187,7 +187,7 @@ def test_compare_with_three_seeds_shows_the_poi_matrix_iqm_and_the_paper_marks(a
     assert list(arr(marks[0]["x"])) == [t.step for t in want]
     assert list(arr(marks[0]["y"])) == pytest.approx([t.value for t in want])
     assert "Appendix C.1, Table 2" in marks[0]["hovertemplate"]
-    cap = next(c for c in compare_read.captions(at) if "Lower is better" in c)
+    cap = next(c for c in page_read.captions(at) if "Lower is better" in c)
     assert check_ranking(cap, chart, False) == 2 and legend_entries_visible(chart) == []
     assert off_chart_runs(cap) == edge_marked_runs(chart)
     assert "Reference marks" in cap.replace("\\", "") and "0.670 after 1 step" in cap.replace("\\", "")
@@ -251,4 +251,4 @@ def test_navigation_return_chart_marks_the_papers_table_4(tmp_path, monkeypatch)
         assert list(arr(mark["x"])) == [0, 1, 2, 3]
         assert list(arr(mark["y"])) == pytest.approx([t.value for t in want])
         assert any("Reference marks" in plain for plain in
-                   (c.replace("\\", "") for c in compare_read.captions(at)))
+                   (c.replace("\\", "") for c in page_read.captions(at)))

@@ -8,7 +8,7 @@ import re
 
 import pandas as pd
 import pytest
-import compare_read
+import page_read
 from conftest import app_store
 from streamlit.testing.v1 import AppTest
 
@@ -69,7 +69,7 @@ def compare_page(keys):
 
 
 def curves_chart(at):
-    return next(f for f in compare_read.figures(at)
+    return next(f for f in page_read.figures(at)
                 if "gradient steps" in f["layout"]["xaxis"]["title"]["text"]
                 and "validation" not in f["layout"]["yaxis"]["title"]["text"]
                 and f["data"] and not f.get("frames"))
@@ -123,7 +123,7 @@ def test_compare_draws_the_mean_over_seeds_and_the_single_run_view_stays(app_run
     # between-seed intervals: a band, or an error bar where it is wider than a quarter of the
     # axis (two seeds of 60 iterations: t(0.975, 1) = 12.7)
     assert sum(t.get("fill") == "toself" or "error_y" in t for t in fig["data"]) >= 2
-    assert any("t-interval over seeds" in plain(c) for c in compare_read.captions(at))
+    assert any("t-interval over seeds" in plain(c) for c in page_read.captions(at))
     table = at.dataframe[-1].value
     assert table["seeds"].tolist() == ["7, 8, 9", "7, 8"]
     assert any("every seed" in b.label for b in at.get("download_button"))
@@ -131,7 +131,7 @@ def test_compare_draws_the_mean_over_seeds_and_the_single_run_view_stays(app_run
     fig = curves_chart(at)
     assert {t["name"] for t in fig["data"] if t.get("mode") == "lines+markers"} == {"MAML", "Reptile"}
     assert any("95% confidence interval of each average over the tasks" in plain(c)
-               for c in compare_read.captions(at))
+               for c in page_read.captions(at))
     assert "K (trained)" in at.dataframe[-1].value.columns
 
 

@@ -16,7 +16,7 @@ import os
 
 import numpy as np
 import pytest
-import compare_read
+import page_read
 from claims import arr
 from conftest import app_store
 from streamlit.testing.v1 import AppTest
@@ -226,7 +226,7 @@ def test_a_stored_formula_run_shows_with_its_formula_on_train_playground_and_com
     pick = next(d for d in cmp.dataframe if (d.key or "").startswith("cmp_pick_")).value
     assert square in set(pick["key"]) and square_fo in set(pick["key"])
     assert sine not in set(pick["key"]) and set(pick[pick["key"] == square]["task"]) == {label}
-    live = compare_read.live(cmp)      # adapted in the browser
+    live = page_read.live(cmp)      # adapted in the browser
     assert [p["run"]["key"] for p in live["payloads"]] == [square, square_fo]
     assert cmp.query_params["formula"] == pg.query_params["formula"]
     import pages._shared.compare_ui as cui          # the full evaluations of formula runs work

@@ -4,11 +4,11 @@ the random init beating the pretrained network gets one sentence, with the table
 only when the stored evaluation shows it. Also: the adaptation kept apart from recognising
 drawings gives the same guesses, and the drawing pad's input is checked."""
 import base64
-import json
 import os
 import re
 
 import numpy as np
+import page_read
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -35,7 +35,8 @@ def at():
 
 
 def charts(at):
-    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+    """The grids (drawn by the page from their figures), then Streamlit's charts."""
+    return page_read.figures(at)
 
 
 def arr(v):
@@ -45,7 +46,7 @@ def arr(v):
 
 
 def words(at):
-    return [m.value for m in at.markdown] + [c.value for c in at.caption]
+    return [m.value for m in at.markdown] + page_read.captions(at)
 
 
 def frame_trace(fig, step, name_start):

@@ -16,6 +16,7 @@ from ..engine.config import stream_seed
 from ..engine.nets import proto_head
 from ..engine.tasks import omniglot as og
 from ..engine.train import Run
+from .figures.handwriting import handwriting_grid
 
 LETTERS = "ABCDEFGHIJKLMNOPQRST"
 
@@ -143,6 +144,21 @@ def grid_caption(steps: int) -> str:
             "(✓ right, ✗ wrong) after the steps chosen with the slider under the grid (it opens "
             f"after one step; up to {steps}). At 0 the network has learned nothing yet: A–E are "
             "new names for it, so a right guess there is luck.")
+
+
+def grid_charts(ep: dict, out: dict, labels: dict, steps: int, alpha: float,
+                height: int = 560) -> dict:
+    """One episode's grids, one per network of `out` ({algo: guesses()}, MAML first, then
+    "pretrained"): {"figures": [figure], "captions": [the caption under each]} (the second from
+    the grids' own guesses)."""
+    true = ep["yq"][0].numpy()
+    proto = f"right of {len(true)} new drawings · 1 example each · step size α = {alpha:g}"
+    figures = [handwriting_grid(ep["support_img"], ep["query_img"], true, g["guess"],
+                                title=f"{labels[a]}: {g['accuracy'][0]:.0%} → "
+                                      f"{g['accuracy'][-1]:.0%} after {steps} steps",
+                                subtitle=proto, height=height) for a, g in out.items()]
+    return {"figures": figures, "captions": [
+        grid_caption(steps), pretrained_caption(labels, {a: g["correct"] for a, g in out.items()})]}
 
 
 def pretrained_caption(labels: dict, correct: dict) -> str:
