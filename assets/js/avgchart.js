@@ -1,8 +1,8 @@
 /* maml-viz: Compare's averaged chart (error against steps over held-out tasks) and its caption,
 drawn by the page (pages/_shared/avg_chart.py, a Streamlit v2 component). The server hands it
 the chart at the page's K and, once they are computed (services/evals.py computes the first
-estimates at K ± 1 and K ± 2 ahead), the charts there, in this component's data or later in the
-feeder's (the same script, data.feed). A K committed in the page's K box is drawn here at once
+estimates at K ± 1 and K ± 2 ahead), the charts there, in this component's data or later through
+its feeder (hold.js). A K committed in the page's K box is drawn here at once
 from those charts, before the server's rerun hands the same chart over; a K with no chart here
 waits for the server. Looks like Streamlit's own charts (plotly_theme.js).
 
@@ -12,18 +12,8 @@ chart depends on, except K) and K; log: [{k, from: "page" | "server"}] of every 
 export default function (component) {
   const { data, parentElement } = component;
   const W = window;
-  const S = W.__mavizAvg || (W.__mavizAvg = { sets: new Map(), log: [] });
-  let set = S.sets.get(data.sig);
-  if (!set) {
-    set = new Map();
-    S.sets.set(data.sig, set);
-    while (S.sets.size > 6) S.sets.delete(S.sets.keys().next().value);
-  }
-  const given = JSON.parse(data.charts);                 // {K: {spec, caption, id}}
-  for (const k in given) set.set(Number(k), given[k]);
-  while (set.size > 24) set.delete(set.keys().next().value);
-  if (data.feed) return;                                  // the feeder: charts ahead, nothing shown
-
+  const set = W.mavizHold("__mavizAvg", data.sig, JSON.parse(data.charts), 24);   // {K: chart}
+  const S = W.__mavizAvg;
   const root = parentElement.querySelector("[data-maviz-avg]");
   const plot = root.querySelector("[data-plot]"), cap = root.querySelector("[data-caption]");
   const ac = new AbortController();

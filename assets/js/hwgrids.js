@@ -1,7 +1,7 @@
 /* maml-viz: Handwriting's two grids (pages/_shared/hw_grids.py, a Streamlit v2 component), each
 a Plotly figure with its own step slider, and the caption under each. The server hands it the
-grids of the drawings shown and, at the end of the page's run, those of the next drawings
-(data.feed: the same script, nothing drawn). A press on the page's "Other drawings" button
+grids of the drawings shown and, at the end of the page's run, those of the next drawings (its
+feeder: hold.js). A press on the page's "Other drawings" button
 (data.button: its key) draws the next drawings' grids here at once, before the server's rerun
 hands the same grids over; drawings not held here wait for the server. Looks like Streamlit's
 own charts (plotly_theme.js).
@@ -12,18 +12,8 @@ image may say "first": the first grid's drawings. Captions are set with textCont
 export default function (component) {
   const { data, parentElement } = component;
   const W = window;
-  const S = W.__mavizHw || (W.__mavizHw = { sets: new Map(), log: [] });
-  let set = S.sets.get(data.sig);
-  if (!set) {
-    set = new Map();
-    S.sets.set(data.sig, set);
-    while (S.sets.size > 6) S.sets.delete(S.sets.keys().next().value);
-  }
-  const given = JSON.parse(data.charts);                  // {draw: {specs, captions, id}}
-  for (const d in given) set.set(Number(d), given[d]);
-  while (set.size > 8) set.delete(set.keys().next().value);
-  if (data.feed) return;
-
+  const set = W.mavizHold("__mavizHw", data.sig, JSON.parse(data.charts), 8);    // {draw: grids}
+  const S = W.__mavizHw;
   const root = parentElement.querySelector("[data-maviz-hw]");
   const boxes = Array.from(root.querySelectorAll("[data-box]"));
   const ac = new AbortController();

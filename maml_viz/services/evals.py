@@ -42,7 +42,7 @@ FULL_TASKS = 500          # the full evaluation in the background (the page's pr
 K_MAX = 50                # the largest K the pages offer (first estimates are computed ahead
 AHEAD = (1, -1, 2, -2)    # at K + 1, K - 1, K + 2, K - 2, in that order, this many seconds
 AHEAD_DELAY = 0.3         # after the request: the page's own rerun goes first; at most
-AHEAD_QUEUE = 24          # this many waiting, the oldest dropped)
+AHEAD_QUEUE = 64          # this many waiting, the oldest dropped)
 FULL_DELAY = 1.0          # a full evaluation starts this many seconds after its request (the
 FULL_YIELD = 4.0          # page's response does not wait for its CPU), and while estimates
                           # ahead are computed, up to this many seconds after it

@@ -11,19 +11,18 @@ import json
 
 import streamlit as st
 
-from pages._shared.lazy_chart import JS_DIR, THEME
+from pages._shared.lazy_chart import JS_DIR, THEME, feeder
 
 JS = "\n".join(["const THEME = " + THEME + ";"] + [(JS_DIR / f).read_text() for f in (
-    "plotly_ready.js", "plotly_theme.js", "chart_controls.js", "avgchart.js")])
+    "plotly_ready.js", "plotly_theme.js", "chart_controls.js", "hold.js", "avgchart.js")])
 HTML = '<div data-maviz-avg><div data-plot></div><div class="maviz-caption" data-caption></div></div>'
 CSS = """[data-maviz-avg] { width: 100%; }
 [data-maviz-avg] .maviz-caption { font-size: 0.875rem; color: rgba(49, 51, 63, 0.6);
-  line-height: 1.5; margin-top: 0.25rem; overflow-wrap: break-word; }
-.st-key-cmp_ahead { display: none; }"""           # the feeder: nothing to see
+  line-height: 1.5; margin-top: 0.25rem; overflow-wrap: break-word; }"""
 _component = st.components.v2.component("maml_viz.avg_chart", html=HTML, css=CSS, js=JS,
                                         isolate_styles=False)
-_feeder = st.components.v2.component("maml_viz.avg_feed", html="<div data-maviz-avg-feed></div>",
-                                     js=JS, isolate_styles=False)
+feed = feeder("maml_viz.avg_feed", "__mavizAvg", 24, key="cmp_ahead")
+"""feed(sig, {K: entry()}): hand the page charts of set `sig` ahead, drawing nothing."""
 
 
 def entry(figure, caption: str) -> dict:
@@ -39,10 +38,4 @@ def chart(sig: str, k: int, steps: int, charts: dict, height: int, k_label: str,
     sig: what the charts depend on besides K (the page redraws only a chart of the same sig)."""
     _component(data={"sig": sig, "k": int(k), "steps": int(steps), "height": int(height),
                      "charts": json.dumps({str(x): c for x, c in charts.items()}),
-                     "k_label": k_label, "steps_label": steps_label, "feed": 0}, key=key)
-
-
-def feed(sig: str, charts: dict, key: str) -> None:
-    """Hand the page more charts of set `sig` ({K: entry()}) without drawing anything."""
-    _feeder(data={"sig": sig, "charts": json.dumps({str(x): c for x, c in charts.items()}),
-                  "feed": 1}, key=key)
+                     "k_label": k_label, "steps_label": steps_label}, key=key)

@@ -191,7 +191,7 @@ def feed_ahead(keys, runs, pool, groups, names, colors, dashes, fam, k, steps) -
     waiting = waiting_ahead(keys, pool, k, steps)
     sig = _sig(keys, runs, pool, groups, names, colors, dashes, fam, steps)
     avg_chart.feed(sig, _unsent(sig, _ahead(sig, keys, runs, pool, groups, names, colors, dashes,
-                                            fam, k, steps)), key="cmp_ahead")
+                                            fam, k, steps)))
     return waiting
 
 

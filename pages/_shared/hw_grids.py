@@ -11,10 +11,10 @@ import json
 
 import streamlit as st
 
-from pages._shared.lazy_chart import JS_DIR, THEME
+from pages._shared.lazy_chart import JS_DIR, THEME, feeder
 
 JS = "\n".join(["const THEME = " + THEME + ";"] + [(JS_DIR / f).read_text() for f in (
-    "plotly_ready.js", "plotly_theme.js", "hwgrids.js")])
+    "plotly_ready.js", "plotly_theme.js", "hold.js", "hwgrids.js")])
 HTML = """<div data-maviz-hw>
 <div class="hw-box" data-box><div data-plot></div><div class="maviz-caption" data-caption></div></div>
 <div class="hw-box" data-box><div data-plot></div><div class="maviz-caption" data-caption></div></div>
@@ -27,10 +27,8 @@ CSS = """[data-maviz-hw] { display: grid; grid-template-columns: repeat(2, minma
 @media (max-width: 640px) { [data-maviz-hw] { grid-template-columns: minmax(0, 1fr); } }"""
 _component = st.components.v2.component("maml_viz.hw_grids", html=HTML, css=CSS, js=JS,
                                         isolate_styles=False)
-FEED_KEY = "hw_next"
-_feeder = st.components.v2.component(       # (its element hidden: nothing to see)
-    "maml_viz.hw_feed", html="<div data-maviz-hw-feed></div>", js=JS, isolate_styles=False,
-    css=f".st-key-{FEED_KEY} {{ display: none; }}")
+feed = feeder("maml_viz.hw_feed", "__mavizHw", 8, key="hw_next")
+"""feed(sig, {draw: entry()}): hand the page grids of set `sig` ahead, drawing nothing."""
 
 
 def entry(figures: list, captions: list) -> dict:
@@ -51,10 +49,4 @@ def grids(sig: str, draw: int, current: dict, height: int, button_key: str, key:
     depend on besides the drawings (the page redraws only grids of the same sig); button_key:
     the page's "Other drawings" button (a press draws drawings draw + 1 at once if held)."""
     _component(data={"sig": sig, "draw": int(draw), "height": int(height), "button": button_key,
-                     "charts": json.dumps({str(draw): current}), "feed": 0}, key=key)
-
-
-def feed(sig: str, charts: dict) -> None:
-    """Hand the page more grids of `sig` ({draw: entry()}) without drawing anything."""
-    _feeder(data={"sig": sig, "charts": json.dumps({str(d): c for d, c in charts.items()}),
-                  "feed": 1}, key=FEED_KEY)
+                     "charts": json.dumps({str(draw): current})}, key=key)

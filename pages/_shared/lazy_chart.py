@@ -29,6 +29,23 @@ _component = st.components.v2.component(
     css="[data-maviz-lazy] {\n  width: 100%;\n}\n", isolate_styles=False)
 
 
+def feeder(name: str, store: str, max_kept: int, key: str):
+    """feed(sig, charts): hand charts ({key: chart}, keys numbers) of set `sig` over to the
+    page's store window[store] (assets/js/hold.js) without drawing anything, from a component
+    (element `key`, hidden) whose script is only that."""
+    js = (JS_DIR / "hold.js").read_text() + (
+        "\nexport default function (c) {\n  window.mavizHold(%s, c.data.sig, "
+        "JSON.parse(c.data.charts), %d);\n}\n" % (json.dumps(store), int(max_kept)))
+    component = st.components.v2.component(name, html="<div></div>", js=js,
+                                            css=f".st-key-{key} {{ display: none; }}",
+                                            isolate_styles=False)
+
+    def feed(sig: str, charts: dict) -> None:
+        component(data={"sig": sig, "charts": json.dumps({str(x): c for x, c in charts.items()})},
+                  key=key)
+    return feed
+
+
 def chart(spec: str, height: int, key: str, where=st, config: dict | None = None):
     """Draw one figure (its Plotly JSON, `height` pixels tall) in `where`."""
     config = dict(config or {})
