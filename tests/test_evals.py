@@ -144,3 +144,25 @@ def test_peek_gives_what_is_kept_and_never_computes(store, monkeypatch):
         assert ev.peek(run, 10, 10).source == "stored"       # the run's stored evaluation
     finally:
         ev.close()
+
+
+def test_estimates_ahead_of_runs_on_disk_come_from_a_process_of_their_own(store):
+    """With `locate`, the first estimates ahead are computed in their own process (the page's
+    computing would slow them through the interpreter lock): the same numbers as evaluate."""
+    ev = Evaluations(first_tasks=5, full_tasks=7, keep=64, locate=lambda r: store.find(r.config))
+    try:
+        run = run_of(store, "reptile")
+        ev.estimate(run, 4, 3)
+        import threading
+        for _ in range(600):
+            if not any(ev.computing_ahead(run, k, 3) for k in (2, 3, 5, 6)):
+                break
+            threading.Event().wait(0.1)
+        assert ev._ahead_process.proc is not None                  # its own process ran
+        got = ev.peek(run, 5, 3)
+        ref = evaluate(run, k_shots=(5,), steps=3, n_tasks=5)
+        np.testing.assert_allclose(got.frame["mean"], ref["mean"], rtol=1e-9, atol=1e-12)
+        assert got.source == "first" and got.frame.attrs["protocol"]["tasks"] == 5
+    finally:
+        ev.close()
+    assert ev._ahead_process.proc.poll() is not None               # closed with the rest

@@ -1,7 +1,7 @@
 """Compare's background evaluations in a process of their own, so that they never slow the
-page's own computing (in the app's process they would share its interpreter lock), at a lower
-priority (nice 10: on two cores the page's answers and the first estimates computed ahead go
-first): `python -m maml_viz.services.eval_child`.
+page's own computing (in the app's process they would share its interpreter lock), the full
+evaluations at a lower priority (nice 10: on two cores the page's answers and the first estimates
+computed ahead go first): `python -m maml_viz.services.eval_child [niceness]`.
 
 Requests are JSON lines on stdin: {"id", "path", "k", "steps", "n_tasks"} (a run folder, read
 with the store's checked reader); events are JSON lines on stdout: {"id", "event": "progress",
@@ -24,14 +24,17 @@ class EvalProcess:
     """The parent's handle on one eval_child process (started on first use, restarted if it
     died). Not thread-safe: one caller (the evaluations' worker thread)."""
 
-    def __init__(self):
+    def __init__(self, nice: int = 10):
+        """nice: the child's niceness (10: background work, below the page's answers)."""
         self.proc: subprocess.Popen | None = None
         self._id = 0
+        self.nice = int(nice)
 
     def _start(self):
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(
             [PACKAGE_ROOT] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
-        self.proc = subprocess.Popen([sys.executable, "-m", "maml_viz.services.eval_child"],
+        self.proc = subprocess.Popen([sys.executable, "-m", "maml_viz.services.eval_child",
+                                      str(self.nice)],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.DEVNULL, text=True, env=env,
                                      start_new_session=True)
@@ -93,8 +96,8 @@ def main():
     from ..runs.files import load_run
     torch.set_num_threads(1)
     try:                 # background work: the page's answers and the estimates ahead go first
-        os.nice(10)
-    except (AttributeError, OSError):
+        os.nice(int(sys.argv[1]) if len(sys.argv) > 1 else 10)
+    except (AttributeError, OSError, ValueError):
         pass
     for line in sys.stdin:
         try:

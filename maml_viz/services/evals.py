@@ -13,12 +13,14 @@ computed so that the page never waits long for them:
 - results are kept per run, K and steps (first estimates and full ones), so nothing is computed
   twice while the server runs;
 - the first estimates at the two K just below and above one that was asked for are computed
-  ahead (one thread, 0.3 s after the request, newest request first, K + 1 and K - 1 before
-  K ± 2), so that K ± on the Compare page finds its first estimate ready, even twice in a row: a
-  page asking for one being computed ahead waits for it rather than computing it twice. A full
-  evaluation starts a second after its request, later while estimates ahead are computed (at
-  most FULL_YIELD s after the request), so that neither competes with the page's answer, nor
-  the full evaluation with the estimates ahead, for the two cores.
+  ahead (one thread; for runs on disk in a process of its own, as the page's own computing would
+  slow them through the interpreter lock; 0.3 s after the request, newest request first, K + 1
+  and K - 1 before K ± 2), so that K ± on the Compare page finds its first estimate ready, even
+  twice in a row: a page asking for one being computed ahead waits for it rather than computing
+  it twice. A full evaluation starts a second after its request, later while estimates ahead are
+  computed (at most FULL_YIELD s after the request), and at a lower priority, so that neither
+  competes with the page's answer, nor the full evaluation with the estimates ahead, for the two
+  cores.
 
 No Streamlit here: the app's cached backend owns one `Evaluations` and its pages poll it.
 """
@@ -106,7 +108,8 @@ class Evaluations:
         """locate(run) -> the run's folder on disk, or None (then it is evaluated in-process).
         ahead: compute the first estimates at K ± 1 and K ± 2 of each request ahead."""
         self.locate = locate
-        self._process = EvalProcess()
+        self._process = EvalProcess()                  # the full evaluations (nice 10)
+        self._ahead_process = EvalProcess(nice=0)      # the first estimates ahead
         self.first_tasks = FIRST_TASKS if first_tasks is None else first_tasks
         self.full_tasks = FULL_TASKS if full_tasks is None else full_tasks
         self.keep, self.max_waiting = keep, max_waiting
@@ -135,8 +138,10 @@ class Evaluations:
             self._process.close(1.0)           # a child mid-evaluation: its stdout ends
             worker.join(timeout)
         if ahead is not None and ahead is not threading.current_thread():
+            self._ahead_process.close(1.0)     # a child mid-estimate: its stdout ends
             ahead.join(timeout)                # ends after the estimate it is computing
         self._process.close(1.0)
+        self._ahead_process.close(1.0)
 
     # ------------------------------------------------------------------ asking
     def estimate(self, run, k: int, steps: int) -> Estimate:
@@ -171,8 +176,9 @@ class Evaluations:
         with self._lock:
             return key in self._ahead or key in self._computing or key == self._ahead_now
 
-    def _first(self, run, key, k, steps) -> Estimate:
-        """The first estimate at key: kept, computed here, or (being computed ahead) waited for."""
+    def _first(self, run, key, k, steps, compute=None) -> Estimate:
+        """The first estimate at key: kept, computed here (compute() -> its frame, default
+        evaluate in this process), or (being computed ahead) waited for."""
         with self._lock:
             first = self._get(key + ("first",))
             if first is not None:
@@ -188,7 +194,8 @@ class Evaluations:
             if first is not None:
                 return first
         try:
-            df = evaluate(run, k_shots=(k,), steps=steps, n_tasks=self.first_tasks)
+            df = compute() if compute is not None else evaluate(
+                run, k_shots=(k,), steps=steps, n_tasks=self.first_tasks)
             first = Estimate(df, self.first_tasks, "first")
             with self._lock:
                 self._put(key + ("first",), first)
@@ -243,8 +250,11 @@ class Evaluations:
                 wait = asked + AHEAD_DELAY - time.monotonic()
                 if wait > 0:
                     time.sleep(wait)
-                if stored_evaluation(run, k, steps) is None:
-                    self._first(run, key, k, steps)
+                path = self.locate(run) if self.locate is not None else None
+                if stored_evaluation(run, k, steps) is None:      # on disk: in a process of
+                    self._first(run, key, k, steps, None if path is None else   # its own
+                                lambda: from_json(self._ahead_process.evaluate(
+                                    path, k, steps, self.first_tasks)))
             except Exception:                  # the page computes it (and says why) if asked
                 pass
             finally:
