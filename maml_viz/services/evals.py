@@ -250,16 +250,25 @@ class Evaluations:
                 wait = asked + AHEAD_DELAY - time.monotonic()
                 if wait > 0:
                     time.sleep(wait)
-                path = self.locate(run) if self.locate is not None else None
-                if stored_evaluation(run, k, steps) is None:      # on disk: in a process of
-                    self._first(run, key, k, steps, None if path is None else   # its own
-                                lambda: from_json(self._ahead_process.evaluate(
-                                    path, k, steps, self.first_tasks)))
+                if stored_evaluation(run, k, steps) is None:
+                    self._first(run, key, k, steps, lambda: self._elsewhere(run, k, steps))
             except Exception:                  # the page computes it (and says why) if asked
                 pass
             finally:
                 with self._lock:
                     self._ahead_now = None
+
+    def _elsewhere(self, run, k: int, steps: int):
+        """A first estimate computed ahead: for a run on disk in a process of its own (in this
+        one, the page's reruns and polls would slow it through the interpreter lock), here if
+        that process cannot (it died, or the run's folder went away)."""
+        path = self.locate(run) if self.locate is not None else None
+        if path is not None:
+            try:
+                return from_json(self._ahead_process.evaluate(path, k, steps, self.first_tasks))
+            except RuntimeError:
+                pass
+        return evaluate(run, k_shots=(k,), steps=steps, n_tasks=self.first_tasks)
 
     def work(self, runs, k: int, steps: int) -> list:
         """The background evaluations behind these runs' curves at (k, steps): [Work], those

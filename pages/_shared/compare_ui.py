@@ -206,6 +206,7 @@ def averages_section(keys, runs, pool, groups, names, colors, dashes, fam, k, st
     sig = _sig(keys, runs, pool, groups, names, colors, dashes, fam, steps)
     ch, now = _chart(sig, est, runs, groups, names, colors, dashes, fam, k, steps)
     av, marks = ch.averages, ch.marks
+    # every chart ready ahead (a feed may have been lost to a rerun), and the one it draws
     charts = {**_ahead(sig, keys, runs, pool, groups, names, colors, dashes, fam, k, steps), k: now}
     _unsent(sig, charts)
     st.subheader("Error against adaptation steps, averaged over new tasks")
