@@ -133,7 +133,7 @@ def progress_live():      # polls while curves are refined, or computed ahead (K
     busy = compare_ui.progress(keys, pool, k, steps)
     if not compare_ui.feed_ahead(keys, runs, pool, g, names, colors, dashes, fam, k, steps) \
             and not busy:
-        st.rerun()                                    # all final: redraw with the final curves
+        st.rerun()                  # all final (or every chart ahead handed over): redraw
 
 
 @st.fragment(key="cmp_progress")

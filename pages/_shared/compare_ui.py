@@ -9,7 +9,7 @@ import hashlib
 import streamlit as st
 
 from maml_viz.runs import stats
-from maml_viz.services.evals import AHEAD, K_MAX
+from maml_viz.services.evals import AHEAD, K_MAX, run_version
 from maml_viz.views import adaptation, compare, compare_notes, compare_stats, run_picker
 from maml_viz.views.compare_notes import esc
 from maml_viz.views.figures import curves
@@ -139,7 +139,6 @@ def server_task_chart(view, runs, first, k: int, steps: int, task: int, step: in
 
 def _sig(keys, runs, pool, groups, names, colors, dashes, fam, steps) -> str:
     """What the averaged chart depends on besides K (the page redraws a chart of the same sig)."""
-    from maml_viz.services.evals import run_version
     parts = (fam.name, tuple(keys), tuple(runs), int(steps), sorted(
         (x, tuple(c.key() for c in cs)) for x, cs in (groups or {}).items()),
         [(x, names.get(x), str(colors.get(x)), dashes.get(x)) for x in runs],
