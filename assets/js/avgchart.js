@@ -42,13 +42,7 @@ export default function (component) {
   }
   mavizOnCommit(() => { const k = wanted(); if (k !== data.k) draw(k, "page"); }, ac.signal);
 
-  let width = 0;
-  const ro = new ResizeObserver(() => {             // the container's width, as Streamlit's do
-    const w = Math.round(plot.getBoundingClientRect().width);
-    if (w > 0 && Math.abs(w - width) > 1 && plot._fullLayout) W.Plotly.relayout(plot, { width: w });
-    if (w > 0) width = w;
-  });
-  ro.observe(plot);
+  const ro = W.mavizFollowWidth([plot]);
   W.mavizWhenPlotly(120000).then(() => {
     const k = wanted();
     draw(k, k === data.k ? "server" : "page");

@@ -44,16 +44,7 @@ export default function (component) {
       draw(Number(root.dataset.draw ?? data.draw) + 1, "page");
   }, { capture: true, signal: ac.signal });
 
-  const widths = new Map();
-  const ro = new ResizeObserver(() => {           // each box's width, as Streamlit's charts do
-    for (const box of boxes) {
-      const plot = box.querySelector("[data-plot]"), w = Math.round(plot.getBoundingClientRect().width);
-      if (w > 0 && Math.abs(w - (widths.get(plot) || 0)) > 1 && plot._fullLayout)
-        W.Plotly.relayout(plot, { width: w });
-      if (w > 0) widths.set(plot, w);
-    }
-  });
-  boxes.forEach((b) => ro.observe(b));
+  const ro = W.mavizFollowWidth(boxes.map((b) => b.querySelector("[data-plot]")));
   W.mavizWhenPlotly(120000).then(() => {
     // the server's drawings, unless the page has gone on to the next ones since (a press
     // this rerun does not know yet)

@@ -2,7 +2,9 @@
 page's charts, Compare's averaged chart): Streamlit's template for a plotly_white figure (THEME,
 captured in streamlit_plotly_template.json; its type sized by the page's root font, as Streamlit
 does in rem: presenter mode's is bigger), bold titles, the container's width, the figure's
-height. window.mavizLook(theme, fig, width, height) -> {data, layout, frames}. */
+height. window.mavizLook(theme, fig, width, height) -> {data, layout, frames};
+window.mavizFollowWidth(plots) -> a ResizeObserver that relayouts each drawn plot of `plots` to
+its own width when that changes (disconnect() it when the chart goes). */
 (function (root) {
   "use strict";
   function themed(theme) {
@@ -20,6 +22,19 @@ height. window.mavizLook(theme, fig, width, height) -> {data, layout, frames}. *
     })(t.layout, false);
     return t;
   }
+  root.mavizFollowWidth = function (plots) {
+    const widths = new Map();
+    const ro = new ResizeObserver(() => {        // the container's width, as Streamlit's do
+      for (const plot of plots) {
+        const w = Math.round(plot.getBoundingClientRect().width);
+        if (w > 0 && Math.abs(w - (widths.get(plot) || 0)) > 1 && plot._fullLayout)
+          root.Plotly.relayout(plot, { width: w });
+        if (w > 0) widths.set(plot, w);
+      }
+    });
+    plots.forEach((p) => ro.observe(p));
+    return ro;
+  };
   root.mavizLook = function (theme, fig, width, height) {
     const layout = Object.assign({}, fig.layout);
     layout.template = themed(theme);
