@@ -13,6 +13,8 @@ or plotly figure code; the first visitor of a fresh server waits for every impor
 pages/_shared/figures_warm.py adds what building figures and the other pages' elements need
 (numpy, pandas, pyarrow, PIL, plotly's trace modules), pages/_shared/preload.py the rest (torch
 and the whole package)."""
+import gc
+
 import packaging.tags  # noqa: F401
 import packaging.utils  # noqa: F401
 import streamlit  # noqa: F401
@@ -56,3 +58,18 @@ def _bounded_shutdown():
 
 
 _bounded_shutdown()
+
+
+def freeze_heap():
+    """Leave what is alive now (the modules just imported) out of every later garbage
+    collection. Streamlit collects all generations after every script and fragment run
+    (runner.postScriptGC), holding the interpreter lock meanwhile: with torch, plotly and the
+    package imported that took about 110 ms per run on the 2-core machine, and the run's last
+    messages (a Handwriting stroke's guesses, a poll's chart) waited for it. The imports' own
+    garbage is collected first; objects made later (runs, figures, sessions) are collected as
+    before."""
+    gc.collect()
+    gc.freeze()
+
+
+freeze_heap()

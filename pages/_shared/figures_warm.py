@@ -38,3 +38,4 @@ for _m in pkgutil.walk_packages(maml_viz.views.figures.__path__, "maml_viz.views
 plotly.io.to_json(go.Figure(go.Scatter(x=[0], y=[0]), frames=[go.Frame(data=[])],
                             layout={"template": "plotly"}))
 PIL.Image.preinit()
+pages._shared.boot.freeze_heap()            # what was just imported: out of every collection

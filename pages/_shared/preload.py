@@ -20,3 +20,4 @@ import pages._shared  # noqa: E402
 
 for _m in pkgutil.iter_modules(pages._shared.__path__, "pages._shared."):
     importlib.import_module(_m.name)            # every page helper (components, sections)
+pages._shared.boot.freeze_heap()            # what was just imported: out of every collection
