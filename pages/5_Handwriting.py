@@ -4,14 +4,14 @@ them. MAML beside a network pretrained the usual way; a step slider scrubs in th
 adapted networks are kept per (run, characters, drawings) for every session; the next "Other
 drawings" is computed ahead and its grids handed to the page, which draws them at once on a press
 (pages/_shared/hw_grids.py); your own drawing is drawn in the browser and only the part of the
-page that shows its guesses re-runs when a stroke ends."""
+page that shows its guesses re-runs when a stroke ends (the pad draws their chart beside it)."""
 import pages._shared.preload  # noqa: F401  (first: imports, one session at a time)
 import streamlit as st
 
 from maml_viz.views import handwriting as hw
 from maml_viz.views.figures.handwriting import class_probabilities
 from pages._shared import hw_grids, ui
-from pages._shared.drawing_pad import drawing_pad
+from pages._shared.drawing_pad import drawing_pad, strokes_now
 
 b = ui.setup("Handwriting", "✍️")
 if not ui.omniglot_ok():                 # the data file is checked before anything reads it
@@ -100,27 +100,25 @@ st.image([255 - im for im in ep["support_img"]], width=56,
 
 @st.fragment
 def your_turn():
-    """The user's drawing: strokes drawn in the browser; a stroke's end re-runs only this."""
+    """The user's drawing: strokes drawn in the browser; a stroke's end re-runs only this, and
+    the guesses' chart goes to the pad, which draws it beside the square."""
     ui.one_thread()
-    d1, d2 = st.columns([1, 1.6])
-    with d1:
-        strokes = drawing_pad("hw_pad")
-        st.caption("Copy one of the five characters above (A–E are only their names). Each drag "
-                   "of the mouse (or finger) is one pen stroke. Your drawing is shrunk to 28×28 "
-                   "pixels, like the dataset's, and classified with the drawings above.")
-    meant = d2.radio("Which of them did you copy?", range(len(chars)), horizontal=True,
+    meant = st.radio("Which of the five are you copying?", range(len(chars)), horizontal=True,
                      format_func=lambda j: hw.LETTERS[j], key="hw_meant",
                      help="The right answer for your drawing (one of the five characters above, "
-                          "not the Latin letter): its bar is outlined below.")
+                          "not the Latin letter): its bar is outlined in the chart.")
+    spec, strokes = "", strokes_now("hw_pad")
     if strokes:
         mine = hw.with_drawing(ep, hw.rasterize(strokes))["xq"]
         yours = {a: (label[a], hw.classify(adapted[a], mine)[:, -1]) for a in ALGOS}
-        d2.plotly_chart(class_probabilities(
+        spec = class_probabilities(
             yours, meant, title="Your drawing", height=340,
-            subtitle=f"probabilities after 0..{steps} steps on the five examples"), key="hw_yours",
-            config=NO_BAR)
-    else:
-        d2.caption("Draw in the square: the two networks' guesses for your drawing appear here.")
+            subtitle=f"probabilities after 0..{steps} steps on the five examples").to_json()
+    drawing_pad("hw_pad", chart=spec, height=340,
+                note="Draw in the square: the two networks' guesses for your drawing appear here.")
+    st.caption("Copy one of the five characters above (A–E are only their names). Each drag of "
+               "the mouse (or finger) is one pen stroke. Your drawing is shrunk to 28×28 pixels, "
+               "like the dataset's, and classified with the drawings above.")
 
 
 your_turn()

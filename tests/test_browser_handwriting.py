@@ -9,6 +9,11 @@ from browser import count_sent, wait_idle
 PAD = "[data-maviz-pad]"
 YOURS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).some(
     g => g.layout && g.layout.title && String(g.layout.title.text).includes('Your drawing'))"""
+# the guesses' chart, drawn by the pad beside the square: each trace's name and the index of
+# its outlined bar (the character the user says they copied)
+OUTLINED = """() => { const g = document.querySelector('[data-maviz-pad] .js-plotly-plot');
+  return g && g._fullData ? g._fullData.map(t => [t.name, t.y.length,
+    Array.from(t.marker.line.color).indexOf('black')]) : null; }"""
 # after each pointermove the pad has handled, look (in the next animation frame) for ink under
 # the pointer: the canvas pixel there must be dark
 INK_WATCH = """() => {
@@ -69,6 +74,10 @@ def test_a_stroke_shows_under_the_pen_at_once_and_its_guesses_come_without_a_pag
     new = received[n_received:]
     assert any(b"Your drawing" in f for f in new)
     assert not any(b"How sure is it? One drawing" in f for f in new)   # only the fragment re-ran
+    assert page.evaluate(OUTLINED) == [["MAML", 5, 0], ["Pretrained", 5, 0]]   # A, the default
+    page.get_by_role("radiogroup").get_by_text("C", exact=True).click()   # "I copied C"
+    page.wait_for_function(f"() => JSON.stringify(({OUTLINED})()) === "
+                           "'[[\"MAML\",5,2],[\"Pretrained\",5,2]]'", timeout=90_000)
     page.get_by_role("button", name="Clear my drawing").click()
     page.wait_for_function(f"() => document.querySelector('{PAD}').dataset.strokes === '0'",
                            timeout=30_000)

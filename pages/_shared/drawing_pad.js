@@ -1,8 +1,11 @@
-// A square to draw in with the mouse, a finger or a pen (pages/_shared/drawing_pad.py, a
-// Streamlit v2 component). Each stroke is drawn under the pointer as it moves (on a 2D canvas,
-// in the event itself: no server round trip) and sent to Python when it ends, with every
-// stroke so far, as lists of [x, y] in [0, 1] (y downwards). "Clear" empties it. What Python
-// last knew (data.strokes) is redrawn when the component is mounted again.
+// A square to draw in with the mouse, a finger or a pen, and the guesses for the drawing beside
+// it (pages/_shared/drawing_pad.py, a Streamlit v2 component). Each stroke is drawn under the
+// pointer as it moves (on a 2D canvas, in the event itself: no server round trip) and sent to
+// Python when it ends, with every stroke so far, as lists of [x, y] in [0, 1] (y downwards).
+// "Clear" empties it. What Python last knew (data.strokes) is redrawn when the component is
+// mounted again. data.chart (Plotly JSON, made by Python for these strokes) is drawn beside the
+// square with the page's Plotly in Streamlit's look (plotly_theme.js, THEME prepended by the
+// Python side); with none, data.note is shown there instead (as text, never as HTML).
 export default function (component) {
   const { data, parentElement, setStateValue } = component;
   const root = parentElement.querySelector("[data-maviz-pad]");
@@ -78,12 +81,39 @@ export default function (component) {
   const onClear = () => { st.strokes = []; st.cur = null; redraw(); setStateValue("strokes", []); };
   clear.addEventListener("click", onClear);
   offs.push(() => clear.removeEventListener("click", onClear));
+  function guesses() {          // the chart beside the square, or the note where there is none
+    const box = root.querySelector(".pad-guess"), note = root.querySelector("[data-note]");
+    const plot = root.querySelector("[data-plot]");
+    note.textContent = data.chart ? "" : (data.note || "");
+    if (!data.chart) {
+      root.__padChart = "";
+      if (plot._fullLayout && window.Plotly) window.Plotly.purge(plot);
+      const fresh = document.createElement("div");       // no chart left behind to be read
+      fresh.dataset.plot = "";
+      box.replaceChild(fresh, plot);
+      return;
+    }
+    plot.style.minHeight = (data.height || 340) + "px";
+    const spec = data.chart;
+    root.__padChart = spec;
+    const fw = window.mavizFollowWidth([plot]);
+    offs.push(() => fw.disconnect());
+    window.mavizWhenPlotly(120000).then((Plotly) => {
+      if (root.__padChart !== spec) return;              // a later run's chart came meanwhile
+      const fig = window.mavizLook(THEME, JSON.parse(spec),
+                                   Math.round(plot.getBoundingClientRect().width) || 400,
+                                   data.height || 340);
+      const config = { displayModeBar: false, displaylogo: false, responsive: false };
+      return Plotly.react(plot, Object.assign(fig, { config: config }));
+    }).catch(() => { note.textContent = "The chart could not be drawn: Plotly.js did not load."; });
+  }
   const ro = new ResizeObserver(() => redraw());
   ro.observe(canvas);
   offs.push(() => ro.disconnect());
   if (root.__padOff) root.__padOff();             // this script's listeners from a previous run
   root.__padOff = () => offs.forEach((f) => f());
   redraw();
+  guesses();
   root.dataset.ready = "1";
   return root.__padOff;
 }
