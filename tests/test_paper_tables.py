@@ -3,6 +3,7 @@ import io
 import math
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from maml_viz.engine.registry import make_config
@@ -72,6 +73,11 @@ def test_evaluation_and_sweep_tables_with_targets():
     assert paper_row["step 1"] == "0.670" and paper_row["step 5"] == "0.380"
     assert "Table 2" in paper_row["source"] and paper_row["step 1 IQM"] == ""
     assert "MAML (MAML paper)" in tables.to_latex(full) and tables.to_csv(full).count("\n") == 4
+    # a numeric column the paper's rows leave empty becomes text, whole: one type per column,
+    # as Streamlit's tables (Arrow) need
+    seeds = full["seeds"].tolist()
+    assert seeds[0] == "3" and len(seeds) > 1 and set(seeds[1:]) == {""}
+    pa.Table.from_pandas(full)
 
 
 def test_evaluate_prints_the_papers_figure_beside_the_row(tmp_path, capsys):

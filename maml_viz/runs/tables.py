@@ -140,4 +140,11 @@ def with_targets(table: pd.DataFrame, targets, digits: int = 3, name_column: str
     if not extra:
         return table
     out = pd.concat([table, pd.DataFrame(list(extra.values()))], ignore_index=True)
-    return out.astype(object).where(out.notna(), "")
+    out = out.astype(object).where(out.notna(), "")
+    # a column left empty on the paper's rows holds text then: all of it (a table of one type
+    # per column; Streamlit's Arrow conversion failed on numbers beside "" and logged it)
+    for col in out.columns:
+        if any(v == "" for v in out[col]) and not all(isinstance(v, str) for v in out[col]):
+            out[col] = [v if isinstance(v, str) else f"{v:g}" if isinstance(v, float) else str(v)
+                        for v in out[col]]
+    return out
