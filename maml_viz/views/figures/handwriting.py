@@ -8,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from .canvas import step_slider
-from .style import base_layout, color
+from .style import FONT, base_layout, color
 
 # ----------------------------------------------------------------------------- handwriting (Omniglot)
 RIGHT, WRONG = "#009E73", "#D55E00"
@@ -94,11 +94,17 @@ def class_probabilities(series: dict, true: int, letters="ABCDEFGHIJKLMNOPQRST",
     active = int(min(max(active, 0), n_steps - 1))
     frames = [dict(data=bars(s), traces=list(range(len(items))), name=str(s))
               for s in range(n_steps)]
-    fig = go.Figure(dict(data=bars(active), layout={}, frames=frames), _validate=False)
-    fig = base_layout(fig, title, subtitle, "character", "probability", height=height)
-    fig.update_yaxes(range=[0, 1], tickformat=".0%")
-    fig.update_layout(barmode="group", legend=dict(orientation="h", y=1, x=1, xanchor="right",
-                                                   yanchor="top", bgcolor="rgba(255,255,255,0.8)"),
-                      sliders=step_slider(n_steps, y=-0.25, active=active),
-                      margin=dict(l=60, r=20, t=80 if subtitle else 50, b=110))
+    # the layout as plain dicts too (base_layout's, then this chart's): the page rebuilds this
+    # figure on every pen stroke, and plotly's validated update_layout cost about 15 ms of it
+    title = dict(text=title, subtitle=dict(text=subtitle) if subtitle else None, x=0.01) \
+        if title else None
+    layout = dict(title=title, height=height, font=FONT, showlegend=True, barmode="group",
+                  margin=dict(l=60, r=20, t=80 if subtitle else 50, b=110),
+                  legend=dict(orientation="h", y=1, x=1, xanchor="right", yanchor="top",
+                              bgcolor="rgba(255,255,255,0.8)"),
+                  xaxis=dict(title=dict(text="character")),
+                  yaxis=dict(title=dict(text="probability"), range=[0, 1], tickformat=".0%"),
+                  sliders=step_slider(n_steps, y=-0.25, active=active))
+    fig = go.Figure(dict(data=bars(active), layout=layout, frames=frames), _validate=False)
+    fig.layout.template = None      # Streamlit's theme, as base_layout leaves an unvalidated one
     return fig
