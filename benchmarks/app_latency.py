@@ -434,8 +434,7 @@ def main():
     for k, ts in cmp.items():
         print(row(f"Compare: {k} (server-side re-run)", [t * 1e3 for t in ts[1:]],
                   "first change " f"{ts[0] * 1e3:.0f} ms"), flush=True)
-    nav = server_side("pages/4_Navigation.py", [
-        ("random goal", lambda at, i: at.button[0].click()),
+    nav = server_side("pages/4_Navigation.py", [     # (Random goal: in the page, §4)
         ("algorithm", lambda at, i: at.selectbox(key="nav_algo").set_value(["fomaml", "maml"][i % 2])),
     ])
     for k, ts in nav.items():
