@@ -65,10 +65,9 @@ def freeze_heap():
     collection. Streamlit collects all generations after every script and fragment run
     (runner.postScriptGC), holding the interpreter lock meanwhile: with torch, plotly and the
     package imported that took about 110 ms per run on the 2-core machine, and the run's last
-    messages (a Handwriting stroke's guesses, a poll's chart) waited for it. The imports' own
-    garbage is collected first; objects made later (runs, figures, sessions) are collected as
-    before."""
-    gc.collect()
+    messages (a Handwriting stroke's guesses, a poll's chart) waited for it. Objects made later
+    (runs, figures, sessions) are collected as before. No collection first: it would cost the
+    first visitor 35-70 ms per call, for the few hundred objects the imports leave as garbage."""
     gc.freeze()
 
 
