@@ -3,8 +3,9 @@ of an alphabet it never saw from one drawing each, and recognises other people's
 them. MAML beside a network pretrained the usual way; a step slider scrubs in the browser. The
 adapted networks are kept per (run, characters, drawings) for every session; the next "Other
 drawings" is computed ahead and its grids handed to the page, which draws them at once on a press
-(pages/_shared/hw_grids.py); your own drawing is drawn in the browser and only the part of the
-page that shows its guesses re-runs when a stroke ends (the pad draws their chart beside it)."""
+(pages/_shared/hw_grids.py), the next "Other characters" is computed ahead too; your own drawing
+is drawn in the browser and only the part of the page that shows its guesses re-runs when a
+stroke ends (the pad draws their chart beside it)."""
 import pages._shared.preload  # noqa: F401  (first: imports, one session at a time)
 import streamlit as st
 
@@ -36,9 +37,8 @@ chars = c2.multiselect(
     default=hw.pick_characters(alphabet, 5, ss.hw_seed), max_selections=5,
     format_func=lambda c: hw.character_name(c).split(", ")[1], key=f"hw_chars_{alphabet}_{ss.hw_seed}",
     help="Pick the five characters of the task; the network learns them from one drawing each.")
-if c3.button("Other characters", width="stretch", help="Five other characters of this alphabet"):
-    ss.hw_seed += 1
-    st.rerun()
+c3.button("Other characters", width="stretch", help="Five other characters of this alphabet",
+          on_click=lambda: ss.update(hw_seed=ss.hw_seed + 1))     # before the run: one run
 if c4.button("Other drawings", width="stretch", key="hw_other",
              help="Other people's drawings of the same characters (to learn from and to test)"):
     ss.hw_draw += 1
@@ -56,27 +56,27 @@ for r in runs.values():
 steps, memo, label = runs["maml"].family.eval_steps, ui.memo("hw"), {a: ui.label(a) for a in ALGOS}
 
 
-def job(a: str, draw: int):            # run a adapted to the episode of these drawings
+def job(a: str, draw: int, cs: tuple):     # run a adapted to the episode of these drawings
     def work():
-        e = hw.episode(chars, draw)
+        e = hw.episode(list(cs), draw)
         kept = hw.adapt_steps(runs[a], e, steps)
         return {"adapted": kept, "guesses": hw.guesses(runs[a], e, steps, kept)}
-    return (runs[a].key, tuple(chars), draw, steps), work
+    return (runs[a].key, cs, draw, steps), work
 
 
-def grids(draw: int) -> dict:         # the two grids of these drawings, as the page holds them
+def grids(draw: int, cs: tuple):         # the two grids of these drawings, as the page holds them
     def work():
-        e, g = hw.episode(chars, draw), {a: memo.get(*job(a, draw))["guesses"] for a in ALGOS}
+        e = hw.episode(list(cs), draw)
+        g = {a: memo.get(*job(a, draw, cs))["guesses"] for a in ALGOS}
         return hw_grids.entry(**hw.grid_charts(e, g, label, steps, runs["maml"].config.inner_lr))
-    return memo.get((tuple(r.key for r in runs.values()), tuple(chars), draw, steps, "grids"), work)
+    return (tuple(r.key for r in runs.values()), cs, draw, steps, "grids"), work
 
-
-ep = hw.episode(chars, ss.hw_draw)
-done = {a: memo.get(*job(a, ss.hw_draw)) for a in ALGOS}
+ep, cs = hw.episode(chars, ss.hw_draw), tuple(chars)
+done = {a: memo.get(*job(a, ss.hw_draw, cs)) for a in ALGOS}
 adapted, out = {a: d["adapted"] for a, d in done.items()}, {a: d["guesses"] for a, d in done.items()}
 true = ep["yq"][0].numpy()
 sig = "|".join([*(r.key for r in runs.values()), *map(str, chars), str(steps)])
-hw_grids.grids(sig, ss.hw_draw, grids(ss.hw_draw), 560, "hw_other", key="hw_grids")
+hw_grids.grids(sig, ss.hw_draw, memo.get(*grids(ss.hw_draw, cs)), 560, "hw_other", key="hw_grids")
 
 st.subheader("How sure is it? One drawing, step by step")
 q = len(true) // len(chars)
@@ -137,4 +137,7 @@ with st.expander("How good is it over many tasks?"):
             st.markdown(note)
     else:
         st.info("No stored Omniglot runs with evaluation figures yet.")
-hw_grids.feed(sig, {ss.hw_draw + 1: grids(ss.hw_draw + 1)})   # what "Other drawings" draws next
+# what "Other drawings" draws next, handed over now; "Other characters"' next task, computed by
+# the memo's worker meanwhile (its adapted networks and grids: the press then finds them ready)
+hw_grids.feed(sig, {ss.hw_draw + 1: memo.get(*grids(ss.hw_draw + 1, cs))})
+memo.warm(*grids(ss.hw_draw, tuple(hw.pick_characters(alphabet, 5, ss.hw_seed + 1))))

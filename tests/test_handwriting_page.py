@@ -6,6 +6,7 @@ drawings gives the same guesses, and the drawing pad's input is checked."""
 import base64
 import os
 import re
+import time
 
 import numpy as np
 import page_read
@@ -15,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 from maml_viz.engine.registry import make_config
 from maml_viz.runs.store import RunStore
 from maml_viz.views import handwriting as hw
+from pages._shared import ui
 from pages._shared.drawing_pad import clean
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -138,3 +140,26 @@ def test_the_drawing_pad_keeps_only_well_formed_strokes():
     assert clean(None) == [] and clean({"a": 1}) == []
     assert len(clean([[[0.5, 0.5]] * 5000] * 100)) == 40            # bounded
     assert hw.escape("Japanese_(katakana)") == "Japanese\\_\\(katakana\\)"
+
+
+def test_other_characters_takes_one_run_and_its_next_task_is_computed_ahead():
+    """"Other characters" moves to the next five characters in the run of the press (its
+    callback, before the script), and the task after that is being prepared meanwhile: its two
+    networks adapted and its grids built by the memo's worker (the next press finds them)."""
+    t = AppTest.from_file(os.path.join(ROOT, "app.py"), default_timeout=300)
+    t.switch_page("pages/5_Handwriting.py")
+    t.run()
+    alphabet = t.selectbox(key="hw_alphabet").value
+    assert t.multiselect(key=f"hw_chars_{alphabet}_0").value == hw.pick_characters(alphabet, 5, 0)
+    next(b for b in t.button if b.label == "Other characters").click()
+    t.run()
+    assert not t.exception, [e.value for e in t.exception]
+    assert t.session_state["hw_seed"] == 1
+    assert t.multiselect(key=f"hw_chars_{alphabet}_1").value == hw.pick_characters(alphabet, 5, 1)
+    memo, ahead = ui.memo("hw"), tuple(hw.pick_characters(alphabet, 5, 2))
+    for _ in range(600):                                  # the worker: at most a minute
+        if any(isinstance(k, tuple) and ahead in k and "grids" in k for k in list(memo._done)):
+            break
+        time.sleep(0.1)
+    else:
+        raise AssertionError("the next characters' grids were not computed ahead")
