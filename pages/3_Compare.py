@@ -128,7 +128,7 @@ def averages():
                                 family, (K_LABEL, STEPS_LABEL))
 
 
-def progress_live():      # polls while curves are refined, or computed ahead (K ± 1, ± 2)
+def progress_live():      # polls while curves are refined, or computed ahead (K ± 1..3)
     keys, k, steps, g = keys_and_settings()
     busy = compare_ui.progress(keys, pool, k, steps)
     if not compare_ui.feed_ahead(keys, runs, pool, g, names, colors, dashes, fam, k, steps) \

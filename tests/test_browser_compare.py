@@ -91,7 +91,7 @@ def test_compare_controls_redraw_only_the_charts_they_change(chromium, tmp_path)
         held = """(k) => { const g = document.querySelector('[data-maviz-avg]'),
             m = g && window.__mavizAvg.sets.get(g.dataset.sig);
             return m && m.has(k) ? m.get(k).id : null; }"""
-        # the page polls while the averaged charts at K ± 1 and ± 2 are computed ahead: once
+        # the page polls while the averaged charts at K ± 1, ± 2 and ± 3 are computed ahead: once
         # it holds them all, nothing more goes to the server until a control is used
         page.wait_for_function(f"() => [8, 9, 11, 12].every(k => ({held})(k) !== null)",
                                timeout=LONG)

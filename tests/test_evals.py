@@ -71,10 +71,10 @@ def test_runs_not_on_disk_are_evaluated_in_the_worker_thread_and_close_ends_it(s
     assert ev._worker is None or not ev._worker.is_alive()
 
 
-def test_the_first_estimates_at_k_plus_and_minus_one_and_two_are_computed_ahead(store, monkeypatch):
-    """Compare's K ± finds its first estimate ready: asking at K computes K ± 1 then K ± 2 ahead
-    (within 1..K_MAX, not a K the run has stored), with the numbers evaluate gives, and a page
-    asking for one being computed ahead waits for it instead of computing it again."""
+def test_the_first_estimates_up_to_three_either_side_of_k_are_computed_ahead(store, monkeypatch):
+    """Compare's K ± finds its first estimate ready: asking at K computes K ± 1, then K ± 2, then
+    K ± 3 ahead (within 1..K_MAX, not a K the run has stored), with the numbers evaluate gives,
+    and a page asking for one being computed ahead waits for it instead of computing it again."""
     import threading
 
     import maml_viz.services.evals as evals
@@ -90,12 +90,12 @@ def test_the_first_estimates_at_k_plus_and_minus_one_and_two_are_computed_ahead(
     ev = Evaluations(first_tasks=5, full_tasks=7, keep=64)
     try:
         run = run_of(store, "maml")
-        ev.estimate(run, 1, 3)                               # K = 1: only 2 and 3 lie ahead
+        ev.estimate(run, 1, 3)                               # K = 1: only 2, 3 and 4 lie ahead
         for _ in range(600):
-            if ev._ahead_thread is None and 3 in calls:
+            if ev._ahead_thread is None and 4 in calls:
                 break
             threading.Event().wait(0.1)
-        assert sorted(calls) == [1, 2, 3] and calls.index(2) < calls.index(3)
+        assert sorted(calls) == [1, 2, 3, 4] and calls.index(2) < calls.index(3) < calls.index(4)
         n = len(calls)
         got = ev.estimate(run, 2, 3)                         # computed ahead: not again
         assert got.source == "first" and calls.count(2) == 1
@@ -105,10 +105,10 @@ def test_the_first_estimates_at_k_plus_and_minus_one_and_two_are_computed_ahead(
         stored = ev.estimate(run, 10, 10)                    # a stored K: its neighbours ahead
         assert stored.source == "stored"
         for _ in range(600):
-            if {8, 9, 11, 12} <= set(calls):
+            if {7, 8, 9, 11, 12, 13} <= set(calls):
                 break
             threading.Event().wait(0.1)
-        assert {8, 9, 11, 12} <= set(calls) and 10 not in calls
+        assert {7, 8, 9, 11, 12, 13} <= set(calls) and 10 not in calls
     finally:
         ev.close()
     assert ev._ahead_thread is None or not ev._ahead_thread.is_alive()
@@ -136,7 +136,7 @@ def test_peek_gives_what_is_kept_and_never_computes(store, monkeypatch):
         assert ev.computing_ahead(run, 6, 2) and ev.peek(run, 6, 2) is None   # queued: 0.4 s
         assert not ev.computing_ahead(run, 9, 2)
         for _ in range(600):
-            if not any(ev.computing_ahead(run, k, 2) for k in (3, 4, 6, 7)):
+            if not any(ev.computing_ahead(run, k, 2) for k in (2, 3, 4, 6, 7, 8)):
                 break
             threading.Event().wait(0.1)
         got = ev.peek(run, 6, 2)
@@ -155,7 +155,7 @@ def test_estimates_ahead_of_runs_on_disk_come_from_a_process_of_their_own(store)
         ev.estimate(run, 4, 3)
         import threading
         for _ in range(600):
-            if not any(ev.computing_ahead(run, k, 3) for k in (2, 3, 5, 6)):
+            if not any(ev.computing_ahead(run, k, 3) for k in (1, 2, 3, 5, 6, 7)):
                 break
             threading.Event().wait(0.1)
         assert ev._ahead_process.proc is not None                  # its own process ran

@@ -1,7 +1,7 @@
 /* maml-viz: Compare's averaged chart (error against steps over held-out tasks) and its caption,
 drawn by the page (pages/_shared/avg_chart.py, a Streamlit v2 component). The server hands it
 the chart at the page's K and, once they are computed (services/evals.py computes the first
-estimates at K ± 1 and K ± 2 ahead), the charts there, in this component's data or later through
+estimates at K ± 1, ± 2 and ± 3 ahead), the charts there, in this component's data or later through
 its feeder (hold.js). A K committed in the page's K box is drawn here at once
 from those charts, before the server's rerun hands the same chart over; a K with no chart here
 waits for the server. Looks like Streamlit's own charts (plotly_theme.js).

@@ -1,5 +1,5 @@
 /* maml-viz: the charts a page holds for its in-page charts to draw at once (Compare's averaged
-chart at K ± 1 and ± 2, Handwriting's next drawings): window.mavizHold(store, sig, charts, max)
+chart at K ± 1, ± 2 and ± 3, Handwriting's next drawings): window.mavizHold(store, sig, charts, max)
 puts charts ({key: chart}, key a number) into window[store].sets[sig] (a Map by key, at most
 `max` kept, the oldest dropped; at most 6 sets) and returns that Map. The feeders
 (pages/_shared/avg_chart.py, hw_grids.py) run only this, so that the charts handed over while the

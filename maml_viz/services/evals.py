@@ -12,12 +12,12 @@ computed so that the page never waits long for them:
   disk is evaluated in the worker thread;
 - results are kept per run, K and steps (first estimates and full ones), so nothing is computed
   twice while the server runs;
-- the first estimates at the two K just below and above one that was asked for are computed
+- the first estimates at the three K just below and above one that was asked for are computed
   ahead (one thread; for runs on disk in a process of its own, as the page's own computing would
   slow them through the interpreter lock; 0.3 s after the request, newest request first, K + 1
-  and K - 1 before K ± 2), so that K ± on the Compare page finds its first estimate ready, even
-  twice in a row: a page asking for one being computed ahead waits for it rather than computing
-  it twice. A full evaluation starts a second after its request, later while estimates ahead are
+  and K - 1 before K ± 2, then K ± 3), so that K ± on the Compare page finds its first estimate
+  ready, even pressed again and again (± 3: two presses of lead while K keeps moving one way):
+  a page asking for one being computed ahead waits for it rather than computing it twice. A full evaluation starts a second after its request, later while estimates ahead are
   computed (at most FULL_YIELD s after the request), and at a lower priority, so that neither
   competes with the page's answer, nor the full evaluation with the estimates ahead, for the two
   cores.
@@ -42,7 +42,7 @@ from .eval_child import EvalProcess
 FIRST_TASKS = 20          # the first estimate: this many held-out tasks, at once
 FULL_TASKS = 500          # the full evaluation in the background (the page's protocol)
 K_MAX = 50                # the largest K the pages offer (first estimates are computed ahead
-AHEAD = (1, -1, 2, -2)    # at K + 1, K - 1, K + 2, K - 2, in that order, this many seconds
+AHEAD = (1, -1, 2, -2, 3, -3)   # at K ± 1, then ± 2, then ± 3 (+ first), this many seconds
 AHEAD_DELAY = 0.3         # after the request: the page's own rerun goes first; at most
 AHEAD_QUEUE = 64          # this many waiting, the oldest dropped)
 FULL_DELAY = 1.0          # a full evaluation starts this many seconds after its request (the
@@ -106,7 +106,7 @@ class Evaluations:
     def __init__(self, first_tasks: int | None = None, full_tasks: int | None = None,
                  keep: int = 512, max_waiting: int = 64, locate=None, ahead: bool = True):
         """locate(run) -> the run's folder on disk, or None (then it is evaluated in-process).
-        ahead: compute the first estimates at K ± 1 and K ± 2 of each request ahead."""
+        ahead: compute the first estimates at K ± 1, ± 2 and ± 3 of each request ahead."""
         self.locate = locate
         self._process = EvalProcess()                  # the full evaluations (nice 10)
         self._ahead_process = EvalProcess(nice=0)      # the first estimates ahead
@@ -162,7 +162,8 @@ class Evaluations:
 
     def peek(self, run, k: int, steps: int) -> Estimate | None:
         """The best curve kept now (stored, full, else a first estimate), or None: nothing is
-        computed or asked for (the page's curves at K ± 1 and ± 2, computed ahead, once ready)."""
+        computed or asked for (the page's curves at K ± 1, ± 2 and ± 3, computed ahead, once
+        ready)."""
         stored = stored_evaluation(run, k, steps)
         if stored is not None:
             return Estimate(stored, int(stored.attrs.get("protocol", {}).get("tasks", 0)), "stored")

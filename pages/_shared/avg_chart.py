@@ -1,6 +1,6 @@
 """Compare's averaged chart drawn by the page (issue 21; a Streamlit v2 component, its script
 assets/js/avgchart.js): the chart at the page's K with its caption and, once computed, the charts
-at K ± 1 and K ± 2, so that a K ± press redraws the chart and its caption in the page at once;
+at K ± 1, ± 2 and ± 3, so that a K ± press redraws the chart and its caption in the page at once;
 the server's rerun then hands the same chart over (and the numbers under it). `feed` hands the
 charts ahead over later, as the background computes them (the page's progress poll).
 Streamlit's look: plotly_theme.js with Streamlit's template, as pages/_shared/lazy_chart.py."""

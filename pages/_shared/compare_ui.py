@@ -159,7 +159,7 @@ def _chart(sig, est, runs, groups, names, colors, dashes, fam, k, steps):
 
 
 def _ahead(sig, keys, runs, pool, groups, names, colors, dashes, fam, k, steps) -> dict:
-    """{K ± 1, K ± 2: avg_chart.entry} for those whose every curve is kept now (computed
+    """{K ± 1, ± 2, ± 3: avg_chart.entry} for those whose every curve is kept now (computed
     ahead)."""
     out = {}
     for kk in (k + d for d in AHEAD):
@@ -179,13 +179,13 @@ def _unsent(sig: str, charts: dict) -> dict:
 
 
 def waiting_ahead(keys, pool, k: int, steps: int) -> bool:
-    """Whether a curve at K ± 1 or K ± 2 is still being computed ahead."""
+    """Whether a curve at K ± 1, ± 2 or ± 3 is still being computed ahead."""
     ev = evaluations()
     return any(ev.computing_ahead(pool[x], k + d, steps) for x in keys for d in AHEAD)
 
 
 def feed_ahead(keys, runs, pool, groups, names, colors, dashes, fam, k, steps) -> bool:
-    """Hand the page the averaged charts at K ± 1 and K ± 2 computed since it was drawn (the
+    """Hand the page the averaged charts at K ± 1, ± 2 and ± 3 computed since it was drawn (the
     progress poll); returns whether some are still being computed."""
     waiting = waiting_ahead(keys, pool, k, steps)
     sig = _sig(keys, runs, pool, groups, names, colors, dashes, fam, steps)
