@@ -71,12 +71,14 @@ def grids(draw: int, cs: tuple):         # the two grids of these drawings, as t
         return hw_grids.entry(**hw.grid_charts(e, g, label, steps, runs["maml"].config.inner_lr))
     return (tuple(r.key for r in runs.values()), cs, draw, steps, "grids"), work
 
+
 ep, cs = hw.episode(chars, ss.hw_draw), tuple(chars)
 done = {a: memo.get(*job(a, ss.hw_draw, cs)) for a in ALGOS}
 adapted, out = {a: d["adapted"] for a, d in done.items()}, {a: d["guesses"] for a, d in done.items()}
 true = ep["yq"][0].numpy()
 sig = "|".join([*(r.key for r in runs.values()), *map(str, chars), str(steps)])
-hw_grids.grids(sig, ss.hw_draw, memo.get(*grids(ss.hw_draw, cs)), 560, "hw_other", key="hw_grids")
+hw_grids.grids(sig, ss.hw_draw, memo.get(*grids(ss.hw_draw, cs)), 560, "hw_other",
+               key="hw_grids")
 
 st.subheader("How sure is it? One drawing, step by step")
 q = len(true) // len(chars)

@@ -17,10 +17,10 @@ computed so that the page never waits long for them:
   slow them through the interpreter lock; 0.3 s after the request, newest request first, K + 1
   and K - 1 before K ± 2, then K ± 3), so that K ± on the Compare page finds its first estimate
   ready, even pressed again and again (± 3: two presses of lead while K keeps moving one way):
-  a page asking for one being computed ahead waits for it rather than computing it twice. A full evaluation starts a second after its request, later while estimates ahead are
-  computed (at most FULL_YIELD s after the request), and at a lower priority, so that neither
-  competes with the page's answer, nor the full evaluation with the estimates ahead, for the two
-  cores.
+  a page asking for one being computed ahead waits for it rather than computing it twice. A full
+  evaluation starts a second after its request, later while estimates ahead are computed (at
+  most FULL_YIELD s after the request), and at a lower priority, so that neither competes with
+  the page's answer, nor the full evaluation with the estimates ahead, for the two cores.
 
 No Streamlit here: the app's cached backend owns one `Evaluations` and its pages poll it.
 """
