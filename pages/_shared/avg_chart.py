@@ -11,14 +11,11 @@ import json
 
 import streamlit as st
 
-from pages._shared.lazy_chart import JS_DIR, THEME, feeder
+from pages._shared.lazy_chart import caption_css, feeder, themed_js
 
-JS = "\n".join(["const THEME = " + THEME + ";"] + [(JS_DIR / f).read_text() for f in (
-    "plotly_ready.js", "plotly_theme.js", "chart_controls.js", "hold.js", "avgchart.js")])
+JS = themed_js("chart_controls.js", "hold.js", "avgchart.js")
 HTML = '<div data-maviz-avg><div data-plot></div><div class="maviz-caption" data-caption></div></div>'
-CSS = """[data-maviz-avg] { width: 100%; }
-[data-maviz-avg] .maviz-caption { font-size: 0.875rem; color: rgba(49, 51, 63, 0.6);
-  line-height: 1.5; margin-top: 0.25rem; overflow-wrap: break-word; }"""
+CSS = "[data-maviz-avg] { width: 100%; }\n" + caption_css("[data-maviz-avg]")
 _component = st.components.v2.component("maml_viz.avg_chart", html=HTML, css=CSS, js=JS,
                                         isolate_styles=False)
 feed = feeder("maml_viz.avg_feed", "__mavizAvg", 24, key="cmp_ahead")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from pages._shared.lazy_chart import JS_DIR, THEME
+from pages._shared.lazy_chart import caption_css, themed_js
 
 MAX_STROKES, MAX_POINTS = 40, 400
 HTML = """<div data-maviz-pad>
@@ -32,15 +32,12 @@ CSS = """[data-maviz-pad] { display: grid; grid-template-columns: minmax(0, 1fr)
   border: 1px solid rgba(49,51,63,0.2); border-radius: 0.5rem; background: white; cursor: pointer; }
 [data-maviz-pad] button:disabled { opacity: 0.5; cursor: default; }
 [data-maviz-pad] .pad-guess { min-width: 0; }
-[data-maviz-pad] .maviz-caption { font-size: 0.875rem; color: rgba(49, 51, 63, 0.6);
-  line-height: 1.5; overflow-wrap: break-word; }
-@media (max-width: 640px) { [data-maviz-pad] { grid-template-columns: minmax(0, 1fr); } }"""
+@media (max-width: 640px) { [data-maviz-pad] { grid-template-columns: minmax(0, 1fr); } }
+""" + caption_css("[data-maviz-pad]")
 
 _component = st.components.v2.component(
     "maml_viz.drawing_pad", html=HTML, css=CSS, isolate_styles=False,
-    js="\n".join(["const THEME = " + THEME + ";"] + [(JS_DIR / f).read_text() for f in (
-        "plotly_ready.js", "plotly_theme.js")] + [(Path(__file__).parent / "drawing_pad.js")
-                                                  .read_text()]))
+    js=themed_js(Path(__file__).parent / "drawing_pad.js"))
 
 
 def clean(strokes) -> list:

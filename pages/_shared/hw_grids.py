@@ -11,10 +11,9 @@ import json
 
 import streamlit as st
 
-from pages._shared.lazy_chart import JS_DIR, THEME, feeder
+from pages._shared.lazy_chart import caption_css, feeder, themed_js
 
-JS = "\n".join(["const THEME = " + THEME + ";"] + [(JS_DIR / f).read_text() for f in (
-    "plotly_ready.js", "plotly_theme.js", "hold.js", "hwgrids.js")])
+JS = themed_js("hold.js", "hwgrids.js")
 HTML = """<div data-maviz-hw>
 <div class="hw-box" data-box><div data-plot></div><div class="maviz-caption" data-caption></div></div>
 <div class="hw-box" data-box><div data-plot></div><div class="maviz-caption" data-caption></div></div>
@@ -22,9 +21,8 @@ HTML = """<div data-maviz-hw>
 CSS = """[data-maviz-hw] { display: grid; grid-template-columns: repeat(2, minmax(0, 1fr));
   gap: 1rem; width: 100%; }
 [data-maviz-hw] .hw-box { min-width: 0; }
-[data-maviz-hw] .maviz-caption { font-size: 0.875rem; color: rgba(49, 51, 63, 0.6);
-  line-height: 1.5; margin-top: 0.25rem; overflow-wrap: break-word; }
-@media (max-width: 640px) { [data-maviz-hw] { grid-template-columns: minmax(0, 1fr); } }"""
+@media (max-width: 640px) { [data-maviz-hw] { grid-template-columns: minmax(0, 1fr); } }
+""" + caption_css("[data-maviz-hw]")
 _component = st.components.v2.component("maml_viz.hw_grids", html=HTML, css=CSS, js=JS,
                                         isolate_styles=False)
 feed = feeder("maml_viz.hw_feed", "__mavizHw", 8, key="hw_next")

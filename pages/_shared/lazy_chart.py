@@ -22,8 +22,24 @@ JS_DIR = Path(__file__).resolve().parents[2] / "assets" / "js"
 _ST_JS = Path(st.__file__).parent / "static" / "static" / "js"
 CHUNK = next(iter(sorted(p.name for p in _ST_JS.glob("PlotlyChart.*.js"))), None)
 THEME = (JS_DIR / "streamlit_plotly_template.json").read_text()
-JS = "\n".join(["const THEME = " + THEME + ";"] + [(JS_DIR / f).read_text() for f in (
-    "plotly_ready.js", "plotly_theme.js", "lazychart.js")])
+
+
+def themed_js(*files) -> str:
+    """The script of a component that draws with the page's Plotly in Streamlit's look:
+    Streamlit's chart template as THEME, plotly_ready.js and plotly_theme.js, then `files`
+    (names in assets/js, or absolute paths)."""
+    return "\n".join(["const THEME = " + THEME + ";"] + [(JS_DIR / f).read_text() for f in (
+        "plotly_ready.js", "plotly_theme.js", *files)])
+
+
+def caption_css(root: str) -> str:
+    """The CSS of a caption under (or beside) an in-page chart, as Streamlit's st.caption looks,
+    for the elements of class maviz-caption inside `root` (a CSS selector)."""
+    return (f"{root} .maviz-caption {{ font-size: 0.875rem; color: rgba(49, 51, 63, 0.6);\n"
+            "  line-height: 1.5; margin-top: 0.25rem; overflow-wrap: break-word; }")
+
+
+JS = themed_js("lazychart.js")
 _component = st.components.v2.component(
     "maml_viz.lazy_chart", html="<div data-maviz-lazy></div>", js=JS,
     css="[data-maviz-lazy] {\n  width: 100%;\n}\n", isolate_styles=False)
